@@ -1,8 +1,7 @@
-"""Metrics shared by every model family, written once against the protocols.
+"""Language-model metrics, written once against the ``LanguageModel`` protocol.
 
 Language models: perplexity and cross-entropy in bits, computed from
 ``LanguageModel.token_log_probs`` (so n-gram and neural models are measured identically).
-Classification and forecast metrics join this module as those families land.
 """
 
 from __future__ import annotations
