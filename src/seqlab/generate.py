@@ -49,13 +49,13 @@ class SamplingConfig:
     stop_at_eos: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 0:
+        if not _is_int(self.max_new_tokens) or self.max_new_tokens < 0:
             raise InvalidParameterError(f"max_new_tokens must be an int >= 0, got {self.max_new_tokens!r}.")
-        if not (isinstance(self.temperature, int | float) and self.temperature > 0 and np.isfinite(self.temperature)):
+        if not (isinstance(self.temperature, int | float) and 0 < self.temperature < np.inf):
             raise InvalidParameterError(
                 f"temperature must be a finite number > 0, got {self.temperature!r}. For argmax decoding use greedy=True."
             )
-        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1):
+        if self.top_k is not None and (not _is_int(self.top_k) or self.top_k < 1):
             raise InvalidParameterError(f"top_k must be an int >= 1 or None, got {self.top_k!r}.")
         if self.top_p is not None and not (isinstance(self.top_p, int | float) and 0 < self.top_p <= 1):
             raise InvalidParameterError(f"top_p must be in (0, 1] or None, got {self.top_p!r}.")
@@ -63,6 +63,10 @@ class SamplingConfig:
             raise InvalidParameterError(
                 "greedy=True ignores temperature, top_k and top_p; leave them unset or set greedy=False."
             )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def filter_log_probs(log_probs: np.ndarray, config: SamplingConfig) -> np.ndarray:
@@ -138,7 +142,9 @@ class Hypothesis:
 
     def score(self, length_penalty: float) -> float:
         """Length-normalised score: log_prob / (n_tokens + 1) ** length_penalty (``</s>`` counted)."""
-        return self.log_prob / (len(self.tokens) + int(self.finished)) ** length_penalty if length_penalty else self.log_prob
+        if not length_penalty:
+            return self.log_prob
+        return self.log_prob / (len(self.tokens) + int(self.finished)) ** length_penalty
 
 
 def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int = 5, max_new_tokens: int = 50,
@@ -149,9 +155,9 @@ def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int
     a hypothesis ends when it emits ``</s>``. Final ranking divides by length**length_penalty
     (0 ranks by raw log-probability, which favours short outputs).
     """
-    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+    if not _is_int(beam_size) or beam_size < 1:
         raise InvalidParameterError(f"beam_size must be an int >= 1, got {beam_size!r}.")
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+    if not _is_int(max_new_tokens) or max_new_tokens < 1:
         raise InvalidParameterError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}.")
     log_probs, state = lm.begin(list(prompt))
     beams: list[tuple[float, list[int], np.ndarray, Any]] = [(0.0, [], log_probs, state)]
