@@ -53,7 +53,8 @@ class SamplingConfig:
             raise InvalidParameterError(f"max_new_tokens must be an int >= 0, got {self.max_new_tokens!r}.")
         if not (isinstance(self.temperature, int | float) and 0 < self.temperature < np.inf):
             raise InvalidParameterError(
-                f"temperature must be a finite number > 0, got {self.temperature!r}. For argmax decoding use greedy=True."
+                f"temperature must be a finite number > 0, got {self.temperature!r}. "
+                "For argmax decoding use greedy=True."
             )
         if self.top_k is not None and (not _is_int(self.top_k) or self.top_k < 1):
             raise InvalidParameterError(f"top_k must be an int >= 1 or None, got {self.top_k!r}.")

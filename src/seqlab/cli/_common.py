@@ -71,7 +71,8 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     numeric = [all(isinstance(r.get(c), int | float | np.number) for r in rows) for c in cols]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)).rstrip()
+        cells = (v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True))
+        return "  ".join(cells).rstrip()
 
     out = [line(cols), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
