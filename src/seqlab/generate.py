@@ -84,14 +84,16 @@ def filter_log_probs(log_probs: np.ndarray, config: SamplingConfig) -> np.ndarra
         sorted_lp = np.where(drop, -np.inf, sorted_lp)
         lp = np.empty_like(lp)
         np.put_along_axis(lp, order, sorted_lp, axis=-1)
-    return lp - _logsumexp(lp)
+    out: np.ndarray = lp - _logsumexp(lp)
+    return out
 
 
 def _logsumexp(a: np.ndarray) -> np.ndarray:
     m = np.max(a, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
-        return m + np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True))
+        out: np.ndarray = m + np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True))
+    return out
 
 
 def choose(log_probs: np.ndarray, config: SamplingConfig, rng: np.random.Generator) -> int:
@@ -145,7 +147,7 @@ class Hypothesis:
         """Length-normalised score: log_prob / (n_tokens + 1) ** length_penalty (``</s>`` counted)."""
         if not length_penalty:
             return self.log_prob
-        return self.log_prob / (len(self.tokens) + int(self.finished)) ** length_penalty
+        return float(self.log_prob / (len(self.tokens) + int(self.finished)) ** length_penalty)
 
 
 def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int = 5, max_new_tokens: int = 50,

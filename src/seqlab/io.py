@@ -183,7 +183,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     for field in ("class", "params", "state"):
         if field not in manifest:
             raise FormatError(f"{file}: required field {field!r} is missing.")
-    return manifest
+    checked: dict[str, Any] = manifest
+    return checked
 
 
 def read_arrays(path: str | Path, manifest: dict[str, Any], filename: str = ARRAYS) -> dict[str, np.ndarray]:

@@ -57,7 +57,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if math.isnan(value) or math.isinf(value):
             return str(value)
-        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
+        return f"{value:.4f}" if abs(float(value)) < 1e5 else f"{value:.4g}"
     return str(value)
 
 
