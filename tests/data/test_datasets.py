@@ -248,3 +248,71 @@ def test_labelled_cache_safe(name: str) -> None:
     a.labels.append("x")
     b = datasets.load(name, "test")
     assert b.texts[0] != "CORRUPTED" and len(b.labels) == len(b.texts)
+
+
+# ------------------------------------------------------------------ series
+EXPECTED_SERIES = {  # name: (length, frequency, first index, last index)
+    "sunspots": (309, "Y", 1700, 2008),
+    "sunspots-monthly": (2820, "M", "1749-01", "1983-12"),
+    "births": (7305, "D", "1969-01-01", "1988-12-31"),
+    "airline": (144, "M", "1949-01", "1960-12"),
+    "nile": (100, "Y", 1871, 1970),
+    "co2": (2284, "W", "1958-03-29", "2001-12-29"),
+    "lynx": (114, "Y", 1821, 1934),
+}
+
+
+def test_series_names() -> None:
+    assert sorted(SERIES) == sorted(EXPECTED_SERIES)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_SERIES))
+def test_series_shape_index_and_no_nans(name: str) -> None:
+    n, freq, first, last = EXPECTED_SERIES[name]
+    s = datasets.load(name)
+    assert isinstance(s, Series) and s.name == name and s.frequency == freq
+    assert s.values.dtype == np.float64 and s.values.shape == (n,) == s.index.shape and len(s) == n
+    assert np.isfinite(s.values).all()
+    assert s.index[0] == first and s.index[-1] == last
+    if isinstance(first, int):
+        assert s.index.dtype.kind == "i" and (np.diff(s.index) == 1).all()
+    else:
+        assert list(s.index) == sorted(s.index) and len(set(s.index)) == n  # ISO strings sort by time
+    assert datasets.info(name).sizes["all"] == n
+    assert datasets.resolve(name) == (name, "all")
+
+
+def test_series_known_values_and_copies() -> None:
+    assert datasets.load("sunspots").values[:3].tolist() == [5.0, 11.0, 16.0]
+    assert datasets.load("airline").values[[0, -1]].tolist() == [112.0, 432.0]
+    assert datasets.load("lynx").values[:3].tolist() == [269.0, 321.0, 585.0]
+    s = datasets.load("nile")
+    s.values[0] = -1.0
+    assert datasets.load("nile").values[0] == 1120.0
+
+
+def test_co2_missing_weeks_interpolated() -> None:
+    table = __import__("seqlab.data.datasets", fromlist=["_series_table"])._series_table()
+    raw = table["co2"]["values"]
+    missing = [i for i, v in enumerate(raw) if v is None]
+    assert len(missing) == 59
+    s = datasets.load("co2")
+    i = missing[0]
+    lo = max(j for j in range(i) if raw[j] is not None)
+    hi = min(j for j in range(i, len(raw)) if raw[j] is not None)
+    expected = raw[lo] + (raw[hi] - raw[lo]) * (i - lo) / (hi - lo)
+    assert s.values[i] == pytest.approx(expected, rel=1e-12)
+
+
+def test_births_weekly_pattern() -> None:
+    b = datasets.load("births").values
+    weekday = np.arange(b.size) % 7  # 1969-01-01 was a Wednesday
+    means = [b[weekday == d].mean() for d in range(7)]
+    assert max(means) / min(means) > 1.15  # weekend dip: the signal forecasting demos rely on
+
+
+def test_series_take_no_split_or_options() -> None:
+    with pytest.raises(DataError, match="no split"):
+        datasets.load("sunspots", "train")
+    with pytest.raises(DataError, match="no option"):
+        datasets.load("sunspots", level="char")

