@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import lzma
 from collections import Counter
 from pathlib import Path
@@ -185,7 +186,10 @@ def test_info_records(name: str) -> None:
 
 
 def test_total_bundled_size_under_budget() -> None:
-    assert sum(datasets.info(n).bytes for n in datasets.list()) < 25_000_000
+    files = {datasets.info(n).file for n in datasets.list()}
+    bundled = Path(datasets.__file__).parent / "data" / "bundled"
+    assert files <= {p.name for p in bundled.iterdir()}
+    assert sum((bundled / f).stat().st_size for f in files) < 25_000_000
 
 
 def test_list_kinds_ordered() -> None:
@@ -316,3 +320,39 @@ def test_series_take_no_split_or_options() -> None:
         datasets.load("sunspots", "train")
     with pytest.raises(DataError, match="no option"):
         datasets.load("sunspots", level="char")
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_list(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("datasets", "list")
+    assert r.code == 0
+    for name in datasets.list():
+        assert name in r.out
+    assert "public domain" in r.out and "CC-BY 2.5" in r.out
+    r = cli("datasets", "list", "--format", "json")
+    rows = json.loads(r.out)
+    assert [row["name"] for row in rows] == datasets.list()
+    assert rows[0]["sizes"] == dict(datasets.info(rows[0]["name"]).sizes)
+
+
+def test_cli_show_text_labelled_series(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("datasets", "show", "kjv:test", "--head", "2")
+    assert r.code == 0
+    assert "public domain" in r.out and "test 3,110" in r.out
+    assert datasets.load_lines("kjv", "test")[1] in r.out
+    r = cli("datasets", "show", "brown-genres", "--format", "json", "--head", "3")
+    data = json.loads(r.out)
+    assert data["name"] == "brown-genres" and [h["id"] for h in data["head"]] == ["ca01", "ca02", "ca03"]
+    r = cli("datasets", "show", "sunspots", "--format", "json")
+    head = json.loads(r.out)["head"]
+    assert [h["value"] for h in head] == datasets.load("sunspots").values[:5].tolist()
+
+
+def test_cli_errors(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("datasets", "show", "no-such-set")
+    assert r.code == 1 and r.err.startswith("seqlab: error: Unknown dataset 'no-such-set'") and "kjv" in r.err
+    assert "Traceback" not in r.err
+    r = cli("datasets", "show", "kjv:dev")
+    assert r.code == 1 and "no split 'dev'" in r.err
+    r = cli("datasets", "show", "kjv", "--head", "-1")
+    assert r.code == 1 and "--head" in r.err
