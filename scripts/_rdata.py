@@ -103,10 +103,10 @@ def load_lazydb(prefix: str | Path) -> dict[str, Any]:
     prefix = str(prefix)
     index = _Reader(gzip.decompress(Path(prefix + ".rdx").read_bytes())).start()
     db = Path(prefix + ".rdb").read_bytes()
-    top = dict(zip(attributes(index)["names"], value(index)))
+    top = dict(zip(attributes(index)["names"], value(index), strict=False))
     variables = top["variables"]  # a named list of (offset, length) pairs
     out: dict[str, Any] = {}
-    for name, (off, length) in zip(attributes(variables)["names"], value(variables)):
+    for name, (off, length) in zip(attributes(variables)["names"], value(variables), strict=False):
         out[name] = _Reader(zlib.decompress(db[off + 4: off + length])).start()  # 4-byte length + zlib stream
     return out
 

@@ -107,7 +107,7 @@ def test_char_and_word_views_agree(name: str) -> None:
     chars = datasets.load(name, "test", level="char")
     words = datasets.load(name, "test", level="word")
     assert len(chars) == len(words) == len(lines)
-    for line, c, w in zip(lines[:500], chars, words):
+    for line, c, w in zip(lines[:500], chars, words, strict=False):
         assert "".join(c) == line
         assert w == datasets.PREP_TOKEN.findall(line.lower())
         # the word view loses only case and whitespace
@@ -206,7 +206,7 @@ def test_spamassassin_sizes_labels_and_split() -> None:
     assert Counter(full.labels) == {"ham": 4150, "spam": 1896}
     groups = Counter(i.split("/")[0] for i in full.ids)
     assert groups == {"easy-ham-1": 2500, "easy-ham-2": 1400, "hard-ham-1": 250, "spam-1": 500, "spam-2": 1396}
-    assert all(("spam" in i.split("/")[0]) == (lab == "spam") for i, lab in zip(full.ids, full.labels))
+    assert all(("spam" in i.split("/")[0]) == (lab == "spam") for i, lab in zip(full.ids, full.labels, strict=False))
     train, test = datasets.load("spamassassin", "train"), datasets.load("spamassassin", "test")
     assert set(train.ids).isdisjoint(test.ids) and set(train.ids) | set(test.ids) == set(full.ids)
     assert {"train": len(train), "test": len(test)} == dict(datasets.info("spamassassin").sizes)
@@ -233,7 +233,7 @@ def test_brown_genres_sizes_and_split() -> None:
     assert set(full.labels) == set(datasets.info("brown-genres").extra["labels"])
     # the genre is the second letter of the file name
     by_letter: dict[str, set[str]] = {}
-    for i, lab in zip(full.ids, full.labels):
+    for i, lab in zip(full.ids, full.labels, strict=False):
         by_letter.setdefault(i[1], set()).add(lab)
     assert all(len(v) == 1 for v in by_letter.values())
     assert full.labels[full.ids.index("ca01")] == "news"

