@@ -504,7 +504,7 @@ def _load_series(name: str, split: str, **bad: Any) -> Series:
 
 
 # ------------------------------------------------------------------ dispatch
-def load(name: str, split: str | None = None, **options: Any) -> Any:
+def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None) -> Any:
     """Load a bundled data set.
 
     Parameters
@@ -514,8 +514,12 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     split : str, optional
         Text corpora: ``"train"`` (default), ``"valid"``, ``"test"``, ``"train+valid"``, ``"all"``.
         Labelled sets: ``"train"`` (default), ``"test"``, ``"all"``. Series: ``"all"`` only.
-    **options
-        Text corpora: ``level="word"|"char"``. ``spamassassin``: ``headers=False|True``.
+    level : {"word", "char"}, optional
+        Text corpora only: token lists of words (default; the KenLM reference tokenization,
+        lowercased) or of the characters of each line (case kept).
+    headers : bool, optional
+        ``spamassassin`` only: keep every email header in the text (default False: the
+        subject line, a blank line, then the body).
 
     Returns
     -------
@@ -525,13 +529,25 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     Raises
     ------
     DataError
-        Unknown name (the message lists the bundled ones), unknown split or option.
+        Unknown name (the message lists the bundled ones), unknown split, or an option the
+        data set does not take.
+
+    Examples
+    --------
+    >>> from seqlab import datasets
+    >>> datasets.load("kjv", "all", level="char")[0][:5]
+    ['I', 'n', ' ', 't', 'h']
+    >>> spam = datasets.load("spamassassin", "test")
+    >>> len(spam), spam.labels[0], spam.ids[0].split("/")[0]
+    (1209, 'ham', 'easy-ham-1')
+    >>> datasets.load("airline").values[:3]
+    array([112., 118., 132.])
     """
     ds = info(name)
     split = ds.splits[0] if split is None else split
     _check_split(ds, split)
-    loader = _LOADERS[ds.kind]
-    return loader(name, split, **options)
+    options = {key: value for key, value in (("level", level), ("headers", headers)) if value is not None}
+    return _LOADERS[ds.kind](name, split, **options)
 
 
 def _load_text_dispatch(name: str, split: str, *, level: str = "word", **bad: Any) -> Any:
