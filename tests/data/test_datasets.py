@@ -116,6 +116,15 @@ def test_char_and_word_views_agree(name: str) -> None:
         assert "".join(w) == "".join(line.lower().split())
 
 
+@pytest.mark.parametrize("name", TEXT)
+def test_tokenize_matches_bundled_views(name: str) -> None:
+    lines = datasets.load_lines(name, "valid")[:300]
+    assert [datasets.tokenize(x) for x in lines] == datasets.load(name, "valid")[:300]
+    assert [datasets.tokenize(x, level="char") for x in lines] == datasets.load(name, "valid", level="char")[:300]
+    with pytest.raises(DataError, match="level"):
+        datasets.tokenize("x", level="bpe")
+
+
 def test_kjv_char_level_keeps_case_and_strips_reference() -> None:
     first = "".join(datasets.load("kjv", "all", level="char")[0])
     assert first == "In the beginning God created the heaven and the earth."

@@ -357,6 +357,22 @@ def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], .
     return tuple(tuple(findall(line.lower())) for line in lines)
 
 
+def tokenize(text: str, *, level: str = "word") -> builtins.list[str]:
+    """Tokenize new text exactly as the bundled text corpora are (for prompts and held-out text).
+
+    ``level="word"``: lowercase, then :data:`PREP_TOKEN` (the KenLM reference regex);
+    ``level="char"``: the characters, case kept.
+
+    >>> tokenize("In the Beginning, 2 o'clock!")
+    ['in', 'the', 'beginning', ',', '2', "o'clock", '!']
+    """
+    if level == "word":
+        return PREP_TOKEN.findall(text.lower())
+    if level == "char":
+        return builtins.list(text.rstrip("\r\n"))
+    raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+
+
 def _text_dataset(name: str, split: str) -> DatasetInfo:
     ds = info(name)
     if ds.kind != "text":
