@@ -465,7 +465,8 @@ def labelled_split_mask(ids: tuple[str, ...] | builtins.list[str], strata: tuple
     return mask
 
 
-def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) -> LabelledTexts:
+def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int | None = None,
+                   **bad: Any) -> LabelledTexts:
     _no_options(name, bad)
     if headers and name != "spamassassin":
         raise DataError(f"headers=True applies only to 'spamassassin'; {name!r} has no email headers.")
@@ -475,11 +476,24 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) 
     else:
         mask = labelled_split_mask(ids, strata)
         keep = np.flatnonzero(mask if split == "test" else ~mask).tolist()
+    keep = keep[:limit]
     if name == "spamassassin":  # parse only the messages asked for, once each
         chosen = [_spam_text(i, bool(headers)) for i in keep]
     else:
         chosen = [texts[i] for i in keep]
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
+
+
+def _preview(name: str, split: str, n: int) -> Any:
+    """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
+    ds = info(name)
+    _check_split(ds, split)
+    if ds.kind == "text":
+        return builtins.list(_split_lines(name, split)[:n])
+    if ds.kind == "labelled":
+        return _load_labelled(name, split, limit=n)
+    full = _load_series(name, split)
+    return Series(values=full.values[:n], index=full.index[:n], name=name, frequency=full.frequency)
 
 
 # ------------------------------------------------------------------ series
