@@ -331,7 +331,10 @@ def select_order(series: Any, max_lags: int, *, ic: str = "aic", trend: str = "c
     """Choose the AR order in 0..max_lags by AIC, BIC or HQIC, as statsmodels ``ar_select_order`` does.
 
     Every candidate is fitted on the same rows (the first ``max_lags`` values are held back), so
-    the criteria are comparable; ties go to the smaller order.
+    the criteria are comparable; ties go to the smaller order. The criteria follow
+    ``AutoRegResults.aic``/``bic`` (the constant counts as a parameter); statsmodels'
+    ``ar_select_order`` reports them one parameter lower for ``trend="c"``, a constant offset that
+    never changes the chosen order.
     """
     if ic not in ("aic", "bic", "hqic"):
         raise InvalidParameterError(f"ic must be 'aic', 'bic' or 'hqic', got {ic!r}.")
