@@ -69,7 +69,7 @@ def as_values(series: Any, *, name: str = "series", min_length: int = 1, fill: s
         first = int(np.argwhere(~np.isfinite(values))[0][0])
         bad = values.reshape(len(values), -1)[first]
         raise DataError(
-            f"{name} has a non-finite value ({bad[~np.isfinite(bad)][0]!r}) at index {first}; "
+            f"{name} has a non-finite value ({float(bad[~np.isfinite(bad)][0])!r}) at index {first}; "
             f"remove it or pass fill= one of {list(FILL_POLICIES)}."
         )
     arr = check_series(values, name=name, min_length=min_length)
