@@ -71,6 +71,9 @@ class BaseForecaster(BaseModel):
 
     _history: History
 
+    def _is_fitted(self) -> bool:  # cheaper than scanning vars(): called on every backtest step
+        return "n_features_in_" in self.__dict__
+
     # ------------------------------------------------------------------ history
     def _set_history(self, values: np.ndarray) -> None:
         self._history = History(values)

@@ -128,6 +128,7 @@ class ARForecaster(BaseForecaster):
         self._p = int(self._lags.max(initial=0))
         self._const = self.trend == "c"
         self._n_models = self.max_horizon if self.multistep == "direct" else 1
+        self._row = np.ones(len(self._lags) + self._const)  # scratch row for rank-one updates
 
     def _row_range(self, h: int, length: int) -> tuple[int, int]:
         """Feature origins ``t`` whose lead-``h`` target ``t + h - 1`` lies in a window of ``length``."""
@@ -173,10 +174,19 @@ class ARForecaster(BaseForecaster):
         return self
 
     def _set_summary(self, ssr: float, nobs: int, k: int) -> None:
-        ic = information_criteria(max(ssr, 0.0), nobs, k)
         self.nobs_ = nobs
-        self.sigma2_, self.llf_, self.aic_, self.bic_, self.hqic_ = (
-            ic["sigma2"], ic["llf"], ic["aic"], ic["bic"], ic["hqic"])
+        self._ssr = max(ssr, 0.0)
+
+    def _criterion(self, name: str) -> float:
+        self._check_fitted()
+        k = len(self._lags) + self._const
+        return information_criteria(self._ssr, self.nobs_, k)[name]
+
+    sigma2_ = property(lambda self: self._criterion("sigma2"), doc="Residual variance ssr / nobs.")
+    llf_ = property(lambda self: self._criterion("llf"), doc="Gaussian conditional log-likelihood.")
+    aic_ = property(lambda self: self._criterion("aic"), doc="AIC as statsmodels AutoRegResults.aic.")
+    bic_ = property(lambda self: self._criterion("bic"), doc="BIC as statsmodels AutoRegResults.bic.")
+    hqic_ = property(lambda self: self._criterion("hqic"), doc="HQIC as statsmodels AutoRegResults.hqic.")
 
     @property
     def coef_(self) -> np.ndarray:
@@ -192,6 +202,14 @@ class ARForecaster(BaseForecaster):
     def _add_rows(self, m: int, z: np.ndarray, lo: int, hi: int, sign: float) -> None:
         """Add (sign=+1) or remove (sign=-1) the lead-``m+1`` rows with feature origins in [lo, hi)."""
         if hi <= lo:
+            return
+        if hi - lo == 1:  # the walk-forward step: one rank-one update
+            x = self._row
+            x[int(self._const) :] = z[lo - self._lags]
+            t1 = z[lo + m]
+            self._gram[m] += np.outer(x, sign * x)
+            self._xty[m] += (sign * t1) * x
+            self._yty[m] += sign * t1 * t1
             return
         rows = np.arange(lo, hi)
         X = _design(z, rows, self._lags, self._const)
@@ -252,7 +270,10 @@ class ARForecaster(BaseForecaster):
                 )
             x = y[len(y) - self._lags]
             return self.params_[:horizon, int(self._const) :] @ x + (self.params_[:horizon, 0] if self._const else 0.0)
-        c, phi = self.intercept_, self.coef_
+        c = float(self.params_[0, 0]) if self._const else 0.0
+        phi = self.params_[0, int(self._const) :]
+        if horizon == 1:
+            return np.array([c + phi @ y[len(y) - self._lags]])
         buf = np.concatenate([y[len(y) - self._p :], np.empty(horizon)])
         for i in range(horizon):
             t = self._p + i
@@ -275,9 +296,8 @@ class ARForecaster(BaseForecaster):
         self._check_fitted()
         meta = {
             "shift": self._shift,
+            "ssr": self._ssr,
             "summary": {"nobs": self.nobs_, "sigma2": self.sigma2_, "aic": self.aic_, "bic": self.bic_},
-            "hqic": self.hqic_,
-            "llf": self.llf_,
         }
         arrays = {"params": self.params_, "history": np.array(self._history.values), "gram": self._gram,
                   "xty": self._xty, "yty": self._yty}
@@ -294,9 +314,7 @@ class ARForecaster(BaseForecaster):
         model.params_ = arrays["params"].copy()
         model._gram, model._xty, model._yty = arrays["gram"].copy(), arrays["xty"].copy(), arrays["yty"].copy()
         model._shift = float(state["shift"])
-        s = state["summary"]
-        model.nobs_, model.sigma2_, model.aic_, model.bic_ = int(s["nobs"]), s["sigma2"], s["aic"], s["bic"]
-        model.hqic_, model.llf_ = state["hqic"], state["llf"]
+        model._set_summary(float(state["ssr"]), int(state["summary"]["nobs"]), k)
         return model
 
     @classmethod
