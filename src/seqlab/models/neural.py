@@ -46,6 +46,9 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+_TIMINGS = ("seconds", "tokens_per_second")
+
+
 def _score_batch_size() -> int:
     return 64
 
@@ -213,9 +216,10 @@ class NeuralLM(BaseModel):
             arrays[name] = tensor.detach().cpu().numpy()
         summary = {"family": self.family_, "parameters": self.module_.num_parameters(),
                    "vocab_size": len(self.vocabulary_), **{k: v for k, v in self.train_result_.items()
-                                                          if k in ("steps", "valid_perplexity", "seconds")}}
+                                                          if k in ("steps", "valid_perplexity")}}
+        result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}  # deterministic part only
         meta = {"family": self.family_, "config": dataclasses.asdict(self.config_),
-                "vocabulary": self.vocabulary_.to_json(), "train_result": self.train_result_, "summary": summary}
+                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary}
         return meta, arrays
 
     @classmethod
