@@ -29,7 +29,8 @@ class TrainConfig:
     batching : {"stream", "padded"}
         ``stream``: truncated BPTT over the concatenated corpus, ``batch_size`` rows, windows of
         ``bptt`` steps, recurrent state carried across windows. ``padded``: one sentence per row.
-    max_steps, max_epochs, max_time : stop after whichever comes first (``max_time`` in seconds).
+    max_steps, max_epochs, max_time : stop after whichever comes first (``max_time`` in seconds);
+        with none of them set, one epoch.
     eval_every : int
         Evaluate on the validation data (and checkpoint) every this many steps.
     eval_batches : int or None
@@ -55,7 +56,7 @@ class TrainConfig:
     bptt: int = 64
     batching: str = "stream"
     max_steps: int | None = None
-    max_epochs: int | None = 1
+    max_epochs: int | None = None
     max_time: float | None = None
     eval_every: int = 200
     eval_batches: int | None = None
@@ -83,14 +84,18 @@ class TrainConfig:
                 raise InvalidParameterError(f"{name} must be an int >= 1 or None, got {value!r}.")
         if self.max_time is not None and not self.max_time > 0:
             raise InvalidParameterError(f"max_time must be > 0 seconds or None, got {self.max_time!r}.")
-        if self.max_steps is None and self.max_epochs is None and self.max_time is None:
-            raise InvalidParameterError("Give at least one of max_steps, max_epochs or max_time; "
-                                        "otherwise training never stops.")
         if self.warmup_steps < 0 or self.step_start < 0:
             raise InvalidParameterError("warmup_steps and step_start must be >= 0.")
         if not 0 < self.gamma <= 1 or not 0 <= self.min_lr_ratio <= 1:
             raise InvalidParameterError(f"gamma must be in (0, 1] and min_lr_ratio in [0, 1]; "
                                         f"got {self.gamma} and {self.min_lr_ratio}.")
+
+    @property
+    def epochs_bound(self) -> int | None:
+        """``max_epochs``, or 1 when no stopping rule is set at all."""
+        if self.max_steps is None and self.max_epochs is None and self.max_time is None:
+            return 1
+        return self.max_epochs
 
     def lr_at(self, step: int, total_steps: int | None) -> float:
         """Learning rate for optimisation step ``step`` (0-based)."""

@@ -113,7 +113,8 @@ class Trainer:
 
     def _total_steps(self, per_epoch: int) -> int | None:
         cfg = self.config
-        bounds = [b for b in (cfg.max_steps, cfg.max_epochs * per_epoch if cfg.max_epochs else None) if b]
+        epochs = cfg.epochs_bound
+        bounds = [b for b in (cfg.max_steps, epochs * per_epoch if epochs else None) if b]
         return min(bounds) if bounds else None
 
     def _tensors(self, batch: LMBatch) -> tuple[Tensor, Tensor]:
