@@ -94,3 +94,16 @@ def test_fill_policy_and_missing_file(cli, tmp_path):
     assert res.code == 0, res.err
     res = cli("forecast", "backtest", "--data", tmp_path / "nope.csv", "--initial", "3")
     assert res.code == 1 and "seqlab: error:" in res.err
+
+
+def test_neural_model_from_the_command_line(cli, yearly_csv, tmp_path):
+    pytest.importorskip("torch")
+    path, _ = yearly_csv
+    res = cli("forecast", "backtest", "--data", path, "--model", "mlp", "--lags", "4", "--epochs", "5",
+              "--initial", "1880", "--refit-every", "0", "--format", "json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["n_targets"] == 19
+    res = cli("forecast", "fit", "--data", path, "--model", "gru", "--lags", "4", "--epochs", "2", "-o", tmp_path / "g")
+    assert res.code == 0, res.err
+    res = cli("forecast", "predict", tmp_path / "g", "--horizon", "2")
+    assert res.code == 0 and "1900" in res.out, res.err
