@@ -93,7 +93,8 @@ def main() -> None:
                "max_abs_diff_statsmodels": float(np.max(np.abs(pred_seq - pred_sm)))}
         if have_darts:
             t_d, pred_d = best_of(lambda p=p: darts_side(y, p, initial), repeats=1)
-            row.update(darts_s=t_d, speedup_vs_darts=t_d / t_seq, max_abs_diff_darts=float(np.max(np.abs(pred_seq - pred_d))))
+            row.update(darts_s=t_d, speedup_vs_darts=t_d / t_seq,
+                       max_abs_diff_darts=float(np.max(np.abs(pred_seq - pred_d))))
         rows.append(row)
         print(f"p={p:2d}  seqlab {t_seq * 1e3:7.2f} ms  statsmodels {t_sm * 1e3:8.1f} ms  "
               f"x{row['speedup_vs_statsmodels']:6.1f}  diff {row['max_abs_diff_statsmodels']:.2e}"

@@ -79,7 +79,7 @@ def test_bad_input_gives_one_line_errors(cli, tmp_path, content, args, message):
     path = tmp_path / "bad.csv"
     path.write_text(content)
     base = {"--initial": "3", "--lags": "1"}
-    extra = dict(zip(args[::2], args[1::2]))
+    extra = dict(zip(args[::2], args[1::2], strict=True))
     flat = [a for k, v in {**base, **extra}.items() for a in (k, v)]
     res = cli("forecast", "backtest", "--data", path, *flat)
     assert res.code == 1, res.out

@@ -71,6 +71,14 @@ class BaseForecaster(BaseModel):
 
     _history: History
 
+    def fit(self, series: Any) -> Self:
+        """Estimate parameters on ``series`` (subclasses)."""
+        raise NotImplementedError
+
+    def predict(self, horizon: int = 1) -> np.ndarray:
+        """Forecast the ``horizon`` values after the history (subclasses)."""
+        raise NotImplementedError
+
     def _is_fitted(self) -> bool:  # cheaper than scanning vars(): called on every backtest step
         return "n_features_in_" in self.__dict__
 

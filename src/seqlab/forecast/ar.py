@@ -31,7 +31,7 @@ from seqlab.io import register
 
 def _design(z: np.ndarray, rows: np.ndarray, lags: np.ndarray, const: bool) -> np.ndarray:
     """Rows ``[1, z[t-l1], ..., z[t-lp]]`` for each feature origin ``t`` in ``rows``: (n_rows, k)."""
-    X = z[rows[:, None] - lags[None, :]]  # (n_rows, p)
+    X: np.ndarray = z[rows[:, None] - lags[None, :]]  # (n_rows, p)
     if const:
         X = np.concatenate([np.ones((len(rows), 1)), X], axis=1)
     return X
@@ -269,7 +269,8 @@ class ARForecaster(BaseForecaster):
                     "refit with a larger max_horizon or use multistep='recursive'."
                 )
             x = y[len(y) - self._lags]
-            return self.params_[:horizon, int(self._const) :] @ x + (self.params_[:horizon, 0] if self._const else 0.0)
+            out: np.ndarray = self.params_[:horizon, int(self._const) :] @ x
+            return out + (self.params_[:horizon, 0] if self._const else 0.0)
         c = float(self.params_[0, 0]) if self._const else 0.0
         phi = self.params_[0, int(self._const) :]
         if horizon == 1:

@@ -90,7 +90,7 @@ def parse_extra(extra: Sequence[str]) -> tuple[tuple[str, int], ...]:
 def min_history(lags: int | Sequence[int], extra: Sequence[str] = ()) -> int:
     """The fewest past values one row needs: its first target position in the series."""
     need = max(normalize_lags(lags), default=0)
-    for kind, k in parse_extra(extra):
+    for _, k in parse_extra(extra):
         need = max(need, k if k else 1)
     return need
 
@@ -108,7 +108,7 @@ def _expanding(x: np.ndarray, kind: str, rows: np.ndarray) -> np.ndarray:
     """Mean or std (ddof=0) of ``x[:t]`` for each ``t`` in ``rows``: (n_rows, n_features)."""
     csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
     count = rows[:, None].astype(np.float64)
-    mean = csum[rows] / count
+    mean: np.ndarray = csum[rows] / count
     if kind == "mean":
         return mean
     # std from centred sums would need a pass per row; use the shifted two-moment form, stable
@@ -117,14 +117,14 @@ def _expanding(x: np.ndarray, kind: str, rows: np.ndarray) -> np.ndarray:
     c1 = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(shifted, axis=0)])
     c2 = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(shifted**2, axis=0)])
     var = c2[rows] / count - (c1[rows] / count) ** 2
-    return np.sqrt(np.maximum(var, 0.0))
+    return np.asarray(np.sqrt(np.maximum(var, 0.0)))
 
 
 def _rolling(x: np.ndarray, kind: str, k: int, rows: np.ndarray) -> np.ndarray:
     """A statistic of the window ``x[t-k:t]`` for each ``t`` in ``rows``: (n_rows, n_features)."""
     win = sliding_window_view(x, k, axis=0)[rows - k]  # (n_rows, n_features, k)
-    fn = {"rolling_mean": np.mean, "rolling_std": np.std, "rolling_min": np.min, "rolling_max": np.max}[kind]
-    return fn(win, axis=-1)
+    fn: Any = {"rolling_mean": np.mean, "rolling_std": np.std, "rolling_min": np.min, "rolling_max": np.max}[kind]
+    return np.asarray(fn(win, axis=-1))
 
 
 def lag_matrix(
@@ -195,5 +195,6 @@ def lag_features(history: np.ndarray, lags: int | Sequence[int], extra: Sequence
     for kind, k in parse_extra(extra):
         window = h2 if not k else h2[len(h) - k :]
         base = kind.removeprefix("rolling_")
-        parts.append({"mean": np.mean, "std": np.std, "min": np.min, "max": np.max}[base](window, axis=0))
+        stat: Any = {"mean": np.mean, "std": np.std, "min": np.min, "max": np.max}[base]
+        parts.append(stat(window, axis=0))
     return np.concatenate(parts) if parts else np.empty(0)

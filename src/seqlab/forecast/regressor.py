@@ -65,7 +65,8 @@ class LagRegressor(BaseForecaster):
         """Build the lag table of ``series`` and fit a clone of the estimator on it."""
         if self.estimator is None or not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
             raise InvalidParameterError(
-                f"LagRegressor needs an estimator with fit and predict (e.g. sklearn's Ridge()), got {self.estimator!r}."
+                "LagRegressor needs an estimator with fit and predict (e.g. sklearn's Ridge()), "
+                f"got {self.estimator!r}."
             )
         y = as_values(series)
         table = lag_matrix(y, self.lags, self.extra)

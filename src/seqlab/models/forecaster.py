@@ -64,7 +64,8 @@ class _MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
-        return self.net(x.flip(1).reshape(len(x), -1))  # newest step first, like lag_matrix
+        out: Tensor = self.net(x.flip(1).reshape(len(x), -1))  # newest step first, like lag_matrix
+        return out
 
 
 class _RNN(nn.Module):
@@ -75,7 +76,8 @@ class _RNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
         last, _ = self.rnn(x)  # (N, H): the hidden state after the newest step
-        return self.head(last)
+        out: Tensor = self.head(last)
+        return out
 
 
 class _Conv(nn.Module):
@@ -88,7 +90,8 @@ class _Conv(nn.Module):
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
         for conv in self.convs:
             x = torch.relu(conv(x))  # (N, L, H), causal: step t sees inputs <= t
-        return self.head(x[:, -1])
+        out: Tensor = self.head(x[:, -1])
+        return out
 
 
 class _NeuralForecaster(BaseForecaster):
@@ -99,6 +102,14 @@ class _NeuralForecaster(BaseForecaster):
         "epochs": _int_at_least(1), "refit_epochs": _int_at_least(0), "batch_size": _int_at_least(1),
         "lr": (lambda v: isinstance(v, int | float) and v > 0, "a positive number"),
     }
+
+    lags: int
+    epochs: int
+    lr: float
+    batch_size: int
+    refit_epochs: int
+    random_state: int
+    net_: nn.Module
 
     def _build(self, c: int) -> nn.Module:
         raise NotImplementedError
@@ -112,7 +123,8 @@ class _NeuralForecaster(BaseForecaster):
 
     def _standardised(self) -> np.ndarray:
         y = self._history.values.reshape(len(self._history), -1)
-        return (y - self.mean_) / self.scale_
+        z: np.ndarray = (y - self.mean_) / self.scale_
+        return z
 
     # ------------------------------------------------------------------ training
     def fit(self, series: Any) -> Self:
@@ -142,10 +154,10 @@ class _NeuralForecaster(BaseForecaster):
         opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         self.net_.train()
         for _ in range(epochs):
-            for batch in torch.randperm(len(X), generator=gen).split(self.batch_size):
+            for batch in torch.randperm(len(X), generator=gen).split(self.batch_size):  # type: ignore[no-untyped-call]
                 loss = torch.mean((self.net_(X[batch]) - T[batch]) ** 2)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 opt.step()
         self.net_.eval()
         with torch.no_grad():
@@ -171,7 +183,7 @@ class _NeuralForecaster(BaseForecaster):
                 nxt = self.net_(window)  # (1, C)
                 out.append(nxt[0].double().numpy())
                 window = torch.cat([window[:, 1:], nxt[:, None].float()], dim=1)
-        pred = np.asarray(out) * self.scale_ + self.mean_
+        pred: np.ndarray = np.asarray(out) * self.scale_ + self.mean_
         return pred[:, 0] if self.n_features_in_ == 1 and self._history.values.ndim == 1 else pred
 
     # ------------------------------------------------------------------ persistence
