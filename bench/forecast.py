@@ -85,6 +85,8 @@ def main() -> None:
         have_darts = darts.__version__
     except ImportError:
         have_darts = None
+    seqlab_side(y, 1, initial)  # one untimed warm-up per side (lazy imports, first-call caches)
+    statsmodels_side(y, 1, initial)
     rows = []
     for p in range(1, MAX_P + 1):
         t_seq, pred_seq = best_of(lambda p=p: seqlab_side(y, p, initial))
@@ -107,7 +109,7 @@ def main() -> None:
         "task": f"yearly sunspots, walk-forward 1-step forecasts {FIRST_TEST_YEAR}..{int(years[-1])} "
                 f"({len(y) - initial} origins), expanding window, refit every step, AR(p) with constant, p=1..{MAX_P}",
         "data": source,
-        "repeats": f"best of {REPEATS} (darts: 1 run)",
+        "repeats": f"best of {REPEATS} (darts: 1 run), after one untimed warm-up run per side",
         "machine": f"{platform.machine()}, {platform.python_version()}, shared 2-core host",
         "versions": {"numpy": np.__version__, "statsmodels": statsmodels.__version__, "darts": have_darts},
         "darts_note": None if have_darts else "darts not importable in this run",

@@ -107,3 +107,13 @@ def test_neural_model_from_the_command_line(cli, yearly_csv, tmp_path):
     assert res.code == 0, res.err
     res = cli("forecast", "predict", tmp_path / "g", "--horizon", "2")
     assert res.code == 0 and "1900" in res.out, res.err
+
+
+def test_bundled_sunspots_with_a_year_as_initial(cli):
+    datasets = pytest.importorskip("seqlab.datasets")
+    years = datasets.load("sunspots").index
+    res = cli("forecast", "backtest", "--data", "sunspots", "--model", "ar", "--lags", "9", "--initial", "1920",
+              "--horizon", "1", "--refit-every", "1", "--format", "json")
+    assert res.code == 0, res.err
+    out = json.loads(res.out)
+    assert out["index"][0] == 1921 and out["index"][-1] == int(years[-1]) and out["n_targets"] == len(years) - 221
