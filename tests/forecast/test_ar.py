@@ -157,3 +157,21 @@ def test_ar_bad_input():
     for bad in (0, -2, 1.5):
         with pytest.raises(InvalidParameterError, match="horizon must be an int >= 1"):
             model.predict(bad)
+
+
+def test_frozen_statsmodels_figures_on_bundled_sunspots():
+    """Checks the AutoReg numbers even where statsmodels is not installed (tests/golden, STYLE B9)."""
+    import json
+    from pathlib import Path
+
+    datasets = pytest.importorskip("seqlab.datasets")
+    golden = json.loads((Path(__file__).parents[1] / "golden" / "forecast_autoreg_sunspots.json").read_text())
+    y = datasets.load("sunspots").values
+    for p in range(1, 13):
+        model = ARForecaster(lags=p).fit(y)
+        np.testing.assert_allclose(model.params_[0], golden["params"][str(p)], rtol=1e-8, atol=0)
+        assert model.aic_ == pytest.approx(golden["aic"][str(p)], rel=1e-10)
+        assert model.bic_ == pytest.approx(golden["bic"][str(p)], rel=1e-10)
+        assert model.sigma2_ == pytest.approx(golden["sigma2"][str(p)], rel=1e-9)
+    assert select_order(y, 12, ic="aic").order == golden["ar_select_order_aic_maxlag12"]
+    assert select_order(y, 12, ic="bic").order == golden["ar_select_order_bic_maxlag12"]
