@@ -8,7 +8,7 @@ the test window advances.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,7 @@ class WalkForward:
     [(2, [3, 4]), (3, [4, 5])]
     """
 
-    initial: int
+    initial: int = field(kw_only=False)  # WalkForward(221) or WalkForward(initial=221)
     horizon: int = 1
     step: int = 1
     window: int | None = None
