@@ -7,6 +7,9 @@ against a hand-written ``nn.LSTM`` model of the same size, all inside one char-l
 interleaved (every model once per round) so that load from other work hits all sides alike;
 each side reports its median round. Writes ``bench/results/neural_cells.json``.
 
+Two shells: char level (65 symbols, the recurrent layer dominates the step) and word level
+(10,000 words, PTB-sized: the softmax head takes a large share of every step).
+
 Run: ``PYTHONPATH=src python bench/neural_cells.py [--threads 1] [--rounds 5]``.
 ``run(...)`` returns the same dict, for ``bench/neural.py``.
 
@@ -126,9 +129,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--word-vocab", type=int, default=10000, help="vocabulary of the word-level run (0: skip)")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    result = run(threads=args.threads, rounds=args.rounds, steps=args.steps)
+    result = {"char_level": run(threads=args.threads, rounds=args.rounds, steps=args.steps, vocab_size=65)}
+    if args.word_vocab:  # a large softmax head dilutes the recurrent layer's share of the step
+        result["word_level"] = run(threads=args.threads, rounds=args.rounds, steps=args.steps,
+                                   vocab_size=args.word_vocab)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
