@@ -78,7 +78,8 @@ class TokenEmbedding(nn.Module):
             Fixed vectors, or a trainable initialisation.
         padding_idx : int or None, default=0
         """
-        if hasattr(matrix_or_embeddings, "to_torch"):  # seqlab.embed.Embeddings (duck-typed: no classical import)
+        aligned = hasattr(matrix_or_embeddings, "to_torch")  # seqlab.embed.Embeddings, duck-typed
+        if aligned:
             weight = matrix_or_embeddings.to_torch(vocabulary, freeze=freeze).weight.detach()
         elif isinstance(matrix_or_embeddings, np.ndarray | Tensor):
             weight = torch.as_tensor(np.asarray(matrix_or_embeddings) if isinstance(matrix_or_embeddings, np.ndarray)
@@ -89,7 +90,7 @@ class TokenEmbedding(nn.Module):
         if weight.dim() != 2 or not weight.is_floating_point():
             raise DataError(f"Pretrained vectors must be a float matrix of shape (V, E); got "
                             f"{tuple(weight.shape)} of dtype {weight.dtype}.")
-        if vocabulary is not None and len(vocabulary) != weight.size(0):
+        if not aligned and vocabulary is not None and len(vocabulary) != weight.size(0):
             raise DataError(f"The vocabulary has {len(vocabulary)} tokens but the matrix has {weight.size(0)} rows; "
                             "row i must be the vector of token id i.")
         layer = cls(weight.size(0), weight.size(1), padding_idx=padding_idx, freeze=freeze)
