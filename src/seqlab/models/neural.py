@@ -214,12 +214,13 @@ class NeuralLM(BaseModel):
                 continue
             seen[ptr] = name
             arrays[name] = tensor.detach().cpu().numpy()
-        summary = {"family": self.family_, "parameters": self.module_.num_parameters(),
+        summary = {"architecture": self.model, "parameters": self.module_.num_parameters(),
                    "vocab_size": len(self.vocabulary_), **{k: v for k, v in self.train_result_.items()
                                                           if k in ("steps", "valid_perplexity")}}
         result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}  # deterministic part only
         meta = {"family": self.family_, "config": dataclasses.asdict(self.config_),
-                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary}
+                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary,
+                "tokenizer": getattr(self, "tokenizer_", None)}
         return meta, arrays
 
     @classmethod
@@ -238,6 +239,8 @@ class NeuralLM(BaseModel):
         obj.device_ = resolve_device(obj.device)
         obj.module_ = module.to(obj.device_).eval()
         obj.train_result_ = dict(state.get("train_result") or {})
+        if isinstance(state.get("tokenizer"), dict):
+            obj.tokenizer_ = state["tokenizer"]
         return obj
 
     def _write_files(self, directory: Path) -> None:
