@@ -72,3 +72,21 @@ def test_resume_with_other_flags_is_refused_and_keeps_the_checkpoint(cli, corpus
     r = cli(*train_args(corpus, out, "gru", "--max-steps", "10", "--resume"))
     assert r.code == 1 and "Cannot resume" in r.err
     assert (out / "manifest.json").read_bytes() == before
+
+
+def test_vocabulary_matches_the_ngram_rule_and_can_be_borrowed(cli, corpus, tmp_path):
+    from seqlab.data.readers import read_sequences
+    from seqlab.models import NeuralLM
+    from seqlab.ngram import NGramLM
+    from seqlab.train import TrainConfig
+
+    lines = list(read_sequences(corpus)) + [["<s>", "cat", "zebra"]]
+    ngram = NGramLM(order=2, min_count=2).fit(lines)
+    neural = NeuralLM(d_hidden=4, d_embed=4, n_layers=1, min_count=2, device="cpu",
+                      train=TrainConfig(max_steps=1, batch_size=2, bptt=4)).fit(lines)
+    assert neural.vocabulary_ == ngram.vocabulary_, "same data + min_count must give the same vocabulary"
+    assert cli("lm", "train", "--model", "ngram", "--order", "2", "--data", corpus, "--min-count", "3",
+               "-o", tmp_path / "ng").code == 0
+    r = cli(*train_args(corpus, tmp_path / "nl", "gru", "--max-steps", "2", "--vocab-from", tmp_path / "ng"))
+    assert r.code == 0, r.err
+    assert io.load(tmp_path / "nl").vocabulary_ == io.load(tmp_path / "ng").vocabulary_

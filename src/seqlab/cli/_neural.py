@@ -91,6 +91,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--valid", default=None,
                    help="validation data (file or dataset split); default: the dataset's valid split, "
                         "or the last 5%% of the lines of a file")
+    g.add_argument("--vocab-from", default=None, metavar="MODEL_DIR",
+                   help="use the vocabulary of a saved model (e.g. an n-gram model) instead of building one")
     g.add_argument("--threads", type=int, default=None,
                    help="torch threads (default 1, with OMP_WAIT_POLICY=PASSIVE unless set)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
@@ -134,9 +136,52 @@ def fit(model: Any, corpus: Any, args: argparse.Namespace, *, load_valid: Any) -
     else:
         cut = max(1, len(train) // 20) if len(train) > 1 else 0
         train, valid = (train[:-cut], train[-cut:]) if cut else (train, [])
-    return model.fit(train, valid=[s for s in valid if s] or None, checkpoint_dir=args.output,
+    vocabulary = None
+    if args.vocab_from is not None:
+        from seqlab import io
+
+        vocabulary = getattr(io.load(args.vocab_from), "vocabulary_", None)
+        if vocabulary is None:
+            raise InvalidParameterError(f"--vocab-from {args.vocab_from}: that model has no vocabulary_.")
+    return model.fit(train, valid=[s for s in valid if s] or None, vocabulary=vocabulary, checkpoint_dir=args.output,
                      resume=args.resume, metrics_path=args.metrics, quiet=getattr(args, "quiet", False))
 
 
 def help_for(name: str) -> str:
     return _HELP[name]
+
+
+# ---------------------------------------------------------------------- demo rows
+DEMO_MODELS: dict[str, dict[str, Any]] = {
+    "lstm": {"model": "lstm", "n_layers": 1, "d_hidden": 256, "d_embed": 128, "dropout": 0.0},
+    "transformer": {"model": "transformer", "n_layers": 2, "d_hidden": 128, "n_heads": 4, "context_size": 64,
+                    "dropout": 0.0},
+}
+
+
+def demo_rows(train: list[list[str]], test: list[list[str]], vocabulary: Any, *, budget: float, quiet: bool,
+              seed: int = 0, threads: int | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Train a small LSTM and a small Transformer for ``budget`` seconds each on ``train`` with the
+    n-gram model's ``vocabulary`` (so perplexities are comparable) and score ``test``.
+
+    Returns table rows (``model``, ``perplexity``, ``bits_per_token``, ``steps``, ``seconds``) and
+    one sample sentence per model.
+    """
+    configure_threads(threads)
+    from seqlab.evaluate.language import perplexity_report
+    from seqlab.generate import generate
+    from seqlab.models import NeuralLM
+    from seqlab.train import TrainConfig
+
+    rows: list[dict[str, Any]] = []
+    samples: dict[str, str] = {}
+    for name, params in DEMO_MODELS.items():
+        train_cfg = TrainConfig(lr=3e-3, batch_size=32, bptt=32, max_time=budget, max_steps=10**7,
+                                schedule="constant", eval_every=10**7, seed=seed)
+        lm = NeuralLM(**params, device="auto", train=train_cfg).fit(train, vocabulary=vocabulary, quiet=quiet)
+        rep = perplexity_report(lm, test)
+        rows.append({"model": f"{name} ({lm.module_.num_parameters() / 1e6:.1f}M parameters)",
+                     "perplexity": rep.perplexity, "bits_per_token": rep.bits_per_token,
+                     "steps": lm.train_result_["steps"], "seconds": round(lm.train_result_["seconds"], 1)})
+        samples[name] = " ".join(generate(lm, [], max_tokens=25, top_k=40, seed=seed))
+    return rows, samples
