@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,23 +61,22 @@ FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smo
 
 
 # ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False,
-              split: str = "train") -> Iterator[list[str]]:
-    """Token sequences from a file (one per line) or a bundled dataset ``NAME[:SPLIT]``."""
-    path = Path(spec)
-    if spec == "-" or path.exists():
-        from seqlab.data.readers import read_sequences
+def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+              ) -> list[list[str]]:
+    """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
+    from seqlab.datasets import load_corpus
 
-        return read_sequences(spec, tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
-    try:
-        from seqlab.datasets import load_corpus  # type: ignore[attr-defined]
-    except ImportError:
-        raise DataError(f"{spec} is not a file, and bundled datasets are not available in this installation.") from None
-    name, _, part = spec.partition(":")
-    kwargs: dict[str, Any] = {}
-    if tokenizer is not None:
-        kwargs["tokenizer"] = tokenizer if isinstance(tokenizer, str) else tokenizer.name
-    return iter(load_corpus(f"{name}:{part or split}", **kwargs))
+    return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
+
+
+def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
+    """The tokenizer to save with a model, so that eval and generate read text the same way."""
+    from seqlab.datasets import resolve
+
+    if resolve(spec) is not None:  # bundled corpora: lowercased words (the reference regex) or characters
+        return {"name": "char", "lowercase": lowercase} if tokenizer == "char" else \
+            {"name": "word", "lowercase": True, "dataset": spec}
+    return get_tokenizer(tokenizer or "whitespace", lowercase=lowercase).to_json()
 
 
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
@@ -108,7 +107,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.output)
     _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
-    tok = get_tokenizer(args.tokenizer or "whitespace", lowercase=args.lowercase)
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     quiet = getattr(args, "quiet", False)
     start = time.perf_counter()
@@ -117,8 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DataError as exc:
         raise DataError(f"{args.data}: {exc}") from None
     seconds = time.perf_counter() - start
-    model.tokenizer_ = tok.to_json() if Path(args.data).exists() or args.data == "-" else \
-        {"name": args.tokenizer or "word", "lowercase": args.lowercase, "dataset": args.data}
+    model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     io.save(model, out)
     result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
     summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
@@ -136,8 +133,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok if tok is not None else args.tokenizer, encoding=args.encoding,
-                     lowercase=bool(tok and tok.lowercase), split="test")
+    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+                     lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):
         raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
