@@ -87,8 +87,15 @@ def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
 
 
 def _load_lm(path: str) -> Any:
-    if not Path(path).is_dir():
-        raise DataError(f"{path} is not a model directory; train one with 'seqlab lm train ... -o {path}'.")
+    """A saved model directory, or an ARPA file (``.arpa``, optionally ``.gz``/``.xz``/``.bz2``)."""
+    p = Path(path)
+    if p.is_file() and ".arpa" in p.suffixes:
+        from seqlab.ngram import read_arpa
+
+        return read_arpa(p)
+    if not p.is_dir():
+        raise DataError(f"{path} is not a model directory (or an .arpa file); "
+                        f"train one with 'seqlab lm train ... -o {path}'.")
     model = io.load(path)
     if not all(hasattr(model, m) for m in ("token_log_probs", "begin", "advance", "vocabulary_")):
         raise SeqlabError(f"{path} holds a {type(model).__name__}, which is not a language model.")
@@ -198,7 +205,7 @@ def register(groups: Any) -> None:
         family.add_options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
-    p.add_argument("model_dir", help="model directory")
+    p.add_argument("model_dir", help="model directory (or an ARPA file)")
     p.add_argument("--data", required=True, help="test text (one sentence per line), or a dataset split: kjv:test")
     _data_options(p, default_tokenizer=None)
 
