@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespac
 
     tok = getattr(args, "tokenizer", None)
     return _neural.fit(model, corpus, args, load_valid=lambda spec: load_data(
-        spec, tokenizer=tok, encoding=args.encoding, lowercase=args.lowercase, split="valid"))
+        spec, tokenizer=tok, encoding=args.encoding, lowercase=args.lowercase))
 
 
 def _neural_save(model: Any, out: Path) -> Any:
@@ -102,23 +102,22 @@ _register_neural()
 
 
 # ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False,
-              split: str = "train") -> Iterator[list[str]]:
-    """Token sequences from a file (one per line) or a bundled dataset ``NAME[:SPLIT]``."""
-    path = Path(spec)
-    if spec == "-" or path.exists():
-        from seqlab.data.readers import read_sequences
+def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+              ) -> list[list[str]]:
+    """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
+    from seqlab.datasets import load_corpus
 
-        return read_sequences(spec, tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
-    try:
-        from seqlab.datasets import load_corpus  # type: ignore[attr-defined]
-    except ImportError:
-        raise DataError(f"{spec} is not a file, and bundled datasets are not available in this installation.") from None
-    name, _, part = spec.partition(":")
-    kwargs: dict[str, Any] = {}
-    if tokenizer is not None:
-        kwargs["tokenizer"] = tokenizer if isinstance(tokenizer, str) else tokenizer.name
-    return iter(load_corpus(f"{name}:{part or split}", **kwargs))
+    return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
+
+
+def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
+    """The tokenizer to save with a model, so that eval and generate read text the same way."""
+    from seqlab.datasets import resolve
+
+    if resolve(spec) is not None:  # bundled corpora: lowercased words (the reference regex) or characters
+        return {"name": "char", "lowercase": lowercase} if tokenizer == "char" else \
+            {"name": "word", "lowercase": True, "dataset": spec}
+    return get_tokenizer(tokenizer or "whitespace", lowercase=lowercase).to_json()
 
 
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
@@ -129,8 +128,15 @@ def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
 
 
 def _load_lm(path: str) -> Any:
-    if not Path(path).is_dir():
-        raise DataError(f"{path} is not a model directory; train one with 'seqlab lm train ... -o {path}'.")
+    """A saved model directory, or an ARPA file (``.arpa``, optionally ``.gz``/``.xz``/``.bz2``)."""
+    p = Path(path)
+    if p.is_file() and ".arpa" in p.suffixes:
+        from seqlab.ngram import read_arpa
+
+        return read_arpa(p)
+    if not p.is_dir():
+        raise DataError(f"{path} is not a model directory (or an .arpa file); "
+                        f"train one with 'seqlab lm train ... -o {path}'.")
     model = io.load(path)
     if not all(hasattr(model, m) for m in ("token_log_probs", "begin", "advance", "vocabulary_")):
         raise SeqlabError(f"{path} holds a {type(model).__name__}, which is not a language model.")
@@ -152,9 +158,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not getattr(args, "resume", False):
         _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
-    tok = get_tokenizer(args.tokenizer or "whitespace", lowercase=args.lowercase)
-    tokenizer_json = tok.to_json() if Path(args.data).exists() or args.data == "-" else \
-        {"name": args.tokenizer or "word", "lowercase": args.lowercase, "dataset": args.data}
+    tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     quiet = getattr(args, "quiet", False)
@@ -183,8 +187,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok if tok is not None else args.tokenizer, encoding=args.encoding,
-                     lowercase=bool(tok and tok.lowercase), split="test")
+    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+                     lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):
         raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
@@ -250,7 +254,7 @@ def register(groups: Any) -> None:
         family.add_options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
-    p.add_argument("model_dir", help="model directory")
+    p.add_argument("model_dir", help="model directory (or an ARPA file)")
     p.add_argument("--data", required=True, help="test text (one sentence per line), or a dataset split: kjv:test")
     _data_options(p, default_tokenizer=None)
 
