@@ -159,29 +159,12 @@ DEMO_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-def demo_rows(train: list[list[str]], test: list[list[str]], vocabulary: Any, *, budget: float, quiet: bool,
-              seed: int = 0, threads: int | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Train a small LSTM and a small Transformer for ``budget`` seconds each on ``train`` with the
-    n-gram model's ``vocabulary`` (so perplexities are comparable) and score ``test``.
-
-    Returns table rows (``model``, ``perplexity``, ``bits_per_token``, ``steps``, ``seconds``) and
-    one sample sentence per model.
-    """
-    configure_threads(threads)
-    from seqlab.evaluate.language import perplexity_report
-    from seqlab.generate import generate
+def demo_model(name: str, params: dict[str, Any], train: list[list[str]], vocabulary: Any, *, budget: float,
+               quiet: bool, seed: int = 0) -> Any:
+    """Train one of :data:`DEMO_MODELS` for ``budget`` seconds with the given ``vocabulary``."""
     from seqlab.models import NeuralLM
     from seqlab.train import TrainConfig
 
-    rows: list[dict[str, Any]] = []
-    samples: dict[str, str] = {}
-    for name, params in DEMO_MODELS.items():
-        train_cfg = TrainConfig(lr=3e-3, batch_size=32, bptt=32, max_time=budget, max_steps=10**7,
-                                schedule="constant", eval_every=10**7, seed=seed)
-        lm = NeuralLM(**params, device="auto", train=train_cfg).fit(train, vocabulary=vocabulary, quiet=quiet)
-        rep = perplexity_report(lm, test)
-        rows.append({"model": f"{name} ({lm.module_.num_parameters() / 1e6:.1f}M parameters)",
-                     "perplexity": rep.perplexity, "bits_per_token": rep.bits_per_token,
-                     "steps": lm.train_result_["steps"], "seconds": round(lm.train_result_["seconds"], 1)})
-        samples[name] = " ".join(generate(lm, [], max_tokens=25, top_k=40, seed=seed))
-    return rows, samples
+    train_cfg = TrainConfig(lr=3e-3, batch_size=32, bptt=32, max_time=budget, max_steps=10**7,
+                            schedule="constant", eval_every=10**7, seed=seed)
+    return NeuralLM(**params, device="auto", train=train_cfg).fit(train, vocabulary=vocabulary, quiet=quiet)
