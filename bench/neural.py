@@ -259,6 +259,7 @@ def bench_char(budget: float, corpus_name: str) -> dict[str, Any]:
     }
     for name, params in neural.items():
         train_cfg = TrainConfig(lr=2e-3, batch_size=32, bptt=64 if name == "lstm" else 128, max_time=budget,
+                                clock="process",
                                 max_steps=10**6, schedule="constant", eval_every=10**6, log_every=10**6)
         lm = NeuralLM(**params, device="cpu", train=train_cfg).fit(train, vocabulary=kn.vocabulary_)
         rep = perplexity_report(lm, test)
@@ -278,7 +279,7 @@ def main() -> None:
     parser.add_argument("--ptb-epochs", type=int, default=13)
     parser.add_argument("--ptb-budget", type=float, default=900.0, help="seconds (0: no limit)")
     parser.add_argument("--ptb-lines", type=int, default=None, help="first N lines of each split (smoke tests)")
-    parser.add_argument("--char-budget", type=float, default=120.0, help="seconds of training per neural model")
+    parser.add_argument("--char-budget", type=float, default=120.0, help="CPU seconds of training per neural model")
     parser.add_argument("--char-corpus", default="shakespeare")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = parser.parse_args()

@@ -85,6 +85,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-steps", type=int, default=None, help="stop after N optimisation steps")
     g.add_argument("--max-epochs", type=int, default=None, help="stop after N passes over the data")
     g.add_argument("--max-time", default=None, help="stop after this long, e.g. 90s, 5m, 1h")
+    g.add_argument("--clock", choices=("wall", "process"), default="wall",
+                   help="what --max-time measures: elapsed time or this process's CPU time")
     g.add_argument("--eval-every", type=int, default=200, help="evaluate + checkpoint every N steps")
     g.add_argument("--eval-batches", type=int, default=None, help="cap validation batches per evaluation")
     g.add_argument("--patience", type=int, default=None, help="early stopping after N evaluations without gain")
@@ -111,6 +113,7 @@ def build(args: argparse.Namespace) -> Any:
         warmup_steps=args.warmup, step_start=args.decay_start, step_every=args.decay_every, gamma=args.gamma,
         clip=args.clip or None, batch_size=args.batch_size, bptt=args.bptt, batching=args.batching,
         max_steps=args.max_steps, max_epochs=args.max_epochs, max_time=parse_duration(args.max_time),
+        clock=args.clock,
         eval_every=args.eval_every, eval_batches=args.eval_batches, patience=args.patience,
         seed=0 if args.seed is None else args.seed)
     tie = {"auto": None, "yes": True, "no": False}[args.tie_weights]
@@ -161,10 +164,10 @@ DEMO_MODELS: dict[str, dict[str, Any]] = {
 
 def demo_model(name: str, params: dict[str, Any], train: list[list[str]], vocabulary: Any, *, budget: float,
                quiet: bool, seed: int = 0) -> Any:
-    """Train one of :data:`DEMO_MODELS` for ``budget`` seconds with the given ``vocabulary``."""
+    """Train one of :data:`DEMO_MODELS` for ``budget`` CPU seconds with the given ``vocabulary``."""
     from seqlab.models import NeuralLM
     from seqlab.train import TrainConfig
 
-    train_cfg = TrainConfig(lr=3e-3, batch_size=32, bptt=32, max_time=budget, max_steps=10**7,
+    train_cfg = TrainConfig(lr=3e-3, batch_size=32, bptt=32, max_time=budget, clock="process", max_steps=10**7,
                             schedule="constant", eval_every=10**7, seed=seed)
     return NeuralLM(**params, device="auto", train=train_cfg).fit(train, vocabulary=vocabulary, quiet=quiet)

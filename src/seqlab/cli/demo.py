@@ -140,7 +140,7 @@ def register(groups: Any) -> None:
     p.add_argument("--max-tokens", type=int, default=50, help="most tokens to sample")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature")
     p.add_argument("--neural-seconds", type=float, default=40.0,
-                   help="training time of each neural model (small LSTM, small Transformer)")
+                   help="CPU seconds of training for each neural model (small LSTM, small Transformer)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default 1, OMP_WAIT_POLICY=PASSIVE)")
     add_common(p)
     p.set_defaults(run=run)
