@@ -144,8 +144,9 @@ def test_early_stopping_and_max_time(monkeypatch):
     monkeypatch.setattr(Trainer, "evaluate", lambda self, module, data: 1.0)
     model = lm(max_steps=50, eval_every=1, patience=2).fit(CORPUS, valid=CORPUS[:5])
     assert model.train_result_["stopped"] == "early_stopping" and model.train_result_["steps"] == 3
-    quick = lm(max_steps=None, max_epochs=None, max_time=1e-9).fit(CORPUS)
-    assert quick.train_result_["stopped"] == "max_time"
+    for clock in ("wall", "process"):
+        quick = lm(max_steps=None, max_epochs=None, max_time=1e-9, clock=clock).fit(CORPUS)
+        assert quick.train_result_["stopped"] == "max_time" and quick.train_result_["steps"] == 0
 
 
 def test_metrics_are_json_lines(tmp_path):
@@ -171,6 +172,7 @@ def test_learning_rate_schedules_hand_worked():
     ({"clip": -1.0}, "clip must be > 0"),
     ({"batch_size": 0}, "batch_size must be an int >= 1"),
     ({"optimizer": "adam"}, "optimizer must be one of"),
+    ({"clock": "gpu"}, "clock must be one of"),
 ])
 def test_bad_train_configs(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):

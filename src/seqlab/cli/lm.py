@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ class ModelFamily:
     add_options: Callable[[argparse.ArgumentParser], None]
     build: Callable[[argparse.Namespace], Any]
     fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    #: writes the fitted model to ``-o DIR`` (neural models keep their trainer state there for --resume)
+    save: Callable[[Any, Path], Any] = lambda model, out: io.save(model, out)
 
 
 FAMILIES: dict[str, ModelFamily] = {}
@@ -60,24 +62,62 @@ def _ngram_build(args: argparse.Namespace) -> Any:
 FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build)
 
 
-# ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False,
-              split: str = "train") -> Iterator[list[str]]:
-    """Token sequences from a file (one per line) or a bundled dataset ``NAME[:SPLIT]``."""
-    path = Path(spec)
-    if spec == "-" or path.exists():
-        from seqlab.data.readers import read_sequences
+# ---------------------------------------------------------------------- the neural families
+def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespace) -> Any:
+    from seqlab.cli import _neural
 
-        return read_sequences(spec, tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
-    try:
-        from seqlab.datasets import load_corpus  # type: ignore[attr-defined]
-    except ImportError:
-        raise DataError(f"{spec} is not a file, and bundled datasets are not available in this installation.") from None
-    name, _, part = spec.partition(":")
-    kwargs: dict[str, Any] = {}
-    if tokenizer is not None:
-        kwargs["tokenizer"] = tokenizer if isinstance(tokenizer, str) else tokenizer.name
-    return iter(load_corpus(f"{name}:{part or split}", **kwargs))
+    tok = getattr(args, "tokenizer", None)
+    return _neural.fit(model, corpus, args, load_valid=lambda spec: load_data(
+        spec, tokenizer=tok, encoding=args.encoding, lowercase=args.lowercase))
+
+
+def _neural_save(model: Any, out: Path) -> Any:
+    from seqlab.train.trainer import TRAINER_STATE
+
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        return out  # under torchrun only the first process writes
+    kept = out / TRAINER_STATE  # the last checkpoint's trainer state, so --resume can go on
+
+    def fill(tmp: Path) -> None:
+        model._write_files(tmp)
+        if kept.is_file():
+            import shutil
+
+            shutil.copyfile(kept, tmp / TRAINER_STATE)
+
+    return io.write_directory(out, fill)
+
+
+def _register_neural() -> None:
+    from seqlab.cli import _neural
+
+    for name in _neural.NEURAL_MODELS:
+        FAMILIES[name] = ModelFamily(name, _neural.help_for(name), _neural.add_options, _neural.build,
+                                     _neural_fit, _neural_save)
+
+
+_register_neural()
+
+
+# ---------------------------------------------------------------------- data
+def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+              ) -> list[list[str]]:
+    """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
+    from seqlab.datasets import load_corpus
+
+    return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
+
+
+def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
+    """The tokenizer to save with a model, so that eval and generate read text the same way."""
+    from seqlab.datasets import resolve
+
+    if resolve(spec) is not None:  # bundled corpora: lowercased words (the reference regex) or characters
+        return {"name": "char", "lowercase": lowercase} if tokenizer == "char" else \
+            {"name": "word", "lowercase": True, "dataset": spec}
+    return get_tokenizer(tokenizer or "whitespace", lowercase=lowercase).to_json()
 
 
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
@@ -88,8 +128,15 @@ def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
 
 
 def _load_lm(path: str) -> Any:
-    if not Path(path).is_dir():
-        raise DataError(f"{path} is not a model directory; train one with 'seqlab lm train ... -o {path}'.")
+    """A saved model directory, or an ARPA file (``.arpa``, optionally ``.gz``/``.xz``/``.bz2``)."""
+    p = Path(path)
+    if p.is_file() and ".arpa" in p.suffixes:
+        from seqlab.ngram import read_arpa
+
+        return read_arpa(p)
+    if not p.is_dir():
+        raise DataError(f"{path} is not a model directory (or an .arpa file); "
+                        f"train one with 'seqlab lm train ... -o {path}'.")
     model = io.load(path)
     if not all(hasattr(model, m) for m in ("token_log_probs", "begin", "advance", "vocabulary_")):
         raise SeqlabError(f"{path} holds a {type(model).__name__}, which is not a language model.")
@@ -104,11 +151,15 @@ def _refuse_existing(path: Path, force: bool, what: str) -> None:
 
 # ---------------------------------------------------------------------- verbs
 def cmd_train(args: argparse.Namespace) -> int:
+    if getattr(args, "level", None) and args.tokenizer is None:
+        args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    _refuse_existing(out, args.force, "existing model")
+    if not getattr(args, "resume", False):
+        _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
-    tok = get_tokenizer(args.tokenizer or "whitespace", lowercase=args.lowercase)
+    tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
+    model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     quiet = getattr(args, "quiet", False)
     start = time.perf_counter()
@@ -117,12 +168,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DataError as exc:
         raise DataError(f"{args.data}: {exc}") from None
     seconds = time.perf_counter() - start
-    model.tokenizer_ = tok.to_json() if Path(args.data).exists() or args.data == "-" else \
-        {"name": args.tokenizer or "word", "lowercase": args.lowercase, "dataset": args.data}
-    io.save(model, out)
+    model.tokenizer_ = tokenizer_json
+    family.save(model, out)
     result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
     summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
     result.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
+    result.update(getattr(model, "train_result_", None) or {})  # trained models: losses, steps, tokens/s
     if getattr(model, "discounts_", None):
         result["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
     if args.format != "json":
@@ -136,8 +187,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok if tok is not None else args.tokenizer, encoding=args.encoding,
-                     lowercase=bool(tok and tok.lowercase), split="test")
+    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+                     lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):
         raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
@@ -195,13 +246,15 @@ def register(groups: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="model directory to create")
     p.add_argument("--min-count", type=int, default=1, help="training tokens seen fewer times become <unk>")
     p.add_argument("--lowercase", action="store_true", help="fold case before tokenizing")
+    p.add_argument("--level", choices=("word", "char"), default=None,
+                   help="word or character tokens (same as --tokenizer word|char)")
     p.add_argument("--force", action="store_true", help="replace an existing model directory")
     _data_options(p, default_tokenizer=None)
     for family in FAMILIES.values():
         family.add_options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
-    p.add_argument("model_dir", help="model directory")
+    p.add_argument("model_dir", help="model directory (or an ARPA file)")
     p.add_argument("--data", required=True, help="test text (one sentence per line), or a dataset split: kjv:test")
     _data_options(p, default_tokenizer=None)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab.data.vocab import BOS_ID, EOS_ID, PAD_ID, Vocabulary
+from seqlab.data.vocab import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 
 IGNORE_INDEX = -100
@@ -46,8 +46,18 @@ class LMBatch:
 
 
 def encode_sentences(corpus: Sequence[Sequence[str]], vocabulary: Vocabulary) -> list[np.ndarray]:
-    """Each sentence as ``[<s>, w1 .. wn, </s>]`` ids (OOV tokens become ``<unk>``)."""
-    return [vocabulary.encode(list(s), bos=True, eos=True) for s in corpus]
+    """Each sentence as ``[<s>, w1 .. wn, </s>]`` ids.
+
+    OOV tokens become ``<unk>``, and so do literal specials in the text (``<s>``, ``<pad>``...),
+    the same rule ``NGramLM`` applies, so both see the same ids.
+    """
+    out = []
+    for s in corpus:
+        ids = vocabulary.encode(list(s), bos=True, eos=True)
+        inner = ids[1:-1]
+        inner[inner < len(SPECIALS)] = UNK_ID
+        out.append(ids)
+    return out
 
 
 def encode_stream(corpus: Sequence[Sequence[str]], vocabulary: Vocabulary) -> np.ndarray:

@@ -49,8 +49,22 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
 _TIMINGS = ("seconds", "tokens_per_second")
 
 
-def _score_batch_size() -> int:
-    return 64
+_SCORE_TOKENS = 2048  # inputs per scoring batch: bounds the (tokens x vocabulary) logits in memory
+
+
+def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[list[int]]:
+    """Group sentence indices (sorted by length) into batches of about ``_SCORE_TOKENS`` padded inputs."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        width = len(encoded[i]) - 1
+        if current and (len(current) + 1) * width > _SCORE_TOKENS:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 @io.register
@@ -214,12 +228,13 @@ class NeuralLM(BaseModel):
                 continue
             seen[ptr] = name
             arrays[name] = tensor.detach().cpu().numpy()
-        summary = {"family": self.family_, "parameters": self.module_.num_parameters(),
+        summary = {"architecture": self.model, "parameters": self.module_.num_parameters(),
                    "vocab_size": len(self.vocabulary_), **{k: v for k, v in self.train_result_.items()
                                                           if k in ("steps", "valid_perplexity")}}
         result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}  # deterministic part only
         meta = {"family": self.family_, "config": dataclasses.asdict(self.config_),
-                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary}
+                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary,
+                "tokenizer": getattr(self, "tokenizer_", None)}
         return meta, arrays
 
     @classmethod
@@ -238,6 +253,8 @@ class NeuralLM(BaseModel):
         obj.device_ = resolve_device(obj.device)
         obj.module_ = module.to(obj.device_).eval()
         obj.train_result_ = dict(state.get("train_result") or {})
+        if isinstance(state.get("tokenizer"), dict):
+            obj.tokenizer_ = state["tokenizer"]
         return obj
 
     def _write_files(self, directory: Path) -> None:
@@ -250,10 +267,13 @@ class NeuralLM(BaseModel):
         io.write_json(directory / io.MANIFEST, io.make_manifest(self, meta, arrays))
 
     # ------------------------------------------------------------------ scoring
-    def _forward(self, ids: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+    def _forward(self, ids: Tensor, state: Any = None, *, last_only: bool = False) -> tuple[Tensor, Any]:
+        """Log-probs after each input (float32), or after the last one only (float64)."""
         with torch.no_grad():
             out = self.module_(ids.to(self.device_), None, state)
-        return torch.log_softmax(out.logits.double(), -1), out.state
+        if last_only:
+            return torch.log_softmax(out.logits[:, -1:].double(), -1), out.state
+        return torch.log_softmax(out.logits, -1), out.state
 
     def next_log_probs(self, context: Sequence[str]) -> np.ndarray:
         """ln p(w | <s> + context) for every vocabulary id: ndarray of shape (V,)."""
@@ -272,12 +292,11 @@ class NeuralLM(BaseModel):
         limit = self.module_.max_length
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         short = [i for i in order if limit is None or len(encoded[i]) - 1 <= limit]
-        for start in range(0, len(short), _score_batch_size()):
-            idx = short[start: start + _score_batch_size()]
+        for idx in _token_budget_batches(short, encoded):
             batch = pad_batch([encoded[i] for i in idx])
             logp, _ = self._forward(torch.from_numpy(batch.inputs))
             targets = torch.from_numpy(batch.targets).clamp(min=0).to(logp.device)
-            picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).cpu().numpy()
+            picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).double().cpu().numpy()
             for row, i in enumerate(idx):
                 scores[i] = picked[row, : batch.lengths[row]]
         for i in order:
@@ -300,7 +319,7 @@ class NeuralLM(BaseModel):
             start = max(0, end - window)
             logp, _ = self._forward(torch.from_numpy(ids[start:end][None, :]))
             targets = torch.from_numpy(ids[start + 1: end + 1]).unsqueeze(-1).to(logp.device)
-            out[done:end] = logp[0].gather(-1, targets).squeeze(-1).cpu().numpy()[done - start:]
+            out[done:end] = logp[0].gather(-1, targets).squeeze(-1).double().cpu().numpy()[done - start:]
             done = end
         return out
 
@@ -333,7 +352,7 @@ class NeuralLM(BaseModel):
         if limit is not None and len(history) > limit:  # position table full: re-feed the recent window
             history = history[len(history) - limit:]
             module_state, new = None, list(history)
-        logp, module_state = self._forward(torch.tensor([new], dtype=torch.int64), module_state)
+        logp, module_state = self._forward(torch.tensor([new], dtype=torch.int64), module_state, last_only=True)
         keep = history if limit is not None else ()
         return logp[0, -1].cpu().numpy(), (keep, module_state)
 

@@ -412,6 +412,8 @@ class Katz(Smoothing):
             disc = a * self._ratios(a, n)
             if n == 1:
                 total = a.sum()
+                if disc.sum() >= total * (1 - 1e-12):  # every count above the cutoff: free 0.5 in total
+                    disc = disc * (1 - 0.5 / total)
                 probs.append(disc / total + (1 - disc.sum() / total) / Vp)
                 continue
             h = c.prefix(n)

@@ -31,6 +31,9 @@ class TrainConfig:
         ``bptt`` steps, recurrent state carried across windows. ``padded``: one sentence per row.
     max_steps, max_epochs, max_time : stop after whichever comes first (``max_time`` in seconds);
         with none of them set, one epoch.
+    clock : {"wall", "process"}
+        What ``max_time`` measures: elapsed time, or this process's CPU time (a budget that
+        means the same on a machine shared with other work).
     eval_every : int
         Evaluate on the validation data (and checkpoint) every this many steps.
     eval_batches : int or None
@@ -58,6 +61,7 @@ class TrainConfig:
     max_steps: int | None = None
     max_epochs: int | None = None
     max_time: float | None = None
+    clock: str = "wall"
     eval_every: int = 200
     eval_batches: int | None = None
     patience: int | None = None
@@ -66,7 +70,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         choices = {"optimizer": ("adamw", "sgd"), "schedule": ("constant", "cosine", "step"),
-                   "batching": ("stream", "padded")}
+                   "batching": ("stream", "padded"), "clock": ("wall", "process")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InvalidParameterError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}.")

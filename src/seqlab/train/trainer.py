@@ -168,6 +168,8 @@ class Trainer:
             run = self._restore(optimizer)
         log_loss, log_tokens, log_steps = 0.0, 0, 0
         start = time.perf_counter() - run.elapsed
+        budget_start = time.process_time() - run.elapsed if cfg.clock == "process" else start
+        now = time.process_time if cfg.clock == "process" else time.perf_counter
         bar = self._bar(total_steps, run.step)
         stopped = "max_epochs"
         try:
@@ -175,7 +177,7 @@ class Trainer:
                 if total_steps is not None and run.step >= total_steps:
                     stopped = "max_steps" if cfg.max_steps and run.step >= cfg.max_steps else "max_epochs"
                     break
-                if cfg.max_time is not None and time.perf_counter() - start >= cfg.max_time:
+                if cfg.max_time is not None and now() - budget_start >= cfg.max_time:
                     stopped = "max_time"
                     break
                 epoch, k = divmod(run.step, per_epoch)
