@@ -6,7 +6,10 @@
 Each family's metrics live in one module here and are re-exported below.
 """
 
+from seqlab.evaluate.forecast import forecast_metrics, mae, mape, mase, rmse, smape
 from seqlab.evaluate.language import PerplexityReport, perplexity, perplexity_report, summarise_log_probs
-from seqlab.evaluate.forecast import forecast_metrics, mae, mape, mase, rmse, smape  # noqa: F401
 
-__all__ = ["PerplexityReport", "perplexity", "perplexity_report", "summarise_log_probs"]
+__all__ = [
+    "PerplexityReport", "perplexity", "perplexity_report", "summarise_log_probs",
+    "forecast_metrics", "mae", "mape", "mase", "rmse", "smape",
+]
