@@ -38,6 +38,7 @@ __all__ = [
     "viterbi",
     "symbol_counts",
     "sample_states",
+    "sample_symbols",
 ]
 
 
@@ -179,6 +180,9 @@ def estep(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray,
           offsets: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Baum-Welch E-step over all sequences at once.
 
+    One forward pass, then one fused backward pass that produces the posteriors and the
+    expected transition counts on the fly (only two backward vectors are kept in memory).
+
     Parameters
     ----------
     log_emit : ndarray of shape (n_steps_total, n_states)
@@ -198,32 +202,50 @@ def estep(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray,
         Expected number of ``i -> j`` transitions (the summed ``xi``).
     """
     n_total, n_states = log_emit.shape
+    frameprob, shift = frame_probabilities(log_emit)
     gamma = np.empty((n_total, n_states))
     start_counts = np.zeros(n_states)
     trans_counts = np.zeros((n_states, n_states))
     total_ll = 0.0
+    beta_next = np.empty(n_states)
+    beta_cur = np.empty(n_states)
     tmp = np.empty(n_states)
     for s in range(offsets.shape[0] - 1):
         lo, hi = offsets[s], offsets[s + 1]
-        frameprob, shift = frame_probabilities(log_emit[lo:hi])
-        alpha, scale = forward_scaled(startprob, transmat, frameprob)
-        ll = _log_likelihood_from_scale(scale, shift)
+        alpha, scale = forward_scaled(startprob, transmat, frameprob[lo:hi])
+        ll = _log_likelihood_from_scale(scale, shift[lo:hi])
         if ll == -np.inf:
             return -np.inf, gamma, start_counts, trans_counts
         total_ll += ll
-        beta = backward_scaled(transmat, frameprob, scale)
-        g = posteriors_scaled(alpha, beta)
-        gamma[lo:hi] = g
-        for k in range(n_states):
-            start_counts[k] += g[0, k]
-        for t in range(hi - lo - 1):
-            inv = 1.0 / scale[t + 1]
-            for j in range(n_states):
-                tmp[j] = frameprob[t + 1, j] * beta[t + 1, j] * inv
-            for i in range(n_states):
-                a = alpha[t, i]
+        n = hi - lo
+        beta_next[:] = 1.0
+        for t in range(n - 1, -1, -1):
+            if t == n - 1:
+                for i in range(n_states):
+                    beta_cur[i] = 1.0
+            else:
+                inv = 1.0 / scale[t + 1]
                 for j in range(n_states):
-                    trans_counts[i, j] += a * transmat[i, j] * tmp[j]
+                    tmp[j] = frameprob[lo + t + 1, j] * beta_next[j] * inv
+                for i in range(n_states):
+                    a = alpha[t, i]
+                    acc = 0.0
+                    for j in range(n_states):
+                        v = transmat[i, j] * tmp[j]
+                        acc += v
+                        trans_counts[i, j] += a * v
+                    beta_cur[i] = acc
+            norm = 0.0
+            for k in range(n_states):
+                g = alpha[t, k] * beta_cur[k]
+                gamma[lo + t, k] = g
+                norm += g
+            inv_norm = 1.0 / norm
+            for k in range(n_states):
+                gamma[lo + t, k] *= inv_norm
+                beta_next[k] = beta_cur[k]
+        for k in range(n_states):
+            start_counts[k] += gamma[lo, k]
     return total_ll, gamma, start_counts, trans_counts
 
 
