@@ -42,11 +42,15 @@ class CategoricalHMM(BaseHMM):
 
     Notes
     -----
-    Default starts: uniform ``startprob_``, a sticky transition matrix (0.9 on the diagonal,
-    lightly jittered), and emission rows from k-means over the symbol histograms of short
-    windows of the data (states persist, so windows are mostly one state), mixed with the
-    overall symbol frequencies. Set the three matrices by hand to use a model without fitting;
-    they are validated (shapes, non-negative, rows summing to one) on every use.
+    Default starts alternate over the ``n_init`` restarts. Restart 0, 2, ...: uniform
+    ``startprob_``, a sticky transition matrix (0.9 on the diagonal, lightly jittered) and
+    emission rows from k-means over the symbol histograms of short windows of the data
+    (persistent states make windows mostly one state). Restart 1, 3, ...: symbols clustered by
+    the profiles of their neighbours, with transitions counted between the clusters (finds
+    alternating states such as vowels/consonants). Both mix in the overall symbol frequencies,
+    so no start gives an observed symbol probability zero. ``best_init_`` tells which won.
+    Set the three matrices by hand to use a model without fitting; they are validated (shapes,
+    non-negative, rows summing to one) on every use.
 
     Examples
     --------
@@ -117,6 +121,7 @@ class CategoricalHMM(BaseHMM):
             return np.log(params["emissionprob_"]).T[X]  # (n_steps, n_states)
 
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
+        """Emission rows from k-means over symbol histograms of short windows (persistent states)."""
         n_symbols = self._alphabet_size() or int(X.max()) + 1
         k = self.n_states
         freq = np.bincount(X, minlength=n_symbols) / len(X)
@@ -131,9 +136,40 @@ class CategoricalHMM(BaseHMM):
             centres = np.stack([counts[labels == c].sum(axis=0) for c in range(k)])
         else:
             centres = rng.dirichlet(np.ones(n_symbols), size=k) * len(X)
-        centres = _normalise(centres, np.tile(freq, (k, 1)))
-        emit = 0.85 * centres + 0.1 * freq + 0.05 / n_symbols
-        return {"emissionprob_": emit / emit.sum(axis=1, keepdims=True)}
+        return {"emissionprob_": _smooth_rows(_normalise(centres, np.tile(freq, (k, 1))), freq)}
+
+    def _initial_params(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
+        """Alternate two data-driven starts over the restarts.
+
+        Even restarts (the first one included): sticky transitions + window histograms, for
+        states that persist. Odd restarts: symbols clustered by their neighbour profiles (the
+        distribution of the previous and next symbol), emissions from those clusters and
+        transitions counted between them — this start also finds states that alternate, such
+        as vowels and consonants, which a sticky start misses.
+        """
+        self._restart = getattr(self, "_restart", -1) + 1
+        if self._restart % 2 == 0 or len(X) < 2:
+            return super()._initial_params(X, offsets, rng)
+        return self._neighbour_start(X, offsets, rng)
+
+    def _neighbour_start(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
+        n_symbols = self._alphabet_size() or int(X.max()) + 1
+        k = self.n_states
+        freq = np.bincount(X, minlength=n_symbols) / len(X)
+        inner = np.ones(len(X) - 1, dtype=bool)
+        inner[offsets[1:-1] - 1] = False  # no bigram across sequence boundaries
+        prev, nxt = X[:-1][inner], X[1:][inner]
+        bigram = np.zeros((n_symbols, n_symbols))
+        np.add.at(bigram, (prev, nxt), 1.0)
+        profile = np.hstack([_normalise(bigram + 1e-3, np.full(n_symbols, 1.0 / n_symbols)),
+                             _normalise(bigram.T + 1e-3, np.full(n_symbols, 1.0 / n_symbols))])
+        group = kmeans(profile, k, rng) if n_symbols >= k else rng.integers(k, size=n_symbols)
+        member = np.zeros((k, n_symbols))
+        member[group, np.arange(n_symbols)] = 1.0
+        emit = _smooth_rows(_normalise(member * freq, np.tile(freq, (k, 1))), freq)
+        trans = _normalise(member @ bigram @ member.T + 1.0, np.full(k, 1.0 / k))
+        start = np.bincount(group[X[offsets[:-1]]], minlength=k) + 1.0
+        return {"startprob_": start / start.sum(), "transmat_": trans, "emissionprob_": emit}
 
     def _emission_stats(self, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
         n_symbols = self._alphabet_size() or int(X.max()) + 1
@@ -152,10 +188,11 @@ class CategoricalHMM(BaseHMM):
         if self.n_symbols is None and init_params is not None and "emissionprob_" in init_params:
             width = int(np.shape(init_params["emissionprob_"])[-1])
         self._fit_width = width
+        self._restart = -1
         try:
             return super().fit(sequences, y, init_params=init_params)
         finally:
-            del self._fit_width
+            del self._fit_width, self._restart
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
@@ -164,3 +201,9 @@ class CategoricalHMM(BaseHMM):
     @classmethod
     def _test_data(cls) -> list[np.ndarray]:
         return [np.array([0, 0, 1, 2, 2, 2, 1, 0]), np.array([2, 2, 1, 0, 0])]
+
+
+def _smooth_rows(rows: np.ndarray, freq: np.ndarray) -> np.ndarray:
+    """Mix emission rows with the overall frequencies and a little uniform mass (no zero starts)."""
+    out = 0.85 * rows + 0.1 * freq + 0.05 / rows.shape[1]
+    return out / out.sum(axis=1, keepdims=True)
