@@ -254,7 +254,8 @@ def bench_planted(n_seeds: int, n_init: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, to check the script runs")
-    parser.add_argument("--only", nargs="*", default=None, help="sections to run (bw_cat bw_gauss sample kalman planted)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="sections to run (bw_cat bw_gauss sample kalman planted)")
     args = parser.parse_args()
     quick = args.quick
     sections = {

@@ -31,7 +31,8 @@ def encode(line: str) -> np.ndarray:
 def main() -> None:
     lines = load_lines("kjv")[:1500]
     seqs = [s for s in map(encode, lines) if len(s)]
-    model = CategoricalHMM(n_states=2, n_symbols=len(ALPHABET), n_init=2, n_iter=500, tol=1e-3, random_state=0).fit(seqs)
+    model = CategoricalHMM(n_states=2, n_symbols=len(ALPHABET), n_init=2, n_iter=500, tol=1e-3, random_state=0)
+    model.fit(seqs)
     print(f"{sum(map(len, seqs)):,} letters; Baum-Welch: {model.n_iter_} iterations, restart {model.best_init_} "
           f"won, mean log-likelihood per letter {model.score(seqs):.4f}")
     # the state in which a letter is relatively more likely
@@ -42,7 +43,8 @@ def main() -> None:
         letters = "".join(c for i, c in enumerate(ALPHABET) if side[i] == state)
         print(f"state {state} ({'vowel' if state == vowel_state else 'consonant'}-like): {letters}")
     agree = sum((side[ALPHABET.index(c)] == vowel_state) == (c in VOWELS) for c in string.ascii_lowercase)
-    print(f"{agree} of 26 letters fall on their textbook side (the rest are letters that sit next to vowels as often as consonants do)")
+    print(f"{agree} of 26 letters fall on their textbook side "
+          "(the rest are letters that sit next to vowels as often as consonants do)")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,11 @@ STICKY_DIAGONAL = 0.9
 
 
 def _is_pos_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1
+    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1)
 
 
 def _is_nonneg_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0
+    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0)
 
 
 def check_distribution(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -67,8 +67,9 @@ def sticky_transmat(n_states: int, rng: np.random.Generator, diagonal: float = S
     base = np.full((n_states, n_states), (1.0 - diagonal) / (n_states - 1))
     np.fill_diagonal(base, diagonal)
     jitter = rng.dirichlet(np.ones(n_states), size=n_states)
-    trans = 0.95 * base + 0.05 * jitter
-    return trans / trans.sum(axis=1, keepdims=True)
+    trans: np.ndarray = 0.95 * base + 0.05 * jitter
+    trans /= trans.sum(axis=1, keepdims=True)
+    return trans
 
 
 def kmeans(points: np.ndarray, n_clusters: int, rng: np.random.Generator, n_iter: int = 20) -> np.ndarray:
@@ -118,6 +119,12 @@ class BaseHMM(BaseModel):
     """
 
     _emission_names: ClassVar[tuple[str, ...]] = ()
+    # hyperparameters every subclass sets in __init__
+    n_states: int
+    n_iter: int
+    tol: float
+    n_init: int
+    random_state: int | None
     _constraints = {
         "n_states": (_is_pos_int, "an int >= 1"),
         "n_iter": (_is_nonneg_int, "an int >= 0"),
@@ -328,7 +335,8 @@ class BaseHMM(BaseModel):
         """The Viterbi state path of one sequence, shape ``(n_steps,)``."""
         return self.decode(sequence)[1]
 
-    def sample(self, n: int = 1, random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n: int = 1,
+               random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` steps from the model: ``(observations, states)``.
 
         The state path comes from a compiled inverse-CDF kernel; emissions are drawn in one
@@ -371,5 +379,5 @@ def _normalise(counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
     sums = counts.sum(axis=-1, keepdims=True)
     empty = sums <= 0
-    out = counts / np.where(empty, 1.0, sums)
-    return np.where(empty, previous, out)
+    out: np.ndarray = np.where(empty, previous, counts / np.where(empty, 1.0, sums))
+    return out

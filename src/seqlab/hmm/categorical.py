@@ -81,8 +81,9 @@ class CategoricalHMM(BaseHMM):
     def _alphabet_size(self) -> int | None:
         if self.n_symbols is not None:
             return int(self.n_symbols)
-        if getattr(self, "_fit_width", None) is not None:
-            return int(self._fit_width)
+        width: int | None = getattr(self, "_fit_width", None)
+        if width is not None:
+            return int(width)
         emit = getattr(self, "emissionprob_", None)
         return None if emit is None else int(np.shape(emit)[-1])
 
@@ -118,7 +119,8 @@ class CategoricalHMM(BaseHMM):
 
     def _log_emission(self, params: Params, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            return np.log(params["emissionprob_"]).T[X]  # (n_steps, n_states)
+            out: np.ndarray = np.log(params["emissionprob_"]).T[X]  # (n_steps, n_states)
+        return out
 
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         """Emission rows from k-means over symbol histograms of short windows (persistent states)."""
@@ -205,5 +207,6 @@ class CategoricalHMM(BaseHMM):
 
 def _smooth_rows(rows: np.ndarray, freq: np.ndarray) -> np.ndarray:
     """Mix emission rows with the overall frequencies and a little uniform mass (no zero starts)."""
-    out = 0.85 * rows + 0.1 * freq + 0.05 / rows.shape[1]
-    return out / out.sum(axis=1, keepdims=True)
+    out: np.ndarray = 0.85 * rows + 0.1 * freq + 0.05 / rows.shape[1]
+    out /= out.sum(axis=1, keepdims=True)
+    return out

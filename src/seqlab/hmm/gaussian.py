@@ -92,8 +92,9 @@ class GaussianHMM(BaseHMM):
                 setattr(self, name, value)
 
     def _n_features(self) -> int | None:
-        if getattr(self, "_fit_features", None) is not None:
-            return int(self._fit_features)
+        fit_features: int | None = getattr(self, "_fit_features", None)
+        if fit_features is not None:
+            return int(fit_features)
         means = getattr(self, "means_", None)
         return None if means is None else int(np.shape(means)[-1])
 
@@ -130,17 +131,19 @@ class GaussianHMM(BaseHMM):
             if cov.shape == (k, d, d):
                 off = cov - _full(np.diagonal(cov, axis1=1, axis2=2))
                 if np.any(off != 0):
-                    raise InvalidParameterError("covars_ has non-zero off-diagonal entries but covariance_type='diag'; "
-                                                "use covariance_type='full' or give variances of shape (n_states, n_features).")
+                    raise InvalidParameterError(
+                        "covars_ has non-zero off-diagonal entries but covariance_type='diag'; use "
+                        "covariance_type='full' or give variances of shape (n_states, n_features).")
                 cov = np.diagonal(cov, axis1=1, axis2=2).copy()
             if cov.shape != (k, d):
-                raise InvalidParameterError(f"covars_ must have shape {(k, d)} or {(k, d, d)} for covariance_type='diag', "
-                                            f"got shape {cov.shape}.")
+                raise InvalidParameterError(f"covars_ must have shape {(k, d)} or {(k, d, d)} for "
+                                            f"covariance_type='diag', got shape {cov.shape}.")
             bad = ~(np.isfinite(cov) & (cov > 0))
             if np.any(bad):
                 state = int(np.argwhere(bad)[0][0])
-                raise InvalidParameterError(f"covars_ (shape {cov.shape}) must hold positive variances; state {state} has "
-                                            f"{cov[state].tolist()} (a zero variance makes the covariance singular).")
+                raise InvalidParameterError(
+                    f"covars_ (shape {cov.shape}) must hold positive variances; state {state} has "
+                    f"{cov[state].tolist()} (a zero variance makes the covariance singular).")
         else:
             if cov.shape != (k, d, d):
                 raise InvalidParameterError(f"covars_ must have shape {(k, d, d)} for covariance_type='full', "
@@ -218,9 +221,10 @@ class GaussianHMM(BaseHMM):
     def _sample_emissions(self, params: Params, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         means, cov = params["means_"], params["covars_"]
         eps = rng.standard_normal((len(states), means.shape[1]))
+        out: np.ndarray = np.empty_like(eps)
         if cov.ndim == 2:
-            return means[states] + np.sqrt(cov)[states] * eps
-        out = np.empty_like(eps)
+            out[:] = means[states] + np.sqrt(cov)[states] * eps
+            return out
         for k in range(self.n_states):
             idx = states == k
             out[idx] = means[k] + eps[idx] @ np.linalg.cholesky(cov[k]).T

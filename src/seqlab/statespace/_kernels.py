@@ -128,7 +128,8 @@ def _chol_solve_vec(chol: np.ndarray, k: int, b: np.ndarray, out: np.ndarray) ->
 
 @njit(cache=True)
 def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0: np.ndarray, P0: np.ndarray,
-                  z: np.ndarray, observed: np.ndarray, offsets: np.ndarray):  # type: ignore[no-untyped-def]
+                  z: np.ndarray, observed: np.ndarray,
+                  offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:
     """Filter ``z`` (T, m); ``observed[t, i]`` marks which components of ``z[t]`` exist.
 
     ``x0``/``P0`` are the prior of the first state (the one ``z[0]`` measures), so step 0 is a
@@ -249,7 +250,7 @@ def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0
 
 @njit(cache=True)
 def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: np.ndarray,
-                 filt_P: np.ndarray):  # type: ignore[no-untyped-def]
+                 filt_P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Rauch-Tung-Striebel smoother; returns smoothed means, covariances, gains and a status.
 
     ``gains[t] = P_{t|t} F^T P_{t+1|t}^{-1}`` (t < T-1); ``status`` is -1 or the step whose
@@ -283,7 +284,7 @@ def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: 
 
 @njit(cache=True)
 def em_statistics(F: np.ndarray, H: np.ndarray, z: np.ndarray, complete: np.ndarray, offsets: np.ndarray,
-                  sm: np.ndarray, sP: np.ndarray, gains: np.ndarray):  # type: ignore[no-untyped-def]
+                  sm: np.ndarray, sP: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M-step sums of pykalman's EM for Q and R (pairwise covariances from the RTS gains).
 
     Returns ``(Q_sum / (T-1), R_sum / n_complete)``; R uses fully observed steps only.

@@ -42,7 +42,8 @@ class BayesFilter:
     def __init__(self, motion: Motion, sensor: Any, prior: Any = None) -> None:
         self.sensor = np.asarray(sensor, dtype=np.float64)
         if self.sensor.ndim != 2:
-            raise InvalidParameterError(f"sensor must have shape (n_states, n_measurements), got shape {self.sensor.shape}.")
+            raise InvalidParameterError(
+                f"sensor must have shape (n_states, n_measurements), got shape {self.sensor.shape}.")
         self.n_states = self.sensor.shape[0]
         if np.any(self.sensor < 0) or np.any(self.sensor > 1) or not np.all(np.isfinite(self.sensor)):
             raise InvalidParameterError(f"sensor (shape {self.sensor.shape}) must hold probabilities in [0, 1].")
@@ -63,7 +64,8 @@ class BayesFilter:
 
     def predict(self, belief: np.ndarray, u: Any = None) -> np.ndarray:
         """``bel_bar(x_t) = sum_i p(x_t | u_t, x_{t-1} = i) bel(x_{t-1} = i)``."""
-        return np.asarray(belief) @ self._motion_matrix(u)
+        out: np.ndarray = np.asarray(belief) @ self._motion_matrix(u)
+        return out
 
     def update(self, belief: np.ndarray, z: int) -> np.ndarray:
         """``bel(x_t) = eta p(z_t | x_t) bel_bar(x_t)``."""
@@ -75,7 +77,8 @@ class BayesFilter:
         if total <= 0:
             raise DataError(f"measurement {z} has probability zero under the current belief; "
                             "the sensor model rules out every state.")
-        return post / total
+        out: np.ndarray = post / total
+        return out
 
     def filter(self, measurements: Any, controls: Any = None) -> np.ndarray:
         """Beliefs after each step, shape ``(T, n_states)``.

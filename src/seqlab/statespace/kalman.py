@@ -65,10 +65,10 @@ class KalmanFilter(BaseModel):
         return sorted(_MATRICES)
 
     # ------------------------------------------------------------------ validation
-    def _matrices(self) -> dict[str, np.ndarray | None]:
+    def _matrices(self) -> dict[str, Any]:
         """The model as float64 arrays, checked for shapes and symmetry (learned values first)."""
         raw = {name: getattr(self, f"{name}_", getattr(self, name)) for name in _MATRICES}
-        out: dict[str, np.ndarray | None] = {}
+        out: dict[str, Any] = {}
         for name in _MATRICES:
             value = raw[name]
             if value is None:
