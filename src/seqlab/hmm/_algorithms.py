@@ -33,8 +33,10 @@ __all__ = [
     "backward_scaled",
     "posteriors_scaled",
     "forward_log_likelihood",
+    "forward_log_likelihood_frames",
     "posteriors",
     "estep",
+    "estep_frames",
     "viterbi",
     "symbol_counts",
     "sample_states",
@@ -42,9 +44,8 @@ __all__ = [
 ]
 
 
-@njit(cache=True)
 def frame_probabilities(log_emit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shift each row of ``log_emit`` by its maximum and exponentiate.
+    """Shift each row of ``log_emit`` by its maximum and exponentiate (numpy: SIMD ``exp``).
 
     Returns
     -------
@@ -53,19 +54,14 @@ def frame_probabilities(log_emit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         every state gives the observation probability zero).
     shift : ndarray of shape (n_steps,)
     """
-    n_steps, n_states = log_emit.shape
-    frameprob = np.empty((n_steps, n_states))
-    shift = np.empty(n_steps)
-    for t in range(n_steps):
-        m = -np.inf
-        for k in range(n_states):
-            if log_emit[t, k] > m:
-                m = log_emit[t, k]
-        if m == -np.inf:  # impossible observation: probability zero under every state
-            m = 0.0
-        shift[t] = m
-        for k in range(n_states):
-            frameprob[t, k] = np.exp(log_emit[t, k] - m)
+    log_emit = np.asarray(log_emit, dtype=np.float64)
+    shift = log_emit[:, 0].copy()
+    for k in range(1, log_emit.shape[1]):  # column by column: numpy's row-wise max is slow for few states
+        np.maximum(shift, log_emit[:, k], out=shift)
+    shift[~np.isfinite(shift)] = 0.0  # impossible observation: the row stays all zeros
+    frameprob = log_emit - shift[:, None]
+    with np.errstate(under="ignore"):
+        np.exp(frameprob, out=frameprob)
     return frameprob, shift
 
 
@@ -147,46 +143,67 @@ def _log_likelihood_from_scale(scale: np.ndarray, shift: np.ndarray) -> float:
     return total
 
 
-@njit(cache=True)
 def forward_log_likelihood(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray,
                            offsets: np.ndarray) -> np.ndarray:
     """Log-likelihood of each sequence ``log_emit[offsets[s]:offsets[s + 1]]`` (natural log)."""
-    n_seq = offsets.shape[0] - 1
-    out = np.empty(n_seq)
-    for s in range(n_seq):
-        frameprob, shift = frame_probabilities(log_emit[offsets[s]:offsets[s + 1]])
-        _, scale = forward_scaled(startprob, transmat, frameprob)
-        out[s] = _log_likelihood_from_scale(scale, shift)
-    return out
+    frameprob, shift = frame_probabilities(log_emit)
+    return forward_log_likelihood_frames(startprob, transmat, frameprob, shift, offsets)
 
 
 @njit(cache=True)
+def forward_log_likelihood_frames(startprob: np.ndarray, transmat: np.ndarray, frameprob: np.ndarray,
+                                  shift: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """:func:`forward_log_likelihood` on frames already made by :func:`frame_probabilities`."""
+    n_seq = offsets.shape[0] - 1
+    out = np.empty(n_seq)
+    for s in range(n_seq):
+        lo, hi = offsets[s], offsets[s + 1]
+        _, scale = forward_scaled(startprob, transmat, frameprob[lo:hi])
+        out[s] = _log_likelihood_from_scale(scale, shift[lo:hi])
+    return out
+
+
 def posteriors(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray) -> tuple[float, np.ndarray]:
     """Log-likelihood and state posteriors ``(n_steps, n_states)`` of one sequence.
 
     The posteriors are NaN when the sequence has probability zero (log-likelihood ``-inf``).
     """
     frameprob, shift = frame_probabilities(log_emit)
+    return _posteriors_frames(startprob, transmat, frameprob, shift)
+
+
+@njit(cache=True)
+def _posteriors_frames(startprob: np.ndarray, transmat: np.ndarray, frameprob: np.ndarray,
+                       shift: np.ndarray) -> tuple[float, np.ndarray]:
     alpha, scale = forward_scaled(startprob, transmat, frameprob)
     ll = _log_likelihood_from_scale(scale, shift)
     if ll == -np.inf:
-        return ll, np.full(log_emit.shape, np.nan)
+        return ll, np.full(frameprob.shape, np.nan)
     beta = backward_scaled(transmat, frameprob, scale)
     return ll, posteriors_scaled(alpha, beta)
 
 
-@njit(cache=True)
 def estep(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray,
           offsets: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """Baum-Welch E-step over all sequences at once.
+    """Baum-Welch E-step over all sequences at once; see :func:`estep_frames` for the outputs."""
+    frameprob, shift = frame_probabilities(log_emit)
+    return estep_frames(startprob, transmat, frameprob, shift, offsets)
+
+
+@njit(cache=True)
+def estep_frames(startprob: np.ndarray, transmat: np.ndarray, frameprob: np.ndarray, shift: np.ndarray,
+                 offsets: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Baum-Welch E-step over all sequences at once, on emission frames.
 
     One forward pass, then one fused backward pass that produces the posteriors and the
     expected transition counts on the fly (only two backward vectors are kept in memory).
 
     Parameters
     ----------
-    log_emit : ndarray of shape (n_steps_total, n_states)
-        Emission log-likelihoods of the concatenated sequences.
+    frameprob, shift : ndarray of shapes (n_steps_total, n_states) and (n_steps_total,)
+        Emission likelihoods of the concatenated sequences, ``exp(log_emit - shift[:, None])``
+        (:func:`frame_probabilities`); a categorical model passes its probabilities with
+        ``shift = 0`` and skips the log/exp round trip.
     offsets : ndarray of shape (n_sequences + 1,)
         Sequence ``s`` is rows ``offsets[s]:offsets[s + 1]``.
 
@@ -201,8 +218,7 @@ def estep(startprob: np.ndarray, transmat: np.ndarray, log_emit: np.ndarray,
     trans_counts : ndarray of shape (n_states, n_states)
         Expected number of ``i -> j`` transitions (the summed ``xi``).
     """
-    n_total, n_states = log_emit.shape
-    frameprob, shift = frame_probabilities(log_emit)
+    n_total, n_states = frameprob.shape
     gamma = np.empty((n_total, n_states))
     start_counts = np.zeros(n_states)
     trans_counts = np.zeros((n_states, n_states))

@@ -140,6 +140,10 @@ class BaseHMM(BaseModel):
     def _log_emission(self, params: Params, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _frames(self, params: Params, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Emission frames for the E-step (see :func:`~seqlab.hmm._algorithms.estep_frames`)."""
+        return alg.frame_probabilities(self._log_emission(params, X))
+
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         raise NotImplementedError
 
@@ -257,9 +261,9 @@ class BaseHMM(BaseModel):
         converged = False
         previous = params
         for _ in range(self.n_iter):
-            log_emit = self._log_emission(params, X)
-            ll, gamma, start_counts, trans_counts = alg.estep(params["startprob_"], params["transmat_"],
-                                                              log_emit, offsets)
+            frameprob, shift = self._frames(params, X)
+            ll, gamma, start_counts, trans_counts = alg.estep_frames(params["startprob_"], params["transmat_"],
+                                                                     frameprob, shift, offsets)
             if not np.isfinite(ll):
                 raise DataError(f"{type(self).__name__}: a training sequence has probability zero under the "
                                 "starting parameters; give starting probabilities that are not zero.")
@@ -297,8 +301,8 @@ class BaseHMM(BaseModel):
         """Mean log-likelihood per step over ``sequences`` (higher is better)."""
         params = self._param_dict()
         X, offsets = self._concat(self._as_sequences(sequences, "sequences"))
-        lls = alg.forward_log_likelihood(params["startprob_"], params["transmat_"],
-                                         self._log_emission(params, X), offsets)
+        lls = alg.forward_log_likelihood_frames(params["startprob_"], params["transmat_"],
+                                                *self._frames(params, X), offsets)
         return float(lls.sum() / len(X))
 
     def predict_proba(self, sequence: Any) -> np.ndarray:

@@ -122,6 +122,10 @@ class CategoricalHMM(BaseHMM):
             out: np.ndarray = np.log(params["emissionprob_"]).T[X]  # (n_steps, n_states)
         return out
 
+    def _frames(self, params: Params, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The emission probabilities themselves: no log/exp round trip."""
+        return np.ascontiguousarray(params["emissionprob_"].T[X]), np.zeros(len(X))
+
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         """Emission rows from k-means over symbol histograms of short windows (persistent states)."""
         n_symbols = self._alphabet_size() or int(X.max()) + 1
