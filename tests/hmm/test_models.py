@@ -153,3 +153,14 @@ def test_unfitted_and_bad_hyperparameters():
         GaussianHMM(covariance_type="tied").fit([np.zeros(3)])
     with pytest.raises(InvalidParameterError, match="algorithm"):
         planted_categorical().decode([0], algorithm="beam")
+
+
+def test_alphabet_inferred_and_bad_starting_parameters():
+    model = CategoricalHMM(n_states=2, n_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit([[0, 4, 4, 1]])
+    assert model.emissionprob_.shape == (2, 5), "n_symbols=None takes max(symbol) + 1"
+    bad = {"startprob_": [0.5, 0.5], "transmat_": [[0.5, 0.5], [0.5, 0.5]], "emissionprob_": [[0.5, 0.6], [0.5, 0.5]]}
+    with pytest.raises(InvalidParameterError, match="emissionprob_ .* row 0 sums to 1.1"):
+        CategoricalHMM(n_states=2, n_symbols=2).fit([[0, 1]], init_params=bad)
