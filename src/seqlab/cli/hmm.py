@@ -149,9 +149,9 @@ def run_fit(args: argparse.Namespace) -> int:
         print(f"seqlab: warning: {w.message}", file=sys.stderr)
     _save(model, args.output, symbols)
     n_steps = sum(len(s) for s in seqs)
+    score = model.score(seqs)
     emit(args, {"model": type(model).__name__, "n_states": args.states, "n_sequences": len(seqs),
-                "n_steps": n_steps, "log_likelihood": float(model.log_likelihoods_[-1]) if model.n_iter_ else
-                float("nan"), "score": model.score(seqs), "n_iter": model.n_iter_,
+                "n_steps": n_steps, "log_likelihood": score * n_steps, "score": score, "n_iter": model.n_iter_,
                 "converged": bool(model.converged_), "best_init": model.best_init_, "output": args.output})
     return 0
 
