@@ -202,7 +202,7 @@ class CategoricalHMM(BaseHMM):
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
-        return {"n_states": 2, "n_symbols": 3, "n_iter": 5, "random_state": 0}
+        return {"n_states": 2, "n_symbols": 3, "n_iter": 200, "tol": 1e-3, "random_state": 0}
 
     @classmethod
     def _test_data(cls) -> list[np.ndarray]:
