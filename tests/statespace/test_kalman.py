@@ -169,3 +169,21 @@ def test_data_errors():
     singular = KalmanFilter(**{**constant_velocity(2), "R": np.zeros((2, 2)), "P0": np.zeros((4, 4))})
     with pytest.raises(InvalidParameterError, match="innovation covariance .* step 0 is not positive definite"):
         singular.filter(np.zeros((3, 2)))
+
+
+def test_fit_is_repeatable_and_saves(tmp_path, track):
+    from seqlab import io
+    from seqlab.exceptions import NotFittedError
+
+    mats, z = track
+    kf = KalmanFilter(**{**mats, "Q": np.eye(4), "R": np.eye(2)})
+    with pytest.raises(NotFittedError):
+        io.save(kf, tmp_path / "unfitted")
+    kf.fit(z[:100])
+    first = kf.R_.copy()
+    kf.fit(z[:100])
+    np.testing.assert_array_equal(kf.R_, first)  # fit forgets the earlier fit; em would continue
+    assert kf.get_params()["R"] == np.eye(2).tolist(), "hyperparameters stay as given (as nested lists)"
+    back = io.load(io.save(kf, tmp_path / "kf"))
+    assert type(back) is KalmanFilter and back.n_iter_ == kf.n_iter_
+    np.testing.assert_array_equal(back.smooth(z)[0], kf.smooth(z)[0])

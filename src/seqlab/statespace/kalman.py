@@ -9,12 +9,14 @@ import numpy as np
 
 from seqlab.base import BaseModel
 from seqlab.exceptions import ConvergenceWarning, DataError, InvalidParameterError
+from seqlab.io import register
 from seqlab.statespace import _kernels as kern
 
 _MATRICES = ("F", "H", "Q", "R", "x0", "P0", "B")
 _EM_VARS = ("Q", "R", "x0", "P0")
 
 
+@register
 class KalmanFilter(BaseModel):
     """Kalman filter and Rauch-Tung-Striebel smoother for ``x_t = F x_{t-1} + B u_t + w_t``,
     ``z_t = H x_t + v_t`` with ``w_t ~ N(0, Q)``, ``v_t ~ N(0, R)`` (document 001: the Bayes
@@ -45,8 +47,10 @@ class KalmanFilter(BaseModel):
     to reproduce a filterpy run that starts from ``x``, ``P`` use
     ``x0 = F @ x (+ B @ u[0])`` and ``P0 = F @ P @ F.T + Q``.
 
-    Learned matrices (after :meth:`em`) are stored as ``Q_``, ``R_``, ``x0_``, ``P0_``
-    (with ``F_``, ``H_``, ``B_``); every method uses them when present, else the constructor's.
+    Learned matrices (after :meth:`em` or :meth:`fit`) are stored as ``Q_``, ``R_``, ``x0_``,
+    ``P0_`` (with ``F_``, ``H_``, ``B_``); every method uses them when present, else the
+    constructor's. ``get_params`` returns the matrices as nested lists, so that a model saves
+    to a seqlab model directory (``save``/``seqlab.io.load``) like any other.
 
     Examples
     --------
@@ -63,6 +67,11 @@ class KalmanFilter(BaseModel):
     @classmethod
     def _param_names(cls) -> list[str]:
         return sorted(_MATRICES)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The seven matrices (arrays as nested lists: JSON-able for model files)."""
+        return {name: v.tolist() if isinstance(v, np.ndarray) else v
+                for name, v in super().get_params(deep).items()}
 
     # ------------------------------------------------------------------ validation
     def _matrices(self) -> dict[str, Any]:
@@ -239,8 +248,41 @@ class KalmanFilter(BaseModel):
         return self
 
     def fit(self, z: Any, y: Any = None) -> Self:
-        """Estimate Q, R, x0 and P0 by :meth:`em` (10 iterations)."""
+        """Estimate Q, R, x0 and P0 by :meth:`em` (10 iterations) from the constructor's matrices.
+
+        Unlike :meth:`em`, which continues from the current estimates, ``fit`` forgets an
+        earlier fit first (the estimator contract: same data, same model).
+        """
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attr)
         return self.em(z)
+
+    # ------------------------------------------------------------------ persistence
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted()
+        meta: dict[str, Any] = {"n_iter_": int(self.n_iter_)}
+        arrays = {name: np.asarray(getattr(self, f"{name}_"), dtype=np.float64)
+                  for name in _MATRICES if getattr(self, f"{name}_") is not None}
+        arrays["log_likelihoods"] = np.asarray(self.log_likelihoods_, dtype=np.float64)
+        return meta, arrays
+
+    @classmethod
+    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        model = cls(**params)
+        for name in _MATRICES:
+            setattr(model, f"{name}_", arrays.get(name))
+        model.log_likelihoods_ = arrays["log_likelihoods"]
+        model.n_iter_ = int(state["n_iter_"])
+        model._matrices()  # validate what was read
+        return model
+
+    @classmethod
+    def _test_params(cls) -> dict[str, Any]:
+        return {"F": [[1.0]], "H": [[1.0]], "Q": [[0.1]], "R": [[1.0]], "x0": [0.0], "P0": [[1.0]]}
+
+    @classmethod
+    def _test_data(cls) -> np.ndarray:
+        return np.array([0.1, 0.5, 0.3, 0.9, 1.4, 1.1, 1.8, 2.2, 1.9, 2.5])[:, None]
 
     def sample(self, n: int, random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Simulate ``n`` steps: ``(states (n, n_state), observations (n, m))``."""
