@@ -22,7 +22,7 @@ from torch.autograd.function import once_differentiable
 
 class _PeepholeScan(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, gx: Tensor, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor, mask: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor]:
         length, n = gx.shape[:2]  # gx: (L, N, 4H) time-major, input projection plus both biases
@@ -59,7 +59,7 @@ class _PeepholeScan(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: Any, d_out: Tensor, d_h_last: Tensor, d_c_last: Tensor
     ) -> tuple[Tensor | None, ...]:
         w_hh, w_peep, mask = ctx.saved_tensors
@@ -122,4 +122,6 @@ def peephole_scan(
     out : Tensor of shape (N, L, H)
     h_last, c_last : Tensor of shape (N, H)
     """
-    return _PeepholeScan.apply(gx, w_hh, w_peep, h0, c0, mask)  # type: ignore[no-any-return]
+    out: tuple[Tensor, Tensor, Tensor] = _PeepholeScan.apply(  # type: ignore[no-untyped-call]
+        gx, w_hh, w_peep, h0, c0, mask)
+    return out
