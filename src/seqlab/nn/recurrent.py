@@ -322,8 +322,9 @@ class PeepholeLSTMCell(LSTMCell):
     -----
     Shapes as :class:`LSTMCell`. ``scan`` runs a hand-written BPTT
     (:mod:`seqlab.nn._peephole`) instead of recording an autograd graph per step: on CPU that
-    is what brings it closer to ``nn.LSTM``'s training speed (about 0.76x rather than 0.55x in
-``bench/neural_cells.py``). ``step`` is the readable version.
+    is what brings it closer to ``nn.LSTM``'s training speed (about 0.76x in
+    ``bench/neural_cells.py``; the recorded autograd loop was about 0.55x). ``step`` is the
+    readable version.
 
     Plain-Python equivalent over a sequence::
 
