@@ -105,7 +105,7 @@ def test_counting_is_independent_of_chunk_size(rng):
     V = int(flat.max()) + 1
     big = K.count_ngrams(flat, pos, 4, V)
     small = K.count_ngrams(flat, pos, 4, V, chunk=7)
-    for a, b in zip(big.keys + big.counts + big.suffix, small.keys + small.counts + small.suffix):
+    for a, b in zip(big.keys + big.counts + big.suffix, small.keys + small.counts + small.suffix, strict=False):
         assert np.array_equal(a, b)
     # brute force: every 3-gram inside a sentence
     from collections import Counter
@@ -115,7 +115,7 @@ def test_counting_is_independent_of_chunk_size(rng):
         padded = [2] + [raw.tokens.index(str(t)) + 4 for t in s] + [3]  # provisional ids, shifted past specials
         brute.update(tuple(padded[i:i + 3]) for i in range(len(padded) - 2))
     mats = K.ngram_ids(big.keys, V)
-    ours = {tuple(row): int(c) for row, c in zip(mats[2].tolist(), big.counts[2].tolist())}
+    ours = {tuple(row): int(c) for row, c in zip(mats[2].tolist(), big.counts[2].tolist(), strict=False)}
     assert ours == dict(brute)
 
 

@@ -63,9 +63,9 @@ def write_arpa(model: NGramLM, path: str | Path) -> Path:
                 grams = [" ".join(row) for row in itos[mats[n - 1][sel]].tolist()]
                 if n < N:
                     bos = _fmt(model.log_backoffs_[n - 1][sel])
-                    f.writelines(f"{p}\t{g}\t{b}\n" for p, g, b in zip(probs, grams, bos))
+                    f.writelines(f"{p}\t{g}\t{b}\n" for p, g, b in zip(probs, grams, bos, strict=False))
                 else:
-                    f.writelines(f"{p}\t{g}\n" for p, g in zip(probs, grams))
+                    f.writelines(f"{p}\t{g}\n" for p, g in zip(probs, grams, strict=False))
             f.write("\n\\end\\\n")
         os.replace(tmp, path)
     except BaseException:
@@ -104,7 +104,8 @@ def _parse(path: str | Path) -> tuple[list[int], list[list[str]]]:
             if s.startswith("\\") and s.endswith("-grams:"):
                 n = int(s[1:-7]) if s[1:-7].isdigit() else -1
                 if n != len(sections) + 1:
-                    raise FormatError(f"{path}:{lineno}: section {s!r} out of order; expected \\{len(sections) + 1}-grams:.")
+                    expected = f"\\{len(sections) + 1}-grams:"
+                    raise FormatError(f"{path}:{lineno}: section {s!r} out of order; expected {expected}.")
                 current = []
                 sections.append(current)
                 continue
