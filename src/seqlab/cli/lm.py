@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ class ModelFamily:
     help: str
     add_options: Callable[[argparse.ArgumentParser], None]
     build: Callable[[argparse.Namespace], Any]
-    fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    fit: Callable[[Any, list[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    describe: Callable[[Any], dict[str, Any]] = lambda model: {}
 
 
 FAMILIES: dict[str, ModelFamily] = {}
@@ -57,7 +58,16 @@ def _ngram_build(args: argparse.Namespace) -> Any:
     return model
 
 
-FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build)
+def _ngram_describe(model: Any) -> dict[str, Any]:
+    out = {"order": model.order, "smoothing": model.smoothing.name, "vocabulary": len(model.vocabulary_),
+           "ngrams": model.ngram_counts_}
+    if model.discounts_:
+        out["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    return out
+
+
+FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
+                                describe=_ngram_describe)
 
 
 # ---------------------------------------------------------------------- data
@@ -115,20 +125,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
-    quiet = getattr(args, "quiet", False)
     start = time.perf_counter()
     try:
-        family.fit(model, progress(corpus, quiet=quiet, desc="reading", unit=" lines"), args)
+        family.fit(model, corpus, args)
     except DataError as exc:
         raise DataError(f"{args.data}: {exc}") from None
     seconds = time.perf_counter() - start
     model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     io.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
-    summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
-    result.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
-    if getattr(model, "discounts_", None):
-        result["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    result: dict[str, Any] = {"model": str(out), "family": args.model, "fit_seconds": round(seconds, 3),
+                              **family.describe(model)}
     if args.format != "json":
         result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
     emit(args, result)
