@@ -329,7 +329,7 @@ class ModifiedKneserNey(Smoothing):
                 warnings.warn(
                     f"modified Kneser-Ney discounts of order {n} are undefined or out of range for these counts "
                     f"(count-of-counts t1..t4 = {t[1:].astype(int).tolist()}); using fallback {self.fallback}. "
-                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=3)
+                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=4)
                 ds = self.fallback
             out.append(ds)
         return out
@@ -397,7 +397,7 @@ class Katz(Smoothing):
             ok = bool(A < 1 and ((d > 0) & (d <= 1)).all())
         if not ok:
             warnings.warn(f"Good-Turing discounts of order {n} are undefined for these counts; "
-                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=3)
+                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=4)
             d = (c - 0.5) / c
         ratio = np.ones(a.size)
         small = (a >= 1) & (a <= K)
