@@ -150,3 +150,15 @@ def test_high_orders_fit_and_score():
     lm = NGramLM(order=10, smoothing=WittenBell()).fit(corpus)
     assert len(lm.ngram_counts_) == 10
     assert np.exp(lm.next_log_probs(list("abcdefghi"))).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_beam_search_scores_are_chain_rule_totals():
+    from seqlab.generate import beam_search
+
+    corpus = [list("abcabd"), list("bcad"), list("abca"), list("cab"), list("dab")] * 2
+    lm = _fit(ModifiedKneserNey(), 3, corpus)
+    hyps = beam_search(lm, ["a"], beam_size=3, max_new_tokens=6, length_penalty=0.0)
+    assert hyps
+    for h in hyps:
+        scores = lm.full_scores(["a", *h.tokens], eos=h.finished)
+        assert h.log_prob == pytest.approx(sum(p for p, _, _ in scores[1:]), abs=1e-9)
