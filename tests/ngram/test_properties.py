@@ -162,3 +162,35 @@ def test_beam_search_scores_are_chain_rule_totals():
     for h in hyps:
         scores = lm.full_scores(["a", *h.tokens], eos=h.finished)
         assert h.log_prob == pytest.approx(sum(p for p, _, _ in scores[1:]), abs=1e-9)
+
+
+def test_fit_reads_a_one_shot_iterator_like_a_list():
+    corpus = [list("abcabd"), list("bcad"), [], list("abca")]
+    a = NGramLM(order=3, smoothing=WittenBell()).fit(corpus)
+    b = NGramLM(order=3, smoothing=WittenBell()).fit(s for s in corpus)
+    assert a.vocabulary_ == b.vocabulary_
+    assert all(np.array_equal(x, y) for x, y in zip(a.log_probs_, b.log_probs_, strict=True))
+
+
+def test_full_scores_without_sentence_boundaries():
+    lm = _fit(KneserNey(), 2, [list("abcabd"), list("bcad")])
+    with_bos = lm.full_scores(list("ab"))
+    no_bos = lm.full_scores(list("ab"), bos=False, eos=False)
+    assert len(with_bos) == 3 and len(no_bos) == 2
+    assert no_bos[0][0] == pytest.approx(lm.log_prob("a", []), abs=1e-12)
+    assert no_bos[1][0] == pytest.approx(with_bos[1][0], abs=1e-12)  # p(b | a) either way
+
+
+def test_modified_kn_falls_back_with_a_warning_on_tiny_corpora():
+    from seqlab.exceptions import DegenerateFitWarning
+
+    with pytest.warns(DegenerateFitWarning) as caught:
+        lm = NGramLM(order=2).fit([list("ab"), list("ab")])  # every bigram seen twice: t1 = 0
+    assert any("order 2" in str(w.message) for w in caught)
+    assert lm.discounts_[1] == (0.5, 1.0, 1.5)  # KenLM's --discount_fallback values
+    assert np.exp(lm.next_log_probs(["a"])).sum() == pytest.approx(1.0, abs=1e-12)
+    custom = ModifiedKneserNey(fallback=(0.4, 0.8, 1.2))
+    with pytest.warns(DegenerateFitWarning):
+        assert NGramLM(order=2, smoothing=custom).fit([list("ab")] * 2).discounts_[1] == (0.4, 0.8, 1.2)
+    with pytest.raises(ValueError):
+        ModifiedKneserNey(fallback=(0.5, 3.0, 1.5))  # D2 must lie in [0, 2]
