@@ -138,6 +138,7 @@ def test_generate_is_seeded_and_stops_at_end_of_sentence():
     assert lm.generate([], max_tokens=0, seed=1) == []
 
 
+@pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")
 def test_min_count_maps_rare_tokens_to_unk():
     lm = NGramLM(order=2, min_count=2).fit([list("aab"), list("ac")])
     assert "b" not in lm.vocabulary_ and "a" in lm.vocabulary_

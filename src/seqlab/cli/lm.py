@@ -9,7 +9,9 @@ serve any saved language model. A new family is one ``FAMILIES[...] = ModelFamil
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,10 +128,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = family.build(args)
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     start = time.perf_counter()
-    try:
-        family.fit(model, corpus, args)
-    except DataError as exc:
-        raise DataError(f"{args.data}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            family.fit(model, corpus, args)
+        except DataError as exc:
+            raise DataError(f"{args.data}: {exc}") from None
+    for w in caught:  # one readable line each (e.g. fallback discounts on a small corpus)
+        print(f"seqlab: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
     seconds = time.perf_counter() - start
     model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     io.save(model, out)
