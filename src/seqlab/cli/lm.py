@@ -250,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 def _data_options(p: argparse.ArgumentParser, *, default_tokenizer: str | None) -> None:
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=default_tokenizer,
-                   help="how lines become tokens (default: the model's, else whitespace for files)")
+                   help="how lines become tokens (unset: the model's tokenizer; whitespace for files)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of --data files")
 
 
@@ -284,7 +284,7 @@ def register(groups: Any) -> None:
     p.add_argument("--top-p", type=float, default=None, help="nucleus sampling: smallest set with mass >= P")
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
-                   help="how the prompt becomes tokens (default: the model's)")
+                   help="how the prompt becomes tokens (unset: the model's tokenizer)")
 
     p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
     p.add_argument("model_dir", help="model directory")
