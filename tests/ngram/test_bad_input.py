@@ -11,6 +11,8 @@ from seqlab import io
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError, NotFittedError, SeqlabError
 from seqlab.ngram import Lidstone, NGramLM, StupidBackoff, make_smoothing, read_arpa
 
+pytestmark = pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")  # tiny corpora
+
 GOOD = "in the beginning god created the heaven and the earth\nand the earth was without form\n" * 3
 
 
