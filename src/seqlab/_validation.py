@@ -29,7 +29,9 @@ def check_sequences(sequences: Any, *, name: str = "sequences", allow_empty: boo
             raise DataError(f"{name}[{i}] must be a sequence of tokens, got {type(seq).__name__}.")
         out.append([str(tok) for tok in seq])
     if not allow_empty and not any(out):
-        raise DataError(f"{name} holds no tokens ({len(out)} sequences, all empty); give at least one non-empty sequence.")
+        raise DataError(
+            f"{name} holds no tokens ({len(out)} sequences, all empty); give at least one non-empty sequence."
+        )
     return out
 
 

@@ -149,6 +149,8 @@ def save(model: Any, path: str | Path) -> Path:
     """Save a fitted model to directory ``path`` (atomically; see :func:`write_directory`)."""
     from safetensors.numpy import save_file
 
+    if hasattr(model, "_check_fitted"):
+        model._check_fitted()
     meta, arrays = model._to_state()
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     manifest = make_manifest(model, meta, arrays)
@@ -187,7 +189,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     for field in ("class", "params", "state"):
         if field not in manifest:
             raise FormatError(f"{file}: required field {field!r} is missing.")
-    return manifest
+    checked: dict[str, Any] = manifest
+    return checked
 
 
 def read_arrays(path: str | Path, manifest: dict[str, Any], filename: str = ARRAYS) -> dict[str, np.ndarray]:

@@ -57,7 +57,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if math.isnan(value) or math.isinf(value):
             return str(value)
-        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
+        return f"{value:.4f}" if abs(float(value)) < 1e5 else f"{value:.4g}"
     return str(value)
 
 
@@ -71,7 +71,8 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     numeric = [all(isinstance(r.get(c), int | float | np.number) for r in rows) for c in cols]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+        cells = (v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True))
+        return "  ".join(cells).rstrip()
 
     out = [line(cols), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]

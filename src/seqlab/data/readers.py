@@ -10,7 +10,7 @@ import codecs
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from seqlab.data.tokenize import Tokenizer, get_tokenizer
 from seqlab.exceptions import DataError
@@ -29,8 +29,9 @@ def _open_binary(path: str | Path) -> BinaryIO:
         import gzip
         import lzma
 
-        opener = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}[p.suffix]
-        return opener(p, "rb")  # type: ignore[return-value]
+        opener: Any = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}[p.suffix]
+        stream: BinaryIO = opener(p, "rb")
+        return stream
     return open(p, "rb")
 
 

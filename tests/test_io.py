@@ -1,0 +1,135 @@
+"""Model directories: round trips, atomic writes, and every way a bad file is refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from seqlab import io
+from seqlab.base import BaseModel
+from seqlab.exceptions import FormatError, InvalidParameterError, NotFittedError, SeqlabError
+from toymodels import MeanModel, Shrink
+
+
+@pytest.fixture
+def saved(tmp_path, rng):
+    model = MeanModel(scale=2.0, shrink=Shrink(0.25)).fit(rng.normal(size=(10, 3)))
+    return model, model.save(tmp_path / "m")
+
+
+def test_round_trip_keeps_params_and_arrays(saved):
+    model, path = saved
+    back = io.load(path)
+    assert isinstance(back, MeanModel) and back.shrink == Shrink(0.25) and back.scale == 2.0
+    np.testing.assert_array_equal(back.mean_, model.mean_)
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["params"]["shrink"] == {"type": "Shrink", "amount": 0.25}, "strategies are saved by name"
+    assert manifest["arrays"]["mean"] == {"dtype": "float64", "shape": [3]}
+
+
+def test_class_load_checks_the_class(saved):
+    _, path = saved
+    assert isinstance(MeanModel.load(path), MeanModel)
+
+    class Other(BaseModel):
+        pass
+
+    with pytest.raises(FormatError, match="not a Other"):
+        Other.load(path)
+
+
+def test_unknown_class_is_refused(saved):
+    _, path = saved
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["class"], manifest["module"] = "Evil", "os"
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FormatError, match="Unknown model class 'Evil'"):
+        io.load(path)
+
+
+def test_newer_format_is_refused(saved):
+    _, path = saved
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["format_version"] = io.FORMAT_VERSION + 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FormatError, match="Upgrade seqlab"):
+        io.load(path)
+
+
+def test_truncated_arrays_are_refused(saved):
+    _, path = saved
+    data = (path / io.ARRAYS).read_bytes()
+    (path / io.ARRAYS).write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError, match="truncated"):
+        io.load(path)
+
+
+def test_shape_mismatch_is_refused(saved):
+    _, path = saved
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["arrays"]["mean"]["shape"] = [4]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FormatError, match="array 'mean' has shape"):
+        io.load(path)
+
+
+def test_damaged_or_missing_manifest(tmp_path, saved):
+    _, path = saved
+    (path / "manifest.json").write_text("{not json")
+    with pytest.raises(FormatError, match="not valid JSON"):
+        io.load(path)
+    with pytest.raises(FormatError, match="manifest.json is missing"):
+        io.load(tmp_path)
+
+
+def test_overwrites_a_model_but_never_other_directories(tmp_path, saved, rng):
+    model, path = saved
+    again = MeanModel().fit(rng.normal(size=(4, 3)))
+    again.save(path)  # replacing an existing model directory is allowed
+    np.testing.assert_array_equal(io.load(path).mean_, again.mean_)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(SeqlabError, match="refusing to overwrite"):
+        model.save(precious)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary directories left behind"
+
+
+def test_failed_write_leaves_the_old_model(tmp_path, saved):
+    _, path = saved
+    before = (path / io.ARRAYS).read_bytes()
+
+    def boom(tmp):
+        (tmp / "half").write_text("x")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        io.write_directory(path, boom)
+    assert (path / io.ARRAYS).read_bytes() == before
+    assert not (path / "half").exists()
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(NotFittedError):
+        MeanModel().save(tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_base_contract():
+    m = MeanModel(scale=3.0)
+    assert m.get_params() == {"scale": 3.0, "shrink": Shrink()}
+    assert repr(m) == "MeanModel(scale=3.0)", "repr shows only non-default params"
+    c = m.clone()
+    assert c is not m and c.get_params() == m.get_params() and not c._is_fitted()
+    with pytest.raises(InvalidParameterError, match="has no parameter 'bogus'"):
+        m.set_params(bogus=1)
+    with pytest.raises(InvalidParameterError, match="must be a number > 0. Got -1 instead"):
+        MeanModel(scale=-1).fit([[1.0]])
+
+
+def test_unregistered_values_cannot_be_saved():
+    with pytest.raises(FormatError):
+        io.to_json(object())
