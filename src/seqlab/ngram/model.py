@@ -1,0 +1,318 @@
+"""``NGramLM``: an n-gram (order N-1 Markov) language model behind the ``LanguageModel`` protocol.
+
+Counting, smoothing and scoring are vectorised (see :mod:`seqlab.ngram._kernels`); the
+model itself is the backoff form that ARPA files store, so what seqlab scores, what it
+writes to ARPA and what KenLM reads back are the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from seqlab._validation import check_int
+from seqlab.base import BaseModel
+from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
+from seqlab.exceptions import DataError, FormatError, InvalidParameterError
+from seqlab.io import register
+from seqlab.ngram import _kernels as K
+from seqlab.ngram.smoothing import Estimate, FromARPA, ModifiedKneserNey, Smoothing
+
+MAX_ORDER = 10
+
+
+@register
+class NGramLM(BaseModel):
+    """N-gram language model over token sequences (one sentence per sequence).
+
+    Parameters
+    ----------
+    order : int, default=3
+        Largest n-gram length N, 1..10 (``order=1`` is a unigram model).
+    smoothing : Smoothing, default=ModifiedKneserNey()
+        Strategy turning counts into probabilities (:mod:`seqlab.ngram.smoothing`).
+    min_count : int, default=1
+        Training tokens seen fewer times become ``<unk>``.
+
+    Attributes
+    ----------
+    vocabulary_ : Vocabulary
+        Training tokens plus the fixed specials; ``V = len(vocabulary_)``.
+    ngram_counts_ : list of int
+        Number of distinct n-grams of each order 1..N (unigrams: every vocabulary id but ``<pad>``).
+    discounts_ : list of tuple or None
+        Modified Kneser-Ney ``(D1, D2, D3+)`` per order, as estimated.
+    log_probs_, log_backoffs_ : list of ndarray
+        Natural-log probability and backoff weight of every n-gram row, per order.
+    keys_ : list of ndarray
+        The sorted n-gram keys of each order (see :mod:`seqlab.ngram._kernels`).
+
+    Notes
+    -----
+    KenLM's conventions: each sentence is scored as ``<s> w1 .. wk </s>``; ``<s>`` is never
+    predicted, ``</s>`` is; unknown tokens are scored as ``<unk>`` and reported as OOV.
+
+    Examples
+    --------
+    >>> from seqlab.ngram import NGramLM, Laplace
+    >>> lm = NGramLM(order=2, smoothing=Laplace()).fit([["a", "b"], ["a", "c"]])
+    >>> round(lm.log_prob("b", ["a"]), 4)   # ln((1 + 1) / (2 + 1 * 5))
+    -1.2528
+    """
+
+    _constraints = {
+        "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
+                  f"an int between 1 and {MAX_ORDER}"),
+        "smoothing": (lambda v: isinstance(v, Smoothing), "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
+        "min_count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+    }
+
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = ModifiedKneserNey(), min_count: int = 1) -> None:
+        self.order = order
+        self.smoothing = smoothing
+        self.min_count = min_count
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, sequences: Iterable[Sequence[str]]) -> Self:
+        """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
+
+        ``sequences`` may be any iterable (read once), e.g. a streamed file.
+        """
+        self._validate_params()
+        if isinstance(sequences, str | bytes):
+            raise DataError("sequences must be a list of token sequences, got a single str. "
+                            "Did you mean [text.split()]?")
+        raw = K.read_corpus(sequences)
+        if raw.ids.size == 0:
+            raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
+                            "give at least one non-empty sequence.")
+        vocab, remap = _build_vocabulary(raw, self.min_count)
+        ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+        counts = K.count_ngrams(ids, pos, self.order, len(vocab))
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = int(raw.ids.size)
+        return self
+
+    def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
+        for attr in list(vars(self)):
+            if attr.endswith("_") and not attr.startswith("_"):
+                delattr(self, attr)
+        self.vocabulary_ = vocab
+        self.keys_ = keys
+        self.log_probs_ = est.log_probs
+        self.log_backoffs_ = est.log_backoffs
+        self.default_backoff_ = float(est.default_backoff)
+        self.discounts_ = [tuple(d) for d in est.info["discounts"]] if "discounts" in est.info else None
+        self.ngram_counts_ = [int(keys[0].size - 1)] + [int(k.size) for k in keys[1:]]
+
+    # ------------------------------------------------------------------ the LanguageModel protocol
+    def _context_ids(self, context: Sequence[str]) -> list[int]:
+        ctx = list(context)
+        if BOS in ctx:  # nothing before a <s> can matter
+            ctx = ctx[len(ctx) - ctx[::-1].index(BOS):]
+            ids = [BOS_ID] + [self.vocabulary_[t] for t in ctx]
+        else:
+            ids = [self.vocabulary_[t] for t in ctx]
+        return ids[max(0, len(ids) - (self._n - 1)):] if self._n > 1 else []
+
+    @property
+    def _n(self) -> int:
+        return len(self.keys_)
+
+    def _next_ids(self, context_ids: Sequence[int]) -> np.ndarray:
+        out = K.next_log_probs(context_ids, self.keys_, self.log_probs_, self.log_backoffs_,
+                               len(self.vocabulary_), self.default_backoff_)
+        out[[PAD_ID, BOS_ID]] = -np.inf
+        return out
+
+    def next_log_probs(self, context: Sequence[str] = ()) -> np.ndarray:
+        """ln p(w | context) for every vocabulary id w: ndarray of shape (V,).
+
+        ``context`` is used as given (no implicit ``<s>``; put ``"<s>"`` first for a
+        sentence start); only its last N-1 tokens matter. ``<pad>`` and ``<s>`` get ``-inf``.
+        """
+        self._check_fitted()
+        return self._next_ids(self._context_ids(_tokens(context, "context")))
+
+    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """ln p(token | context); an unknown token is scored as ``<unk>``."""
+        return float(self.next_log_probs(context)[self.vocabulary_[token]])
+
+    def prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """p(token | context) (see :meth:`log_prob`)."""
+        return math.exp(self.log_prob(token, context))
+
+    def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
+        return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
+
+    def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-token ln p over ``corpus`` (each sentence followed by ``</s>``), and the OOV mask.
+
+        Vectorised over the whole corpus: the n-gram of each position is found by binary
+        search in the sorted tables, order by order.
+        """
+        self._check_fitted()
+        sents = [_tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
+        ids, pos, _ = K.encode(sents, self.vocabulary_.stoi)
+        lp, _len = self._score_ids(ids, pos)
+        keep = pos > 0
+        return lp[keep], ids[keep] == UNK_ID
+
+    def begin(self, context: Sequence[str] = ()) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Start decoding after ``<s> + context``: (next log-probs of shape (V,), state).
+
+        The state is an immutable tuple of the last N-1 ids, so beam search may branch from it.
+        """
+        self._check_fitted()
+        state = tuple(self._context_ids([BOS, *_tokens(context, "context")]))
+        return self._next_ids(state), state
+
+    def advance(self, state: tuple[int, ...], token_id: int) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Feed one token id: (next log-probs of shape (V,), new state); ``state`` is unchanged."""
+        self._check_fitted()
+        token_id = int(token_id)
+        if not 0 <= token_id < len(self.vocabulary_):
+            raise InvalidParameterError(f"token_id must be a vocabulary id in [0, {len(self.vocabulary_)}), "
+                                        f"got {token_id}.")
+        new = (tuple(state) + (token_id,))[max(0, len(state) + 1 - (self._n - 1)):] if self._n > 1 else ()
+        return self._next_ids(new), new
+
+    # ------------------------------------------------------------------ KenLM-style conveniences
+    def full_scores(self, sentence: Sequence[str] | str, *, bos: bool = True, eos: bool = True
+                    ) -> list[tuple[float, int, bool]]:
+        """Per predicted token: (ln p, length of the matched n-gram, is OOV), like KenLM's ``full_scores``.
+
+        A str is split on whitespace. ``bos=False`` scores the first token without ``<s>``
+        context; ``eos=False`` leaves ``</s>`` out.
+        """
+        self._check_fitted()
+        toks = sentence.split() if isinstance(sentence, str) else _tokens(sentence, "sentence")
+        ids, pos, _ = K.encode([toks], self.vocabulary_.stoi)
+        if not bos:  # the first word has no context: score it as if it were a sentence start without <s>
+            ids, pos = ids[1:], pos[1:] - 1
+            pos[0] = 0
+            lp0 = float(self._next_ids([])[ids[0]])
+        lp, length = self._score_ids(ids, pos)
+        out = [(float(p), int(n), bool(i == UNK_ID)) for p, n, i in zip(lp[pos > 0], length[pos > 0], ids[pos > 0])]
+        if not bos:
+            out.insert(0, (lp0, 1, bool(ids[0] == UNK_ID)))
+        return out if eos else out[:-1]
+
+    def score(self, sentence: Sequence[str] | str, *, bos: bool = True, eos: bool = True) -> float:
+        """Natural-log probability of a sentence by the chain rule, with ``<s>``/``</s>`` padding."""
+        return float(sum(p for p, _, _ in self.full_scores(sentence, bos=bos, eos=eos)))
+
+    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
+        """exp of the mean negative log-likelihood per predicted token (``</s>`` included, OOVs as ``<unk>``)."""
+        from seqlab.evaluate import perplexity
+
+        return perplexity(self, corpus)
+
+    def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
+                 seed: int | None = None) -> list[str]:
+        """Sample a continuation of ``prompt`` from the Markov chain; stops at ``</s>`` (not returned).
+
+        Delegates to :func:`seqlab.generate.generate` (the same sampler as neural models).
+        """
+        from seqlab.generate import generate
+
+        self._check_fitted()
+        check_int(max_tokens, "max_tokens", low=0)
+        toks = prompt.split() if isinstance(prompt, str) else list(prompt)
+        return generate(self, toks, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                        greedy=greedy, seed=seed)
+
+    # ------------------------------------------------------------------ ARPA
+    def to_arpa(self, path: str | Path) -> Path:
+        """Write the model as an ARPA file (log10; readable by KenLM and SRILM)."""
+        from seqlab.ngram.arpa import write_arpa
+
+        self._check_fitted()
+        return write_arpa(self, path)
+
+    @classmethod
+    def from_arpa(cls, path: str | Path) -> NGramLM:
+        """Read an ARPA file (e.g. from KenLM's ``lmplz``) into an ``NGramLM``."""
+        from seqlab.ngram.arpa import read_arpa
+
+        return read_arpa(path)
+
+    # ------------------------------------------------------------------ persistence
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted()
+        arrays: dict[str, np.ndarray] = {}
+        for n in range(1, self._n + 1):
+            arrays[f"keys_{n}"] = self.keys_[n - 1]
+            arrays[f"log_probs_{n}"] = self.log_probs_[n - 1]
+            arrays[f"log_backoffs_{n}"] = self.log_backoffs_[n - 1]
+        state = {
+            "vocabulary": self.vocabulary_.to_json(),
+            "default_backoff": self.default_backoff_,
+            "discounts": [list(d) for d in self.discounts_] if self.discounts_ else None,
+            "n_train_tokens": getattr(self, "n_train_tokens_", None),
+            "summary": {"order": self._n, "vocabulary": len(self.vocabulary_), "ngrams": self.ngram_counts_,
+                        "smoothing": getattr(self.smoothing, "name", type(self.smoothing).__name__)},
+        }
+        return state, arrays
+
+    @classmethod
+    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        model = cls(**params)
+        n = int(state["summary"]["order"])
+        for k in range(1, n + 1):
+            for name in ("keys", "log_probs", "log_backoffs"):
+                if f"{name}_{k}" not in arrays:
+                    raise FormatError(f"array {name}_{k} is missing from the n-gram model.")
+        vocab = Vocabulary.from_json(state["vocabulary"])
+        keys = [arrays[f"keys_{k}"] for k in range(1, n + 1)]
+        if keys[0].size != len(vocab):
+            raise FormatError(f"keys_1 has {keys[0].size} rows but the vocabulary has {len(vocab)} tokens.")
+        info = {"discounts": state["discounts"]} if state.get("discounts") else {}
+        est = Estimate([arrays[f"log_probs_{k}"] for k in range(1, n + 1)],
+                       [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
+        model._set_estimate(vocab, keys, est)
+        if state.get("n_train_tokens") is not None:
+            model.n_train_tokens_ = int(state["n_train_tokens"])
+        return model
+
+    @classmethod
+    def _test_params(cls) -> dict[str, Any]:
+        return {"order": 2, "smoothing": ModifiedKneserNey()}
+
+    @classmethod
+    def _test_data(cls) -> list[list[str]]:
+        return [s.split() for s in ("a b c a", "b c a b", "c a b c", "a a b b", "c c a a")]
+
+
+# ---------------------------------------------------------------------- helpers
+def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.ndarray]:
+    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map.
+
+    Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
+    """
+    freq = np.bincount(raw.ids, minlength=len(raw.tokens))
+    counter = {t: int(c) for t, c in zip(raw.tokens, freq) if t not in SPECIALS}
+    vocab = Vocabulary.from_counter(counter, min_count=min_count)
+    stoi = vocab.stoi
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
+                        dtype=np.int64, count=len(raw.tokens))
+    return vocab, remap
+
+
+def _sequences(corpus: Any) -> Iterable[Any]:
+    if isinstance(corpus, str | bytes):
+        raise DataError("corpus must be a list of token sequences, got a single str. Did you mean [text.split()]?")
+    return corpus  # type: ignore[no-any-return]
+
+
+def _tokens(seq: Any, name: str) -> list[str]:
+    if isinstance(seq, str | bytes):
+        raise DataError(f"{name} must be a list of tokens, got a str. Did you mean {name}.split()?")
+    return [str(t) for t in seq]
+

@@ -1,0 +1,500 @@
+"""Smoothing strategies: counts in, a backoff-form model out (NLTK's strategy design).
+
+Every strategy is a small frozen dataclass with one method, ``estimate(counts)``, that turns
+the n-gram tables of :mod:`seqlab.ngram._kernels` into, for every order n and every n-gram
+row, a natural-log probability ``ln P(w1..wn)`` and a natural-log backoff weight ``ln b(w1..wn)``
+(used when ``w1..wn`` is the context). Scoring is then the same for all of them (ARPA
+semantics): the longest n-gram in the model, plus the backoffs of the longer contexts.
+Interpolated estimators fit this form exactly: ``b(h) = gamma(h)`` and ``P(h w)`` is the
+interpolated probability (Chen & Goodman 1998, section 4; KenLM does the same).
+
+Conventions (KenLM's): each sentence is ``<s> w1 .. wk </s>``; ``<s>`` is context only and
+never predicted; the predicted vocabulary has ``Vp = V - 2`` tokens (everything but
+``<pad>`` and ``<s>``; ``</s>`` and ``<unk>`` included); the lowest level interpolates with
+the uniform distribution ``1 / Vp``, which is where unseen tokens get their probability.
+N-grams that start with ``<s>`` cannot be extended to the left, so "full" estimates use them
+as if they were of the highest order.
+
+Strategies: :class:`MLE`, :class:`Laplace`, :class:`Lidstone` (add-k),
+:class:`AbsoluteDiscount`, :class:`WittenBell`, :class:`KneserNey`,
+:class:`ModifiedKneserNey` (default), :class:`Katz`, :class:`StupidBackoff` (unnormalised).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from seqlab.data.vocab import BOS_ID, PAD_ID
+from seqlab.exceptions import DegenerateFitWarning, InvalidParameterError
+from seqlab.io import register
+from seqlab.ngram._kernels import NGramCounts
+
+KENLM_FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback defaults
+
+
+@dataclass
+class Estimate:
+    """A fitted backoff-form model: per order, ``ln P`` and ``ln b`` of every row."""
+
+    log_probs: list[np.ndarray]
+    log_backoffs: list[np.ndarray]
+    default_backoff: float = 0.0  # ln b of a context that is not in the model
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Smoothing:
+    """Base class of smoothing strategies (frozen dataclasses registered with :mod:`seqlab.io`)."""
+
+    normalised: ClassVar[bool] = True
+    name: ClassVar[str] = "smoothing"
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        """Turn n-gram counts into log probabilities and backoff weights."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------- helpers
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def _check_positive(value: Any, name: str, owner: str, *, upper: float | None = None) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    if ok and upper is not None:
+        ok = value <= upper
+    if not ok:
+        bound = f"in (0, {upper}]" if upper is not None else "> 0"
+        raise InvalidParameterError(f"{owner}: {name} must be a number {bound}, got {value!r}.")
+
+
+def _predictable(V: int) -> int:
+    return V - 2  # all ids but <pad> and <s>
+
+
+def raw_counts(c: NGramCounts, n: int) -> np.ndarray:
+    """Raw counts of order n; at order 1 ``<pad>`` and ``<s>`` (never predicted) count 0."""
+    a = c.counts[n - 1].astype(np.float64)
+    if n == 1:
+        a = a.copy()
+        a[[PAD_ID, BOS_ID]] = 0.0
+    return a
+
+
+def adjusted_counts(c: NGramCounts, n: int) -> np.ndarray:
+    """KenLM's adjusted counts: raw at order N and for n-grams starting with ``<s>``,
+    else continuation counts N1+(. w1..wn)."""
+    if n == c.order:
+        return raw_counts(c, n)
+    a = np.where(c.starts_with_bos(n), c.counts[n - 1], c.continuation(n)).astype(np.float64)
+    if n == 1:
+        a[[PAD_ID, BOS_ID]] = 0.0
+    return a
+
+
+def count_of_counts(a: np.ndarray, k: int) -> np.ndarray:
+    """``t[j]`` = number of rows with count exactly ``j`` for ``j = 0..k`` (``t[0]`` unused)."""
+    ai = a.astype(np.int64)
+    return np.bincount(ai[(ai >= 1) & (ai <= k)], minlength=k + 1)[: k + 1]
+
+
+def _finish(probs: list[np.ndarray], gammas: list[np.ndarray], info: dict[str, Any] | None = None,
+            default_backoff: float = 0.0) -> Estimate:
+    log_probs = [_log(p) for p in probs]
+    log_probs[0][[PAD_ID, BOS_ID]] = -np.inf
+    return Estimate(log_probs, [_log(g) for g in gammas], default_backoff, info or {})
+
+
+def _interpolated(c: NGramCounts, counts: list[np.ndarray], discounts: list[np.ndarray] | None) -> list[np.ndarray]:
+    """Interpolate every order with the next lower one down to the uniform distribution.
+
+    With ``discounts`` (absolute, KN, modified KN): ``u = (a - d) / sum a`` and
+    ``gamma = sum d / sum a`` per context. Without (Witten-Bell): ``u = a / (sum a + N1+)``
+    and ``gamma = N1+ / (sum a + N1+)``. Then ``p_n = u + gamma(h) p_(n-1)(suffix)``.
+
+    Returns ``[probs per order..., gammas per order...]`` flattened as two lists.
+    """
+    Vp = _predictable(c.vocab_size)
+    probs: list[np.ndarray] = []
+    gammas: list[np.ndarray] = []
+    for n in range(1, c.order + 1):
+        a = counts[n - 1]
+        if discounts is None:
+            kept, mass, extra = a, (a > 0).astype(np.float64), True
+        else:
+            kept, mass, extra = a - discounts[n - 1], discounts[n - 1], False
+        if n == 1:
+            den = a.sum() + (mass.sum() if extra else 0.0)
+            gamma0 = mass.sum() / den if den > 0 else 1.0
+            probs.append((kept / den if den > 0 else 0.0) + gamma0 / Vp)
+            continue
+        h = c.prefix(n)
+        H = c.keys[n - 2].size
+        den = np.bincount(h, weights=a, minlength=H)
+        gnum = np.bincount(h, weights=mass, minlength=H)
+        if extra:
+            den = den + gnum
+        safe = np.where(den > 0, den, 1.0)
+        gamma = np.where(den > 0, gnum / safe, 1.0)
+        gammas.append(gamma)
+        probs.append(kept / safe[h] + gamma[h] * probs[-1][c.suffix[n - 1]])
+    gammas.append(np.ones(c.keys[-1].size))
+    return probs + gammas
+
+
+def _split(c: NGramCounts, both: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    return both[: c.order], both[c.order:]
+
+
+# ---------------------------------------------------------------------- additive
+@register
+@dataclass(frozen=True)
+class Lidstone(Smoothing):
+    """Add-k smoothing: ``p(w | h) = (c(h w) + k) / (c(h) + k Vp)`` on full-length contexts.
+
+    ``k < 1`` gives the "pseudo-observations with a weight smaller than 1"; ``k = 1`` is
+    Laplace. Only the highest order (and sentence-initial contexts, which cannot be
+    longer) is modelled, as in NLTK; a context seen nowhere gives the uniform distribution.
+
+    Parameters
+    ----------
+    alpha : float, default=0.5
+        The pseudo-count ``k``, > 0.
+    """
+
+    alpha: float = 0.5
+    name: ClassVar[str] = "lidstone"
+
+    def __post_init__(self) -> None:
+        _check_positive(self.alpha, "alpha", type(self).__name__)
+
+    @property
+    def _k(self) -> float:
+        return float(self.alpha)
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        c, k = counts, self._k
+        N, Vp = c.order, _predictable(c.vocab_size)
+        probs: list[np.ndarray] = []
+        gammas: list[np.ndarray] = []
+        for n in range(1, N + 1):
+            a = raw_counts(c, n)
+            if n == 1:
+                p = (a + k) / (a.sum() + k * Vp) if N == 1 else np.full(a.size, 1.0 / Vp)
+                probs.append(p)
+                continue
+            full = c.starts_with_bos(n) | (n == N)
+            h = c.prefix(n)
+            H = c.keys[n - 2].size
+            den = np.bincount(h[full], weights=a[full], minlength=H)
+            probs.append(np.where(full, (a + k) / (den[h] + k * Vp), 1.0 / Vp))
+            ctx_full = c.starts_with_bos(n - 1) | (n == N)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bo = np.where(ctx_full & (den > 0), k * Vp / (den + k * Vp), 1.0)
+            gammas.append(bo)
+        gammas.append(np.ones(c.keys[-1].size))
+        return _finish(probs, gammas, {"alpha": k})
+
+
+@register
+@dataclass(frozen=True)
+class Laplace(Lidstone):
+    """Add-one smoothing (Lidstone with ``alpha = 1``)."""
+
+    alpha: float = 1.0
+    name: ClassVar[str] = "laplace"
+
+    def __post_init__(self) -> None:
+        if self.alpha != 1.0:
+            raise InvalidParameterError(f"Laplace is add-one; got alpha={self.alpha!r}. Use Lidstone(alpha=...).")
+
+
+@register
+@dataclass(frozen=True)
+class MLE(Smoothing):
+    """Maximum likelihood: ``p(w | h) = c(h w) / c(h)``; unseen n-grams get probability 0.
+
+    A context seen nowhere gives the uniform distribution (NLTK gives 0 for every word).
+    """
+
+    name: ClassVar[str] = "mle"
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        est = _AddZero().estimate(counts)
+        est.info = {}
+        return est
+
+
+@dataclass(frozen=True)
+class _AddZero(Lidstone):
+    alpha: float = 0.0
+
+    def __post_init__(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------- discounting
+@register
+@dataclass(frozen=True)
+class AbsoluteDiscount(Smoothing):
+    """Interpolated absolute discounting on raw counts (Ney, Essen & Kneser 1994).
+
+    ``p(w | h) = max(c(h w) - D, 0) / c(h) + D N1+(h .) / c(h) * p(w | h')``.
+
+    Parameters
+    ----------
+    discount : float, default=0.75
+        ``D`` in (0, 1].
+    """
+
+    discount: float = 0.75
+    name: ClassVar[str] = "absolute-discount"
+
+    def __post_init__(self) -> None:
+        _check_positive(self.discount, "discount", type(self).__name__, upper=1.0)
+
+    def _counts(self, c: NGramCounts) -> list[np.ndarray]:
+        return [raw_counts(c, n) for n in range(1, c.order + 1)]
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        a = self._counts(counts)
+        d = [np.minimum(x, self.discount) for x in a]
+        probs, gammas = _split(counts, _interpolated(counts, a, d))
+        return _finish(probs, gammas, {"discount": self.discount})
+
+
+@register
+@dataclass(frozen=True)
+class KneserNey(AbsoluteDiscount):
+    """Interpolated Kneser-Ney with one discount for every order.
+
+    Like :class:`AbsoluteDiscount` but lower orders use continuation counts
+    N1+(. w1..wn) (KenLM's adjusted counts; n-grams starting with ``<s>`` keep raw counts).
+    """
+
+    name: ClassVar[str] = "kneser-ney"
+
+    def _counts(self, c: NGramCounts) -> list[np.ndarray]:
+        return [adjusted_counts(c, n) for n in range(1, c.order + 1)]
+
+
+@register
+@dataclass(frozen=True)
+class ModifiedKneserNey(Smoothing):
+    """Interpolated modified Kneser-Ney: three discounts per order (Chen & Goodman 1998).
+
+    Discounts ``D1, D2, D3+`` of each order come from the count-of-counts ``t_k`` of the
+    adjusted counts: ``Y = t1 / (t1 + 2 t2)``, ``D_k = k - (k + 1) Y t_(k+1) / t_k`` -- the
+    estimator of KenLM's ``lmplz``. Where a ``t_k`` is 0 or a discount falls outside
+    ``[0, k]`` (tiny or artificial corpora; ``lmplz`` aborts there), that order uses
+    ``fallback`` and a :class:`~seqlab.exceptions.DegenerateFitWarning` is issued.
+
+    Parameters
+    ----------
+    fallback : tuple of 3 floats, default=(0.5, 1.0, 1.5)
+        Discounts used where the estimate is undefined (``lmplz --discount_fallback``).
+    """
+
+    fallback: tuple[float, float, float] = KENLM_FALLBACK
+    name: ClassVar[str] = "modified-kneser-ney"
+
+    def __post_init__(self) -> None:
+        fb = tuple(self.fallback) if isinstance(self.fallback, list | tuple) else None
+        if fb is None or len(fb) != 3 or not all(
+                isinstance(x, int | float) and 0 <= x <= k for k, x in enumerate(fb, 1)):
+            raise InvalidParameterError(f"ModifiedKneserNey: fallback must be 3 discounts with 0 <= D_k <= k, "
+                                        f"got {self.fallback!r}.")
+        object.__setattr__(self, "fallback", tuple(float(x) for x in fb))
+
+    def discounts(self, counts: NGramCounts) -> list[tuple[float, float, float]]:
+        """``(D1, D2, D3+)`` of every order, estimated (or fallen back) as described above."""
+        out = []
+        for n in range(1, counts.order + 1):
+            t = count_of_counts(adjusted_counts(counts, n), 4).astype(np.float64)
+            ds = None
+            if t[1] > 0 and t[2] > 0 and t[3] > 0:
+                y = t[1] / (t[1] + 2 * t[2])
+                ds = tuple(float(k - (k + 1) * y * t[k + 1] / t[k]) for k in (1, 2, 3))
+                if not all(0 <= d <= k for k, d in enumerate(ds, 1)):
+                    ds = None
+            if ds is None:
+                warnings.warn(
+                    f"modified Kneser-Ney discounts of order {n} are undefined or out of range for these counts "
+                    f"(count-of-counts t1..t4 = {t[1:].astype(int).tolist()}); using fallback {self.fallback}. "
+                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=3)
+                ds = self.fallback
+            out.append(ds)
+        return out
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        a = [adjusted_counts(counts, n) for n in range(1, counts.order + 1)]
+        ds = self.discounts(counts)
+        d = [np.select([x == 0, x == 1, x == 2], [0.0, D[0], D[1]], D[2]) for x, D in zip(a, ds)]
+        probs, gammas = _split(counts, _interpolated(counts, a, d))
+        return _finish(probs, gammas, {"discounts": [list(x) for x in ds]})
+
+
+@register
+@dataclass(frozen=True)
+class WittenBell(Smoothing):
+    """Interpolated Witten-Bell: ``p(w|h) = (c(h w) + N1+(h .) p(w|h')) / (c(h) + N1+(h .))``.
+
+    Raw counts at every order; the unigram level interpolates with the uniform distribution.
+    """
+
+    name: ClassVar[str] = "witten-bell"
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        a = [raw_counts(counts, n) for n in range(1, counts.order + 1)]
+        probs, gammas = _split(counts, _interpolated(counts, a, None))
+        return _finish(probs, gammas)
+
+
+# ---------------------------------------------------------------------- backoff
+@register
+@dataclass(frozen=True)
+class Katz(Smoothing):
+    """Katz backoff with Good-Turing discounts (Katz 1987).
+
+    Counts ``c <= cutoff`` are discounted by ``d_c = (c*/c - A) / (1 - A)`` with
+    ``c* = (c + 1) t_(c+1) / t_c`` and ``A = (cutoff + 1) t_(cutoff+1) / t_1``; the freed mass
+    of each context goes to the lower order, renormalised over the unseen words
+    (``alpha(h)``). The unigram level gives its freed mass to the uniform distribution.
+    Where the Good-Turing ratios are undefined or outside (0, 1] (small corpora), that
+    order uses absolute discounting by 0.5 instead, with a ``DegenerateFitWarning``.
+
+    Parameters
+    ----------
+    cutoff : int, default=5
+        Counts above it are trusted (not discounted).
+    """
+
+    cutoff: int = 5
+    name: ClassVar[str] = "katz"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or self.cutoff < 1:
+            raise InvalidParameterError(f"Katz: cutoff must be an int >= 1, got {self.cutoff!r}.")
+
+    def _ratios(self, a: np.ndarray, n: int) -> np.ndarray:
+        K = self.cutoff
+        t = count_of_counts(a, K + 1).astype(np.float64)
+        c = np.arange(1, K + 1, dtype=np.float64)
+        ok = bool((t[1:] > 0).all())
+        if ok:
+            A = (K + 1) * t[K + 1] / t[1]
+            d = ((c + 1) * t[2:] / (c * t[1:K + 1]) - A) / (1 - A) if A < 1 else np.zeros(K)
+            ok = bool(A < 1 and ((d > 0) & (d <= 1)).all())
+        if not ok:
+            warnings.warn(f"Good-Turing discounts of order {n} are undefined for these counts; "
+                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=3)
+            d = (c - 0.5) / c
+        ratio = np.ones(a.size)
+        small = (a >= 1) & (a <= K)
+        ratio[small] = d[a[small].astype(np.int64) - 1]
+        return ratio
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        c = counts
+        Vp = _predictable(c.vocab_size)
+        probs: list[np.ndarray] = []
+        gammas: list[np.ndarray] = []
+        for n in range(1, c.order + 1):
+            a = raw_counts(c, n)
+            disc = a * self._ratios(a, n)
+            if n == 1:
+                total = a.sum()
+                probs.append(disc / total + (1 - disc.sum() / total) / Vp)
+                continue
+            h = c.prefix(n)
+            H = c.keys[n - 2].size
+            den = np.bincount(h, weights=a, minlength=H)
+            safe = np.where(den > 0, den, 1.0)
+            p = disc / safe[h]
+            left = 1.0 - np.bincount(h, weights=p, minlength=H)
+            lower = 1.0 - np.bincount(h, weights=probs[-1][c.suffix[n - 1]], minlength=H)
+            full = (den > 0) & (lower <= 1e-12)  # every word seen after h: renormalise instead
+            p = np.where(full[h], p / np.where(full, 1 - left, 1.0)[h], p)
+            alpha = np.where((den > 0) & ~full, left / np.where(lower > 1e-12, lower, 1.0), 1.0)
+            gammas.append(np.maximum(alpha, 0.0))
+            probs.append(p)
+        gammas.append(np.ones(c.keys[-1].size))
+        return _finish(probs, gammas, {"cutoff": self.cutoff})
+
+
+@register
+@dataclass(frozen=True)
+class StupidBackoff(Smoothing):
+    """Stupid backoff (Brants et al. 2007): scores, not probabilities.
+
+    ``S(w | h) = c(h w) / c(h)`` if ``h w`` was seen, else ``alpha * S(w | h')``; the unigram
+    level is add-one smoothed ``(c(w) + 1) / (T + Vp)`` so unseen tokens score above 0.
+    The scores do not sum to 1 over the vocabulary, so "perplexities" from this model are
+    not comparable with those of the normalised estimators.
+
+    Parameters
+    ----------
+    alpha : float, default=0.4
+        Backoff factor in (0, 1].
+    """
+
+    alpha: float = 0.4
+    name: ClassVar[str] = "stupid-backoff"
+    normalised: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        _check_positive(self.alpha, "alpha", type(self).__name__, upper=1.0)
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        c = counts
+        Vp = _predictable(c.vocab_size)
+        probs: list[np.ndarray] = []
+        for n in range(1, c.order + 1):
+            a = raw_counts(c, n)
+            if n == 1:
+                probs.append((a + 1) / (a.sum() + Vp))
+                continue
+            h = c.prefix(n)
+            den = np.bincount(h, weights=a, minlength=c.keys[n - 2].size)
+            probs.append(a / den[h])
+        gammas = [np.full(k.size, self.alpha) for k in c.keys]
+        return _finish(probs, gammas, {"alpha": self.alpha}, default_backoff=math.log(self.alpha))
+
+
+# ---------------------------------------------------------------------- by name
+@register
+@dataclass(frozen=True)
+class FromARPA(Smoothing):
+    """Marker for a model read from an ARPA file: its probabilities were estimated elsewhere."""
+
+    name: ClassVar[str] = "arpa"
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        raise InvalidParameterError("A model read from an ARPA file cannot be refitted; choose a smoothing strategy.")
+
+
+SMOOTHING: dict[str, type[Smoothing]] = {cls.name: cls for cls in (
+    MLE, Laplace, Lidstone, AbsoluteDiscount, KneserNey, WittenBell, ModifiedKneserNey, Katz, StupidBackoff)}
+
+
+def make_smoothing(name: str, *, alpha: float | None = None, discount: float | None = None) -> Smoothing:
+    """Strategy by its command-line name; ``alpha`` for lidstone/stupid-backoff, ``discount`` for
+    absolute-discount/kneser-ney. Irrelevant options are refused rather than ignored."""
+    cls = SMOOTHING.get(name)
+    if cls is None:
+        raise InvalidParameterError(f"Unknown smoothing {name!r}; choose one of {', '.join(SMOOTHING)}.")
+    kwargs: dict[str, float] = {}
+    if alpha is not None:
+        if cls not in (Lidstone, StupidBackoff):
+            raise InvalidParameterError(f"--alpha applies to lidstone and stupid-backoff, not {name}.")
+        kwargs["alpha"] = alpha
+    if discount is not None:
+        if cls not in (AbsoluteDiscount, KneserNey):
+            raise InvalidParameterError(f"--discount applies to absolute-discount and kneser-ney, not {name}.")
+        kwargs["discount"] = discount
+    return cls(**kwargs)
