@@ -39,6 +39,9 @@ class ToyLidstoneLM(BaseModel):
         return self
 
     def _h(self, context: Any) -> tuple[str, ...]:
+        context = list(context)
+        while context and context[0] == BOS:  # an explicit sentence start; the padding below adds it
+            context = context[1:]
         padded = [BOS] * (self.order - 1) + [t if t in self.vocabulary_ else "<unk>" for t in context]
         return tuple(padded[len(padded) - self.order + 1:]) if self.order > 1 else ()
 

@@ -60,7 +60,7 @@ def test_bayes_rule_brute_force(rng, make_lm):
     x = docs[0][:5] + ["unseen"]
     joint = []
     for c, model in enumerate(clf.models_):
-        lp = sum(model.log_prob(t, x[:i]) for i, t in enumerate(x + ["</s>"]))
+        lp = sum(model.log_prob(t, ["<s>", *x[:i]]) for i, t in enumerate(x + ["</s>"]))
         joint.append(lp + np.log(labels.count(clf.classes_[c]) / len(labels)))
     expected = np.array(joint) - np.logaddexp.reduce(joint)
     np.testing.assert_allclose(clf.predict_log_proba([x])[0], expected, rtol=0, atol=1e-9)
@@ -72,7 +72,7 @@ def test_no_boundaries_drops_end_factor(rng, make_lm):
     with_b = BayesSequenceClassifier(lm=lm).fit(docs, labels)
     without = BayesSequenceClassifier(lm=lm, boundaries=False).fit(docs, labels)
     x = docs[3]
-    end = [m.log_prob("</s>", x) for m in with_b.models_]
+    end = [m.log_prob("</s>", ["<s>", *x]) for m in with_b.models_]
     np.testing.assert_allclose(without.log_likelihoods([x])[0], with_b.log_likelihoods([x])[0] - end, atol=1e-9)
 
 
