@@ -24,6 +24,7 @@ from seqlab._validation import check_same_length, check_sequences
 from seqlab.base import BaseModel
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
+from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
 from seqlab.protocols import LanguageModel
 
 PRIORS = ("empirical", "uniform")
@@ -32,8 +33,6 @@ OOV_RULES = ("unk", "ignore")
 
 def default_lm() -> LanguageModel:
     """The default class-model template: ``NGramLM(order=2, smoothing=Lidstone(0.1))``."""
-    from seqlab.ngram import Lidstone, NGramLM
-
     return NGramLM(order=2, smoothing=Lidstone(0.1))  # type: ignore[return-value]
 
 

@@ -21,7 +21,7 @@ from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
 SIDECAR = "classify.json"
 SMOOTHINGS = ("mle", "laplace", "lidstone", "absolute-discount", "kneser-ney", "witten-bell",
-              "modified-kneser-ney", "katz", "stupid-backoff")
+              "modified-kneser-ney", "katz", "stupid-backoff")  # seqlab.ngram.SMOOTHING's names
 
 
 def register(groups: Any) -> None:
@@ -33,7 +33,8 @@ def register(groups: Any) -> None:
     train.add_argument("--model", choices=("bayes-ngram",), default="bayes-ngram", help="classifier family")
     train.add_argument("--order", type=int, default=2, help="n-gram order of the class models (1 = naive Bayes)")
     train.add_argument("--smoothing", choices=SMOOTHINGS, default="lidstone", help="n-gram smoothing")
-    train.add_argument("--alpha", type=float, default=0.1, help="pseudo-count of lidstone smoothing")
+    train.add_argument("--alpha", type=float, default=None,
+                       help="pseudo-count of lidstone smoothing (default 0.1) or stupid-backoff's alpha")
     train.add_argument("--discount", type=float, default=None, help="discount of absolute-discount / kneser-ney")
     train.add_argument("--prior", choices=("empirical", "uniform"), default="empirical", help="class prior p(c)")
     train.add_argument("--oov", choices=("unk", "ignore"), default="unk", help="score unknown tokens as <unk>, or drop them")
@@ -61,30 +62,30 @@ def _add_text_options(p: argparse.ArgumentParser, *, tokenizer: bool) -> None:
 
 
 # ---------------------------------------------------------------------- data
-def _split_spec(spec: str, default_split: str) -> tuple[str, str]:
-    name, _, split = spec.partition(":")
-    return name, split or default_split
-
-
 def load_texts(spec: str, default_split: str, *, encoding: str = "utf-8") -> tuple[list[str], list[str], str]:
-    """(texts, labels, description) from a bundled name[:split], a TSV file or a folder per class."""
-    path = Path(spec)
-    if path.exists():
-        from seqlab.classify.labelled import read_labelled
+    """(texts, labels, description) from a bundled name[:split], a TSV file or a folder per class.
 
-        texts, labels = read_labelled(path, encoding=encoding)
-        return texts, labels, str(path)
-    name, split = _split_spec(spec, default_split)
+    A bundled name without ``:split`` means ``default_split`` (train for training, test for
+    evaluation); a bundled name wins over a file of the same name (write ``./name``).
+    """
     try:
         from seqlab import datasets
-    except ImportError:
-        raise DataError(f"{spec} is not a file or folder, and no bundled data sets are installed.") from None
-    try:
-        data = datasets.load(name, split=split)
-    except (KeyError, LookupError) as exc:
-        raise DataError(f"{spec} is neither a file, a folder nor a bundled data set ({exc}).") from None
-    texts, labels = list(data.texts), [str(x) for x in data.labels]
-    return texts, labels, f"{name}:{split}"
+    except ImportError:  # a build without bundled data
+        datasets = None  # type: ignore[assignment]
+    resolved = datasets.resolve(spec) if datasets is not None else None
+    if resolved is None:
+        from seqlab.classify.labelled import read_labelled
+
+        texts, labels = read_labelled(spec, encoding=encoding)
+        return texts, labels, str(spec)
+    name, split = resolved
+    if ":" not in spec:
+        split = default_split
+    data = datasets.load(name, split=split)
+    if not hasattr(data, "labels"):
+        raise DataError(f"{name} is not a labelled data set; classification needs labels "
+                        "(e.g. spamassassin, brown-genres, or a TSV file label<TAB>text).")
+    return list(data.texts), [str(x) for x in data.labels], f"{name}:{split}"
 
 
 def _tokenize(texts: list[str], tok: Any, quiet: bool) -> list[list[str]]:
@@ -117,21 +118,10 @@ def _read_model(directory: str) -> tuple[Any, Any]:
 
 # ---------------------------------------------------------------------- model
 def _smoothing(args: argparse.Namespace) -> Any:
-    from seqlab.ngram import smoothing as sm
+    from seqlab.ngram import make_smoothing
 
-    if args.smoothing in ("lidstone", "laplace") and not args.alpha > 0:
-        raise InvalidParameterError(f"--alpha must be > 0, got {args.alpha}.")
-    if args.smoothing == "lidstone":
-        return sm.Lidstone(args.alpha)
-    names = {"mle": "MLE", "laplace": "Laplace", "absolute-discount": "AbsoluteDiscount", "kneser-ney": "KneserNey",
-             "witten-bell": "WittenBell", "modified-kneser-ney": "ModifiedKneserNey", "katz": "Katz",
-             "stupid-backoff": "StupidBackoff"}
-    cls = getattr(sm, names[args.smoothing], None)
-    if cls is None:
-        raise InvalidParameterError(f"smoothing {args.smoothing!r} is not available in this seqlab build.")
-    if args.discount is not None and args.smoothing in ("absolute-discount", "kneser-ney"):
-        return cls(discount=args.discount)
-    return cls()
+    alpha = 0.1 if args.alpha is None and args.smoothing == "lidstone" else args.alpha
+    return make_smoothing(args.smoothing, alpha=alpha, discount=args.discount)
 
 
 def _build_classifier(args: argparse.Namespace) -> Any:
@@ -166,11 +156,12 @@ def run_train(args: argparse.Namespace) -> int:
 
     io.write_directory(args.output, fill)
     counts = {str(c): int(n) for c, n in zip(clf.classes_, clf.class_count_, strict=True)}
-    emit(args, {"output": str(args.output), "data": source, "texts": len(seqs), "classes": len(counts),
-                "vocabulary": len(clf.vocabulary_), "class_counts": json.dumps(counts)}
-         if args.format != "json" else
-         {"output": str(args.output), "data": source, "texts": len(seqs), "class_counts": counts,
-          "vocabulary": len(clf.vocabulary_)})
+    summary: dict[str, Any] = {"output": str(args.output), "data": source, "texts": len(seqs),
+                               "vocabulary": len(clf.vocabulary_)}
+    if args.format == "json":
+        emit(args, {**summary, "class_counts": counts})
+    else:
+        emit(args, {**summary, "classes": " ".join(f"{c}={n}" for c, n in counts.items())})
     return 0
 
 
