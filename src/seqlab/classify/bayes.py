@@ -109,7 +109,7 @@ class BayesSequenceClassifier(BaseModel):
     class_log_prior_ : ndarray of shape (n_classes,)
         ``log p(c)`` used for prediction.
     vocabulary_ : Vocabulary
-        The shared vocabulary (union of the training tokens).
+        The shared vocabulary: the union of the training tokens, in sorted order.
     models_ : list of LanguageModel
         The fitted class models, in the order of ``classes_``.
 
@@ -177,7 +177,7 @@ class BayesSequenceClassifier(BaseModel):
         if len(classes) < 2:
             raise DataError(f"labels hold a single class ({classes[0]!r}); a classifier needs at least two.")
         template = self.lm if self.lm is not None else default_lm()
-        vocabulary = Vocabulary.build(seqs)
+        vocabulary = Vocabulary(sorted(set().union(*seqs) - set(SPECIALS)))  # the union, in sorted order
         models = []
         for c in range(len(classes)):
             members = [seqs[i] for i in np.flatnonzero(codes == c)]
