@@ -61,7 +61,8 @@ def to_json(value: Any) -> Any:
         name = type(value).__name__
         if _REGISTRY.get(name) is not type(value):
             raise FormatError(f"{name} is not a registered seqlab class and cannot be saved.")
-        return {"type": name, **to_json(value.get_params(deep=False))}
+        estimator: Any = value
+        return {"type": name, **to_json(estimator.get_params(deep=False))}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

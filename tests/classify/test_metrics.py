@@ -56,7 +56,7 @@ def test_metrics_match_scikit_learn(t, data):
     assert accuracy(t, p) == pytest.approx(m.accuracy_score(t, p), abs=1e-12)
     ref = m.precision_recall_fscore_support(t, p, labels=labs, zero_division=0)
     ours = precision_recall_f1(t, p)
-    for a, b in zip(ours, ref):
+    for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
     assert f1_score(t, p) == pytest.approx(m.f1_score(t, p, average="macro", zero_division=0), abs=1e-12)
     assert f1_score(t, p, average="micro") == pytest.approx(m.f1_score(t, p, average="micro", zero_division=0),

@@ -33,7 +33,7 @@ OOV_RULES = ("unk", "ignore")
 
 def default_lm() -> LanguageModel:
     """The default class-model template: ``NGramLM(order=2, smoothing=Lidstone(0.1))``."""
-    return NGramLM(order=2, smoothing=Lidstone(0.1))  # type: ignore[return-value]
+    return NGramLM(order=2, smoothing=Lidstone(0.1))
 
 
 def _is_lm(value: Any) -> bool:
@@ -130,6 +130,11 @@ class BayesSequenceClassifier(BaseModel):
         "length_normalize": (lambda v: isinstance(v, bool), "a bool"),
     }
     _estimator_type = "classifier"  # scikit-learn < 1.6 reads this
+    classes_: np.ndarray
+    class_count_: np.ndarray
+    class_log_prior_: np.ndarray
+    vocabulary_: Vocabulary
+    models_: list[Any]
 
     def __init__(self, *, lm: LanguageModel | None = None, prior: str = "empirical", oov: str = "unk",
                  boundaries: bool = True, length_normalize: bool = False) -> None:
@@ -152,7 +157,7 @@ class BayesSequenceClassifier(BaseModel):
         nested = {k[4:]: v for k, v in params.items() if k.startswith("lm__")}
         if nested:
             template = _clone(self.lm if self.lm is not None else default_lm())
-            self.lm = template.set_params(**nested)  # type: ignore[attr-defined]
+            self.lm = template.set_params(**nested)
         return super().set_params(**{k: v for k, v in params.items() if not k.startswith("lm__")})
 
     # ------------------------------------------------------------------ fitting
@@ -168,7 +173,7 @@ class BayesSequenceClassifier(BaseModel):
         self._validate_params()
         seqs = check_sequences(sequences)
         y = _check_labels(labels)
-        check_same_length(seqs, y, ("sequences", "labels"))
+        check_same_length(seqs, list(y), ("sequences", "labels"))
         empty = next((i for i, s in enumerate(seqs) if not s), None)
         if empty is not None:
             raise DataError(f"sequences[{empty}] is empty; every training sequence needs at least one token "
@@ -193,7 +198,8 @@ class BayesSequenceClassifier(BaseModel):
     def _log_prior(self, counts: np.ndarray) -> np.ndarray:
         if self.prior == "uniform":
             return np.full(len(counts), -np.log(len(counts)))
-        return np.log(counts) - np.log(counts.sum())
+        out: np.ndarray = np.log(counts) - np.log(counts.sum())
+        return out
 
     # ------------------------------------------------------------------ scoring
     def log_likelihoods(self, sequences: Sequence[Sequence[str]]) -> np.ndarray:
@@ -230,16 +236,17 @@ class BayesSequenceClassifier(BaseModel):
 
     def _unigram_scores(self, model: Any, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Bag-of-words fast path for context-free (order-1) models: one look-up per token."""
-        table = np.asarray(model.next_log_probs(()), dtype=np.float64)
+        table: np.ndarray = np.asarray(model.next_log_probs(()), dtype=np.float64)
         table = table[model.vocabulary_.encode(self.vocabulary_.itos)]  # re-index by shared ids
         doc = np.repeat(np.arange(len(lengths)), lengths)
-        scores = np.bincount(doc, weights=table[ids], minlength=len(lengths))
+        scores: np.ndarray = np.bincount(doc, weights=table[ids], minlength=len(lengths))
         if self.boundaries:
             return scores + table[EOS_ID]
         allowed = np.zeros(len(table), dtype=bool)
         allowed[len(SPECIALS):] = True
         allowed[UNK_ID] = self.oov == "unk"
-        return scores - lengths * _logsumexp(table[allowed])
+        out: np.ndarray = scores - lengths * _logsumexp(table[allowed])
+        return out
 
     def _chain_scores(self, model: Any, seqs: list[list[str]], lengths: np.ndarray) -> np.ndarray:
         """Chain-rule log-likelihood of every sequence from one vectorised ``token_log_probs`` call."""
@@ -250,11 +257,14 @@ class BayesSequenceClassifier(BaseModel):
             raise FormatError(f"{type(model).__name__}.token_log_probs returned {log_probs.shape[0]} values for "
                               f"{int(per_seq.sum())} tokens; it must give one per token plus one </s> per sequence.")
         doc = np.repeat(np.arange(len(lengths)), per_seq)
+        out: np.ndarray
         if not self.boundaries:
             keep = np.ones(log_probs.size, dtype=bool)
             keep[np.cumsum(per_seq) - 1] = False  # the </s> entry closing each sequence
-            return np.bincount(doc[keep], weights=log_probs[keep], minlength=len(lengths))
-        return np.bincount(doc, weights=log_probs, minlength=len(lengths))
+            out = np.bincount(doc[keep], weights=log_probs[keep], minlength=len(lengths))
+        else:
+            out = np.bincount(doc, weights=log_probs, minlength=len(lengths))
+        return out
 
     def joint_log_likelihood(self, sequences: Sequence[Sequence[str]]) -> np.ndarray:
         """Unnormalised log posterior ``log p(c) + log p(x | c)`` (or its per-token version).
@@ -266,7 +276,7 @@ class BayesSequenceClassifier(BaseModel):
         ll, n_scored = self._log_likelihoods(sequences)
         if self.length_normalize:
             ll = ll / np.maximum(n_scored, 1)[:, None]
-        joint = ll + self.class_log_prior_
+        joint: np.ndarray = ll + self.class_log_prior_
         dead = ~np.isfinite(joint).any(axis=1)  # every class says probability 0
         joint[dead] = self.class_log_prior_
         return joint
@@ -274,22 +284,25 @@ class BayesSequenceClassifier(BaseModel):
     def predict_log_proba(self, sequences: Sequence[Sequence[str]]) -> np.ndarray:
         """``log p(c | x)``, normalised with log-sum-exp: ndarray of shape (n_sequences, n_classes)."""
         joint = self.joint_log_likelihood(sequences)
-        return joint - _logsumexp(joint, axis=1)[:, None]
+        out: np.ndarray = joint - _logsumexp(joint, axis=1)[:, None]
+        return out
 
     def predict_proba(self, sequences: Sequence[Sequence[str]]) -> np.ndarray:
         """``p(c | x)``; each row sums to 1. ndarray of shape (n_sequences, n_classes)."""
-        return np.exp(self.predict_log_proba(sequences))
+        out: np.ndarray = np.exp(self.predict_log_proba(sequences))
+        return out
 
     def predict(self, sequences: Sequence[Sequence[str]]) -> np.ndarray:
         """The most probable class of each sequence: ndarray of shape (n_sequences,)."""
         joint = self.joint_log_likelihood(sequences)
-        return self.classes_[np.argmax(joint, axis=1)]
+        out: np.ndarray = self.classes_[np.argmax(joint, axis=1)]
+        return out
 
     def score(self, sequences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float:
         """Accuracy of ``predict(sequences)`` against ``labels`` (higher is better)."""
         y = _check_labels(labels)
         pred = self.predict(sequences)
-        check_same_length(pred, y, ("sequences", "labels"))
+        check_same_length(list(pred), list(y), ("sequences", "labels"))
         return float(np.mean(pred == y))
 
     # ------------------------------------------------------------------ persistence
@@ -343,8 +356,8 @@ class BayesSequenceClassifier(BaseModel):
     @classmethod
     def _test_data(cls) -> tuple[list[list[str]], list[str]]:
         """A tiny training set ``(sequences, labels)``."""
-        return ([["win", "cash", "now"], ["cash", "prize", "now"], ["lunch", "at", "noon"], ["see", "you", "at", "lunch"]],
-                ["spam", "spam", "ham", "ham"])
+        sequences = [["win", "cash", "now"], ["cash", "prize", "now"], ["lunch", "at", "noon"], ["see", "you", "at"]]
+        return sequences, ["spam", "spam", "ham", "ham"]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -391,4 +404,5 @@ def _logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return out.squeeze(axis=axis) if axis is not None else out.reshape(())
+    result: np.ndarray = out.squeeze(axis=axis) if axis is not None else out.reshape(())
+    return result

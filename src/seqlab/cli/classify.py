@@ -37,7 +37,8 @@ def register(groups: Any) -> None:
                        help="pseudo-count of lidstone smoothing (default 0.1) or stupid-backoff's alpha")
     train.add_argument("--discount", type=float, default=None, help="discount of absolute-discount / kneser-ney")
     train.add_argument("--prior", choices=("empirical", "uniform"), default="empirical", help="class prior p(c)")
-    train.add_argument("--oov", choices=("unk", "ignore"), default="unk", help="score unknown tokens as <unk>, or drop them")
+    train.add_argument("--oov", choices=("unk", "ignore"), default="unk",
+                       help="score unknown tokens as <unk>, or drop them")
     train.add_argument("--no-boundaries", dest="boundaries", action="store_false",
                        help="do not model <s>/</s> (with --order 1 --oov ignore: multinomial naive Bayes)")
     train.add_argument("--length-normalize", action="store_true", help="score by per-token log-likelihood")
@@ -69,9 +70,9 @@ def load_texts(spec: str, default_split: str, *, encoding: str = "utf-8") -> tup
     evaluation); a bundled name wins over a file of the same name (write ``./name``).
     """
     try:
-        from seqlab import datasets
+        from seqlab import datasets  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # a build without bundled data
-        datasets = None  # type: ignore[assignment]
+        datasets = None
     resolved = datasets.resolve(spec) if datasets is not None else None
     if resolved is None:
         from seqlab.classify.labelled import read_labelled

@@ -6,7 +6,17 @@
 Each family's metrics live in one module here and are re-exported below.
 """
 
-from seqlab.evaluate.classification import ClassificationReport, accuracy, classification_report, confusion_matrix, f1_score, log_loss, precision_recall_f1, stratified_kfold, stratified_split  # noqa: F401,E501
+from seqlab.evaluate.classification import (  # noqa: F401,E501
+    ClassificationReport,
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_f1,
+    stratified_kfold,
+    stratified_split,
+)
 from seqlab.evaluate.language import PerplexityReport, perplexity, perplexity_report, summarise_log_probs
 
 __all__ = ["PerplexityReport", "perplexity", "perplexity_report", "summarise_log_probs"]

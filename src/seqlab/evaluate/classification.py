@@ -26,6 +26,8 @@ import numpy as np
 from seqlab._validation import check_int
 from seqlab.exceptions import DataError, InvalidParameterError
 
+Labels = Sequence[Any] | np.ndarray | None  # class labels in a chosen order (None: sorted unique)
+
 __all__ = [
     "ClassificationReport",
     "accuracy",
@@ -59,7 +61,7 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return t, p
 
 
-def _label_set(labels: Sequence[Any] | None, *arrays: np.ndarray) -> np.ndarray:
+def _label_set(labels: Labels, *arrays: np.ndarray) -> np.ndarray:
     if labels is not None:
         out = np.asarray(list(labels))
         if len(out) == 0:
@@ -83,7 +85,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     return float(np.mean(t == p))
 
 
-def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | None = None) -> np.ndarray:
+def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Labels = None) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of true class ``labels[i]`` predicted as ``labels[j]``.
 
     Returns
@@ -106,7 +108,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def precision_recall_f1(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | None = None
+def precision_recall_f1(y_true: Any, y_pred: Any, *, labels: Labels = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-class precision, recall, F1 and support (number of true samples of each class).
 
@@ -125,7 +127,7 @@ def precision_recall_f1(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | Non
 
 
 def f1_score(y_true: Any, y_pred: Any, *, average: str | None = "macro",
-             labels: Sequence[Any] | None = None) -> float | np.ndarray:
+             labels: Labels = None) -> float | np.ndarray:
     """F1 averaged as ``"macro"`` (mean over classes), ``"micro"`` (pooled counts) or ``None`` (per class)."""
     if average not in ("macro", "micro", None):
         raise InvalidParameterError(f"average must be 'macro', 'micro' or None, got {average!r}.")
@@ -138,7 +140,7 @@ def f1_score(y_true: Any, y_pred: Any, *, average: str | None = "macro",
     return f1 if average is None else float(f1.mean())
 
 
-def log_loss(y_true: Any, proba: Any, *, labels: Sequence[Any] | None = None) -> float:
+def log_loss(y_true: Any, proba: Any, *, labels: Labels = None) -> float:
     """Mean negative natural log of the probability assigned to each sample's true class.
 
     Parameters
@@ -185,8 +187,8 @@ class ClassificationReport:
 
     def per_class(self) -> dict[str, dict[str, float | int]]:
         """``{label: {"precision", "recall", "f1", "support"}}`` (labels as strings, for JSON)."""
-        return {str(lab): {"precision": p, "recall": r, "f1": f, "support": s}
-                for lab, p, r, f, s in zip(self.labels, self.precision, self.recall, self.f1, self.support)}
+        figures = zip(self.labels, self.precision, self.recall, self.f1, self.support, strict=True)
+        return {str(lab): {"precision": p, "recall": r, "f1": f, "support": s} for lab, p, r, f, s in figures}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able figures: ``accuracy``, ``macro_f1``, ``micro_f1``, ``per_class``, ``confusion``."""
@@ -198,8 +200,8 @@ class ClassificationReport:
         return out
 
     def __str__(self) -> str:
-        rows = [[str(lab), f"{p:.4f}", f"{r:.4f}", f"{f:.4f}", str(s)]
-                for lab, p, r, f, s in zip(self.labels, self.precision, self.recall, self.f1, self.support)]
+        figures = zip(self.labels, self.precision, self.recall, self.f1, self.support, strict=True)
+        rows = [[str(lab), f"{p:.4f}", f"{r:.4f}", f"{f:.4f}", str(s)] for lab, p, r, f, s in figures]
         n = sum(self.support)
         rows.append(["macro avg", f"{np.mean(self.precision):.4f}", f"{np.mean(self.recall):.4f}",
                      f"{self.macro_f1:.4f}", str(n)])
@@ -207,7 +209,8 @@ class ClassificationReport:
         widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
 
         def line(cells: list[str]) -> str:
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+            padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+            return "  ".join(padded)
 
         out = [line(head), "  ".join("-" * w for w in widths), *map(line, rows), "",
                f"accuracy  {self.accuracy:.4f}   macro F1  {self.macro_f1:.4f}   micro F1  {self.micro_f1:.4f}"]
@@ -216,7 +219,7 @@ class ClassificationReport:
         return "\n".join(out)
 
 
-def classification_report(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | None = None,
+def classification_report(y_true: Any, y_pred: Any, *, labels: Labels = None,
                           proba: Any = None) -> ClassificationReport:
     """All the figures above for one set of predictions (``proba`` adds the log loss).
 
@@ -227,9 +230,10 @@ def classification_report(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | N
     prec, rec, f1, support = precision_recall_f1(t, p, labels=labs)
     loss = log_loss(t, proba, labels=labs) if proba is not None else None
     return ClassificationReport(
-        accuracy=accuracy(t, p), macro_f1=float(f1.mean()), micro_f1=float(f1_score(t, p, average="micro", labels=labs)),
+        accuracy=accuracy(t, p), macro_f1=float(f1.mean()),
+        micro_f1=float(f1_score(t, p, average="micro", labels=labs)),
         labels=labs.tolist(), precision=prec.tolist(), recall=rec.tolist(), f1=f1.tolist(),
-        support=support.tolist(), confusion=confusion_matrix(t, p, labels=labs).tolist(), log_loss=loss)
+        support=support.tolist(), confusion=confusion_matrix(t, p, labels=labs.tolist()).tolist(), log_loss=loss)
 
 
 # ---------------------------------------------------------------------- splits
