@@ -241,7 +241,7 @@ class BayesSequenceClassifier(BaseModel):
         doc = np.repeat(np.arange(len(lengths)), lengths)
         scores: np.ndarray = np.bincount(doc, weights=table[ids], minlength=len(lengths))
         if self.boundaries:
-            return scores + table[EOS_ID]
+            return scores + float(table[EOS_ID])
         allowed = np.zeros(len(table), dtype=bool)
         allowed[len(SPECIALS):] = True
         allowed[UNK_ID] = self.oov == "unk"
