@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any, Self
 
 import numpy as np
@@ -25,6 +25,7 @@ from seqlab.base import BaseModel
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
+from seqlab.ngram import _kernels
 from seqlab.protocols import LanguageModel
 
 PRIORS = ("empirical", "uniform")
@@ -171,7 +172,7 @@ class BayesSequenceClassifier(BaseModel):
             two classes are present.
         """
         self._validate_params()
-        seqs = check_sequences(sequences)
+        seqs = _token_lists(sequences, allow_empty=False)
         y = _check_labels(labels)
         check_same_length(seqs, list(y), ("sequences", "labels"))
         empty = next((i for i, s in enumerate(seqs) if not s), None)
@@ -215,7 +216,7 @@ class BayesSequenceClassifier(BaseModel):
 
     def _log_likelihoods(self, sequences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        seqs = check_sequences(sequences, allow_empty=True)
+        seqs = _token_lists(sequences, allow_empty=True)
         if self.oov == "ignore":
             known = self.vocabulary_.stoi
             seqs = [[t for t in s if t in known] for s in seqs]
@@ -224,15 +225,27 @@ class BayesSequenceClassifier(BaseModel):
         ll = np.empty((len(seqs), len(self.models_)))
         if len(seqs) == 0:
             return ll, n_scored
-        ids = None
+        ids = encoded = None
         for c, model in enumerate(self.models_):
             if _is_context_free(model):
                 if ids is None:
-                    ids = self.vocabulary_.encode(list(chain.from_iterable(seqs)))
+                    ids = self._encode(seqs)
                 ll[:, c] = self._unigram_scores(model, ids, lengths)
+                continue
+            if _scores_shared_ids(model, self.vocabulary_):
+                if encoded is None:  # encode once for every class model, not once per class
+                    encoded = _kernels.with_boundaries(ids if ids is not None else self._encode(seqs), lengths)
+                log_probs, _ = model._score_ids(*encoded)
+                log_probs = log_probs[encoded[1] > 0]  # drop the <s> positions, as token_log_probs does
             else:
-                ll[:, c] = self._chain_scores(model, seqs, lengths)
+                log_probs, _ = model.token_log_probs(seqs)
+            ll[:, c] = self._chain_scores(np.asarray(log_probs, dtype=np.float64), type(model).__name__, lengths)
         return ll, n_scored
+
+    def _encode(self, seqs: list[list[str]]) -> np.ndarray:
+        """Shared-vocabulary ids of all tokens, concatenated (unknown tokens -> ``<unk>``)."""
+        flat = list(chain.from_iterable(seqs))
+        return np.fromiter(map(self.vocabulary_.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
 
     def _unigram_scores(self, model: Any, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Bag-of-words fast path for context-free (order-1) models: one look-up per token."""
@@ -248,13 +261,11 @@ class BayesSequenceClassifier(BaseModel):
         out: np.ndarray = scores - lengths * _logsumexp(table[allowed])
         return out
 
-    def _chain_scores(self, model: Any, seqs: list[list[str]], lengths: np.ndarray) -> np.ndarray:
-        """Chain-rule log-likelihood of every sequence from one vectorised ``token_log_probs`` call."""
-        log_probs, _ = model.token_log_probs(seqs)
-        log_probs = np.asarray(log_probs, dtype=np.float64)
+    def _chain_scores(self, log_probs: np.ndarray, model_name: str, lengths: np.ndarray) -> np.ndarray:
+        """Chain-rule log-likelihood of every sequence from the flat per-token log-probabilities."""
         per_seq = lengths + 1
         if log_probs.shape != (int(per_seq.sum()),):
-            raise FormatError(f"{type(model).__name__}.token_log_probs returned {log_probs.shape[0]} values for "
+            raise FormatError(f"{model_name}.token_log_probs returned {log_probs.shape[0]} values for "
                               f"{int(per_seq.sum())} tokens; it must give one per token plus one </s> per sequence.")
         doc = np.repeat(np.arange(len(lengths)), per_seq)
         out: np.ndarray
@@ -392,6 +403,24 @@ def _fit_with_vocabulary(template: Any, sequences: list[list[str]], vocabulary: 
         raise InvalidParameterError(f"{type(model).__name__} did not keep the shared vocabulary it was given "
                                     f"({len(model.vocabulary_)} vs {len(vocabulary)} tokens).")
     return model
+
+
+def _token_lists(sequences: Any, *, allow_empty: bool) -> list[list[str]]:
+    """``sequences`` as token lists: a list of lists of str passes as is (no per-token copy), else
+    :func:`~seqlab._validation.check_sequences` converts it or raises its clear error."""
+    if (isinstance(sequences, list) and all(type(s) is list for s in sequences)
+            and set(map(type, chain.from_iterable(sequences))) <= {str} and (allow_empty or any(sequences))):
+        return sequences
+    return check_sequences(sequences, allow_empty=allow_empty)
+
+
+def _scores_shared_ids(model: Any, vocabulary: Vocabulary) -> bool:
+    """True for n-gram models over ``vocabulary``: they can score ids encoded once for all classes.
+
+    Uses ``NGramLM._score_ids`` (seqlab-internal; any other LanguageModel goes through the
+    public ``token_log_probs``), which saves re-encoding the corpus for every class.
+    """
+    return isinstance(model, NGramLM) and model.vocabulary_ == vocabulary
 
 
 def _is_context_free(model: Any) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Self
 
@@ -89,7 +90,7 @@ class NGramLM(BaseModel):
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
-        raw = K.read_corpus(sequences)
+        raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
                             "give at least one non-empty sequence.")
@@ -309,10 +310,18 @@ def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.
     return vocab, remap
 
 
-def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabulary, np.ndarray]:
-    """A given vocabulary and the provisional -> final id map (tokens outside it become ``<unk>``)."""
+def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabulary) -> K.RawCorpus:
+    """One pass mapping tokens straight to the ids of a fixed vocabulary (others to ``<unk>``)."""
     if not isinstance(vocabulary, Vocabulary):
         raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
+    seqs = [_tokens(s, f"sequences[{i}]") if not isinstance(s, list) else s for i, s in enumerate(sequences)]
+    flat = list(chain.from_iterable(seqs))
+    ids = np.fromiter(map(vocabulary.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+    return K.RawCorpus(ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs)), list(vocabulary.itos))
+
+
+def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabulary, np.ndarray]:
+    """A given vocabulary and the provisional -> final id map (literal specials become ``<unk>``)."""
     stoi = vocabulary.stoi
     remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
                         dtype=np.int64, count=len(raw.tokens))
