@@ -24,8 +24,7 @@ from seqlab._validation import check_same_length, check_sequences
 from seqlab.base import BaseModel
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
-from seqlab.ngram import _kernels
+from seqlab.ngram import Lidstone, NGramLM, _kernels  # also registers the default class model for loading
 from seqlab.protocols import LanguageModel
 
 PRIORS = ("empirical", "uniform")
