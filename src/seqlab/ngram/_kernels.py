@@ -40,27 +40,35 @@ class RawCorpus:
 
 
 def read_corpus(sequences: Iterable[Sequence[str]], chunk_tokens: int = 1 << 20) -> RawCorpus:
-    """One pass over ``sequences``: provisional ids by a dict, flushed to numpy in chunks.
+    """One pass over ``sequences``: provisional ids (first-seen order), flushed to numpy in chunks.
 
     Works on one-shot iterators (generators, streamed files): the vocabulary is decided
-    later from the counts, by remapping provisional ids with one gather.
+    later from the counts, by remapping provisional ids with one gather. Per chunk, the
+    new types are found with ``dict.fromkeys`` and tokens are mapped with ``map`` (C loops).
     """
     table: dict[str, int] = {}
     chunks: list[np.ndarray] = []
     lengths: list[int] = []
-    buf: list[int] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        for tok in dict.fromkeys(buf):
+            if tok not in table:
+                table[tok] = len(table)
+        chunks.append(np.fromiter(map(table.__getitem__, buf), dtype=np.int64, count=len(buf)))
+        buf.clear()
+
     for seq in sequences:
         if isinstance(seq, str | bytes):
             from seqlab.exceptions import DataError
 
             raise DataError("each sequence must be a list of tokens, got a str; did you mean text.split()?")
         before = len(buf)
-        buf.extend([table.setdefault(tok, len(table)) for tok in seq])
+        buf.extend(seq)
         lengths.append(len(buf) - before)
         if len(buf) >= chunk_tokens:
-            chunks.append(np.asarray(buf, dtype=np.int64))
-            buf = []
-    chunks.append(np.asarray(buf, dtype=np.int64))
+            flush()
+    flush()
     return RawCorpus(np.concatenate(chunks), np.asarray(lengths, dtype=np.int64), list(table))
 
 
@@ -152,6 +160,20 @@ class NGramCounts:
         return np.bincount(self.suffix[n], minlength=self.keys[n - 1].size).astype(np.int64)
 
 
+def group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique`` with counts, one index of each key, and the inverse, from one argsort."""
+    order = np.argsort(keys)
+    srt = keys[order]
+    new = np.empty(srt.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(srt[1:], srt[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, srt.size))
+    inverse = np.empty(srt.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new, dtype=np.int64) - 1
+    return srt[starts], counts.astype(np.int64), order[starts], inverse
+
+
 def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge per-chunk (sorted unique keys, counts, suffix rows) into one sorted table."""
     if len(parts) == 1:
@@ -159,7 +181,7 @@ def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.n
     keys = np.concatenate([p[0] for p in parts])
     counts = np.concatenate([p[1] for p in parts])
     suffix = np.concatenate([p[2] for p in parts])
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    uniq, _, first, inverse = group(keys)
     summed = np.zeros(uniq.size, dtype=np.int64)
     np.add.at(summed, inverse, counts)  # exact integer sums (bincount would go through float64)
     return uniq, summed, suffix[first]
@@ -177,6 +199,9 @@ def count_ngrams(ids: np.ndarray, pos: np.ndarray, order: int, vocab_size: int, 
         Largest n-gram length N.
     vocab_size : int
         ``V``; every id is ``< V``.
+    chunk : int
+        Positions per chunk: each chunk is grouped on its own and the tables merged, so
+        the temporaries stay bounded however long the corpus is.
 
     Returns
     -------
@@ -190,27 +215,25 @@ def count_ngrams(ids: np.ndarray, pos: np.ndarray, order: int, vocab_size: int, 
     suffix = [np.full(V, -1, dtype=np.int64)]
     prev = ids.astype(np.int64)  # row of the (n-1)-gram ending at each position
     for n in range(2, order + 1):
-        parts = []
+        parts, local = [], []
         for lo in range(1, max(T, 1), chunk):
             hi = min(T, lo + chunk)
-            ok = pos[lo:hi] >= n - 1
-            key = prev[lo - 1:hi - 1][ok] * V + ids[lo:hi][ok]
-            if key.size == 0:
+            where = np.flatnonzero(pos[lo:hi] >= n - 1) + lo
+            if where.size == 0:
                 continue
-            uniq, first, cnt = np.unique(key, return_index=True, return_counts=True)
-            parts.append((uniq, cnt.astype(np.int64), prev[lo:hi][ok][first]))
+            uniq, cnt, first, inverse = group(prev[where - 1] * V + ids[where])
+            parts.append((uniq, cnt, prev[where[first]]))
+            local.append((where, uniq, inverse))
         if not parts:
             parts = [(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))]
         table, cnt, suf = _merge(parts)
         keys.append(table)
         counts.append(cnt)
         suffix.append(suf)
-        if n < order:
+        if n < order:  # rows of the n-grams at each position, for the next order's keys
             cur = np.full(T, -1, dtype=np.int64)
-            for lo in range(1, max(T, 1), chunk):
-                hi = min(T, lo + chunk)
-                where = np.flatnonzero(pos[lo:hi] >= n - 1) + lo
-                cur[where] = np.searchsorted(table, prev[where - 1] * V + ids[where])
+            for where, uniq, inverse in local:
+                cur[where] = np.searchsorted(table, uniq)[inverse]
             prev = cur
     n_sent = int(np.count_nonzero(ids == BOS_ID))
     return NGramCounts(V, keys, counts, suffix, n_sent)

@@ -74,12 +74,12 @@ def write_arpa(model: NGramLM, path: str | Path) -> Path:
     return path
 
 
-def _parse(path: str | Path) -> tuple[list[int], list[list[list[str]]]]:
+def _parse(path: str | Path) -> tuple[list[int], list[list[str]]]:
     """Header counts and, per order, the split lines of its section (with line numbers checked)."""
     header: dict[int, int] = {}
-    sections: list[list[list[str]]] = []
+    sections: list[list[str]] = []
     state = "start"
-    current: list[list[str]] | None = None
+    current: list[str] | None = None
     for lineno, line in enumerate(read_lines(path), 1):
         s = line.strip()
         if state == "start":
@@ -112,7 +112,7 @@ def _parse(path: str | Path) -> tuple[list[int], list[list[list[str]]]]:
                 continue
             if current is None:
                 raise FormatError(f"{path}:{lineno}: n-gram line before any \\N-grams: section.")
-            current.append(s.split())
+            current.append(s)
     if state == "start":
         raise FormatError(f"{path} is not an ARPA file: no \\data\\ line found.")
     if state != "end":
@@ -130,23 +130,36 @@ def _parse(path: str | Path) -> tuple[list[int], list[list[list[str]]]]:
     return [header[n] for n in range(1, order + 1)], sections
 
 
-def _columns(path: str | Path, sec: list[list[str]], n: int) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
-    probs = np.empty(len(sec))
-    bos = np.zeros(len(sec))
-    grams: list[list[str]] = []
-    for i, f in enumerate(sec):
+def _columns(path: str | Path, sec: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ln P, words of shape (rows, n), ln b) of one section; vectorised when every line has
+    the same number of fields, line by line (with line-precise errors) otherwise."""
+    flat = "\n".join(sec).split()
+    rows = len(sec)
+    for width in (n + 2, n + 1):
+        if rows and len(flat) == rows * width:
+            table = np.asarray(flat, dtype=object).reshape(rows, width)
+            try:
+                probs = table[:, 0].astype(np.float64)
+                bos = table[:, -1].astype(np.float64) if width == n + 2 else np.zeros(rows)
+            except ValueError:
+                break
+            return probs * LN10, table[:, 1:n + 1], bos * LN10
+    probs = np.empty(rows)
+    bos = np.zeros(rows)
+    words = np.empty((rows, n), dtype=object)
+    for i, line in enumerate(sec):
+        f = line.split()
         if len(f) not in (n + 1, n + 2):
             raise FormatError(f"{path}: entry {i + 1} of \\{n}-grams: has {len(f)} fields, expected "
-                              f"{n + 1} or {n + 2}: {' '.join(f)!r}.")
+                              f"{n + 1} or {n + 2}: {line!r}.")
         try:
             probs[i] = float(f[0])
             if len(f) == n + 2:
                 bos[i] = float(f[-1])
         except ValueError:
-            raise FormatError(f"{path}: entry {i + 1} of \\{n}-grams: has a non-numeric weight: "
-                              f"{' '.join(f)!r}.") from None
-        grams.append(f[1:n + 1])
-    return probs * LN10, grams, bos * LN10
+            raise FormatError(f"{path}: entry {i + 1} of \\{n}-grams: has a non-numeric weight: {line!r}.") from None
+        words[i] = f[1:n + 1]
+    return probs * LN10, words, bos * LN10
 
 
 def read_arpa(path: str | Path) -> NGramLM:
@@ -157,7 +170,7 @@ def read_arpa(path: str | Path) -> NGramLM:
     _, sections = _parse(path)
     N = len(sections)
     p1, g1, b1 = _columns(path, sections[0], 1)
-    words = [g[0] for g in g1]
+    words = g1[:, 0].tolist()
     ordinary = [w for w in words if w not in SPECIALS]
     if len(set(ordinary)) != len(ordinary):
         raise FormatError(f"{path}: the \\1-grams: section lists a word twice.")
@@ -175,7 +188,8 @@ def read_arpa(path: str | Path) -> NGramLM:
         p, grams, b = _columns(path, sections[n - 1], n)
         stoi = vocab.stoi
         try:
-            mat = np.array([[stoi[w] for w in g] for g in grams], dtype=np.int64).reshape(-1, n)
+            flat_ids = [stoi[w] for w in grams.ravel().tolist()]
+            mat = np.asarray(flat_ids, dtype=np.int64).reshape(-1, n)
         except KeyError as exc:
             raise FormatError(f"{path}: the {n}-grams use the word {exc.args[0]!r}, which is not a unigram.") from None
         mats.append(mat)

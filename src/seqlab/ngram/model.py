@@ -261,6 +261,7 @@ class NGramLM(BaseModel):
             "default_backoff": self.default_backoff_,
             "discounts": [list(d) for d in self.discounts_] if self.discounts_ else None,
             "n_train_tokens": getattr(self, "n_train_tokens_", None),
+            "tokenizer": getattr(self, "tokenizer_", None),
             "summary": {"order": self._n, "vocabulary": len(self.vocabulary_), "ngrams": self.ngram_counts_,
                         "smoothing": getattr(self.smoothing, "name", type(self.smoothing).__name__)},
         }
@@ -282,6 +283,8 @@ class NGramLM(BaseModel):
         est = Estimate([arrays[f"log_probs_{k}"] for k in range(1, n + 1)],
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
+        if isinstance(state.get("tokenizer"), dict):
+            model.tokenizer_ = state["tokenizer"]
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model

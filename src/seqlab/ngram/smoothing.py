@@ -192,7 +192,8 @@ class Lidstone(Smoothing):
             h = c.prefix(n)
             H = c.keys[n - 2].size
             den = np.bincount(h[full], weights=a[full], minlength=H)
-            probs.append(np.where(full, (a + k) / (den[h] + k * Vp), 1.0 / Vp))
+            norm = den[h] + k * Vp
+            probs.append(np.where(full, (a + k) / np.where(norm > 0, norm, 1.0), 1.0 / Vp))
             ctx_full = c.starts_with_bos(n - 1) | (n == N)
             with np.errstate(divide="ignore", invalid="ignore"):
                 bo = np.where(ctx_full & (den > 0), k * Vp / (den + k * Vp), 1.0)
@@ -365,6 +366,8 @@ class Katz(Smoothing):
     ``c* = (c + 1) t_(c+1) / t_c`` and ``A = (cutoff + 1) t_(cutoff+1) / t_1``; the freed mass
     of each context goes to the lower order, renormalised over the unseen words
     (``alpha(h)``). The unigram level gives its freed mass to the uniform distribution.
+    A context whose counts all exceed ``cutoff`` would free no mass (unseen words would get
+    probability 0); there the counts are discounted by 0.5 in total instead.
     Where the Good-Turing ratios are undefined or outside (0, 1] (small corpora), that
     order uses absolute discounting by 0.5 instead, with a ``DegenerateFitWarning``.
 
@@ -409,6 +412,8 @@ class Katz(Smoothing):
             disc = a * self._ratios(a, n)
             if n == 1:
                 total = a.sum()
+                if disc.sum() >= total * (1 - 1e-12):  # every count above the cutoff: free 0.5 in total
+                    disc = disc * (1 - 0.5 / total)
                 probs.append(disc / total + (1 - disc.sum() / total) / Vp)
                 continue
             h = c.prefix(n)
@@ -420,6 +425,11 @@ class Katz(Smoothing):
             lower = 1.0 - np.bincount(h, weights=probs[-1][c.suffix[n - 1]], minlength=H)
             full = (den > 0) & (lower <= 1e-12)  # every word seen after h: renormalise instead
             p = np.where(full[h], p / np.where(full, 1 - left, 1.0)[h], p)
+            # Contexts whose counts all exceed the cutoff keep no mass for unseen words; give
+            # them an absolute discount of 0.5 on the total so that no word has probability 0.
+            stuck = (den > 0) & ~full & (left <= 1e-12)
+            p = np.where(stuck[h], p * (1 - 0.5 / safe)[h], p)
+            left = np.where(stuck, 0.5 / safe, left)
             alpha = np.where((den > 0) & ~full, left / np.where(lower > 1e-12, lower, 1.0), 1.0)
             gammas.append(np.maximum(alpha, 0.0))
             probs.append(p)

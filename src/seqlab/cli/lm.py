@@ -1,0 +1,219 @@
+"""``seqlab lm train|eval|generate|export``: language models, with the model family as an option.
+
+``--model`` picks a :class:`ModelFamily` from :data:`FAMILIES`; a family adds its own flags
+(an argument group) and builds an unfitted model from the parsed arguments. ``eval`` and
+``generate`` work through the ``LanguageModel`` protocol and :func:`seqlab.io.load`, so they
+serve any saved language model. A new family is one ``FAMILIES[...] = ModelFamily(...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seqlab import io
+from seqlab.cli._common import add_group, add_verb, emit, progress
+from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
+from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One ``--model`` choice: its flags, how to build it, how to fit it."""
+
+    name: str
+    help: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    build: Callable[[argparse.Namespace], Any]
+    fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+
+
+FAMILIES: dict[str, ModelFamily] = {}
+
+
+# ---------------------------------------------------------------------- the n-gram family
+def _ngram_options(p: argparse.ArgumentParser) -> None:
+    from seqlab.ngram.smoothing import SMOOTHING
+
+    g = p.add_argument_group("n-gram options (--model ngram)")
+    g.add_argument("--order", type=int, default=3, help="largest n-gram length, 1..10")
+    g.add_argument("--smoothing", default="modified-kneser-ney", metavar="NAME",
+                   help=f"one of: {', '.join(SMOOTHING)}")
+    g.add_argument("--alpha", type=float, default=None, help="add-k pseudo-count (lidstone) or backoff factor "
+                   "(stupid-backoff)")
+    g.add_argument("--discount", type=float, default=None, help="discount D (absolute-discount, kneser-ney)")
+
+
+def _ngram_build(args: argparse.Namespace) -> Any:
+    from seqlab.ngram import NGramLM, make_smoothing
+
+    smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
+    model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
+    model._validate_params()  # fail before reading any data
+    return model
+
+
+FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build)
+
+
+# ---------------------------------------------------------------------- data
+def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+              ) -> list[list[str]]:
+    """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
+    from seqlab.datasets import load_corpus
+
+    return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
+
+
+def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
+    """The tokenizer to save with a model, so that eval and generate read text the same way."""
+    from seqlab.datasets import resolve
+
+    if resolve(spec) is not None:  # bundled corpora: lowercased words (the reference regex) or characters
+        return {"name": "char", "lowercase": lowercase} if tokenizer == "char" else \
+            {"name": "word", "lowercase": True, "dataset": spec}
+    return get_tokenizer(tokenizer or "whitespace", lowercase=lowercase).to_json()
+
+
+def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
+    if override is not None:
+        return get_tokenizer(override)
+    saved = getattr(model, "tokenizer_", None)
+    return tokenizer_from_json(saved) if isinstance(saved, dict) else None
+
+
+def _load_lm(path: str) -> Any:
+    if not Path(path).is_dir():
+        raise DataError(f"{path} is not a model directory; train one with 'seqlab lm train ... -o {path}'.")
+    model = io.load(path)
+    if not all(hasattr(model, m) for m in ("token_log_probs", "begin", "advance", "vocabulary_")):
+        raise SeqlabError(f"{path} holds a {type(model).__name__}, which is not a language model.")
+    return model
+
+
+def _refuse_existing(path: Path, force: bool, what: str) -> None:
+    if path.exists() and not force and (path.is_file() or any(path.iterdir())):
+        raise SeqlabError(f"{path} already exists; refusing to overwrite the {what}. "
+                          "Choose a new path or pass --force.")
+
+
+# ---------------------------------------------------------------------- verbs
+def cmd_train(args: argparse.Namespace) -> int:
+    family = FAMILIES[args.model]
+    out = Path(args.output)
+    _refuse_existing(out, args.force, "existing model")
+    model = family.build(args)
+    corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
+    quiet = getattr(args, "quiet", False)
+    start = time.perf_counter()
+    try:
+        family.fit(model, progress(corpus, quiet=quiet, desc="reading", unit=" lines"), args)
+    except DataError as exc:
+        raise DataError(f"{args.data}: {exc}") from None
+    seconds = time.perf_counter() - start
+    model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
+    io.save(model, out)
+    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
+    summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
+    result.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
+    if getattr(model, "discounts_", None):
+        result["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    if args.format != "json":
+        result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
+    emit(args, result)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from seqlab.evaluate import perplexity_report
+
+    model = _load_lm(args.model_dir)
+    tok = _model_tokenizer(model, args.tokenizer)
+    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+                     lowercase=bool(tok and tok.lowercase))
+    corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
+    if not any(corpus):
+        raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
+    rep = perplexity_report(model, corpus)
+    result = {"perplexity": rep.perplexity, "bits_per_token": rep.bits_per_token, "tokens": rep.tokens,
+              "oov": rep.oov, "perplexity_excl_oov": rep.perplexity_excl_oov, "sentences": rep.sentences}
+    emit(args, result)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from seqlab.generate import generate
+
+    model = _load_lm(args.model_dir)
+    tok = _model_tokenizer(model, args.tokenizer) or get_tokenizer("whitespace")
+    prompt = tok(args.prompt) if args.prompt else []
+    if args.greedy and (args.temperature is not None or args.top_k is not None or args.top_p is not None):
+        raise InvalidParameterError("--greedy takes the most likely token; leave --temperature, --top-k and "
+                                    "--top-p unset.")
+    words = generate(model, prompt, max_tokens=args.max_tokens,
+                     temperature=1.0 if args.temperature is None else args.temperature,
+                     top_k=args.top_k, top_p=args.top_p, greedy=args.greedy, seed=args.seed)
+    text = tok.detokenize(prompt + words)
+    if args.format == "json":
+        emit(args, {"prompt": args.prompt, "tokens": words, "text": text})
+    else:
+        print(text)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    model = _load_lm(args.model_dir)
+    if not hasattr(model, "to_arpa"):
+        raise SeqlabError(f"{args.model_dir} holds a {type(model).__name__}; only n-gram models export to ARPA.")
+    out = Path(args.arpa)
+    _refuse_existing(out, args.force, "existing file")
+    model.to_arpa(out)
+    emit(args, {"arpa": str(out), "order": len(model.keys_), "ngrams": " / ".join(map(str, model.ngram_counts_))})
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def _data_options(p: argparse.ArgumentParser, *, default_tokenizer: str | None) -> None:
+    p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=default_tokenizer,
+                   help="how lines become tokens (default: the model's, else whitespace for files)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of --data files")
+
+
+def register(groups: Any) -> None:
+    verbs = add_group(groups, "lm", "language models: n-gram and neural")
+
+    p = add_verb(verbs, "train", "fit a language model and save it to a directory", cmd_train)
+    p.add_argument("--model", choices=sorted(FAMILIES), default="ngram", help="model family")
+    p.add_argument("--data", required=True, help="training text (one sentence per line), or a dataset: kjv")
+    p.add_argument("-o", "--output", required=True, help="model directory to create")
+    p.add_argument("--min-count", type=int, default=1, help="training tokens seen fewer times become <unk>")
+    p.add_argument("--lowercase", action="store_true", help="fold case before tokenizing")
+    p.add_argument("--force", action="store_true", help="replace an existing model directory")
+    _data_options(p, default_tokenizer=None)
+    for family in FAMILIES.values():
+        family.add_options(p)
+
+    p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
+    p.add_argument("model_dir", help="model directory")
+    p.add_argument("--data", required=True, help="test text (one sentence per line), or a dataset split: kjv:test")
+    _data_options(p, default_tokenizer=None)
+
+    p = add_verb(verbs, "generate", "sample text from a saved language model", cmd_generate)
+    p.add_argument("model_dir", help="model directory")
+    p.add_argument("--prompt", default="", help="text to continue")
+    p.add_argument("--max-tokens", type=int, default=50, help="most tokens to generate (stops early at </s>)")
+    p.add_argument("--temperature", type=float, default=None, help="< 1 sharpens, > 1 flattens (default 1)")
+    p.add_argument("--top-k", type=int, default=None, help="sample among the K most likely tokens")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus sampling: smallest set with mass >= P")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely token")
+    p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
+                   help="how the prompt becomes tokens (default: the model's)")
+
+    p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
+    p.add_argument("model_dir", help="model directory")
+    p.add_argument("--arpa", required=True, help="output ARPA file")
+    p.add_argument("--force", action="store_true", help="replace an existing file")

