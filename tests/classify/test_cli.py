@@ -124,6 +124,8 @@ def test_bad_options_and_directories(cli, tsv, tmp_path):
     assert r.code == 1 and "order" in r.err
     r = cli("classify", "train", "--data", train, "-o", tmp_path / "m", "--smoothing", "witten-bell", "--alpha", "1")
     assert r.code == 1 and "alpha" in r.err
+    r = cli("classify", "train", "--data", train, "-o", tmp_path / "m", "--smoothing", "stupid-backoff")
+    assert r.code == 1 and "unnormalised" in r.err
     r = cli("classify", "train", "--data", tmp_path / "missing.tsv", "-o", tmp_path / "m")
     assert r.code == 1 and "does not exist" in r.err
     r = cli("classify", "eval", tmp_path / "nothing-here", "--data", train)

@@ -121,6 +121,9 @@ def _read_model(directory: str) -> tuple[Any, Any]:
 def _smoothing(args: argparse.Namespace) -> Any:
     from seqlab.ngram import make_smoothing
 
+    if args.smoothing == "stupid-backoff":
+        raise InvalidParameterError("--smoothing stupid-backoff gives unnormalised scores, but a Bayes classifier "
+                                    "needs probabilities; choose another smoothing (e.g. lidstone or witten-bell).")
     alpha = 0.1 if args.alpha is None and args.smoothing == "lidstone" else args.alpha
     return make_smoothing(args.smoothing, alpha=alpha, discount=args.discount)
 
