@@ -132,3 +132,20 @@ def test_bad_options_and_directories(cli, tsv, tmp_path):
     assert r.code == 1 and "manifest.json" in r.err
     r = cli("classify", "train", "--data", train, "-o", tmp_path / "m", "--tokenizer", "bpe")
     assert r.code == 2
+
+
+@pytest.mark.slow
+def test_bundled_data_set_train_and_test_splits(cli, tmp_path):
+    pytest.importorskip("seqlab.datasets")
+    out = tmp_path / "m"
+    r = cli("classify", "train", "--data", "brown-genres", "-o", out, "--order", "1", "--format", "json")
+    assert r.code == 0, r.err
+    trained = json.loads(r.out)
+    assert trained["data"] == "brown-genres:train" and len(trained["class_counts"]) == 15
+    r = cli("classify", "eval", out, "--data", "brown-genres", "--format", "json")
+    assert r.code == 0, r.err
+    figures = json.loads(r.out)
+    assert figures["data"] == "brown-genres:test" and len(figures["per_class"]) == 15
+    assert figures["accuracy"] > 1 / 15 * 3  # far above chance (1/15) for naive Bayes on genres
+    r = cli("classify", "eval", out, "--data", "brown-genres:nosuchsplit")
+    assert r.code == 1 and "split" in r.err
