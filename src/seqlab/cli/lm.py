@@ -9,8 +9,10 @@ serve any saved language model. A new family is one ``FAMILIES[...] = ModelFamil
 from __future__ import annotations
 
 import argparse
+import sys
 import time
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ class ModelFamily:
     help: str
     add_options: Callable[[argparse.ArgumentParser], None]
     build: Callable[[argparse.Namespace], Any]
-    fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    fit: Callable[[Any, list[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    describe: Callable[[Any], dict[str, Any]] = lambda model: {}
 
 
 FAMILIES: dict[str, ModelFamily] = {}
@@ -57,7 +60,16 @@ def _ngram_build(args: argparse.Namespace) -> Any:
     return model
 
 
-FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build)
+def _ngram_describe(model: Any) -> dict[str, Any]:
+    out = {"order": model.order, "smoothing": model.smoothing.name, "vocabulary": len(model.vocabulary_),
+           "ngrams": model.ngram_counts_}
+    if model.discounts_:
+        out["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    return out
+
+
+FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
+                                describe=_ngram_describe)
 
 
 # ---------------------------------------------------------------------- data
@@ -87,8 +99,15 @@ def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
 
 
 def _load_lm(path: str) -> Any:
-    if not Path(path).is_dir():
-        raise DataError(f"{path} is not a model directory; train one with 'seqlab lm train ... -o {path}'.")
+    """A saved model directory, or an ARPA file (``.arpa``, optionally ``.gz``/``.xz``/``.bz2``)."""
+    p = Path(path)
+    if p.is_file() and ".arpa" in p.suffixes:
+        from seqlab.ngram import read_arpa
+
+        return read_arpa(p)
+    if not p.is_dir():
+        raise DataError(f"{path} is not a model directory (or an .arpa file); "
+                        f"train one with 'seqlab lm train ... -o {path}'.")
     model = io.load(path)
     if not all(hasattr(model, m) for m in ("token_log_probs", "begin", "advance", "vocabulary_")):
         raise SeqlabError(f"{path} holds a {type(model).__name__}, which is not a language model.")
@@ -108,20 +127,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
-    quiet = getattr(args, "quiet", False)
     start = time.perf_counter()
-    try:
-        family.fit(model, progress(corpus, quiet=quiet, desc="reading", unit=" lines"), args)
-    except DataError as exc:
-        raise DataError(f"{args.data}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            family.fit(model, corpus, args)
+        except DataError as exc:
+            raise DataError(f"{args.data}: {exc}") from None
+    for w in caught:  # one readable line each (e.g. fallback discounts on a small corpus)
+        print(f"seqlab: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
     seconds = time.perf_counter() - start
     model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     io.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
-    summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
-    result.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
-    if getattr(model, "discounts_", None):
-        result["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    result: dict[str, Any] = {"model": str(out), "family": args.model, "fit_seconds": round(seconds, 3),
+                              **family.describe(model)}
     if args.format != "json":
         result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
     emit(args, result)
@@ -198,7 +217,7 @@ def register(groups: Any) -> None:
         family.add_options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
-    p.add_argument("model_dir", help="model directory")
+    p.add_argument("model_dir", help="model directory (or an ARPA file)")
     p.add_argument("--data", required=True, help="test text (one sentence per line), or a dataset split: kjv:test")
     _data_options(p, default_tokenizer=None)
 

@@ -21,9 +21,10 @@ from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
 from seqlab.ngram import _kernels as K
-from seqlab.ngram.smoothing import Estimate, FromARPA, ModifiedKneserNey, Smoothing
+from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 
 MAX_ORDER = 10
+DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
 @register
@@ -68,11 +69,12 @@ class NGramLM(BaseModel):
     _constraints = {
         "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
                   f"an int between 1 and {MAX_ORDER}"),
-        "smoothing": (lambda v: isinstance(v, Smoothing), "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
+        "smoothing": (lambda v: isinstance(v, Smoothing),
+                      "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
         "min_count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
     }
 
-    def __init__(self, *, order: int = 3, smoothing: Smoothing = ModifiedKneserNey(), min_count: int = 1) -> None:
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
         self.order = order
         self.smoothing = smoothing
         self.min_count = min_count
@@ -162,7 +164,7 @@ class NGramLM(BaseModel):
         search in the sorted tables, order by order.
         """
         self._check_fitted()
-        sents = [_tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
+        sents = [s if isinstance(s, list) else _tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
         ids, pos, _ = K.encode(sents, self.vocabulary_.stoi)
         lp, _len = self._score_ids(ids, pos)
         keep = pos > 0
@@ -203,7 +205,9 @@ class NGramLM(BaseModel):
             pos[0] = 0
             lp0 = float(self._next_ids([])[ids[0]])
         lp, length = self._score_ids(ids, pos)
-        out = [(float(p), int(n), bool(i == UNK_ID)) for p, n, i in zip(lp[pos > 0], length[pos > 0], ids[pos > 0])]
+        keep = pos > 0
+        out = [(float(p), int(n), bool(i == UNK_ID))
+               for p, n, i in zip(lp[keep], length[keep], ids[keep], strict=True)]
         if not bos:
             out.insert(0, (lp0, 1, bool(ids[0] == UNK_ID)))
         return out if eos else out[:-1]
@@ -284,14 +288,16 @@ class NGramLM(BaseModel):
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
         if isinstance(state.get("tokenizer"), dict):
-            model.tokenizer_ = state["tokenizer"]
+            model.tokenizer_ = state["tokenizer"]  # type: ignore[attr-defined]
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
-        return {"order": 2, "smoothing": ModifiedKneserNey()}
+        from seqlab.ngram.smoothing import WittenBell
+
+        return {"order": 2, "smoothing": WittenBell()}  # modified KN would warn on so little data
 
     @classmethod
     def _test_data(cls) -> list[list[str]]:
@@ -305,7 +311,7 @@ def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.
     Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
     freq = np.bincount(raw.ids, minlength=len(raw.tokens))
-    counter = {t: int(c) for t, c in zip(raw.tokens, freq) if t not in SPECIALS}
+    counter = {t: int(c) for t, c in zip(raw.tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
     remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
