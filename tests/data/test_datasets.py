@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seqlab import datasets
-from seqlab.data.datasets import DatasetInfo, LabelledTexts, Series
+from seqlab.data.datasets import DatasetInfo, LabelledTexts, Series, labelled_split_mask
 from seqlab.exceptions import DataError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -112,6 +114,15 @@ def test_char_and_word_views_agree(name: str) -> None:
         assert w == datasets.PREP_TOKEN.findall(line.lower())
         # the word view loses only case and whitespace
         assert "".join(w) == "".join(line.lower().split())
+
+
+@pytest.mark.parametrize("name", TEXT)
+def test_tokenize_matches_bundled_views(name: str) -> None:
+    lines = datasets.load_lines(name, "valid")[:300]
+    assert [datasets.tokenize(x) for x in lines] == datasets.load(name, "valid")[:300]
+    assert [datasets.tokenize(x, level="char") for x in lines] == datasets.load(name, "valid", level="char")[:300]
+    with pytest.raises(DataError, match="level"):
+        datasets.tokenize("x", level="bpe")
 
 
 def test_kjv_char_level_keeps_case_and_strips_reference() -> None:
@@ -356,3 +367,13 @@ def test_cli_errors(cli) -> None:  # type: ignore[no-untyped-def]
     assert r.code == 1 and "no split 'dev'" in r.err
     r = cli("datasets", "show", "kjv", "--head", "-1")
     assert r.code == 1 and "--head" in r.err
+
+
+@given(st.lists(st.sampled_from("abc"), max_size=60))
+def test_stratified_mask_invariants(strata: list[str]) -> None:
+    ids = [f"doc{i:03d}" for i in range(len(strata))][::-1]  # ids not in position order
+    mask = labelled_split_mask(ids, strata)
+    for s in set(strata):
+        members = sorted((ids[i], bool(mask[i])) for i in range(len(ids)) if strata[i] == s)
+        assert [m for _, m in members] == [pos % 5 == 4 for pos in range(len(members))]
+        assert sum(m for _, m in members) == len(members) // 5

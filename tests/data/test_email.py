@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seqlab.data.email import decode_header, html_to_text, parse_email
 
@@ -97,3 +99,26 @@ def test_html_to_text_entities_and_blocks() -> None:
 def test_no_subject_and_empty_body() -> None:
     assert parse_email(b"From: a@b\r\n\r\n") == ""
     assert parse_email("Subject: only\n\n") == "only"
+
+
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
+    out = parse_email(raw)
+    assert isinstance(out, str) and "\r" not in out and "\n\n\n" not in out
+
+
+@given(st.sampled_from(["utf-8", "latin-1", "cp1252", "koi8-r", "bogus-charset", ""]),
+       st.sampled_from(["7bit", "8bit", "quoted-printable", "base64", "x-unknown"]),
+       st.text(max_size=80))
+def test_any_header_combination_never_raises(charset: str, cte: str, text: str) -> None:
+    body = text.encode("utf-8", "surrogatepass")
+    raw = _msg(f"Subject: s\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: {cte}", body)
+    out = parse_email(raw)
+    assert out.startswith("s")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=60))
+def test_utf8_base64_round_trip(text: str) -> None:
+    raw = _msg("Subject: t\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
+               base64.b64encode(text.encode("utf-8")))
+    assert parse_email(raw) == ("t\n\n" + text.rstrip()).rstrip("\n")  # one line: only trailing space goes

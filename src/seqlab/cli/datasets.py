@@ -37,18 +37,18 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _head(name: str, split: str, n: int) -> list[Any]:
-    """The first ``n`` items of a split, in a printable form."""
+    """The first ``n`` items of a split, in a printable form (only those are parsed)."""
     from seqlab import datasets
+    from seqlab.data.datasets import _preview
 
     kind = datasets.info(name).kind
+    first = _preview(name, split, n)
     if kind == "text":
-        return datasets.load_lines(name, split)[:n]
+        return list(first)
     if kind == "labelled":
-        data = datasets.load(name, split)
-        return [{"id": i, "label": lab, "text": _shorten(t)} for i, lab, t in
-                zip(data.ids[:n], data.labels[:n], data.texts[:n], strict=False)]
-    series = datasets.load(name)
-    return [{"index": str(i), "value": float(v)} for i, v in zip(series.index[:n], series.values[:n], strict=False)]
+        return [{"id": i, "label": lab, "text": _shorten(t)}
+                for i, lab, t in zip(first.ids, first.labels, first.texts, strict=True)]
+    return [{"index": str(i), "value": float(v)} for i, v in zip(first.index, first.values, strict=True)]
 
 
 def _shorten(text: str, width: int = 100) -> str:

@@ -357,6 +357,22 @@ def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], .
     return tuple(tuple(findall(line.lower())) for line in lines)
 
 
+def tokenize(text: str, *, level: str = "word") -> builtins.list[str]:
+    """Tokenize new text exactly as the bundled text corpora are (for prompts and held-out text).
+
+    ``level="word"``: lowercase, then :data:`PREP_TOKEN` (the KenLM reference regex);
+    ``level="char"``: the characters, case kept.
+
+    >>> tokenize("In the Beginning, 2 o'clock!")
+    ['in', 'the', 'beginning', ',', '2', "o'clock", '!']
+    """
+    if level == "word":
+        return PREP_TOKEN.findall(text.lower())
+    if level == "char":
+        return builtins.list(text.rstrip("\r\n"))
+    raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+
+
 def _text_dataset(name: str, split: str) -> DatasetInfo:
     ds = info(name)
     if ds.kind != "text":
@@ -449,7 +465,8 @@ def labelled_split_mask(ids: tuple[str, ...] | builtins.list[str], strata: tuple
     return mask
 
 
-def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) -> LabelledTexts:
+def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int | None = None,
+                   **bad: Any) -> LabelledTexts:
     _no_options(name, bad)
     if headers and name != "spamassassin":
         raise DataError(f"headers=True applies only to 'spamassassin'; {name!r} has no email headers.")
@@ -459,11 +476,24 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, **bad: Any) 
     else:
         mask = labelled_split_mask(ids, strata)
         keep = np.flatnonzero(mask if split == "test" else ~mask).tolist()
+    keep = keep[:limit]
     if name == "spamassassin":  # parse only the messages asked for, once each
         chosen = [_spam_text(i, bool(headers)) for i in keep]
     else:
         chosen = [texts[i] for i in keep]
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
+
+
+def _preview(name: str, split: str, n: int) -> Any:
+    """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
+    ds = info(name)
+    _check_split(ds, split)
+    if ds.kind == "text":
+        return builtins.list(_split_lines(name, split)[:n])
+    if ds.kind == "labelled":
+        return _load_labelled(name, split, limit=n)
+    full = _load_series(name, split)
+    return Series(values=full.values[:n], index=full.index[:n], name=name, frequency=full.frequency)
 
 
 # ------------------------------------------------------------------ series
@@ -504,7 +534,7 @@ def _load_series(name: str, split: str, **bad: Any) -> Series:
 
 
 # ------------------------------------------------------------------ dispatch
-def load(name: str, split: str | None = None, **options: Any) -> Any:
+def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None) -> Any:
     """Load a bundled data set.
 
     Parameters
@@ -514,8 +544,12 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     split : str, optional
         Text corpora: ``"train"`` (default), ``"valid"``, ``"test"``, ``"train+valid"``, ``"all"``.
         Labelled sets: ``"train"`` (default), ``"test"``, ``"all"``. Series: ``"all"`` only.
-    **options
-        Text corpora: ``level="word"|"char"``. ``spamassassin``: ``headers=False|True``.
+    level : {"word", "char"}, optional
+        Text corpora only: token lists of words (default; the KenLM reference tokenization,
+        lowercased) or of the characters of each line (case kept).
+    headers : bool, optional
+        ``spamassassin`` only: keep every email header in the text (default False: the
+        subject line, a blank line, then the body).
 
     Returns
     -------
@@ -525,13 +559,25 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     Raises
     ------
     DataError
-        Unknown name (the message lists the bundled ones), unknown split or option.
+        Unknown name (the message lists the bundled ones), unknown split, or an option the
+        data set does not take.
+
+    Examples
+    --------
+    >>> from seqlab import datasets
+    >>> datasets.load("kjv", "all", level="char")[0][:5]
+    ['I', 'n', ' ', 't', 'h']
+    >>> spam = datasets.load("spamassassin", "test")
+    >>> len(spam), spam.labels[0], spam.ids[0].split("/")[0]
+    (1209, 'ham', 'easy-ham-1')
+    >>> datasets.load("airline").values[:3]
+    array([112., 118., 132.])
     """
     ds = info(name)
     split = ds.splits[0] if split is None else split
     _check_split(ds, split)
-    loader = _LOADERS[ds.kind]
-    return loader(name, split, **options)
+    options = {key: value for key, value in (("level", level), ("headers", headers)) if value is not None}
+    return _LOADERS[ds.kind](name, split, **options)
 
 
 def _load_text_dispatch(name: str, split: str, *, level: str = "word", **bad: Any) -> Any:
