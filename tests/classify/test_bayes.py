@@ -205,3 +205,28 @@ def test_bad_inputs(rng, toy_lm):
         BayesSequenceClassifier(oov="drop").fit(docs, labels)
     with pytest.raises(InvalidParameterError, match="lm"):
         BayesSequenceClassifier(lm="ngram").fit(docs, labels)
+
+
+@pytest.mark.parametrize("smoothing", ["lidstone", "witten-bell", "modified-kneser-ney"])
+def test_class_models_share_vocabulary_and_stay_normalised(rng, smoothing):
+    ngram = pytest.importorskip("seqlab.ngram")
+    docs, labels = make_corpus(rng, n=30)
+    sm = ngram.make_smoothing(smoothing, alpha=0.1 if smoothing == "lidstone" else None)
+    with _no_check():
+        clf = BayesSequenceClassifier(lm=ngram.NGramLM(order=2, smoothing=sm)).fit(docs, labels)
+    union = sorted({t for d in docs for t in d})
+    for model in clf.models_:
+        assert model.vocabulary_ == clf.vocabulary_ and model.vocabulary_.itos[4:] == union
+        for context in (["<s>"], ["<s>", "w1"], ["w2", "w3"], ["never-seen"]):
+            total = np.exp(model.next_log_probs(context)).sum()
+            assert total == pytest.approx(1.0, abs=1e-9), (smoothing, context)
+
+
+def _no_check():
+    import contextlib
+    import warnings
+
+    ctx = contextlib.ExitStack()
+    ctx.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")  # small corpora: modified-KN falls back to default discounts, with a warning
+    return ctx
