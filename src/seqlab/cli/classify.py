@@ -69,11 +69,9 @@ def load_texts(spec: str, default_split: str, *, encoding: str = "utf-8") -> tup
     A bundled name without ``:split`` means ``default_split`` (train for training, test for
     evaluation); a bundled name wins over a file of the same name (write ``./name``).
     """
-    try:
-        from seqlab import datasets  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # a build without bundled data
-        datasets = None
-    resolved = datasets.resolve(spec) if datasets is not None else None
+    from seqlab import datasets
+
+    resolved = datasets.resolve(spec)
     if resolved is None:
         from seqlab.classify.labelled import read_labelled
 
