@@ -232,3 +232,16 @@ def _no_check():
     ctx.enter_context(warnings.catch_warnings())
     warnings.simplefilter("ignore")  # small corpora: modified-KN falls back to default discounts, with a warning
     return ctx
+
+
+def test_saving_with_an_unregistered_lm_is_refused(rng, tmp_path, toy_lm):
+    from seqlab.exceptions import FormatError
+
+    class Unlisted(toy_lm):  # same behaviour, but not in seqlab.io's allow-list
+        pass
+
+    docs, labels = make_corpus(rng, n=10)
+    clf = BayesSequenceClassifier(lm=Unlisted(order=1)).fit(docs, labels)
+    with pytest.raises(FormatError, match="not a registered"):
+        clf.save(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
