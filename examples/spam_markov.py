@@ -8,12 +8,14 @@ genres of the Brown corpus) data sets, at word and character level, and prints o
 test accuracy and macro-F1, in Markdown, for each smoothing strategy asked for.
 
 Run: ``PYTHONPATH=src python examples/spam_markov.py [--smoothing lidstone,witten-bell]``
+(``--data brown-genres --levels word --orders 1,2`` for a quick subset).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,14 +34,15 @@ def smoothing_for(name: str, alpha: float) -> object:
     return make_smoothing(name, alpha=alpha if name == "lidstone" else None)
 
 
-def run(smoothings: list[str], alpha: float) -> list[dict[str, object]]:
+def run(smoothings: Sequence[str], alpha: float, names: Sequence[str] = DATASETS, levels: Sequence[str] = LEVELS,
+        orders: Sequence[int] = ORDERS) -> list[dict[str, object]]:
     rows = []
-    for name in DATASETS:
+    for name in names:
         train, test = datasets.load(name, split="train"), datasets.load(name, split="test")
-        for level in LEVELS:
+        for level in levels:
             tok = get_tokenizer(level, lowercase=level == "word")
             x_train, x_test = [tok(t) for t in train.texts], [tok(t) for t in test.texts]
-            for order in ORDERS:
+            for order in orders:
                 row: dict[str, object] = {"data": name, "level": level, "order": order, "markov order": order - 1}
                 for sm in smoothings:
                     t0 = time.perf_counter()
@@ -66,9 +69,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Markov order vs accuracy of Bayes sequence classifiers")
     ap.add_argument("--smoothing", default="lidstone,witten-bell", help="comma-separated seqlab.ngram smoothing names")
     ap.add_argument("--alpha", type=float, default=0.1, help="pseudo-count for lidstone")
+    ap.add_argument("--data", default=",".join(DATASETS), help="comma-separated bundled labelled data sets")
+    ap.add_argument("--levels", default=",".join(LEVELS), help="comma-separated: word, char")
+    ap.add_argument("--orders", default=",".join(map(str, ORDERS)), help="comma-separated n-gram orders")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    rows = run(args.smoothing.split(","), args.alpha)
+    rows = run(args.smoothing.split(","), args.alpha, args.data.split(","), args.levels.split(","),
+               [int(o) for o in args.orders.split(",")])
     print()
     print(markdown(rows))
     seconds = {k: float(np.sum([r[k] for r in rows])) for k in rows[0] if str(k).endswith(" s")}
