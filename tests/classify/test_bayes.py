@@ -245,3 +245,15 @@ def test_saving_with_an_unregistered_lm_is_refused(rng, tmp_path, toy_lm):
     with pytest.raises(FormatError, match="not a registered"):
         clf.save(tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+def test_literal_special_tokens_in_text_are_unknown_words(rng):
+    ngram = pytest.importorskip("seqlab.ngram")
+    docs, labels = make_corpus(rng, n=20)
+    for order in (1, 2):
+        clf = BayesSequenceClassifier(lm=ngram.NGramLM(order=order, smoothing=ngram.Lidstone(0.5))).fit(docs, labels)
+        x = [["w1", "<s>", "w2", "</s>", "<pad>"]]
+        np.testing.assert_allclose(clf.log_likelihoods(x), clf.log_likelihoods([["w1", "zz", "w2", "zz", "zz"]]),
+                                   atol=1e-12)
+        ignore = clf.set_params(oov="ignore")
+        np.testing.assert_allclose(ignore.log_likelihoods(x), ignore.log_likelihoods([["w1", "w2"]]), atol=1e-12)

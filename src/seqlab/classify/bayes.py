@@ -59,7 +59,8 @@ class BayesSequenceClassifier(BaseModel):
         mass each class model gives ``<unk>``); ``"ignore"`` drops them before scoring, as
         scikit-learn's ``CountVectorizer`` does, so an unseen word is no evidence at all and a
         sequence of unseen words only gets the prior (plus the ``</s>`` factor when
-        ``boundaries=True``).
+        ``boundaries=True``). Special tokens typed in a text (``"<s>"``, ``"</s>"``, ...) are
+        unknown words, never boundaries.
     boundaries : bool, default=True
         Whether the sequence boundaries are modelled: with ``True`` the first tokens are
         conditioned on ``<s>`` and ``p(</s> | history)`` is a factor of ``p(x | c)``, so the
@@ -216,9 +217,9 @@ class BayesSequenceClassifier(BaseModel):
     def _log_likelihoods(self, sequences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
         seqs = _token_lists(sequences, allow_empty=True)
-        if self.oov == "ignore":
-            known = self.vocabulary_.stoi
-            seqs = [[t for t in s if t in known] for s in seqs]
+        if self.oov == "ignore":  # keep ordinary vocabulary tokens (ids >= 4); literal specials go too
+            get = self.vocabulary_.stoi.get
+            seqs = [[t for t in s if get(t, 0) >= len(SPECIALS)] for s in seqs]
         lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
         n_scored = lengths + 1 if self.boundaries else lengths
         ll = np.empty((len(seqs), len(self.models_)))
@@ -242,9 +243,11 @@ class BayesSequenceClassifier(BaseModel):
         return ll, n_scored
 
     def _encode(self, seqs: list[list[str]]) -> np.ndarray:
-        """Shared-vocabulary ids of all tokens, concatenated (unknown tokens -> ``<unk>``)."""
+        """Shared-vocabulary ids of all tokens, concatenated (unknown tokens and literal specials -> ``<unk>``)."""
         flat = list(chain.from_iterable(seqs))
-        return np.fromiter(map(self.vocabulary_.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+        ids = np.fromiter(map(self.vocabulary_.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+        ids[ids < len(SPECIALS)] = UNK_ID  # "<s>" typed in a text is a word the models never saw, not a boundary
+        return ids
 
     def _unigram_scores(self, model: Any, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Bag-of-words fast path for context-free (order-1) models: one look-up per token."""
