@@ -70,7 +70,26 @@ def _ngram_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[R
     return rows
 
 
-STEPS: list[DemoStep] = [DemoStep("n-gram language models", _ngram_step)]
+def _neural_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[Row]:
+    """A small LSTM and a small Transformer, ``--neural-seconds`` of training each, on the same
+    tokens and the same vocabulary rule as the n-gram models (so the perplexities compare)."""
+    from seqlab.cli import _neural
+    from seqlab.data.vocab import Vocabulary
+
+    vocabulary = Vocabulary.build(data.train)  # = NGramLM's vocabulary at min_count=1
+    _neural.configure_threads(getattr(args, "threads", None))
+    rows = []
+    for name, params in _neural.DEMO_MODELS.items():
+        start = time.perf_counter()
+        lm = _neural.demo_model(name, params, data.train, vocabulary, budget=args.neural_seconds, quiet=quiet,
+                                seed=0 if args.seed is None else args.seed)
+        label = f"neural {name} ({lm.module_.num_parameters() / 1e6:.1f}M params, {lm.train_result_['steps']} steps)"
+        rows.append(score_row(label, "-", lm, data, time.perf_counter() - start))
+    return rows
+
+
+STEPS: list[DemoStep] = [DemoStep("n-gram language models", _ngram_step),
+                         DemoStep("neural language models", _neural_step)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,15 +99,24 @@ def run(args: argparse.Namespace) -> int:
     quiet = getattr(args, "quiet", False)
     data = DemoData(load_corpus("kjv:train+valid", tokenizer="word"), load_corpus("kjv:test", tokenizer="word"))
     rows: list[Row] = []
+    step_best: list[Row] = []
     for step in STEPS:
-        rows += step.run(data, args, quiet)
+        step_rows = step.run(data, args, quiet)
+        rows += step_rows
+        step_best.append(min(step_rows, key=lambda r: r.metrics["perplexity"]))
     best = min(rows, key=lambda r: r.metrics["perplexity"])
     prompt = args.prompt.lower().split()
-    sample = generate(best.model, prompt, max_tokens=args.max_tokens, temperature=args.temperature,
-                      seed=1 if args.seed is None else args.seed)
-    text = " ".join(prompt + sample)
+
+    def sample_text(row: Row) -> str:
+        words = generate(row.model, prompt, max_tokens=args.max_tokens, temperature=args.temperature,
+                         seed=1 if args.seed is None else args.seed)
+        return " ".join(prompt + words)
+
+    text = sample_text(best)
+    others = {r.model_name: sample_text(r) for r in rows if r is not best and r.order == "-"}  # each neural model
     if args.format == "json":
-        emit(args, {"rows": [r.as_dict() for r in rows], "best": best.as_dict(), "sample": text})
+        emit(args, {"rows": [r.as_dict() for r in rows], "best": best.as_dict(), "sample": text,
+                    "samples": {best.model_name: text, **others}})
         return 0
     n_train = sum(map(len, data.train))
     n_test = sum(map(len, data.test)) + len(data.test)
@@ -98,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nSample from the best ({best.model_name}, order {best.order}), "
           f"temperature {args.temperature}, seed {1 if args.seed is None else args.seed}:\n")
     print(text)
+    for name, other in others.items():
+        print(f"\nSample from {name}:\n")
+        print(other)
     return 0
 
 
@@ -109,5 +140,8 @@ def register(groups: Any) -> None:
     p.add_argument("--prompt", default="in the beginning", help="text the sample continues")
     p.add_argument("--max-tokens", type=int, default=50, help="most tokens to sample")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature")
+    p.add_argument("--neural-seconds", type=float, default=40.0,
+                   help="CPU seconds of training for each neural model (small LSTM, small Transformer)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default 1, OMP_WAIT_POLICY=PASSIVE)")
     add_common(p)
     p.set_defaults(run=run)

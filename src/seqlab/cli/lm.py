@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,10 @@ class ModelFamily:
     help: str
     add_options: Callable[[argparse.ArgumentParser], None]
     build: Callable[[argparse.Namespace], Any]
-    fit: Callable[[Any, list[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
+    #: writes the fitted model to ``-o DIR`` (neural models keep their trainer state there for --resume)
+    save: Callable[[Any, Path], Any] = lambda model, out: io.save(model, out)
+    #: the family's own lines of the ``train`` summary (order, vocabulary, n-gram counts, ...)
     describe: Callable[[Any], dict[str, Any]] = lambda model: {}
 
 
@@ -70,6 +73,45 @@ def _ngram_describe(model: Any) -> dict[str, Any]:
 
 FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
                                 describe=_ngram_describe)
+
+
+# ---------------------------------------------------------------------- the neural families
+def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespace) -> Any:
+    from seqlab.cli import _neural
+
+    tok = getattr(args, "tokenizer", None)
+    return _neural.fit(model, corpus, args, load_valid=lambda spec: load_data(
+        spec, tokenizer=tok, encoding=args.encoding, lowercase=args.lowercase))
+
+
+def _neural_save(model: Any, out: Path) -> Any:
+    from seqlab.train.trainer import TRAINER_STATE
+
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        return out  # under torchrun only the first process writes
+    kept = out / TRAINER_STATE  # the last checkpoint's trainer state, so --resume can go on
+
+    def fill(tmp: Path) -> None:
+        model._write_files(tmp)
+        if kept.is_file():
+            import shutil
+
+            shutil.copyfile(kept, tmp / TRAINER_STATE)
+
+    return io.write_directory(out, fill)
+
+
+def _register_neural() -> None:
+    from seqlab.cli import _neural
+
+    for name in _neural.NEURAL_MODELS:
+        FAMILIES[name] = ModelFamily(name, _neural.help_for(name), _neural.add_options, _neural.build,
+                                     _neural_fit, _neural_save)
+
+
+_register_neural()
 
 
 # ---------------------------------------------------------------------- data
@@ -122,10 +164,15 @@ def _refuse_existing(path: Path, force: bool, what: str) -> None:
 
 # ---------------------------------------------------------------------- verbs
 def cmd_train(args: argparse.Namespace) -> int:
+    if getattr(args, "level", None) and args.tokenizer is None:
+        args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    _refuse_existing(out, args.force, "existing model")
+    if not getattr(args, "resume", False):
+        _refuse_existing(out, args.force, "existing model")
     model = family.build(args)
+    tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
+    model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -137,10 +184,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     for w in caught:  # one readable line each (e.g. fallback discounts on a small corpus)
         print(f"seqlab: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
     seconds = time.perf_counter() - start
-    model.tokenizer_ = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
-    io.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "fit_seconds": round(seconds, 3),
-                              **family.describe(model)}
+    model.tokenizer_ = tokenizer_json
+    family.save(model, out)
+    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
+    described = family.describe(model)
+    if not described and hasattr(model, "_to_state"):
+        summary = model._to_state()[0].get("summary") or {}
+        described = {k: v for k, v in summary.items() if not isinstance(v, dict)}
+    result.update(described)
+    result.update(getattr(model, "train_result_", None) or {})  # trained models: losses, steps, tokens/s
     if args.format != "json":
         result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
     emit(args, result)
@@ -198,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 def _data_options(p: argparse.ArgumentParser, *, default_tokenizer: str | None) -> None:
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=default_tokenizer,
-                   help="how lines become tokens (default: the model's, else whitespace for files)")
+                   help="how lines become tokens (unset: the model's tokenizer; whitespace for files)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of --data files")
 
 
@@ -211,6 +263,8 @@ def register(groups: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="model directory to create")
     p.add_argument("--min-count", type=int, default=1, help="training tokens seen fewer times become <unk>")
     p.add_argument("--lowercase", action="store_true", help="fold case before tokenizing")
+    p.add_argument("--level", choices=("word", "char"), default=None,
+                   help="word or character tokens (same as --tokenizer word|char)")
     p.add_argument("--force", action="store_true", help="replace an existing model directory")
     _data_options(p, default_tokenizer=None)
     for family in FAMILIES.values():
@@ -230,7 +284,7 @@ def register(groups: Any) -> None:
     p.add_argument("--top-p", type=float, default=None, help="nucleus sampling: smallest set with mass >= P")
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
-                   help="how the prompt becomes tokens (default: the model's)")
+                   help="how the prompt becomes tokens (unset: the model's tokenizer)")
 
     p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
     p.add_argument("model_dir", help="model directory")

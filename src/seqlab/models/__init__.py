@@ -1,0 +1,25 @@
+"""Torch task models assembled from layers, each behind a fit/score facade.
+
+Language models: :class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`,
+:class:`WindowLM` (``nn.Module``s with frozen configs) and :class:`NeuralLM`, the facade that
+implements the :class:`~seqlab.protocols.LanguageModel` protocol over any of them.
+"""
+
+from seqlab.models.lm import (
+    ConvLM,
+    ConvLMConfig,
+    ModelOutput,
+    RecurrentLM,
+    RecurrentLMConfig,
+    TransformerLM,
+    TransformerLMConfig,
+    WindowLM,
+    WindowLMConfig,
+)
+from seqlab.models.neural import MODELS, NeuralLM
+from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
+
+__all__ = [
+    "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
+    "TransformerLM", "TransformerLMConfig", "WindowLM", "WindowLMConfig",
+]
