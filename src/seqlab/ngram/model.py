@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Self
 
@@ -79,20 +80,24 @@ class NGramLM(BaseModel):
         self.min_count = min_count
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]]) -> Self:
+    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None) -> Self:
         """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
 
-        ``sequences`` may be any iterable (read once), e.g. a streamed file.
+        ``sequences`` may be any iterable (read once), e.g. a streamed file. ``vocabulary``
+        fixes the vocabulary instead of building it from ``sequences`` (``min_count`` is then
+        not applied; tokens outside it count as ``<unk>``): models that must be compared
+        token for token, such as the class models of a Bayes classifier, share one.
         """
         self._validate_params()
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
-        raw = K.read_corpus(sequences)
+        raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
                             "give at least one non-empty sequence.")
-        vocab, remap = _build_vocabulary(raw, self.min_count)
+        vocab, remap = (_build_vocabulary(raw, self.min_count) if vocabulary is None
+                        else _fixed_vocabulary(raw, vocabulary))
         ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
         counts = K.count_ngrams(ids, pos, self.order, len(vocab))
         self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
@@ -312,6 +317,24 @@ def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.
     remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
                         dtype=np.int64, count=len(raw.tokens))
     return vocab, remap
+
+
+def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabulary) -> K.RawCorpus:
+    """One pass mapping tokens straight to the ids of a fixed vocabulary (others to ``<unk>``)."""
+    if not isinstance(vocabulary, Vocabulary):
+        raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
+    seqs = [_tokens(s, f"sequences[{i}]") if not isinstance(s, list) else s for i, s in enumerate(sequences)]
+    flat = list(chain.from_iterable(seqs))
+    ids = np.fromiter(map(vocabulary.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+    return K.RawCorpus(ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs)), list(vocabulary.itos))
+
+
+def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabulary, np.ndarray]:
+    """A given vocabulary and the provisional -> final id map (literal specials become ``<unk>``)."""
+    stoi = vocabulary.stoi
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
+                        dtype=np.int64, count=len(raw.tokens))
+    return vocabulary, remap
 
 
 def _sequences(corpus: Any) -> Iterable[Any]:
