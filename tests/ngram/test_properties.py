@@ -84,6 +84,30 @@ def test_corpus_scoring_agrees_with_next_token_distributions(smoothing):
     assert lm.score(test[0]) == pytest.approx(sum(log_probs[:4]), abs=1e-12)
 
 
+@pytest.mark.parametrize(("smoothing", "order"), [(ModifiedKneserNey(), 3), (WittenBell(), 2), (Laplace(), 1)],
+                         ids=["mkn3", "wb2", "laplace1"])
+def test_scoring_encoded_ids_equals_scoring_tokens(smoothing, order):
+    corpus = [list("abcabd"), list("bcad"), list("dd"), list("abca"), list("cab")]
+    lm = _fit(smoothing, order, corpus)
+    test = [list("abd"), list("zab"), [], list("c"), list("qaxd")]  # z, q, x are OOV; one empty sentence
+    stoi = lm.vocabulary_.stoi
+    ids = np.asarray([stoi.get(t, 1) for s in test for t in s], dtype=np.int64)  # 1 = <unk>
+    lengths = np.asarray([len(s) for s in test])
+    log_probs, is_oov = lm.token_log_probs_ids(ids, lengths)
+    expected, expected_oov = lm.token_log_probs(test)
+    assert log_probs.shape == (ids.size + len(test),) and is_oov.dtype == bool
+    assert np.array_equal(log_probs, expected)
+    assert np.array_equal(is_oov, expected_oov)
+    assert is_oov.tolist() == [t not in stoi for s in test for t in [*s, "</s>"]]
+    # an independent path: the per-position distributions of next_log_probs
+    per_token = [lm.log_prob(t, ["<s>", *s[:i]]) for s in test for i, t in enumerate([*s, "</s>"])]
+    assert np.allclose(log_probs, per_token, rtol=0, atol=1e-12)
+    # plain lists are accepted; an empty corpus scores nothing
+    assert np.array_equal(lm.token_log_probs_ids(ids.tolist(), lengths.tolist())[0], expected)
+    empty_lp, empty_oov = lm.token_log_probs_ids([], [])
+    assert empty_lp.shape == (0,) and empty_oov.shape == (0,)
+
+
 def test_begin_advance_states_are_immutable_values():
     lm = _fit(ModifiedKneserNey(), 3, [list("abcabd"), list("bcad"), list("abca")])
     assert isinstance(lm, LanguageModel)

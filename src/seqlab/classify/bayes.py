@@ -24,7 +24,7 @@ from seqlab._validation import check_same_length, check_sequences
 from seqlab.base import BaseModel
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.ngram import Lidstone, NGramLM, _kernels  # also registers the default class model for loading
+from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
 from seqlab.protocols import LanguageModel
 
 PRIORS = ("empirical", "uniform")
@@ -225,7 +225,7 @@ class BayesSequenceClassifier(BaseModel):
         ll = np.empty((len(seqs), len(self.models_)))
         if len(seqs) == 0:
             return ll, n_scored
-        ids = encoded = None
+        ids = None
         for c, model in enumerate(self.models_):
             if _is_context_free(model):
                 if ids is None:
@@ -233,10 +233,9 @@ class BayesSequenceClassifier(BaseModel):
                 ll[:, c] = self._unigram_scores(model, ids, lengths)
                 continue
             if _scores_shared_ids(model, self.vocabulary_):
-                if encoded is None:  # encode once for every class model, not once per class
-                    encoded = _kernels.with_boundaries(ids if ids is not None else self._encode(seqs), lengths)
-                log_probs, _ = model._score_ids(*encoded)
-                log_probs = log_probs[encoded[1] > 0]  # drop the <s> positions, as token_log_probs does
+                if ids is None:  # encode once for every class model, not once per class
+                    ids = self._encode(seqs)
+                log_probs, _ = model.token_log_probs_ids(ids, lengths)
             else:
                 log_probs, _ = model.token_log_probs(seqs)
             ll[:, c] = self._chain_scores(np.asarray(log_probs, dtype=np.float64), type(model).__name__, lengths)
@@ -419,8 +418,8 @@ def _token_lists(sequences: Any, *, allow_empty: bool) -> list[list[str]]:
 def _scores_shared_ids(model: Any, vocabulary: Vocabulary) -> bool:
     """True for n-gram models over ``vocabulary``: they can score ids encoded once for all classes.
 
-    Uses ``NGramLM._score_ids`` (seqlab-internal; any other LanguageModel goes through the
-    public ``token_log_probs``), which saves re-encoding the corpus for every class.
+    Uses ``NGramLM.token_log_probs_ids`` (any other LanguageModel goes through the protocol's
+    ``token_log_probs``), which saves re-encoding the corpus for every class.
     """
     return isinstance(model, NGramLM) and model.vocabulary_ == vocabulary
 

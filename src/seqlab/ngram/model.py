@@ -160,14 +160,43 @@ class NGramLM(BaseModel):
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p over ``corpus`` (each sentence followed by ``</s>``), and the OOV mask.
 
-        Vectorised over the whole corpus: the n-gram of each position is found by binary
-        search in the sorted tables, order by order.
+        Tokens are mapped to vocabulary ids (unknown ones to ``<unk>``) and scored by
+        :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
         sents = [s if isinstance(s, list) else _tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
-        ids, pos, _ = K.encode(sents, self.vocabulary_.stoi)
+        ids, lengths = _encode_flat(sents, self.vocabulary_.stoi)
+        return self.token_log_probs_ids(ids, lengths)
+
+    def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`token_log_probs` for a corpus already encoded as ids of ``vocabulary_``.
+
+        Callers that score one corpus under several models over the same vocabulary (the
+        class models of :class:`~seqlab.classify.BayesSequenceClassifier`) encode it once
+        and skip the token-to-id mapping for every model. Vectorised over the whole corpus:
+        the n-gram of each position is found by binary search in the sorted tables, order by order.
+
+        Parameters
+        ----------
+        ids : array-like of int, shape (n_tokens,)
+            The tokens of every sentence, concatenated, as ids in ``[0, len(vocabulary_))``;
+            no ``<s>``/``</s>``: they are added around each sentence here.
+        lengths : array-like of int, shape (n_sentences,)
+            Tokens per sentence (0 for an empty sentence, which still predicts ``</s>``);
+            they must sum to ``n_tokens``.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_tokens + n_sentences,)
+            ln p of each token, and of the ``</s>`` closing each sentence, in corpus order.
+        is_oov : ndarray of bool, same shape
+            Where the predicted id is ``<unk>``.
+        """
+        self._check_fitted()
+        ids, lengths = _check_encoded(ids, lengths, len(self.vocabulary_))
+        ids, pos = K.with_boundaries(ids, lengths)
         lp, _len = self._score_ids(ids, pos)
-        keep = pos > 0
+        keep = pos > 0  # <s> is never predicted
         return lp[keep], ids[keep] == UNK_ID
 
     def begin(self, context: Sequence[str] = ()) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -324,9 +353,38 @@ def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabu
     if not isinstance(vocabulary, Vocabulary):
         raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
     seqs = [_tokens(s, f"sequences[{i}]") if not isinstance(s, list) else s for i, s in enumerate(sequences)]
+    ids, lengths = _encode_flat(seqs, vocabulary.stoi)
+    return K.RawCorpus(ids, lengths, list(vocabulary.itos))
+
+
+def _encode_flat(seqs: list[list[str]], stoi: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence, both int64."""
     flat = list(chain.from_iterable(seqs))
-    ids = np.fromiter(map(vocabulary.stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
-    return K.RawCorpus(ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs)), list(vocabulary.itos))
+    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+    return ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+
+
+def _check_encoded(ids: Any, lengths: Any, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` and ``lengths`` as 1-D int64 arrays, or a DataError saying what does not hold."""
+    out = []
+    for value, name in ((ids, "ids"), (lengths, "lengths")):
+        arr = np.asarray(value)
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise DataError(f"{name} must be a 1-D array of ints, got dtype {arr.dtype} with shape {arr.shape}; "
+                            "pass e.g. np.asarray(values, dtype=np.int64).")
+        out.append(arr.astype(np.int64, copy=False))
+    ids_a, len_a = out
+    if ids_a.size and (ids_a.min() < 0 or ids_a.max() >= vocab_size):
+        raise DataError(f"ids must be vocabulary ids in [0, {vocab_size}), got values in "
+                        f"[{ids_a.min()}, {ids_a.max()}]; encode tokens with the model's vocabulary_.")
+    if len_a.size and len_a.min() < 0:
+        raise DataError(f"lengths must be >= 0, got {len_a.min()}; give the number of tokens of each sentence.")
+    if int(len_a.sum()) != ids_a.size:
+        raise DataError(f"lengths must sum to the number of ids ({ids_a.size}), got sum {int(len_a.sum())}; "
+                        "give one length per sentence, without <s>/</s>.")
+    return ids_a, len_a
 
 
 def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabulary, np.ndarray]:
