@@ -323,6 +323,7 @@ class Word2Vec(BaseModel):
             for t in threads:
                 t.join()
             if bar is not None:
+                bar.set_postfix(loss=f"{sums['loss'] / max(sums['n_loss'], 1):.4f}", refresh=True)
                 bar.close()
         if errors:
             raise errors[0]
@@ -411,6 +412,8 @@ _EMPTY = np.zeros((1, 1), np.float32)
 def _as_corpus(corpus: Any) -> Iterable[Sequence[str]]:
     """A restartable iterable of token lists, or a clear ``DataError``."""
     if isinstance(corpus, str | os.PathLike):
+        if not str(corpus):
+            raise DataError("corpus is an empty path; give a text file (one sentence per line) or token lists.")
         return LineCorpus(Path(corpus))
     if isinstance(corpus, bytes):
         raise DataError("corpus must be a list of token lists or a file path, got bytes; decode it first.")
