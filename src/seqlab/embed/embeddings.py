@@ -90,7 +90,10 @@ class Embeddings:
             pass
         except TypeError:
             raise InvalidParameterError(f"A query word must be a str, got {type(word).__name__}.") from None
-        close = difflib.get_close_matches(str(word), self.index_to_key, n=3, cutoff=0.6)
+        folded = str(word).casefold()
+        close = [k for k in self.index_to_key[:100_000] if k.casefold() == folded][:1]
+        close += [k for k in difflib.get_close_matches(str(word), self.index_to_key, n=3, cutoff=0.6) if k not in close]
+        close = close[:3]
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "; check the spelling or case."
         raise UnknownWordError(f"Word {word!r} is not in the vocabulary ({len(self)} words){hint}")
 
