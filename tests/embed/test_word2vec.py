@@ -141,4 +141,4 @@ def test_bad_hyperparameters(params, match):
 
 def test_not_fitted():
     with pytest.raises(NotFittedError):
-        Word2Vec().wv
+        _ = Word2Vec().wv

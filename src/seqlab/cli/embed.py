@@ -81,7 +81,7 @@ def _corpus(args: argparse.Namespace) -> Any:
     if path.exists() or "/" in args.data or "." in path.name:
         return LineCorpus(path, args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
     try:
-        from seqlab.datasets import load_corpus  # type: ignore[attr-defined]
+        from seqlab.datasets import load_corpus
     except ImportError:
         raise DataError(f"--data {args.data!r} is neither a file nor a bundled corpus known to this seqlab; "
                         "give the path of a text file.") from None

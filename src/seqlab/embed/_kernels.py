@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (numba kernels: numpy scalar types in loops do not type-check under --strict; the Python wrappers do)
 """Compiled Word2Vec training kernels (numba, float32, no GIL).
 
 These are the hot loops of :class:`seqlab.embed.Word2Vec`: pure functions over the weight

@@ -100,8 +100,8 @@ class Embeddings:
     def __getitem__(self, word: str | Sequence[str]) -> np.ndarray:
         """The vector of ``word`` (shape (D,)), or of a list of words (shape (n, D))."""
         if isinstance(word, str):
-            return self.vectors[self.index(word)]
-        return self.vectors[[self.index(w) for w in word]]
+            return np.asarray(self.vectors[self.index(word)])
+        return np.asarray(self.vectors[[self.index(w) for w in word]])
 
     @property
     def unit_vectors(self) -> np.ndarray:
@@ -282,7 +282,8 @@ class Embeddings:
         rows = np.array([self.key_to_index.get(t, -1) for t in vocab.itos])
         hit = rows >= 0
         weight[hit] = self.vectors[rows[hit]]
-        return torch.nn.Embedding.from_pretrained(torch.from_numpy(weight), freeze=freeze, padding_idx=0)
+        return torch.nn.Embedding.from_pretrained(  # type: ignore[no-untyped-call]
+            torch.from_numpy(weight), freeze=freeze, padding_idx=0)
 
     # ------------------------------------------------------------------ projection and plot
     def project_2d(self, words: Sequence[str]) -> np.ndarray:
@@ -340,12 +341,12 @@ class Embeddings:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save as a seqlab model directory (manifest.json + safetensors; atomic)."""
-        return io.save(self, path)
+        return io.save(self, Path(path))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self:
         """Load an ``Embeddings`` (or the vectors of a saved ``Word2Vec``) from a model directory."""
-        obj = io.load(path)
+        obj = io.load(Path(path))
         if isinstance(obj, cls):
             return obj
         if hasattr(obj, "wv"):

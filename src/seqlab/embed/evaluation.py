@@ -96,8 +96,7 @@ def _answer_batch(units: np.ndarray, folded: list[str], q: np.ndarray, method: s
     if method == "3cosadd":
         scores = (units[b] + units[c] - units[a]) @ units.T  # (n, R); ranking as gensim's normalised mean
     else:
-        sim = lambda rows: (1.0 + units[rows] @ units.T) / 2.0  # noqa: E731
-        scores = sim(b) * sim(c) / (sim(a) + 1e-6)
+        scores = _shifted_cos(units, b) * _shifted_cos(units, c) / (_shifted_cos(units, a) + 1e-6)
     rows = np.arange(len(q))
     for col in (a, b, c):
         scores[rows, col] = -np.inf
@@ -114,6 +113,11 @@ def _answer_batch(units: np.ndarray, folded: list[str], q: np.ndarray, method: s
                 break
         out[r] = predicted == folded[d[r]]
     return out
+
+
+def _shifted_cos(units: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Cosines of the given rows with every word, mapped to [0, 1] (Levy & Goldberg's 3CosMul)."""
+    return np.asarray((1.0 + units[rows] @ units.T) / 2.0)
 
 
 def evaluate_similarity(emb: Embeddings, path: str | os.PathLike[str], restrict_vocab: int = 300000, *,

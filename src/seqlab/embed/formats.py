@@ -184,11 +184,11 @@ def write_word2vec(path: str | os.PathLike[str], words: Sequence[str], vectors: 
             out.write(f"{n} {d}\n".encode())
             if binary:
                 little = vectors.astype("<f4", copy=False)
-                for w, row in zip(words, little):
+                for w, row in zip(words, little, strict=True):
                     out.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
             else:
                 fmt = " ".join(["%.9g"] * d)
-                for w, row in zip(words, vectors.tolist()):
+                for w, row in zip(words, vectors.tolist(), strict=True):
                     out.write((w + " " + fmt % tuple(row) + "\n").encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:

@@ -198,7 +198,8 @@ class Word2Vec(BaseModel):
         corpus = _as_corpus(corpus)
         for attr in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, attr)
-        self._embeddings = None
+        self._embeddings: Embeddings | None = None
+        self._n_calls = 0  # the workers' random streams depend on the seed and the call number only
         counts, n_raw = _count_words(corpus, self.max_vocab_size)
         self.vocabulary_ = _build_vocabulary(counts, self.min_count, n_raw)
         rng = np.random.default_rng(self.seed)
@@ -244,7 +245,7 @@ class Word2Vec(BaseModel):
         counts, _ = _count_words(corpus, self.max_vocab_size)
         old = self.vocabulary_
         old_counts = list(old.counts or [])
-        merged = Counter(dict(zip(old.itos[_N_SPECIALS:], old_counts)))
+        merged = Counter(dict(zip(old.itos[_N_SPECIALS:], old_counts, strict=True)))
         merged.update(counts)
         new_words = sorted((w for w, c in merged.items() if w not in old.stoi and c >= self.min_count
                             and w not in SPECIALS), key=lambda w: (-merged[w], w))
@@ -332,8 +333,10 @@ class Word2Vec(BaseModel):
         self.loss_history_ = list(getattr(self, "loss_history_", [])) + [
             s / n if n else float("nan") for s, n in (epoch_loss[e] for e in range(epochs))]
         self.train_stats_ = {"words": sums["words"], "words_kept": sums["kept"], "examples": sums["examples"],
-                             "seconds": seconds, "cpu_seconds": cpu, "words_per_second": sums["words"] / max(seconds, 1e-9)}
-        logger.info("trained on %d words in %.1fs (%.0f words/s)", sums["words"], seconds, sums["words"] / max(seconds, 1e-9))
+                             "seconds": seconds, "cpu_seconds": cpu,
+                             "words_per_second": sums["words"] / max(seconds, 1e-9)}
+        logger.info("trained on %d words in %.1fs (%.0f words/s)", sums["words"], seconds,
+                    self.train_stats_["words_per_second"])
 
     def _alpha_at(self, progress: float) -> float:
         return float(self.alpha - (self.alpha - self.min_alpha) * progress)
@@ -377,7 +380,8 @@ class Word2Vec(BaseModel):
             arrays["tree_vectors"] = self.tree_vectors_
         meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": [float(x) for x in self.loss_history_],
                 "train_stats": getattr(self, "train_stats_", {}),
-                "summary": {"words": len(self.vocabulary_) - _N_SPECIALS, "vector_size": int(self.input_vectors_.shape[1])}}
+                "summary": {"words": len(self.vocabulary_) - _N_SPECIALS,
+                            "vector_size": int(self.input_vectors_.shape[1])}}
         return meta, arrays
 
     @classmethod
@@ -387,7 +391,8 @@ class Word2Vec(BaseModel):
         model.input_vectors_ = arrays["input_vectors"].astype(np.float32, copy=True)
         n = len(model.vocabulary_) - _N_SPECIALS
         if model.input_vectors_.ndim != 2 or model.input_vectors_.shape[0] != n:
-            raise FormatError(f"input_vectors has shape {model.input_vectors_.shape}, but the vocabulary has {n} words.")
+            raise FormatError(f"input_vectors has shape {model.input_vectors_.shape}, "
+                              f"but the vocabulary has {n} words.")
         out, tree = arrays.get("output_vectors"), arrays.get("tree_vectors")
         model.output_vectors_ = None if out is None else out.astype(np.float32, copy=True)
         model.tree_vectors_ = None if tree is None else tree.astype(np.float32, copy=True)
@@ -425,7 +430,7 @@ def _as_corpus(corpus: Any) -> Iterable[Sequence[str]]:
             f"corpus is a one-shot {type(corpus).__name__}, but Word2Vec reads it once per epoch plus once for "
             "the vocabulary; pass a list, a seqlab.data.LineCorpus(path) or a file path instead."
         )
-    return corpus  # type: ignore[return-value]
+    return corpus
 
 
 def _check_sentence(sent: Any, index: int) -> None:
@@ -525,13 +530,13 @@ def subsample_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
         return np.full(len(counts), 2**32, np.uint64)
     threshold = sample * counts.sum()
     prob = np.minimum((np.sqrt(counts / threshold) + 1.0) * threshold / counts, 1.0)
-    return np.round(prob * 2**32).astype(np.uint64)
+    return np.asarray(np.round(prob * 2**32), dtype=np.uint64)
 
 
 def cumulative_table(counts: np.ndarray, ns_exponent: float, domain: int = 2**31 - 1) -> np.ndarray:
     """Cumulative ``count ** ns_exponent`` scaled to ``domain`` (gensim's ``cum_table``), int64."""
     power = counts ** float(ns_exponent)
-    return np.round(np.cumsum(power) / power.sum() * domain).astype(np.int64)
+    return np.asarray(np.round(np.cumsum(power) / power.sum() * domain), dtype=np.int64)
 
 
 def huffman_paths(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -559,7 +564,7 @@ def huffman_paths(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         heapq.heappush(heap, (c1 + c2, node))
     root = heap[0][1]
     paths: list[tuple[list[int], list[int]]] = [([], [])] * n
-    stack = [(root, [], [])]
+    stack: list[tuple[int, list[int], list[int]]] = [(root, [], [])]
     while stack:
         node, pts, cds = stack.pop()
         if node < n:
