@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqlab.embed import Word2Vec, _kernels
-from seqlab.embed.word2vec import cumulative_table, huffman_paths, subsample_thresholds
+from seqlab.embed.word2vec import alias_table, huffman_paths, subsample_thresholds
 
 
 def _weights(rng: np.random.Generator, v: int = 7, d: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -103,10 +103,16 @@ def test_subsampling_matches_the_word2vec_formula():
 
 
 def test_negative_sampling_frequencies_follow_unigram_power():
-    counts = np.array([800.0, 100.0, 50.0, 1.0])
-    table = cumulative_table(counts, 0.75)
-    state = np.array([12345], np.uint64)
-    draws = np.array([_kernels._draw_negative(table, state) for _ in range(40_000)])
-    freq = np.bincount(draws, minlength=4) / len(draws)
+    counts = np.array([800.0, 100.0, 50.0, 1.0, 3.0])
+    keep, alias = alias_table(counts, 0.75)
+    # exact: the alias tables hold the distribution, p(i) = (keep_i + sum_{j: alias_j = i} (2^32 - keep_j)) / (n 2^32)
+    n = len(counts)
+    mass = keep.astype(np.float64) / 2**32
+    for j in range(n):
+        mass[alias[j]] += 1.0 - keep[j] / 2**32
     expected = counts ** 0.75 / (counts ** 0.75).sum()
+    np.testing.assert_allclose(mass / n, expected, rtol=1e-7)  # keep is rounded to 1/2^32
+    state = np.array([12345], np.uint64)
+    draws = np.array([_kernels._draw_negative(keep, alias, state) for _ in range(40_000)])
+    freq = np.bincount(draws, minlength=n) / len(draws)
     np.testing.assert_allclose(freq, expected, atol=0.01)  # 4 sigma of a 40k-draw binomial is < 0.01

@@ -285,7 +285,7 @@ class Word2Vec(BaseModel):
                     loss, n_loss, n_ex, kept = _kernels.train_chunk(
                         self.input_vectors_, self.output_vectors_ if self.output_vectors_ is not None else _EMPTY,
                         self.tree_vectors_ if self.tree_vectors_ is not None else _EMPTY,
-                        ids, starts, tables.sample_int, tables.cum_table, tables.points, tables.codes,
+                        ids, starts, tables.sample_int, tables.ns_keep, tables.ns_alias, tables.points, tables.codes,
                         tables.code_lens, self.architecture == "skipgram", self.loss == "hierarchical",
                         self._n_negative, int(self.window), True, a0, a1, state, _LOSS_EVERY)
                     with lock:
@@ -507,11 +507,11 @@ def _encode(buf: list[int], lens: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------------- tables
 class _Tables:
-    """Per-vocabulary tables: counts, subsampling thresholds, negative-sampling CDF, Huffman paths."""
+    """Per-vocabulary tables: counts, subsampling thresholds, noise alias tables, Huffman paths."""
 
-    def __init__(self, counts: np.ndarray, sample_int: np.ndarray, cum_table: np.ndarray,
+    def __init__(self, counts: np.ndarray, sample_int: np.ndarray, ns_keep: np.ndarray, ns_alias: np.ndarray,
                  points: np.ndarray, codes: np.ndarray, code_lens: np.ndarray) -> None:
-        self.counts, self.sample_int, self.cum_table = counts, sample_int, cum_table
+        self.counts, self.sample_int, self.ns_keep, self.ns_alias = counts, sample_int, ns_keep, ns_alias
         self.points, self.codes, self.code_lens = points, codes, code_lens
 
     @classmethod
@@ -520,7 +520,7 @@ class _Tables:
         points, codes, lens = huffman_paths(counts) if hs else (np.zeros((len(counts), 1), np.int32),
                                                                 np.zeros((len(counts), 1), np.uint8),
                                                                 np.zeros(len(counts), np.int32))
-        return cls(counts, subsample_thresholds(counts, sample), cumulative_table(counts, ns_exponent),
+        return cls(counts, subsample_thresholds(counts, sample), *alias_table(counts, ns_exponent),
                    points, codes, lens)
 
 
@@ -533,10 +533,32 @@ def subsample_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.asarray(np.round(prob * 2**32), dtype=np.uint64)
 
 
-def cumulative_table(counts: np.ndarray, ns_exponent: float, domain: int = 2**31 - 1) -> np.ndarray:
-    """Cumulative ``count ** ns_exponent`` scaled to ``domain`` (gensim's ``cum_table``), int64."""
-    power = counts ** float(ns_exponent)
-    return np.asarray(np.round(np.cumsum(power) / power.sum() * domain), dtype=np.int64)
+def alias_table(counts: np.ndarray, ns_exponent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias tables for drawing rows with probability proportional to ``count ** ns_exponent``.
+
+    The distribution is gensim's (its ``cum_table`` up to rounding), but a draw costs O(1)
+    instead of a binary search: pick a column ``i`` uniformly, keep it with probability
+    ``keep[i] / 2**32``, else take ``alias[i]``.
+
+    Returns
+    -------
+    keep : ndarray of shape (V,), uint64
+    alias : ndarray of shape (V,), int32
+    """
+    power = np.asarray(counts, dtype=np.float64) ** float(ns_exponent)
+    n = len(power)
+    scaled = power / power.sum() * n
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.int32)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, big = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], big
+        scaled[big] -= 1.0 - scaled[s]
+        (small if scaled[big] < 1.0 else large).append(big)
+    keep = np.minimum(np.round(prob * 2**32), 2**32).astype(np.uint64)
+    return keep, alias
 
 
 def huffman_paths(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -593,4 +615,4 @@ def _progress_bar(total: int, progress: bool | None) -> Any:
                 disable=None if progress is None else False, desc="word2vec", smoothing=0.1)
 
 
-__all__ = ["Word2Vec", "cumulative_table", "huffman_paths", "subsample_thresholds"]
+__all__ = ["Word2Vec", "alias_table", "huffman_paths", "subsample_thresholds"]
