@@ -121,7 +121,7 @@ def _gensim_side(arch: str, test_data: Path) -> dict[str, float]:
     pairs = model.wv.evaluate_word_pairs(str(test_data / "wordsim353.tsv"))
     return {"model": model, "seconds": build_and_train, "cpu_seconds": cpu, "analogy_accuracy": float(acc),
             "wordsim_spearman": float(pairs[1][0]), "wordsim_pearson": float(pairs[0][0]),
-            "vocab": len(model.wv), "train_words": model.corpus_total_words * p["epochs"]}
+            "vocab": len(model.wv), "train_words": model.corpus_total_words * p["epochs"]}  # raw tokens, all epochs
 
 
 def _seqlab_side(arch: str, test_data: Path) -> dict[str, float]:
@@ -136,7 +136,7 @@ def _seqlab_side(arch: str, test_data: Path) -> dict[str, float]:
     sim = model.wv.evaluate_similarity(test_data / "wordsim353.tsv")
     return {"model": model, "seconds": seconds, "cpu_seconds": cpu, "analogy_accuracy": ana["accuracy"],
             "analogy_covered": ana["covered"], "wordsim_spearman": sim["spearman"], "wordsim_pearson": sim["pearson"],
-            "vocab": len(model.wv), "train_words": model.train_stats_["words"]}
+            "vocab": len(model.wv), "train_words": model.train_stats_["raw_words"]}
 
 
 def main() -> None:

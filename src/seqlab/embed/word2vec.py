@@ -271,6 +271,7 @@ class Word2Vec(BaseModel):
         bar = _progress_bar(total, progress)
         jobs: queue.Queue[tuple[int, np.ndarray, np.ndarray, float, float] | None] = queue.Queue(2 * self.workers)
         sums = {"loss": 0.0, "n_loss": 0, "examples": 0, "kept": 0, "words": 0}
+        raw = [0]
         epoch_loss: dict[int, list[float]] = {e: [0.0, 0.0] for e in range(epochs)}
         lock = threading.Lock()
         errors: list[BaseException] = []
@@ -311,7 +312,7 @@ class Word2Vec(BaseModel):
         done = 0
         try:
             for epoch in range(epochs):
-                for ids, starts in _chunks(corpus, stoi):
+                for ids, starts in _chunks(corpus, stoi, raw):
                     a0 = self._alpha_at(done / total)
                     done += len(ids)
                     a1 = self._alpha_at(min(done / total, 1.0))
@@ -332,7 +333,8 @@ class Word2Vec(BaseModel):
         cpu = time.process_time() - cpu0
         self.loss_history_ = list(getattr(self, "loss_history_", [])) + [
             s / n if n else float("nan") for s, n in (epoch_loss[e] for e in range(epochs))]
-        self.train_stats_ = {"words": sums["words"], "words_kept": sums["kept"], "examples": sums["examples"],
+        self.train_stats_ = {"words": sums["words"], "raw_words": raw[0], "words_kept": sums["kept"],
+                             "examples": sums["examples"],
                              "seconds": seconds, "cpu_seconds": cpu,
                              "words_per_second": sums["words"] / max(seconds, 1e-9)}
         logger.info("trained on %d words in %.1fs (%.0f words/s)", sums["words"], seconds,
@@ -473,8 +475,9 @@ class _RowIndex(dict[str, int]):
         return -1
 
 
-def _chunks(corpus: Iterable[Sequence[str]], stoi: _RowIndex) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Encode ``corpus`` into jobs ``(ids, starts)`` of about ``_CHUNK_WORDS`` known words."""
+def _chunks(corpus: Iterable[Sequence[str]], stoi: _RowIndex,
+            raw: list[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Encode ``corpus`` into jobs ``(ids, starts)`` of about ``_CHUNK_WORDS`` tokens; ``raw[0]`` counts tokens."""
     get = stoi.__getitem__
     buf: list[int] = []
     lens: list[int] = []
@@ -489,9 +492,11 @@ def _chunks(corpus: Iterable[Sequence[str]], stoi: _RowIndex) -> Iterator[tuple[
         else:
             lens.extend([_MAX_SENTENCE] * (n // _MAX_SENTENCE) + ([n % _MAX_SENTENCE] if n % _MAX_SENTENCE else []))
         if len(buf) >= _CHUNK_WORDS:
+            raw[0] += len(buf)
             yield _encode(buf, lens)
             buf, lens = [], []
     if buf:
+        raw[0] += len(buf)
         yield _encode(buf, lens)
 
 
