@@ -1,0 +1,29 @@
+"""Bundled real datasets (public entry point): ``from seqlab import datasets``.
+
+>>> from seqlab import datasets
+>>> "kjv" in datasets.list()
+True
+>>> verses = datasets.load("kjv", "train")          # one token list per verse
+>>> datasets.info("kjv").licence
+'public domain'
+
+See :mod:`seqlab.data.datasets` for the split rule, the tokenization and every loader;
+``DATASETS.md`` for sources and licences.
+"""
+
+from seqlab.data.datasets import (
+    PREP_TOKEN,
+    DatasetInfo,
+    LabelledTexts,
+    Series,
+    info,
+    list,
+    load,
+    load_corpus,
+    load_lines,
+    resolve,
+    tokenize,
+)
+
+__all__ = ["PREP_TOKEN", "DatasetInfo", "LabelledTexts", "Series", "info", "list", "load", "load_corpus",
+           "load_lines", "resolve", "tokenize"]
