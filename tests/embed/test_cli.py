@@ -37,6 +37,15 @@ def test_similar_and_analogy(cli, model_dir):
     assert res.code == 0 and "c0w0 : c0w1 :: c2w0 : ?" in res.out
 
 
+def test_train_on_bundled_kjv(cli, tmp_path):
+    res = cli("embed", "train", "--data", "kjv", "--cbow", "--dim", "10", "--min-count", "50", "--epochs", "1",
+              "-o", tmp_path / "kjv", "--format", "json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["words"] > 500
+    res = cli("embed", "similar", tmp_path / "kjv", "god", "--format", "json")
+    assert res.code == 0 and len(json.loads(res.out)) == 10
+
+
 def test_cbow_hs_training(cli, tmp_path, corpus_file):
     res = cli("embed", "train", "--data", corpus_file, "--cbow", "--hs", "--dim", "8", "--min-count", "1",
               "--epochs", "1", "-o", tmp_path / "m")

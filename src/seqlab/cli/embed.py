@@ -75,17 +75,13 @@ def register(groups: Any) -> None:
 
 # ---------------------------------------------------------------------- helpers
 def _corpus(args: argparse.Namespace) -> Any:
+    """A bundled corpus (``kjv``, ``kjv:test``, ...) or a text file streamed from disk each epoch."""
+    from seqlab import datasets
     from seqlab.data import LineCorpus
 
-    path = Path(args.data)
-    if path.exists() or "/" in args.data or "." in path.name:
-        return LineCorpus(path, args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
-    try:
-        from seqlab.datasets import load_corpus
-    except ImportError:
-        raise DataError(f"--data {args.data!r} is neither a file nor a bundled corpus known to this seqlab; "
-                        "give the path of a text file.") from None
-    return load_corpus(args.data, tokenizer=args.tokenizer)
+    if datasets.resolve(args.data) is not None:
+        return datasets.load_corpus(args.data, tokenizer=args.tokenizer, lowercase=args.lowercase)
+    return LineCorpus(Path(args.data), args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
 
 
 def _load(path: str) -> Any:
