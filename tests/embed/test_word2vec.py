@@ -142,3 +142,11 @@ def test_bad_hyperparameters(params, match):
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         _ = Word2Vec().wv
+
+
+def test_embed_imports_without_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, seqlab.embed, seqlab.cli.embed; assert 'torch' not in sys.modules, 'torch was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
