@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given
 
 from seqlab.embed import Embeddings, read_word2vec, write_word2vec
 from seqlab.exceptions import FormatError
@@ -76,3 +78,19 @@ def test_words_with_spaces_cannot_be_written(tmp_path):
     with pytest.raises(FormatError, match="contains whitespace"):
         write_word2vec(tmp_path / "x.txt", ["new york"], np.zeros((1, 2)))
     assert not (tmp_path / "x.txt").exists()
+
+
+_words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=8)
+
+
+@given(words=st.lists(_words, min_size=1, max_size=6, unique=True), dim=st.integers(1, 5),
+       binary=st.booleans(), seed=st.integers(0, 1000))
+def test_round_trip_property(tmp_path_factory, words, dim, binary, seed):
+    words = [w for w in words if not any(ch.isspace() for ch in w)]
+    if not words:
+        return
+    vecs = np.random.default_rng(seed).normal(size=(len(words), dim)).astype(np.float32)
+    path = write_word2vec(tmp_path_factory.mktemp("rt") / "v", words, vecs, binary=binary)
+    got_words, got = read_word2vec(path, binary=binary)
+    assert got_words == words
+    np.testing.assert_array_equal(got, vecs)

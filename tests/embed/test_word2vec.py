@@ -150,3 +150,16 @@ def test_embed_imports_without_torch():
 
     code = "import sys, seqlab.embed, seqlab.cli.embed; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_max_vocab_size_prunes_rare_words_while_counting():
+    # 6 distinct words > max_vocab_size=3: words seen once are pruned (gensim's rule), "a" and "b" survive
+    corpus = [["a", "a", "a", "b", "b", "c", "d", "e", "f"]]
+    model = Word2Vec(vector_size=4, min_count=1, max_vocab_size=3, epochs=1, workers=1).fit(corpus)
+    assert model.wv.index_to_key == ["a", "b"]
+    assert Word2Vec(vector_size=4, min_count=1, epochs=1, workers=1).fit(corpus).wv.index_to_key[:2] == ["a", "b"]
+
+
+def test_corpus_tokens_equal_to_specials_are_not_words():
+    model = Word2Vec(vector_size=4, min_count=1, epochs=1, workers=1).fit([["<unk>", "a", "<s>", "b"]] * 3)
+    assert model.wv.index_to_key == ["a", "b"]
