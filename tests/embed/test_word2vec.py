@@ -163,3 +163,25 @@ def test_max_vocab_size_prunes_rare_words_while_counting():
 def test_corpus_tokens_equal_to_specials_are_not_words():
     model = Word2Vec(vector_size=4, min_count=1, epochs=1, workers=1).fit([["<unk>", "a", "<s>", "b"]] * 3)
     assert model.wv.index_to_key == ["a", "b"]
+
+
+def test_continued_training_schedule_follows_the_new_corpus(rng):
+    corpus, _ = planted_corpus(rng, n_sentences=200)
+    model = Word2Vec(vector_size=8, min_count=1, epochs=1, workers=1, sample=0).fit(corpus)
+    seen: list[tuple[float, float]] = []
+    original = model._alpha_at
+
+    def spy(progress: float) -> float:
+        value = original(progress)
+        seen.append((progress, value))
+        return value
+
+    model._alpha_at = spy  # type: ignore[method-assign]
+    model.train(corpus * 5, epochs=1)  # 5x the words of the first fit: alpha must still end at min_alpha
+    assert seen[-1][0] == pytest.approx(1.0) and seen[-1][1] == pytest.approx(model.min_alpha)
+    assert all(model.min_alpha - 1e-12 <= a <= model.alpha for _, a in seen)
+
+
+def test_max_vocab_size_pruning_everything_is_an_error():
+    with pytest.raises(DataError, match="max_vocab_size pruned every word"):
+        Word2Vec(min_count=1, max_vocab_size=1).fit([["a", "b", "c"]])

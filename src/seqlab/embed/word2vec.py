@@ -208,7 +208,7 @@ class Word2Vec(BaseModel):
         self.output_vectors_ = np.zeros((n_words, dim), np.float32) if self.loss == "negative" else None
         self.tree_vectors_ = np.zeros((max(n_words - 1, 1), dim), np.float32) if self.loss == "hierarchical" else None
         self.loss_history_: list[float] = []
-        self._run(corpus, self.epochs, progress)
+        self._run(corpus, self.epochs, progress, per_epoch=int(sum(self.vocabulary_.counts or [])))
         return self
 
     def train(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], *, epochs: int | None = None,
@@ -238,7 +238,9 @@ class Word2Vec(BaseModel):
         if update_vocab:
             self._grow_vocabulary(corpus)
         self._embeddings = None
-        self._run(corpus, int(n_epochs), progress)
+        stoi = self.vocabulary_.stoi
+        per_epoch = sum(1 for sent in corpus for w in sent if stoi.get(w, 0) >= _N_SPECIALS)
+        self._run(corpus, int(n_epochs), progress, per_epoch=per_epoch)
         return self
 
     def _grow_vocabulary(self, corpus: Iterable[Sequence[str]]) -> None:
@@ -263,11 +265,11 @@ class Word2Vec(BaseModel):
             self.tree_vectors_ = np.zeros((max(len(tokens) - 1, 1), dim), np.float32)
 
     # ------------------------------------------------------------------ the training loop
-    def _run(self, corpus: Iterable[Sequence[str]], epochs: int, progress: bool | None) -> None:
+    def _run(self, corpus: Iterable[Sequence[str]], epochs: int, progress: bool | None, *, per_epoch: int) -> None:
+        """Train ``epochs`` passes; ``per_epoch`` known words per pass set the learning-rate schedule."""
         tables = _Tables.build(self.vocabulary_, self.sample, self.ns_exponent, self.loss == "hierarchical")
         stoi = _RowIndex((w, i - _N_SPECIALS) for w, i in self.vocabulary_.stoi.items() if i >= _N_SPECIALS)
-        per_epoch = int(tables.counts.sum())
-        total = per_epoch * epochs
+        total = max(per_epoch * epochs, 1)
         bar = _progress_bar(total, progress)
         jobs: queue.Queue[tuple[int, np.ndarray, np.ndarray, float, float] | None] = queue.Queue(2 * self.workers)
         sums = {"loss": 0.0, "n_loss": 0, "examples": 0, "kept": 0, "words": 0}
@@ -315,7 +317,7 @@ class Word2Vec(BaseModel):
                 for ids, starts in _chunks(corpus, stoi, raw):
                     a0 = self._alpha_at(done / total)
                     done += len(ids)
-                    a1 = self._alpha_at(min(done / total, 1.0))
+                    a1 = self._alpha_at(done / total)
                     jobs.put((epoch, ids, starts, a0, a1))
                     if errors:
                         break
@@ -341,7 +343,7 @@ class Word2Vec(BaseModel):
                     self.train_stats_["words_per_second"])
 
     def _alpha_at(self, progress: float) -> float:
-        return float(self.alpha - (self.alpha - self.min_alpha) * progress)
+        return float(self.alpha - (self.alpha - self.min_alpha) * min(max(progress, 0.0), 1.0))
 
     # ------------------------------------------------------------------ results
     @property
@@ -459,6 +461,9 @@ def _build_vocabulary(counts: Counter[str], min_count: int, n_raw: int) -> Vocab
     if n_raw == 0:
         raise DataError("The corpus holds no tokens (empty, or only blank lines); give a non-empty corpus.")
     vocab = Vocabulary.from_counter(counts, min_count=min_count)
+    if not counts:
+        raise DataError(f"max_vocab_size pruned every word of the {n_raw} tokens; raise max_vocab_size or "
+                        "leave it unset.")
     if len(vocab) == _N_SPECIALS:
         top, top_count = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
         raise DataError(
