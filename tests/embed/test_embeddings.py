@@ -62,6 +62,7 @@ def test_bad_queries(emb):
 
 
 @pytest.mark.reference
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # gensim most_similar_cosmul calls init_sims
 def test_most_similar_matches_gensim(rng):
     kv_mod = pytest.importorskip("gensim.models.keyedvectors")
     words = [f"w{i}" for i in range(300)]
