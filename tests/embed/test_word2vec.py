@@ -185,3 +185,15 @@ def test_continued_training_schedule_follows_the_new_corpus(rng):
 def test_max_vocab_size_pruning_everything_is_an_error():
     with pytest.raises(DataError, match="max_vocab_size pruned every word"):
         Word2Vec(min_count=1, max_vocab_size=1).fit([["a", "b", "c"]])
+
+
+def test_a_failing_worker_is_reported_not_hung(monkeypatch, rng):
+    from seqlab.embed import word2vec as w2v_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kernel failed")
+
+    monkeypatch.setattr(w2v_module._kernels, "train_chunk", boom)
+    corpus, _ = planted_corpus(rng, n_sentences=3000)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        Word2Vec(vector_size=4, min_count=1, epochs=3, workers=2).fit(corpus)

@@ -319,8 +319,10 @@ class Word2Vec(BaseModel):
                     done += len(ids)
                     a1 = self._alpha_at(done / total)
                     jobs.put((epoch, ids, starts, a0, a1))
-                    if errors:
+                    if errors:  # a worker failed: stop producing, report it below
                         break
+                if errors:
+                    break
         finally:
             for _ in threads:
                 jobs.put(None)
