@@ -116,3 +116,13 @@ def test_negative_sampling_frequencies_follow_unigram_power():
     draws = np.array([_kernels._draw_negative(keep, alias, state) for _ in range(40_000)])
     freq = np.bincount(draws, minlength=n) / len(draws)
     np.testing.assert_allclose(freq, expected, atol=0.01)  # 4 sigma of a 40k-draw binomial is < 0.01
+
+
+def test_saturated_rows_are_not_updated_as_in_gensim(rng):
+    syn0, syn1neg = _weights(rng)
+    syn1neg[4] = 10.0 * syn0[2] / float(syn0[2] @ syn0[2])  # score h . u_target = 10 >= MAX_EXP
+    before0, before1 = syn0.copy(), syn1neg.copy()
+    loss = _kernels.sg_pair_step(syn0, syn1neg, 2, 4, np.array([], dtype=np.int64), 0.1)
+    assert loss == pytest.approx(np.log1p(np.exp(-10.0)), rel=1e-4)  # the loss is still reported
+    np.testing.assert_array_equal(syn1neg, before1)
+    np.testing.assert_array_equal(syn0, before0)
