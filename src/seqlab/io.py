@@ -1,7 +1,9 @@
 """Model directories: ``manifest.json`` + ``*.safetensors``, a class allow-list, atomic writes.
 
 A saved model is a directory. ``manifest.json`` holds the format name and version, the model
-class, the seqlab version, the hyperparameters and small state as JSON; every array lives in
+class, the seqlab version, the hyperparameters and small state as JSON (by convention
+``state["summary"]`` is what ``seqlab info`` shows and ``state["run"]`` holds informational
+figures of the fitting run, such as timings); every array lives in
 ``arrays.safetensors`` with its shape and dtype recorded in the manifest, so loading can check
 them. Nothing is ever unpickled: loading is safe on untrusted files. Writes go to a temporary
 sibling directory that is renamed into place, so a crash never leaves half a model.

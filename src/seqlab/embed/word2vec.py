@@ -385,7 +385,7 @@ class Word2Vec(BaseModel):
         if self.tree_vectors_ is not None:
             arrays["tree_vectors"] = self.tree_vectors_
         meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": [float(x) for x in self.loss_history_],
-                "train_stats": getattr(self, "train_stats_", {}),
+                "run": getattr(self, "train_stats_", {}),  # timings of the fitting run (informational)
                 "summary": {"words": len(self.vocabulary_) - _N_SPECIALS,
                             "vector_size": int(self.input_vectors_.shape[1])}}
         return meta, arrays
@@ -403,7 +403,7 @@ class Word2Vec(BaseModel):
         model.output_vectors_ = None if out is None else out.astype(np.float32, copy=True)
         model.tree_vectors_ = None if tree is None else tree.astype(np.float32, copy=True)
         model.loss_history_ = list(state.get("loss_history", []))
-        model.train_stats_ = dict(state.get("train_stats", {}))
+        model.train_stats_ = dict(state.get("run", {}))
         model._embeddings = None
         return model
 
