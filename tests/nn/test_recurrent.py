@@ -153,7 +153,7 @@ def test_peephole_hand_written_bptt_equals_autograd_of_the_step():
     mask = (torch.arange(6)[None, :] < torch.tensor([6, 3, 1, 5])[:, None]).unsqueeze(-1).double()
     for m in (None, mask):
         eager_out, (eager_h, eager_c) = _Cell.scan(cell, gx, state, m)  # generic autograd loop over step()
-        fast_out, fast_h, fast_c = peephole_scan(gx, cell.weight_hh, cell.weight_peephole, *state, m)
+        fast_out, fast_h, fast_c = peephole_scan(gx.transpose(0, 1), cell.weight_hh, cell.weight_peephole, *state, m)
         torch.testing.assert_close(fast_out, eager_out, atol=1e-12, rtol=0)
         torch.testing.assert_close(fast_h, eager_h, atol=1e-12, rtol=0)
         torch.testing.assert_close(fast_c, eager_c, atol=1e-12, rtol=0)

@@ -25,19 +25,19 @@ class _PeepholeScan(torch.autograd.Function):
     def forward(  # type: ignore[override]
         ctx: Any, gx: Tensor, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor, mask: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor]:
-        n, length = gx.shape[:2]  # gx: (N, L, 4H), input projection plus both biases
+        length, n = gx.shape[:2]  # gx: (L, N, 4H) time-major, input projection plus both biases
         hid = w_hh.size(1)
         p_if, p_o = w_peep[:2], w_peep[2]  # (2, H), (H,)
-        w_hh_t = w_hh.t()  # (H, 4H)
+        w_hh_t = w_hh.t().contiguous()  # (H, 4H): a contiguous right operand is the faster GEMM layout
         # Time-major buffers, so that every per-step slice is contiguous and written in place.
         gates = gx.new_empty(length, n, 4, hid)  # activated i, f, g, o
-        cells = gx.new_empty(length, n, hid)  # c~_t before masking
         tanh_c = gx.new_empty(length, n, hid)
         hs = gx.new_empty(length + 1, n, hid)  # carried h_{t-1}, h_t
         cs = gx.new_empty(length + 1, n, hid)  # carried c_{t-1}, c_t
+        cells = cs[1:] if mask is None else gx.new_empty(length, n, hid)  # c~_t (before masking)
         hs[0], cs[0] = h0, c0
         masks = mask.unbind(1) if mask is not None else None  # each (N, 1)
-        for t, g_t in enumerate(gx.unbind(1)):
+        for t, g_t in enumerate(gx.unbind(0)):
             a = torch.addmm(g_t, hs[t], w_hh_t, out=gates[t].view(n, 4 * hid)).view(n, 4, hid)  # (N, 4, H)
             a[:, :2].addcmul_(p_if, cs[t].unsqueeze(1)).sigmoid_()  # i, f look at c_{t-1}
             a[:, 2].tanh_()
@@ -45,8 +45,7 @@ class _PeepholeScan(torch.autograd.Function):
             a[:, 3].addcmul_(p_o, ct).sigmoid_()  # o looks at c_t
             torch.tanh(ct, out=tanh_c[t])
             if masks is None:
-                torch.mul(a[:, 3], tanh_c[t], out=hs[t + 1])
-                cs[t + 1] = ct
+                torch.mul(a[:, 3], tanh_c[t], out=hs[t + 1])  # c_t = c~_t, already in place
             else:  # padded rows keep their state
                 m = masks[t]
                 torch.lerp(hs[t], a[:, 3] * tanh_c[t], m, out=hs[t + 1])
@@ -67,32 +66,28 @@ class _PeepholeScan(torch.autograd.Function):
         gates, c_new, tanh_c, hs, cs = ctx.saved  # (L, N, 4, H); (L, N, H) x 2; (L + 1, N, H) x 2
         length, n, _, hid = gates.shape
         p_i, p_f, p_o = w_peep.unbind(0)
-        i, f, g, o = gates.unbind(2)  # each (L, N, H)
-        c_prev = cs[:-1]
-        # Every factor that does not depend on the incoming gradient, for all steps at once:
-        d_sig = gates - gates * gates  # sigmoid' for i, f, o (the g slot is unused)
-        to_o = tanh_c * d_sig[:, :, 3]  # dh~ -> da_o
-        to_c = torch.addcmul(o - o * tanh_c * tanh_c, to_o, p_o)  # dh~ -> dc~ (directly, and via o's peephole)
-        to_ifg = gates.new_empty(length, n, 3, hid)  # dc~ -> da_i, da_f, da_g
-        torch.mul(g, d_sig[:, :, 0], out=to_ifg[:, :, 0])
-        torch.mul(c_prev, d_sig[:, :, 1], out=to_ifg[:, :, 1])
-        torch.mul(i, 1 - g * g, out=to_ifg[:, :, 2])
-        to_prev = torch.addcmul(torch.addcmul(f, to_ifg[:, :, 0], p_i), to_ifg[:, :, 1], p_f)  # dc~ -> dc_{t-1}
         d_a = gates.new_empty(length, n, 4, hid)  # gradient w.r.t. gate pre-activations
         dh, dc = d_h_last, d_c_last  # (N, H): zeros when unused (grads are materialised)
         d_outs = (d_out * mask if mask is not None else d_out).unbind(1)  # each (N, H)
         masks = mask.unbind(1) if mask is not None else None
-        for t in range(length - 1, -1, -1):
+        c_prev = cs[:-1]
+        sig_bwd = torch.ops.aten.sigmoid_backward.grad_input  # fused g * y * (1 - y), written in place
+        tanh_bwd = torch.ops.aten.tanh_backward.grad_input  # fused g * (1 - y * y)
+        for t in range(length - 1, -1, -1):  # small in-cache ops; fused sigmoid'/tanh' kernels
+            i, f, g, o = gates[t].unbind(1)  # each (N, H)
+            tc, cp, da = tanh_c[t], c_prev[t], d_a[t]
             dh_t = dh + d_outs[t]  # (N, H)
             if masks is not None:
                 m = masks[t]
                 dh_skip, dc_skip = dh - dh * m, dc - dc * m  # padded rows pass gradients through
                 dh_t, dc = dh_t * m, dc * m
-            torch.mul(dh_t, to_o[t], out=d_a[t, :, 3])
-            dct = torch.addcmul(dc, dh_t, to_c[t])  # (N, H)
-            torch.mul(dct.unsqueeze(1), to_ifg[t], out=d_a[t, :, :3])
-            dc = dct * to_prev[t]
-            dh = torch.mm(d_a[t].view(n, 4 * hid), w_hh)  # (N, H)
+            dao = sig_bwd(dh_t * tc, o, grad_input=da[:, 3])
+            dct = torch.ops.aten.tanh_backward(dh_t * o, tc).add_(dc).addcmul_(dao, p_o)  # dc~, also via o
+            dai = sig_bwd(dct * g, i, grad_input=da[:, 0])
+            daf = sig_bwd(dct * cp, f, grad_input=da[:, 1])
+            tanh_bwd(dct * i, g, grad_input=da[:, 2])
+            dc = (dct * f).addcmul_(dai, p_i).addcmul_(daf, p_f)
+            dh = torch.mm(da.view(n, 4 * hid), w_hh)  # (N, H)
             if masks is not None:
                 dh, dc = dh + dh_skip, dc + dc_skip
         d_a_i, d_a_f, _, d_a_o = d_a.unbind(2)
@@ -101,7 +96,7 @@ class _PeepholeScan(torch.autograd.Function):
         )  # (3, H)
         d_a = d_a.view(length * n, 4 * hid)
         d_w_hh = torch.mm(d_a.t(), hs[:-1].reshape(length * n, hid))  # (4H, H)
-        return d_a.view(length, n, 4 * hid).transpose(0, 1), d_w_hh, d_peep, dh, dc, None
+        return d_a.view(length, n, 4 * hid), d_w_hh, d_peep, dh, dc, None
 
 
 def peephole_scan(
@@ -111,8 +106,9 @@ def peephole_scan(
 
     Parameters
     ----------
-    gx : Tensor of shape (N, L, 4H)
-        Input projection ``x W_ih^T + b_ih + b_hh``, gate order ``i, f, g, o``.
+    gx : Tensor of shape (L, N, 4H)
+        Time-major input projection ``x W_ih^T + b_ih + b_hh``, gate order ``i, f, g, o``
+        (time-major so that each step's slice and the returned gradient are contiguous).
     w_hh : Tensor of shape (4H, H)
     w_peep : Tensor of shape (3, H)
         Diagonal peephole weights for the ``i``, ``f`` and ``o`` gates.

@@ -110,6 +110,10 @@ class _Cell(nn.Module):
             state = self.init_state(x_t.size(0), x_t)
         return self.step(self.project(x_t), state)
 
+    def run(self, x: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+        """Project ``x`` (N, L, C) and run the recurrence: ``scan(project(x), state, mask)``."""
+        return self.scan(self.project(x), state, mask)
+
     def scan(self, gx: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
         """Run the recurrence over projected inputs ``gx`` (N, L, G*H).
 
@@ -339,9 +343,15 @@ class PeepholeLSTMCell(LSTMCell):
         h = torch.sigmoid(a_o + p_o * c) * torch.tanh(c)
         return h, (h, c)
 
-    def scan(self, gx: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+    def run(self, x: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+        gx = F.linear(x.transpose(0, 1), self.weight_ih, self._projection_bias())  # (L, N, 4H), time-major
         h0, c0 = state
         out, h, c = peephole_scan(gx, self.weight_hh, self.weight_peephole, h0, c0, mask)
+        return out, (h, c)
+
+    def scan(self, gx: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
+        h0, c0 = state
+        out, h, c = peephole_scan(gx.transpose(0, 1), self.weight_hh, self.weight_peephole, h0, c0, mask)
         return out, (h, c)
 
 
@@ -594,7 +604,7 @@ class Recurrent(nn.Module):
             for d in range(self.n_directions):
                 cell = self.cells[k * self.n_directions + d]
                 seq = inp if d == 0 else _reverse(inp, rev)
-                out, final = cell.scan(cell.project(seq), starts[k * self.n_directions + d], mask)  # (N, L, H)
+                out, final = cell.run(seq, starts[k * self.n_directions + d], mask)  # (N, L, H)
                 outs.append(out if d == 0 else _reverse(out, rev))
                 finals.append(final)
             inp = outs[0] if len(outs) == 1 else torch.cat(outs, -1)  # (N, L, D*H)
