@@ -15,7 +15,7 @@ from seqlab import io
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.evaluate.language import perplexity
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.generate import generate, sample_ids, SamplingConfig
+from seqlab.generate import SamplingConfig, generate, sample_ids
 from seqlab.models import (
     ConvLM,
     ConvLMConfig,

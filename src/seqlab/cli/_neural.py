@@ -76,7 +76,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw", help="optimizer")
     g.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     g.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
-    g.add_argument("--schedule", choices=("cosine", "constant", "step"), default="cosine", help="learning-rate schedule")
+    g.add_argument("--schedule", choices=("cosine", "constant", "step"), default="cosine",
+                   help="learning-rate schedule")
     g.add_argument("--warmup", type=int, default=0, help="linear warm-up steps")
     g.add_argument("--decay-start", type=int, default=0, help="step schedule: first step of decay")
     g.add_argument("--decay-every", type=int, default=1000, help="step schedule: steps between decays")

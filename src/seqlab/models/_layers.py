@@ -1,8 +1,10 @@
 """The seam between the language models and the layers they are built from.
 
 The language models ask this module for a recurrent stack, a causal convolution and a
-Transformer block. Where :mod:`seqlab.nn` provides a layer it is used (the recurrent runner);
-the small local causal convolution and attention blocks stand in until ``seqlab.nn`` has them.
+Transformer block. The recurrent runner and the convolution stack come from :mod:`seqlab.nn`.
+The attention block below stays local on purpose: decoding states must be *values* (beam search
+advances one state several times), so its key/value cache is an immutable ``(k, v)`` pair per
+layer that each step extends into a new tensor, where ``seqlab.nn.KVCache`` appends in place.
 """
 
 from __future__ import annotations
@@ -30,31 +32,6 @@ def recurrent_stack(cell: str, d_in: int, d_hidden: int, n_layers: int, dropout:
     if cell not in CELLS:
         raise InvalidParameterError(f"cell must be one of {list(CELLS)}, got {cell!r}.")
     return Recurrent(d_in, d_hidden, cell=cell, n_layers=n_layers, dropout=dropout)
-
-
-class CausalConv1d(nn.Module):
-    """Batch-first 1-D convolution whose output at ``t`` sees inputs at steps ``<= t`` only."""
-
-    def __init__(self, channels: int, kernel_size: int, dilation: int = 1) -> None:
-        super().__init__()
-        self.left_pad = (kernel_size - 1) * dilation
-        self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.pad(x.transpose(1, 2), (self.left_pad, 0))).transpose(1, 2)  # type: ignore[no-any-return]
-
-
-class ConvBlock(nn.Module):
-    """Pre-norm residual block: ``x + dropout(gelu(causal_conv(layer_norm(x))))``."""
-
-    def __init__(self, channels: int, kernel_size: int, dilation: int, dropout: float) -> None:
-        super().__init__()
-        self.norm = nn.LayerNorm(channels)
-        self.conv = CausalConv1d(channels, kernel_size, dilation)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x + self.drop(F.gelu(self.conv(self.norm(x))))
 
 
 KVCache = tuple[Tensor, Tensor]

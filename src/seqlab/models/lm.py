@@ -26,11 +26,11 @@ from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models._layers import (
     CELLS,
-    ConvBlock,
     TransformerBlock,
     recurrent_stack,
     sinusoidal_positions,
 )
+from seqlab.nn import DilatedCausalStack
 
 IGNORE_INDEX = -100
 
@@ -102,7 +102,7 @@ class ConvLMConfig:
     @property
     def receptive_field(self) -> int:
         """Number of input steps one output sees: ``1 + sum_i (kernel_size - 1) * 2**i``."""
-        return 1 + sum((self.kernel_size - 1) * 2**i for i in range(self.n_layers))
+        return 1 + sum((self.kernel_size - 1) * (1 << i) for i in range(self.n_layers))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,7 +216,7 @@ class RecurrentLM(_LMBase):
 
 
 class ConvLM(_LMBase):
-    """Embedding -> residual stack of dilated causal convolutions (WaveNet/TCN style) -> softmax.
+    """Embedding -> :class:`seqlab.nn.DilatedCausalStack` (TCN/WaveNet residual stack) -> layer norm -> softmax.
 
     ``state`` holds the last ``receptive_field - 1`` input ids, prepended to the next call, so
     a continuation equals running over the whole history.
@@ -227,17 +227,15 @@ class ConvLM(_LMBase):
         self.config = config
         self._init_head(config.vocab_size, config.d_embed, config.d_hidden, config.tie_weights)
         self.inp = nn.Linear(config.d_embed, config.d_hidden)
-        self.blocks = nn.ModuleList(ConvBlock(config.d_hidden, config.kernel_size, 2**i, config.dropout)
-                                    for i in range(config.n_layers))
+        self.stack = DilatedCausalStack(config.d_hidden, kernel_size=config.kernel_size, n_layers=config.n_layers,
+                                        dropout=config.dropout)
         self.norm = nn.LayerNorm(config.d_hidden)
 
     def forward(self, inputs: Tensor, targets: Tensor | None = None, state: Any = None) -> ModelOutput:
         self._check_inputs(inputs)
         past = 0 if state is None else state.size(1)
         full = inputs if state is None else torch.cat([state, inputs], 1)
-        h = self.inp(self.embed(full))
-        for block in self.blocks:
-            h = block(h)
+        h = self.stack(self.inp(self.embed(full)))
         keep = self.config.receptive_field - 1
         new_state = full[:, max(0, full.size(1) - keep):] if keep else full[:, :0]
         return self._output(self.norm(h[:, past:]), targets, new_state)
@@ -288,7 +286,7 @@ class TransformerLM(_LMBase):
             x = self.embed(inputs) + sinusoidal_positions(positions, self.config.d_model)
         x = self.drop(x)
         new_caches = []
-        for block, cache in zip(self.blocks, caches):
+        for block, cache in zip(self.blocks, caches, strict=True):
             x, cache = block(x, cache)
             new_caches.append(cache)
         return self._output(self.norm(x), targets, (end, new_caches))
