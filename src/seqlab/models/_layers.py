@@ -54,8 +54,8 @@ class SelfAttention(nn.Module):
             past = cache[0].size(2)
             k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
         p = self.dropout if self.training else 0.0
-        if past == 0:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=length > 1, dropout_p=p)
+        if past == 0 or length == 1:  # one new query may see every key: no mask needed
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=past == 0 and length > 1, dropout_p=p)
         else:  # new query i sees every cached key and new keys <= i
             mask = torch.ones(length, past + length, dtype=torch.bool, device=x.device).tril(past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
