@@ -39,6 +39,7 @@ from seqlab.nn.attention import (
     AdditiveAttention,
     KVCache,
     MultiHeadSelfAttention,
+    PastKV,
     attention_mask,
     scaled_dot_product_attention,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "KVCache",
     "LSTMCell",
     "MultiHeadSelfAttention",
+    "PastKV",
     "PeepholeLSTMCell",
     "PositionEmbedding",
     "Recurrent",
