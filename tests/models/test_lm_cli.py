@@ -90,3 +90,16 @@ def test_vocabulary_matches_the_ngram_rule_and_can_be_borrowed(cli, corpus, tmp_
     r = cli(*train_args(corpus, tmp_path / "nl", "gru", "--max-steps", "2", "--vocab-from", tmp_path / "ng"))
     assert r.code == 0, r.err
     assert io.load(tmp_path / "nl").vocabulary_ == io.load(tmp_path / "ng").vocabulary_
+
+
+def test_demo_neural_step_scores_on_the_shared_test_split():
+    import argparse
+    import math
+
+    from seqlab.cli.demo import DemoData, _neural_step
+
+    rnd = random.Random(1)
+    data = DemoData([[rnd.choice(WORDS) for _ in range(6)] for _ in range(60)], [["the", "cat", "sat"]])
+    rows = _neural_step(data, argparse.Namespace(neural_seconds=0.3, seed=0, threads=None), True)
+    assert [r.model_name.split(" (")[0] for r in rows] == ["neural lstm", "neural transformer"]
+    assert all(math.isfinite(r.metrics["perplexity"]) and r.metrics["perplexity"] > 1 for r in rows)

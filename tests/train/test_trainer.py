@@ -62,7 +62,7 @@ def test_truncated_bptt_equals_full_bptt_when_the_window_covers_the_sequence():
     with torch.no_grad():
         for p in manual.parameters():
             p -= 0.5 * p.grad
-    for (name, a), b in zip(trained.state_dict().items(), manual.state_dict().values()):
+    for (name, a), b in zip(trained.state_dict().items(), manual.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6, msg=f"parameter {name} differs")
 
 

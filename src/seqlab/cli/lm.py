@@ -85,9 +85,9 @@ def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespac
 
 
 def _neural_save(model: Any, out: Path) -> Any:
-    from seqlab.train.trainer import TRAINER_STATE
-
     import torch.distributed as dist
+
+    from seqlab.train.trainer import TRAINER_STATE
 
     if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
         return out  # under torchrun only the first process writes

@@ -141,7 +141,8 @@ class PaddedBatches:
     max_length : int, optional
         Sentences longer than this many inputs are cut into consecutive pieces.
     rows : slice, optional
-        The slice of each global batch this process reads (distributed training).
+        The slice of each global batch this process reads (distributed training). The last,
+        incomplete global batch is then dropped, so every process gets a non-empty share.
     """
 
     def __init__(self, sentences: Sequence[np.ndarray], *, batch_size: int, shuffle: bool = True, seed: int = 0,
@@ -160,6 +161,8 @@ class PaddedBatches:
         self.batch_size, self.shuffle, self.seed, self.rows = batch_size, shuffle, seed, rows
 
     def __len__(self) -> int:
+        if self.rows is not None:
+            return max(1, len(self.pieces) // self.batch_size)
         return -(-len(self.pieces) // self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:

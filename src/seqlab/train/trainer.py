@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from seqlab.data.streams import IGNORE_INDEX, LMBatch
 from seqlab.exceptions import FormatError, SeqlabError
-from seqlab.io import write_directory, write_json
+from seqlab.io import write_directory
 from seqlab.models.lm import detach_state
 from seqlab.train import distributed
 from seqlab.train.config import TrainConfig
@@ -196,7 +196,7 @@ class Trainer:
                 if not math.isfinite(mean):
                     raise TrainingDivergedError(self._diverged_message(run.step, mean))
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 if cfg.clip is not None:
                     nn.utils.clip_grad_norm_(module.parameters(), cfg.clip)
                 optimizer.step()
