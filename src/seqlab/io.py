@@ -49,13 +49,20 @@ def registered() -> dict[str, type]:
 
 # ---------------------------------------------------------------------- JSON values
 def to_json(value: Any) -> Any:
-    """Encode a hyperparameter value as JSON; registered dataclasses become ``{"type": ...}``."""
+    """Encode a hyperparameter value as JSON; registered dataclasses and estimators become ``{"type": ...}``."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if _REGISTRY.get(name) is not type(value):
             raise FormatError(f"{name} is not a registered seqlab class and cannot be saved.")
         fields = {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"type": name, **fields}
+    if callable(getattr(value, "get_params", None)) and not isinstance(value, type):
+        # a registered estimator used as a hyperparameter (e.g. the LM template of a classifier)
+        name = type(value).__name__
+        if _REGISTRY.get(name) is not type(value):
+            raise FormatError(f"{name} is not a registered seqlab class and cannot be saved.")
+        estimator: Any = value
+        return {"type": name, **to_json(estimator.get_params(deep=False))}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

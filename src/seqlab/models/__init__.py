@@ -17,6 +17,7 @@ from seqlab.models.lm import (
     WindowLMConfig,
 )
 from seqlab.models.neural import MODELS, NeuralLM
+from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
 
 __all__ = [
     "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",

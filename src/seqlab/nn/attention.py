@@ -195,7 +195,8 @@ class MultiHeadSelfAttention(nn.Module):
                             f"got {tuple(mask.shape)}.")
         y = scaled_dot_product_attention(q, k, v, causal=self.causal, key_mask=mask,
                                          dropout=self.dropout if self.training else 0.0)  # (N, h, L, D)
-        return self.out(y.transpose(1, 2).reshape(n, length, self.d_model))  # (N, L, E)
+        out: Tensor = self.out(y.transpose(1, 2).reshape(n, length, self.d_model))  # (N, L, E)
+        return out
 
 
 class AdditiveAttention(nn.Module):

@@ -107,7 +107,8 @@ class FeedForward(nn.Module):
         self.drop = nn.Dropout(_check_dropout(dropout, "FeedForward"))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.drop(self.down(self.act(self.up(x))))  # (N, L, E)
+        out: Tensor = self.drop(self.down(self.act(self.up(x))))  # (N, L, E)
+        return out
 
 
 class TransformerBlock(nn.Module):
@@ -160,4 +161,5 @@ class TransformerBlock(nn.Module):
 
     def forward(self, x: Tensor, *, mask: Tensor | None = None, cache: KVCache | None = None) -> Tensor:
         x = x + self.drop(self.attn(self.norm1(x), mask=mask, cache=cache))  # (N, L, E)
-        return x + self.ff(self.norm2(x))  # (N, L, E)
+        out: Tensor = x + self.ff(self.norm2(x))  # (N, L, E)
+        return out
