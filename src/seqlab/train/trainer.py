@@ -30,7 +30,6 @@ from torch import Tensor, nn
 
 from seqlab.exceptions import FormatError, SeqlabError
 from seqlab.io import write_directory
-from seqlab.models.lm import detach_state
 from seqlab.train import distributed
 from seqlab.train.config import TrainConfig
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY, Objective
@@ -176,6 +175,8 @@ class Trainer:
     def fit(self, module: nn.Module, train: Batches, valid: Batches | None = None, *,
             resume: bool = False) -> TrainResult:
         """Train ``module`` in place; returns the run summary."""
+        from seqlab.models.lm import detach_state  # here, not at the top: seqlab.models imports this module
+
         cfg = self.config
         module.to(self.device).train()
         model = self.dist.wrap(module, self.device)
