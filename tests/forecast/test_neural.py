@@ -52,3 +52,25 @@ def test_warm_refits_in_the_backtest_and_bad_input():
     assert len(result.predictions) == 20 and np.isfinite(result.predictions).all()
     with pytest.raises(DataError, match="needs at least 9"):
         MLPForecaster(lags=8).fit(np.arange(5.0))
+
+
+def test_training_and_warm_refits_run_on_the_shared_trainer(monkeypatch):
+    from seqlab.train import Trainer
+
+    runs = []
+    original = Trainer.fit
+
+    def spy(self, module, train, valid=None, *, resume=False):
+        result = original(self, module, train, valid, resume=resume)
+        runs.append((self.objective.name, self.config.max_epochs, result.steps, result.valid_perplexity))
+        return result
+
+    monkeypatch.setattr(Trainer, "fit", spy)
+    model = MLPForecaster(lags=4, epochs=3, batch_size=8, refit_epochs=2).fit(signal(40))  # 36 windows: 5 batches
+    weights = [p.detach().clone() for p in model.net_.parameters()]
+    model.update(signal(45)[40:], refit=False)
+    assert len(runs) == 1
+    model.update(signal(50)[45:], refit=True)  # 46 windows: 6 batches, continuing from the fitted weights
+    assert runs == [("mean_squared_error", 3, 15, None), ("mean_squared_error", 2, 12, None)]
+    assert any(not torch.equal(a, b) for a, b in zip(weights, model.net_.parameters(), strict=True))
+    assert np.isfinite(model.train_mse_) and model.net_.training is False

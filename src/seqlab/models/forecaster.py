@@ -11,9 +11,10 @@ recursive (fed back, so errors build up).
 They are :class:`~seqlab.forecast.BaseForecaster` s, so the one walk-forward ``backtest``
 serves them: ``update(new, refit=False)`` conditions on new values; ``refit=True`` continues
 training (warm start) for ``refit_epochs`` epochs on the current window rather than training
-from scratch. Training is a plain full-data Adam loop on mean squared error of the
-standardised series (the shared ``seqlab.train.Trainer`` is built around token cross-entropy
-batches, so it is not used here). Saved like every seqlab model: manifest + safetensors.
+from scratch. Training runs on the shared :class:`seqlab.train.Trainer` with the mean squared
+error objective on the standardised series: Adam (AdamW without weight decay) at a constant
+learning rate, no clipping, minibatches of shuffled windows (:class:`seqlab.data.windows.WindowBatches`,
+order a pure function of the seed and the epoch). Saved like every seqlab model: manifest + safetensors.
 
 Module symbols: ``N`` windows, ``L`` window length (``lags``), ``C`` features, ``H`` hidden units.
 """
@@ -29,12 +30,17 @@ import torch
 from torch import Tensor, nn
 
 from seqlab.base import Constraint
+from seqlab.data.windows import WindowBatches
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
 from seqlab.forecast.ar import _check_horizon
 from seqlab.io import register
 from seqlab.nn import CausalConv1d, Recurrent
+from seqlab.train import TrainConfig, Trainer
+from seqlab.train.objectives import MEAN_SQUARED_ERROR
+
+_NEVER = 10**9  # eval_every / log_every: no evaluation or log line during a forecaster's run
 
 
 @contextmanager
@@ -115,11 +121,11 @@ class _NeuralForecaster(BaseForecaster):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ data
-    def _windows(self, z: np.ndarray) -> tuple[Tensor, Tensor]:
+    def _windows(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All (window, next value) pairs of the standardised window ``z``: (N, L, C), (N, C)."""
         L = self.lags
         idx = np.arange(L, len(z))[:, None] - np.arange(L, 0, -1)[None, :]  # oldest first
-        return torch.from_numpy(z[idx]).float(), torch.from_numpy(z[L:]).float()
+        return z[idx], z[L:]
 
     def _standardised(self) -> np.ndarray:
         y = self._history.values.reshape(len(self._history), -1)
@@ -145,23 +151,22 @@ class _NeuralForecaster(BaseForecaster):
             self._train(self.epochs, seed=self.random_state)
         return self
 
+    def _train_config(self, epochs: int, seed: int) -> TrainConfig:
+        """The Trainer settings of a (re)fit: Adam, constant ``lr``, no clipping, ``epochs`` epochs."""
+        return TrainConfig(optimizer="adamw", lr=self.lr, weight_decay=0.0, schedule="constant", clip=None,
+                           batch_size=self.batch_size, max_epochs=epochs, eval_every=_NEVER, log_every=_NEVER,
+                           seed=seed)
+
     def _train(self, epochs: int, *, seed: int) -> None:
         X, T = self._windows(self._standardised())
         if len(X) == 0:
             raise DataError(f"the training window of {len(self._history)} values has no complete window of "
                             f"lags={self.lags} + 1.")
-        gen = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
-        self.net_.train()
-        for _ in range(epochs):
-            for batch in torch.randperm(len(X), generator=gen).split(self.batch_size):  # type: ignore[no-untyped-call]
-                loss = torch.mean((self.net_(X[batch]) - T[batch]) ** 2)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()  # type: ignore[no-untyped-call]
-                opt.step()
+        data = WindowBatches(X, T, batch_size=self.batch_size, seed=seed)
+        trainer = Trainer(self._train_config(epochs, seed), objective=MEAN_SQUARED_ERROR, quiet=True)
+        trainer.fit(self.net_, data)
         self.net_.eval()
-        with torch.no_grad():
-            self.train_mse_ = float(torch.mean((self.net_(X) - T) ** 2))  # on the standardised scale
+        self.train_mse_ = trainer.evaluate(self.net_, data)  # on the standardised scale
 
     def _refit(self) -> None:
         if self.refit_epochs:
