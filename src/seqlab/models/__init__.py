@@ -5,6 +5,7 @@ Language models: :class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`,
 implements the :class:`~seqlab.protocols.LanguageModel` protocol over any of them.
 """
 
+from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
 from seqlab.models.lm import (
     ConvLM,
     ConvLMConfig,
@@ -17,7 +18,6 @@ from seqlab.models.lm import (
     WindowLMConfig,
 )
 from seqlab.models.neural import MODELS, NeuralLM
-from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
 
 __all__ = [
     "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
