@@ -98,10 +98,7 @@ def load_data(args: argparse.Namespace) -> dict[str, Any]:
     spec = args.data
     if Path(spec).is_file():
         return read_series_file(spec, args.column, args.index_column)
-    try:
-        from seqlab import datasets  # type: ignore[attr-defined]
-    except ImportError:
-        raise DataError(f"{spec!r} is not a file and bundled data sets are not available; give a CSV path.") from None
+    from seqlab import datasets
     series = datasets.load(spec)
     values = np.asarray(series.values, dtype=np.float64)
     if args.column is not None and values.ndim == 2:

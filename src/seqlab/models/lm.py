@@ -16,7 +16,7 @@ at a time instead of re-feeding the prefix, and truncated BPTT carries state acr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -282,7 +282,7 @@ class TransformerLM(_LMBase):
         x = self.drop(self.pos(self.embed(inputs), offset=start))
         new_caches = []
         for block, cache in zip(self.blocks, caches, strict=True):
-            x, cache = block.step(x, cache)
+            x, cache = cast(TransformerBlock, block).step(x, cache)
             new_caches.append(cache)
         return self._output(self.norm(x), targets, (end, new_caches))
 

@@ -37,8 +37,11 @@ class Objective(Protocol):
         reports ``valid_perplexity`` only then.
     """
 
-    name: str
-    perplexity: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def perplexity(self) -> bool: ...
 
     def __call__(self, module: nn.Module, inputs: Tensor, targets: Tensor, state: Any) -> tuple[Tensor, Tensor, Any]:
         """``(summed loss, number of terms, new state)`` of ``module`` on one batch."""
