@@ -197,3 +197,12 @@ def test_a_failing_worker_is_reported_not_hung(monkeypatch, rng):
     corpus, _ = planted_corpus(rng, n_sentences=3000)
     with pytest.raises(RuntimeError, match="kernel failed"):
         Word2Vec(vector_size=4, min_count=1, epochs=3, workers=2).fit(corpus)
+
+
+def test_gensim_sg_spelling_selects_the_architecture():
+    corpus = [["a", "b", "c", "a", "b"]] * 10
+    cbow = Word2Vec(sg=0, vector_size=4, min_count=1, epochs=1, workers=1).fit(corpus)
+    same = Word2Vec(architecture="cbow", vector_size=4, min_count=1, epochs=1, workers=1).fit(corpus)
+    np.testing.assert_array_equal(cbow.input_vectors_, same.input_vectors_)
+    with pytest.raises(InvalidParameterError, match="contradicts"):
+        Word2Vec(sg=1, architecture="cbow").fit(corpus)

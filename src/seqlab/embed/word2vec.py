@@ -55,9 +55,12 @@ class Word2Vec(BaseModel):
 
     Parameters
     ----------
-    architecture : {"skipgram", "cbow"}, default="skipgram"
+    architecture : {"skipgram", "cbow"} or None, default=None (skip-gram)
         Skip-gram predicts each context word from the centre word; CBOW predicts the centre
-        word from the mean of its context vectors (gensim's ``sg=1`` / ``sg=0``).
+        word from the mean of its context vectors.
+    sg : {0, 1} or None, default=None
+        gensim's spelling of the same choice (``sg=1`` skip-gram, ``sg=0`` CBOW), for users
+        moving over; giving both ``sg`` and a contradicting ``architecture`` is an error.
     loss : {"negative", "hierarchical"}, default="negative"
         Negative sampling, or a hierarchical softmax over a Huffman tree of the vocabulary.
     negative : int or None, default=None
@@ -113,11 +116,12 @@ class Word2Vec(BaseModel):
     (16,)
     """
 
-    def __init__(self, *, architecture: str = "skipgram", loss: str = "negative", negative: int | None = None,
+    def __init__(self, *, architecture: str | None = None, sg: int | None = None, loss: str = "negative", negative: int | None = None,
                  window: int = 5, vector_size: int = 100, min_count: int = 5, max_vocab_size: int | None = None,
                  sample: float = 1e-3, alpha: float = 0.025, min_alpha: float = 0.0001, epochs: int = 5,
                  workers: int = 2, seed: int = 1, ns_exponent: float = 0.75) -> None:
         self.architecture = architecture
+        self.sg = sg
         self.loss = loss
         self.negative = negative
         self.window = window
@@ -133,7 +137,8 @@ class Word2Vec(BaseModel):
         self.ns_exponent = ns_exponent
 
     _constraints = {
-        "architecture": (lambda v: v in ("skipgram", "cbow"), "'skipgram' or 'cbow'"),
+        "architecture": (lambda v: v in (None, "skipgram", "cbow"), "None, 'skipgram' or 'cbow'"),
+        "sg": (lambda v: v is None or (v in (0, 1) and not isinstance(v, float)), "None, 0 or 1"),
         "loss": (lambda v: v in ("negative", "hierarchical"), "'negative' or 'hierarchical'"),
         "negative": (lambda v: v is None or (_is_int(v) and 1 <= v <= 100), "None or an int between 1 and 100"),
         "window": (lambda v: _is_int(v) and 1 <= v <= 1000, "an int between 1 and 1000"),
@@ -150,8 +155,20 @@ class Word2Vec(BaseModel):
     }
 
     # ------------------------------------------------------------------ fitting
+    @property
+    def _architecture(self) -> str:
+        """The architecture in use: ``architecture``, else ``sg``, else skip-gram."""
+        if self.architecture is not None:
+            return self.architecture
+        return "cbow" if self.sg == 0 else "skipgram"
+
     def _validate_params(self) -> None:
         super()._validate_params()
+        if self.sg is not None and self.architecture is not None and self._architecture != (
+                "skipgram" if self.sg else "cbow"):
+            raise InvalidParameterError(
+                f"sg={self.sg} contradicts architecture={self.architecture!r}; give only one of them."
+            )
         if self.loss == "hierarchical" and self.negative is not None:
             raise InvalidParameterError(
                 f"negative={self.negative} has no effect with loss='hierarchical'; leave negative unset "
@@ -289,7 +306,7 @@ class Word2Vec(BaseModel):
                         self.input_vectors_, self.output_vectors_ if self.output_vectors_ is not None else _EMPTY,
                         self.tree_vectors_ if self.tree_vectors_ is not None else _EMPTY,
                         ids, starts, tables.sample_int, tables.ns_keep, tables.ns_alias, tables.points, tables.codes,
-                        tables.code_lens, self.architecture == "skipgram", self.loss == "hierarchical",
+                        tables.code_lens, self._architecture == "skipgram", self.loss == "hierarchical",
                         self._n_negative, int(self.window), True, a0, a1, state, _LOSS_EVERY)
                     with lock:
                         sums["loss"] += loss
