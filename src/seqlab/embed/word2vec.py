@@ -116,7 +116,8 @@ class Word2Vec(BaseModel):
     (16,)
     """
 
-    def __init__(self, *, architecture: str | None = None, sg: int | None = None, loss: str = "negative", negative: int | None = None,
+    def __init__(self, *, architecture: str | None = None, sg: int | None = None, loss: str = "negative",
+                 negative: int | None = None,
                  window: int = 5, vector_size: int = 100, min_count: int = 5, max_vocab_size: int | None = None,
                  sample: float = 1e-3, alpha: float = 0.025, min_alpha: float = 0.0001, epochs: int = 5,
                  workers: int = 2, seed: int = 1, ns_exponent: float = 0.75) -> None:
