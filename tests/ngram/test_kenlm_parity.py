@@ -120,3 +120,30 @@ def test_arpa_read_back_equals_original_to_arpa_precision(kjv_small, kjv_models,
     assert np.abs(a - b).max() == pytest.approx(0, abs=1e-6)
     ctx = ["<s>", "and", "god"]
     assert np.allclose(back.next_log_probs(ctx)[4:], lm.next_log_probs(ctx)[4:], atol=1e-6)
+
+
+@pytest.mark.parametrize("order", [2, 4])
+def test_against_lmplz_when_on_path(kjv_small, order, tmp_path):
+    """Other orders and another training size, against a local KenLM build (skipped without ``lmplz``)."""
+    import shutil
+    import subprocess
+
+    from seqlab.ngram import NGramLM
+
+    lmplz = shutil.which("lmplz")
+    if lmplz is None:
+        pytest.skip("KenLM's lmplz is not on PATH")
+    train, test = kjv_small
+    train = train[:3000]
+    text = tmp_path / "train.txt"
+    text.write_text("\n".join(" ".join(s) for s in train) + "\n")
+    with open(text) as f, open(tmp_path / "ref.arpa", "w") as out:
+        subprocess.run([lmplz, "-o", str(order), "-S", "100M", "-T", str(tmp_path)], stdin=f, stdout=out,
+                       stderr=subprocess.DEVNULL, check=True)
+    ref = read_arpa(tmp_path / "ref.arpa")
+    ours = NGramLM(order=order).fit(train)
+    assert ours.ngram_counts_ == ref.ngram_counts_
+    a, oov = ours.token_log_probs(test)
+    b, _ = ref.token_log_probs(test)
+    assert np.abs(sentence_totals_log10(a, test) - sentence_totals_log10(b, test)).max() == pytest.approx(0, abs=1e-4)
+    assert math.exp(-a.sum() / a.size) == pytest.approx(math.exp(-b.sum() / b.size), rel=5e-4)

@@ -85,7 +85,7 @@ def test_kneser_ney_matches_nltk_up_to_the_unigram_level(small):
     d = 0.75
     lm = NGramLM(order=2, smoothing=KneserNey(discount=d)).fit(train)
     ref = _nltk(nltk_lm.KneserNeyInterpolated(2, discount=d), train, 2)
-    bigrams = Counter((a, b) for s in train for a, b in zip(s, [*s[1:], "</s>"]))
+    bigrams = Counter((a, b) for s in train for a, b in zip(s, [*s[1:], "</s>"], strict=False))
     c_h: Counter[str] = Counter()
     types_h: Counter[str] = Counter()
     for (a, _), c in bigrams.items():

@@ -84,6 +84,30 @@ def test_corpus_scoring_agrees_with_next_token_distributions(smoothing):
     assert lm.score(test[0]) == pytest.approx(sum(log_probs[:4]), abs=1e-12)
 
 
+@pytest.mark.parametrize(("smoothing", "order"), [(ModifiedKneserNey(), 3), (WittenBell(), 2), (Laplace(), 1)],
+                         ids=["mkn3", "wb2", "laplace1"])
+def test_scoring_encoded_ids_equals_scoring_tokens(smoothing, order):
+    corpus = [list("abcabd"), list("bcad"), list("dd"), list("abca"), list("cab")]
+    lm = _fit(smoothing, order, corpus)
+    test = [list("abd"), list("zab"), [], list("c"), list("qaxd")]  # z, q, x are OOV; one empty sentence
+    stoi = lm.vocabulary_.stoi
+    ids = np.asarray([stoi.get(t, 1) for s in test for t in s], dtype=np.int64)  # 1 = <unk>
+    lengths = np.asarray([len(s) for s in test])
+    log_probs, is_oov = lm.token_log_probs_ids(ids, lengths)
+    expected, expected_oov = lm.token_log_probs(test)
+    assert log_probs.shape == (ids.size + len(test),) and is_oov.dtype == bool
+    assert np.array_equal(log_probs, expected)
+    assert np.array_equal(is_oov, expected_oov)
+    assert is_oov.tolist() == [t not in stoi for s in test for t in [*s, "</s>"]]
+    # an independent path: the per-position distributions of next_log_probs
+    per_token = [lm.log_prob(t, ["<s>", *s[:i]]) for s in test for i, t in enumerate([*s, "</s>"])]
+    assert np.allclose(log_probs, per_token, rtol=0, atol=1e-12)
+    # plain lists are accepted; an empty corpus scores nothing
+    assert np.array_equal(lm.token_log_probs_ids(ids.tolist(), lengths.tolist())[0], expected)
+    empty_lp, empty_oov = lm.token_log_probs_ids([], [])
+    assert empty_lp.shape == (0,) and empty_oov.shape == (0,)
+
+
 def test_begin_advance_states_are_immutable_values():
     lm = _fit(ModifiedKneserNey(), 3, [list("abcabd"), list("bcad"), list("abca")])
     assert isinstance(lm, LanguageModel)
@@ -105,7 +129,7 @@ def test_counting_is_independent_of_chunk_size(rng):
     V = int(flat.max()) + 1
     big = K.count_ngrams(flat, pos, 4, V)
     small = K.count_ngrams(flat, pos, 4, V, chunk=7)
-    for a, b in zip(big.keys + big.counts + big.suffix, small.keys + small.counts + small.suffix):
+    for a, b in zip(big.keys + big.counts + big.suffix, small.keys + small.counts + small.suffix, strict=False):
         assert np.array_equal(a, b)
     # brute force: every 3-gram inside a sentence
     from collections import Counter
@@ -115,7 +139,7 @@ def test_counting_is_independent_of_chunk_size(rng):
         padded = [2] + [raw.tokens.index(str(t)) + 4 for t in s] + [3]  # provisional ids, shifted past specials
         brute.update(tuple(padded[i:i + 3]) for i in range(len(padded) - 2))
     mats = K.ngram_ids(big.keys, V)
-    ours = {tuple(row): int(c) for row, c in zip(mats[2].tolist(), big.counts[2].tolist())}
+    ours = {tuple(row): int(c) for row, c in zip(mats[2].tolist(), big.counts[2].tolist(), strict=False)}
     assert ours == dict(brute)
 
 
@@ -138,6 +162,7 @@ def test_generate_is_seeded_and_stops_at_end_of_sentence():
     assert lm.generate([], max_tokens=0, seed=1) == []
 
 
+@pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")
 def test_min_count_maps_rare_tokens_to_unk():
     lm = NGramLM(order=2, min_count=2).fit([list("aab"), list("ac")])
     assert "b" not in lm.vocabulary_ and "a" in lm.vocabulary_
@@ -150,3 +175,47 @@ def test_high_orders_fit_and_score():
     lm = NGramLM(order=10, smoothing=WittenBell()).fit(corpus)
     assert len(lm.ngram_counts_) == 10
     assert np.exp(lm.next_log_probs(list("abcdefghi"))).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_beam_search_scores_are_chain_rule_totals():
+    from seqlab.generate import beam_search
+
+    corpus = [list("abcabd"), list("bcad"), list("abca"), list("cab"), list("dab")] * 2
+    lm = _fit(ModifiedKneserNey(), 3, corpus)
+    hyps = beam_search(lm, ["a"], beam_size=3, max_new_tokens=6, length_penalty=0.0)
+    assert hyps
+    for h in hyps:
+        scores = lm.full_scores(["a", *h.tokens], eos=h.finished)
+        assert h.log_prob == pytest.approx(sum(p for p, _, _ in scores[1:]), abs=1e-9)
+
+
+def test_fit_reads_a_one_shot_iterator_like_a_list():
+    corpus = [list("abcabd"), list("bcad"), [], list("abca")]
+    a = NGramLM(order=3, smoothing=WittenBell()).fit(corpus)
+    b = NGramLM(order=3, smoothing=WittenBell()).fit(s for s in corpus)
+    assert a.vocabulary_ == b.vocabulary_
+    assert all(np.array_equal(x, y) for x, y in zip(a.log_probs_, b.log_probs_, strict=True))
+
+
+def test_full_scores_without_sentence_boundaries():
+    lm = _fit(KneserNey(), 2, [list("abcabd"), list("bcad")])
+    with_bos = lm.full_scores(list("ab"))
+    no_bos = lm.full_scores(list("ab"), bos=False, eos=False)
+    assert len(with_bos) == 3 and len(no_bos) == 2
+    assert no_bos[0][0] == pytest.approx(lm.log_prob("a", []), abs=1e-12)
+    assert no_bos[1][0] == pytest.approx(with_bos[1][0], abs=1e-12)  # p(b | a) either way
+
+
+def test_modified_kn_falls_back_with_a_warning_on_tiny_corpora():
+    from seqlab.exceptions import DegenerateFitWarning
+
+    with pytest.warns(DegenerateFitWarning) as caught:
+        lm = NGramLM(order=2).fit([list("ab"), list("ab")])  # every bigram seen twice: t1 = 0
+    assert any("order 2" in str(w.message) for w in caught)
+    assert lm.discounts_[1] == (0.5, 1.0, 1.5)  # KenLM's --discount_fallback values
+    assert np.exp(lm.next_log_probs(["a"])).sum() == pytest.approx(1.0, abs=1e-12)
+    custom = ModifiedKneserNey(fallback=(0.4, 0.8, 1.2))
+    with pytest.warns(DegenerateFitWarning):
+        assert NGramLM(order=2, smoothing=custom).fit([list("ab")] * 2).discounts_[1] == (0.4, 0.8, 1.2)
+    with pytest.raises(ValueError):
+        ModifiedKneserNey(fallback=(0.5, 3.0, 1.5))  # D2 must lie in [0, 2]

@@ -6,7 +6,7 @@ import pytest
 
 from seqlab.ngram import NGramLM
 
-pytestmark = [pytest.mark.reference, pytest.mark.slow]
+pytestmark = pytest.mark.reference  # about 5 s: not marked slow
 KENLM_PTB_O5 = 141.186  # lmplz -o 5, query on the test split; the published figure is 141.2
 
 

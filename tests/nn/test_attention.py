@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -61,6 +61,7 @@ def test_self_attention_equals_torch_multihead_attention():
     torch.testing.assert_close(ours(x), want, atol=ATOL, rtol=0)
 
 
+@settings(max_examples=30)  # each example builds a fresh layer; 30 keeps the file fast
 @given(length=st.integers(2, 9), cut=st.integers(1, 8), seed=st.integers(0, 2**16))
 def test_causal_attention_and_block_ignore_the_future(length, cut, seed):
     cut = min(cut, length - 1)
@@ -105,6 +106,45 @@ def test_kv_cache_decoding_equals_full_recomputation(chunks, kind):
             start += size
     torch.testing.assert_close(torch.cat(outs, 1), full, atol=ATOL, rtol=0)
     assert caches[0].length == 7
+
+
+@pytest.mark.parametrize("chunks", [[1] * 7, [3, 1, 2, 1], [7]])
+def test_value_cache_steps_equal_full_recomputation_and_the_in_place_cache(chunks):
+    blocks = nn.ModuleList(TransformerBlock(16, 4, causal=True) for _ in range(2)).eval()
+    x = torch.randn(3, 7, 16)
+    with torch.no_grad():
+        full = blocks[1](blocks[0](x))
+        pasts, caches, outs, in_place, start = [None, None], [KVCache(), KVCache()], [], [], 0
+        for size in chunks:
+            h = g = x[:, start : start + size]
+            for i, block in enumerate(blocks):
+                h, pasts[i] = block.step(h, pasts[i])
+                g = block(g, cache=caches[i])
+            outs.append(h)
+            in_place.append(g)
+            start += size
+    torch.testing.assert_close(torch.cat(outs, 1), full, atol=ATOL, rtol=0)
+    torch.testing.assert_close(torch.cat(outs, 1), torch.cat(in_place, 1), atol=ATOL, rtol=0)
+    assert pasts[0][0].shape == (3, 4, 7, 4)
+
+
+def test_value_cache_step_leaves_the_past_untouched_and_can_branch():
+    attn = MultiHeadSelfAttention(8, 2, causal=True).eval()
+    x = torch.randn(1, 4, 8)
+    with torch.no_grad():
+        _, past = attn.step(x[:, :3])
+        saved = (past[0].clone(), past[1].clone())
+        y_a, present_a = attn.step(x[:, 3:], past)
+        y_b, _ = attn.step(torch.randn(1, 1, 8), past)  # another continuation of the same past
+        y_a2, _ = attn.step(x[:, 3:], past)
+        full = attn(x)
+    assert torch.equal(past[0], saved[0]) and torch.equal(past[1], saved[1])
+    assert present_a[0].size(2) == 4 and past[0].size(2) == 3
+    torch.testing.assert_close(y_a, full[:, 3:], atol=ATOL, rtol=0)
+    torch.testing.assert_close(y_a2, y_a, atol=0, rtol=0)
+    assert not torch.allclose(y_b, y_a)
+    with pytest.raises(InvalidParameterError, match="causal"):
+        MultiHeadSelfAttention(8, 2).step(torch.randn(1, 1, 8), past)
 
 
 def test_kv_cache_grows_and_reorders_rows():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqlab.data.vocab import Vocabulary
@@ -15,6 +15,7 @@ from seqlab.nn import CausalConv1d, DilatedCausalStack, SameConv1d, TokenEmbeddi
 ATOL = 1e-5
 
 
+@settings(max_examples=30)  # each example builds a fresh layer; 30 keeps the file fast
 @given(kernel=st.integers(1, 4), dilation=st.integers(1, 3), length=st.integers(2, 12),
        cut=st.integers(1, 11), seed=st.integers(0, 2**16), gated=st.booleans())
 def test_causal_layers_ignore_the_future(kernel, dilation, length, cut, seed, gated):

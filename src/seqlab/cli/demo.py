@@ -58,8 +58,9 @@ def score_row(model_name: str, order: int | str, model: Any, data: DemoData, sec
 def _ngram_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[Row]:
     from seqlab.ngram import Lidstone, ModifiedKneserNey, NGramLM, WittenBell
 
-    models = [("add-k (k=0.01)", lambda: Lidstone(alpha=0.01)), ("Witten-Bell", WittenBell),
-              ("modified Kneser-Ney", ModifiedKneserNey)]
+    models: list[tuple[str, Callable[[], Any]]] = [
+        ("add-k (k=0.01)", lambda: Lidstone(alpha=0.01)), ("Witten-Bell", WittenBell),
+        ("modified Kneser-Ney", ModifiedKneserNey)]
     jobs = [(name, make, order) for name, make in models for order in (2, 3, 5)]
     rows = []
     for name, make, order in progress(jobs, quiet=quiet, desc="n-gram models"):

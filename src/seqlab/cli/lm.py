@@ -9,7 +9,9 @@ serve any saved language model. A new family is one ``FAMILIES[...] = ModelFamil
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ class ModelFamily:
     fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
     #: writes the fitted model to ``-o DIR`` (neural models keep their trainer state there for --resume)
     save: Callable[[Any, Path], Any] = lambda model, out: io.save(model, out)
+    #: the family's own lines of the ``train`` summary (order, vocabulary, n-gram counts, ...)
+    describe: Callable[[Any], dict[str, Any]] = lambda model: {}
 
 
 FAMILIES: dict[str, ModelFamily] = {}
@@ -59,7 +63,16 @@ def _ngram_build(args: argparse.Namespace) -> Any:
     return model
 
 
-FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build)
+def _ngram_describe(model: Any) -> dict[str, Any]:
+    out = {"order": model.order, "smoothing": model.smoothing.name, "vocabulary": len(model.vocabulary_),
+           "ngrams": model.ngram_counts_}
+    if model.discounts_:
+        out["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
+    return out
+
+
+FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
+                                describe=_ngram_describe)
 
 
 # ---------------------------------------------------------------------- the neural families
@@ -161,21 +174,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
     corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
-    quiet = getattr(args, "quiet", False)
     start = time.perf_counter()
-    try:
-        family.fit(model, progress(corpus, quiet=quiet, desc="reading", unit=" lines"), args)
-    except DataError as exc:
-        raise DataError(f"{args.data}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            family.fit(model, corpus, args)
+        except DataError as exc:
+            raise DataError(f"{args.data}: {exc}") from None
+    for w in caught:  # one readable line each (e.g. fallback discounts on a small corpus)
+        print(f"seqlab: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
     seconds = time.perf_counter() - start
     model.tokenizer_ = tokenizer_json
     family.save(model, out)
     result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
-    summary = (model._to_state()[0].get("summary") or {}) if hasattr(model, "_to_state") else {}
-    result.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
+    described = family.describe(model)
+    if not described and hasattr(model, "_to_state"):
+        summary = model._to_state()[0].get("summary") or {}
+        described = {k: v for k, v in summary.items() if not isinstance(v, dict)}
+    result.update(described)
     result.update(getattr(model, "train_result_", None) or {})  # trained models: losses, steps, tokens/s
-    if getattr(model, "discounts_", None):
-        result["discounts"] = [[round(d, 6) for d in ds] for ds in model.discounts_]
     if args.format != "json":
         result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
     emit(args, result)
@@ -233,7 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- parser
 def _data_options(p: argparse.ArgumentParser, *, default_tokenizer: str | None) -> None:
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=default_tokenizer,
-                   help="how lines become tokens (default: the model's, else whitespace for files)")
+                   help="how lines become tokens (unset: the model's tokenizer; whitespace for files)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of --data files")
 
 
@@ -267,7 +284,7 @@ def register(groups: Any) -> None:
     p.add_argument("--top-p", type=float, default=None, help="nucleus sampling: smallest set with mass >= P")
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
-                   help="how the prompt becomes tokens (default: the model's)")
+                   help="how the prompt becomes tokens (unset: the model's tokenizer)")
 
     p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
     p.add_argument("model_dir", help="model directory")

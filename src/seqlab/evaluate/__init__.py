@@ -1,10 +1,29 @@
 """Metrics shared by every model family, written once against the protocols.
 
 - :mod:`seqlab.evaluate.language`: perplexity and bits per token of any ``LanguageModel``.
+- :mod:`seqlab.evaluate.classification`: accuracy, precision/recall/F1, confusion matrix, log loss, stratified splits.
+- :mod:`seqlab.evaluate.forecast`: MAE, RMSE, MAPE, sMAPE, MASE of point forecasts.
 
 Each family's metrics live in one module here and are re-exported below.
 """
 
+from seqlab.evaluate.classification import (
+    ClassificationReport,
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_recall_f1,
+    stratified_kfold,
+    stratified_split,
+)
+from seqlab.evaluate.forecast import forecast_metrics, mae, mape, mase, rmse, smape
 from seqlab.evaluate.language import PerplexityReport, perplexity, perplexity_report, summarise_log_probs
 
-__all__ = ["PerplexityReport", "perplexity", "perplexity_report", "summarise_log_probs"]
+__all__ = [
+    "PerplexityReport", "perplexity", "perplexity_report", "summarise_log_probs",
+    "forecast_metrics", "mae", "mape", "mase", "rmse", "smape",
+    "ClassificationReport", "accuracy", "classification_report", "confusion_matrix", "f1_score", "log_loss",
+    "precision_recall_f1", "stratified_kfold", "stratified_split",
+]

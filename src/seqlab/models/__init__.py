@@ -5,6 +5,7 @@ Language models: :class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`,
 implements the :class:`~seqlab.protocols.LanguageModel` protocol over any of them.
 """
 
+from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
 from seqlab.models.lm import (
     ConvLM,
     ConvLMConfig,

@@ -24,13 +24,7 @@ from torch import Tensor, nn
 
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DataError, InvalidParameterError
-from seqlab.models._layers import (
-    CELLS,
-    TransformerBlock,
-    recurrent_stack,
-    sinusoidal_positions,
-)
-from seqlab.nn import DilatedCausalStack
+from seqlab.nn import CELLS, DilatedCausalStack, PositionEmbedding, Recurrent, TransformerBlock
 
 IGNORE_INDEX = -100
 
@@ -207,7 +201,8 @@ class RecurrentLM(_LMBase):
         self.config = config
         self._init_head(config.vocab_size, config.d_embed, config.d_hidden, config.tie_weights)
         self.drop = nn.Dropout(config.dropout)
-        self.rnn = recurrent_stack(config.cell, config.d_embed, config.d_hidden, config.n_layers, config.dropout)
+        self.rnn = Recurrent(config.d_embed, config.d_hidden, cell=config.cell, n_layers=config.n_layers,
+                             dropout=config.dropout)
 
     def forward(self, inputs: Tensor, targets: Tensor | None = None, state: Any = None) -> ModelOutput:
         self._check_inputs(inputs)
@@ -244,7 +239,10 @@ class ConvLM(_LMBase):
 class TransformerLM(_LMBase):
     """GPT-style decoder: token + position embeddings -> pre-norm blocks -> layer norm -> softmax.
 
-    ``state`` is ``(position, [(k, v) per layer])``: the key/value cache of everything fed so far.
+    Built from :class:`seqlab.nn.PositionEmbedding` and causal :class:`seqlab.nn.TransformerBlock`.
+    ``state`` is ``(position, [(k, v) per layer])``: the value-style key/value cache of everything
+    fed so far (:meth:`seqlab.nn.TransformerBlock.step`), which a call extends into new tensors and
+    never modifies, so one state can be continued several ways (beam search).
     Learned positions refuse inputs beyond ``context_size``; sinusoidal ones extend to any length.
     """
 
@@ -254,12 +252,14 @@ class TransformerLM(_LMBase):
         super().__init__()
         self.config = config
         self._init_head(config.vocab_size, config.d_model, config.d_model, config.tie_weights)
-        self.pos = nn.Embedding(config.context_size, config.d_model) if config.positions == "learned" else None
-        self.max_length = config.context_size if config.positions == "learned" else None
+        learned = config.positions == "learned"
+        self.pos = PositionEmbedding(config.d_model, max_length=config.context_size if learned else None,
+                                     kind=config.positions)
+        self.max_length = config.context_size if learned else None
         self.drop = nn.Dropout(config.dropout)
-        d_ff = config.d_ff or 4 * config.d_model
-        self.blocks = nn.ModuleList(TransformerBlock(config.d_model, config.n_heads, d_ff, config.dropout)
-                                    for _ in range(config.n_layers))
+        self.blocks = nn.ModuleList(
+            TransformerBlock(config.d_model, config.n_heads, d_hidden=config.d_ff, dropout=config.dropout, causal=True)
+            for _ in range(config.n_layers))
         self.norm = nn.LayerNorm(config.d_model)
         self.apply(self._init_weights)
 
@@ -274,20 +274,15 @@ class TransformerLM(_LMBase):
         self._check_inputs(inputs)
         start, caches = (0, [None] * len(self.blocks)) if state is None else state
         end = start + inputs.size(1)
-        positions = torch.arange(start, end, device=inputs.device)
-        if self.pos is not None:
-            if end > self.config.context_size:
-                raise DataError(
-                    f"The sequence reaches position {end}, but this TransformerLM's learned position table has "
-                    f"{self.config.context_size} entries; use shorter inputs (--bptt <= context_size), a larger "
-                    "context_size, or positions='sinusoidal'.")
-            x = self.embed(inputs) + self.pos(positions)
-        else:
-            x = self.embed(inputs) + sinusoidal_positions(positions, self.config.d_model)
-        x = self.drop(x)
+        if self.max_length is not None and end > self.max_length:
+            raise DataError(
+                f"The sequence reaches position {end}, but this TransformerLM's learned position table has "
+                f"{self.max_length} entries; use shorter inputs (--bptt <= context_size), a larger "
+                "context_size, or positions='sinusoidal'.")
+        x = self.drop(self.pos(self.embed(inputs), offset=start))
         new_caches = []
         for block, cache in zip(self.blocks, caches, strict=True):
-            x, cache = block(x, cache)
+            x, cache = block.step(x, cache)
             new_caches.append(cache)
         return self._output(self.norm(x), targets, (end, new_caches))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -104,8 +105,7 @@ def encode(sequences: Iterable[Sequence[str]], stoi: dict[str, int]) -> tuple[np
     for seq in sequences:
         flat.extend(seq)
         lengths.append(len(seq))
-    get = stoi.get
-    ids = np.fromiter((get(t, UNK_ID) for t in flat), dtype=np.int64, count=len(flat))
+    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID, len(flat))), dtype=np.int64, count=len(flat))
     out, pos = with_boundaries(ids, np.asarray(lengths, dtype=np.int64))
     return out, pos, len(lengths)
 
@@ -160,10 +160,26 @@ class NGramCounts:
         return np.bincount(self.suffix[n], minlength=self.keys[n - 1].size).astype(np.int64)
 
 
-def group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``np.unique`` with counts, one index of each key, and the inverse, from one argsort."""
+def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(sorted keys, permutation)`` of non-negative int64 keys.
+
+    When ``max(key) * len(keys)`` fits in 63 bits, each key is packed with its position and
+    sorted by value (numpy's SIMD sort, several times faster than ``argsort``); otherwise
+    ``argsort`` is used.
+    """
+    n = keys.size
+    bits = max(int(n - 1).bit_length(), 1)
+    top = int(keys.max()) if n else 0
+    if n and top.bit_length() + bits <= 62:
+        packed = np.sort((keys << bits) | np.arange(n, dtype=np.int64))
+        return packed >> bits, packed & ((1 << bits) - 1)
     order = np.argsort(keys)
-    srt = keys[order]
+    return keys[order], order
+
+
+def group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique`` with counts, one index of each key, and the inverse, from one sort."""
+    srt, order = sort_with_order(keys)
     new = np.empty(srt.size, dtype=bool)
     new[:1] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])
@@ -241,10 +257,19 @@ def count_ngrams(ids: np.ndarray, pos: np.ndarray, order: int, vocab_size: int, 
 
 # ---------------------------------------------------------------------- look-up
 def find_rows(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Row of each key in the sorted ``table``, or -1 where absent."""
+    """Row of each key in the sorted ``table``, or -1 where absent.
+
+    Many keys are sorted first: binary searches in key order touch memory in order, which
+    is several times faster than random probes into a large table.
+    """
     if table.size == 0:
         return np.full(keys.size, -1, dtype=np.int64)
-    j = np.searchsorted(table, keys)
+    if keys.size > 4096:
+        srt, order = sort_with_order(keys)
+        j = np.empty(keys.size, dtype=np.int64)
+        j[order] = np.searchsorted(table, srt)
+    else:
+        j = np.searchsorted(table, keys)
     jc = np.minimum(j, table.size - 1)
     return np.where(table[jc] == keys, jc, -1)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqlab.data.readers import read_lines
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, Vocabulary
 from seqlab.exceptions import DataError, FormatError
 from seqlab.ngram import _kernels as K
@@ -28,24 +28,24 @@ LN10 = math.log(10.0)
 ZERO_LOG10 = -99.0  # how ARPA spells probability 0
 
 
-def _fmt(values: np.ndarray) -> list[str]:
+def _log10(values: np.ndarray) -> list[float]:
     v = values / LN10
-    v = np.where(np.isfinite(v), v, ZERO_LOG10)
-    return [f"{x:.8g}" for x in v.tolist()]
+    return np.where(np.isfinite(v), v, ZERO_LOG10).tolist()  # type: ignore[no-any-return]
 
 
 def write_arpa(model: NGramLM, path: str | Path) -> Path:
-    """Write ``model`` to ``path`` atomically (a temporary sibling renamed into place)."""
+    """Write ``model`` to ``path`` atomically (a temporary sibling renamed into place).
+
+    Weights are written with 8 significant digits; the n-gram strings of each order are
+    built from those of the order below (one concatenation per row).
+    """
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{path} is a directory; give a file name for the ARPA output.")
     V = len(model.vocabulary_)
-    itos = np.asarray(model.vocabulary_.itos, dtype=object)
-    mats = K.ngram_ids(model.keys_, V)
-    N = len(mats)
-    keep = [np.ones(m.shape[0], dtype=bool) for m in mats]
-    keep[0][PAD_ID] = False
-    sizes = [int(k.sum()) for k in keep]
+    itos = model.vocabulary_.itos
+    N = len(model.keys_)
+    sizes = [V - 1] + [int(k.size) for k in model.keys_[1:]]  # unigrams: every id but <pad>
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -53,20 +53,25 @@ def write_arpa(model: NGramLM, path: str | Path) -> Path:
             f.write("\\data\\\n")
             for n, size in enumerate(sizes, 1):
                 f.write(f"ngram {n}={size}\n")
+            grams: list[str] = list(itos)
             for n in range(1, N + 1):
                 f.write(f"\n\\{n}-grams:\n")
-                sel = keep[n - 1]
-                lp = model.log_probs_[n - 1][sel].copy()
+                lp = model.log_probs_[n - 1].copy()
                 if n == 1:
-                    lp[model.keys_[0][sel] == BOS_ID] = 0.0  # <s> is context only (KenLM writes 0)
-                probs = _fmt(lp)
-                grams = [" ".join(row) for row in itos[mats[n - 1][sel]].tolist()]
-                if n < N:
-                    bos = _fmt(model.log_backoffs_[n - 1][sel])
-                    f.writelines(f"{p}\t{g}\t{b}\n" for p, g, b in zip(probs, grams, bos))
+                    lp[BOS_ID] = 0.0  # <s> is context only (KenLM writes 0)
                 else:
-                    f.writelines(f"{p}\t{g}\n" for p, g in zip(probs, grams))
+                    keys = model.keys_[n - 1]
+                    grams = [grams[p] + " " + itos[w] for p, w in zip((keys // V).tolist(), (keys % V).tolist(),
+                                                                       strict=True)]
+                rows = range(1, V) if n == 1 else range(len(grams))  # skip <pad>
+                probs = _log10(lp)
+                if n < N:
+                    bos = _log10(model.log_backoffs_[n - 1])
+                    f.writelines(f"{probs[i]:.8g}\t{grams[i]}\t{bos[i]:.8g}\n" for i in rows)
+                else:
+                    f.writelines(f"{probs[i]:.8g}\t{grams[i]}\n" for i in rows)
             f.write("\n\\end\\\n")
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -74,79 +79,93 @@ def write_arpa(model: NGramLM, path: str | Path) -> Path:
     return path
 
 
-def _parse(path: str | Path) -> tuple[list[int], list[list[str]]]:
-    """Header counts and, per order, the split lines of its section (with line numbers checked)."""
-    header: dict[int, int] = {}
-    sections: list[list[str]] = []
-    state = "start"
-    current: list[str] | None = None
-    for lineno, line in enumerate(read_lines(path), 1):
-        s = line.strip()
-        if state == "start":
-            if s == "\\data\\":
-                state = "header"
-            continue
-        if state == "header":
-            if s.startswith("ngram "):
-                try:
-                    n_str, c_str = s[6:].split("=")
-                    header[int(n_str)] = int(c_str)
-                except ValueError:
-                    raise FormatError(f"{path}:{lineno}: bad header line {s!r}; expected 'ngram N=COUNT'.") from None
-                continue
-            if not s:
-                continue
-            state = "body"
-        if state == "body":
-            if s == "\\end\\":
-                state = "end"
-                break
-            if s.startswith("\\") and s.endswith("-grams:"):
-                n = int(s[1:-7]) if s[1:-7].isdigit() else -1
-                if n != len(sections) + 1:
-                    raise FormatError(f"{path}:{lineno}: section {s!r} out of order; expected \\{len(sections) + 1}-grams:.")
-                current = []
-                sections.append(current)
-                continue
-            if not s:
-                continue
-            if current is None:
-                raise FormatError(f"{path}:{lineno}: n-gram line before any \\N-grams: section.")
-            current.append(s)
-    if state == "start":
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_SECTION = re.compile(r"^[ \t]*\\(\d+)-grams:[ \t]*\r?$", re.MULTILINE)
+_END = re.compile(r"^[ \t]*\\end\\[ \t]*\r?$", re.MULTILINE)
+
+
+def _read_text(path: str | Path) -> str:
+    """The whole (possibly compressed) file as text; bad UTF-8 is reported with its byte offset."""
+    from seqlab.data.readers import _open_binary
+
+    with _open_binary(path) as stream:
+        raw = stream.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid utf-8; "
+                        "ARPA files are read as UTF-8.") from None
+
+
+def _parse(path: str | Path) -> tuple[list[int], list[str]]:
+    """Header counts and the body text of each ``\\N-grams:`` section, with structure checks."""
+    text = _read_text(path)
+    data = text.find("\\data\\")
+    if data < 0:
         raise FormatError(f"{path} is not an ARPA file: no \\data\\ line found.")
-    if state != "end":
+    marks = list(_SECTION.finditer(text, data))
+    end = _END.search(text, marks[-1].end() if marks else data)
+    if end is None:
         raise FormatError(f"{path} is truncated: the \\end\\ line is missing.")
-    order = len(sections)
-    if sorted(header) != list(range(1, order + 1)):
+    header: dict[int, int] = {}
+    for line in text[data + 6: marks[0].start() if marks else end.start()].splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            key, value = line.split("=")
+            if not key.startswith("ngram "):
+                raise ValueError
+            header[int(key[6:])] = int(value)
+        except ValueError:
+            raise FormatError(f"{path}: bad header line {line!r}; expected 'ngram N=COUNT'.") from None
+    bodies = []
+    for i, mark in enumerate(marks):
+        if int(mark.group(1)) != i + 1:
+            raise FormatError(f"{path}: section \\{mark.group(1)}-grams: is out of order; expected \\{i + 1}-grams:.")
+        stop = marks[i + 1].start() if i + 1 < len(marks) else end.start()
+        bodies.append(text[mark.end():stop])
+    order = len(bodies)
+    if order == 0 or sorted(header) != list(range(1, order + 1)):
         raise FormatError(f"{path}: the \\data\\ header lists orders {sorted(header)} but the file has "
                           f"sections 1..{order}.")
-    for n, sec in enumerate(sections, 1):
-        if len(sec) != header[n]:
-            raise FormatError(f"{path}: the header says ngram {n}={header[n]} but the \\{n}-grams: section "
-                              f"has {len(sec)} entries; the file is damaged or was edited.")
-    if not 1 <= order <= 10:
+    if order > 10:
         raise FormatError(f"{path}: seqlab reads ARPA models of order 1..10, this one has order {order}.")
-    return [header[n] for n in range(1, order + 1)], sections
+    return [header[n] for n in range(1, order + 1)], bodies
 
 
-def _columns(path: str | Path, sec: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ln P, words of shape (rows, n), ln b) of one section; vectorised when every line has
-    the same number of fields, line by line (with line-precise errors) otherwise."""
-    flat = "\n".join(sec).split()
-    rows = len(sec)
+def _floats(values: list[str]) -> np.ndarray:
+    return np.fromiter(map(float, values), dtype=np.float64, count=len(values))
+
+
+def _columns(path: str | Path, body: str, n: int, expected: int) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+    """(ln P, the n word columns, ln b) of one section body.
+
+    Vectorised (list slicing, C-level ``map``) when the fields split evenly into ``expected``
+    rows of ``n + 2`` (or ``n + 1``) fields; otherwise line by line, with the count check and
+    line-precise errors.
+    """
+    flat = body.split()
     for width in (n + 2, n + 1):
-        if rows and len(flat) == rows * width:
-            table = np.asarray(flat, dtype=object).reshape(rows, width)
+        if expected and len(flat) == expected * width:
             try:
-                probs = table[:, 0].astype(np.float64)
-                bos = table[:, -1].astype(np.float64) if width == n + 2 else np.zeros(rows)
+                probs = _floats(flat[0::width])
+                bos = _floats(flat[width - 1::width]) if width == n + 2 else np.zeros(expected)
             except ValueError:
                 break
-            return probs * LN10, table[:, 1:n + 1], bos * LN10
-    probs = np.empty(rows)
-    bos = np.zeros(rows)
-    words = np.empty((rows, n), dtype=object)
+            return probs * LN10, [flat[1 + j::width] for j in range(n)], bos * LN10
+    sec = [line for line in body.splitlines() if line.strip()]
+    if len(sec) != expected:
+        raise FormatError(f"{path}: the header says ngram {n}={expected} but the \\{n}-grams: section "
+                          f"has {len(sec)} entries; the file is damaged or was edited.")
+    probs = np.empty(len(sec))
+    bos = np.zeros(len(sec))
+    words: list[list[str]] = [[] for _ in range(n)]
     for i, line in enumerate(sec):
         f = line.split()
         if len(f) not in (n + 1, n + 2):
@@ -158,7 +177,8 @@ def _columns(path: str | Path, sec: list[str], n: int) -> tuple[np.ndarray, np.n
                 bos[i] = float(f[-1])
         except ValueError:
             raise FormatError(f"{path}: entry {i + 1} of \\{n}-grams: has a non-numeric weight: {line!r}.") from None
-        words[i] = f[1:n + 1]
+        for j in range(n):
+            words[j].append(f[1 + j])
     return probs * LN10, words, bos * LN10
 
 
@@ -167,10 +187,10 @@ def read_arpa(path: str | Path) -> NGramLM:
     from seqlab.ngram.model import NGramLM
     from seqlab.ngram.smoothing import Estimate, FromARPA
 
-    _, sections = _parse(path)
+    counts, sections = _parse(path)
     N = len(sections)
-    p1, g1, b1 = _columns(path, sections[0], 1)
-    words = g1[:, 0].tolist()
+    p1, g1, b1 = _columns(path, sections[0], 1, counts[0])
+    words = g1[0]
     ordinary = [w for w in words if w not in SPECIALS]
     if len(set(ordinary)) != len(ordinary):
         raise FormatError(f"{path}: the \\1-grams: section lists a word twice.")
@@ -185,13 +205,13 @@ def read_arpa(path: str | Path) -> NGramLM:
     mats = [np.arange(V, dtype=np.int64).reshape(-1, 1)]
     probs, backs = [P1], [B1]
     for n in range(2, N + 1):
-        p, grams, b = _columns(path, sections[n - 1], n)
+        p, grams, b = _columns(path, sections[n - 1], n, counts[n - 1])
         stoi = vocab.stoi
         try:
-            flat_ids = [stoi[w] for w in grams.ravel().tolist()]
-            mat = np.asarray(flat_ids, dtype=np.int64).reshape(-1, n)
+            cols = [np.fromiter(map(stoi.__getitem__, col), dtype=np.int64, count=len(col)) for col in grams]
         except KeyError as exc:
             raise FormatError(f"{path}: the {n}-grams use the word {exc.args[0]!r}, which is not a unigram.") from None
+        mat = np.column_stack(cols)
         mats.append(mat)
         probs.append(p)
         backs.append(b)
@@ -201,7 +221,7 @@ def read_arpa(path: str | Path) -> NGramLM:
         raise FormatError(f"{path}: an n-gram's context is missing from the lower order (row {exc.args[0]}); "
                           "seqlab needs every n-gram's prefix, as KenLM does.") from None
     for n in range(2, N + 1):
-        if np.unique(keys[n - 1]).size != keys[n - 1].size:
+        if (keys[n - 1][1:] == keys[n - 1][:-1]).any():  # sorted: duplicates are neighbours
             raise FormatError(f"{path}: the \\{n}-grams: section lists an n-gram twice.")
     est = Estimate([probs[n][perms[n]] for n in range(N)], [backs[n][perms[n]] for n in range(N)])
     model = NGramLM(order=N, smoothing=FromARPA())

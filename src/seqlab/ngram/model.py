@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Self
 
@@ -20,9 +21,10 @@ from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
 from seqlab.ngram import _kernels as K
-from seqlab.ngram.smoothing import Estimate, FromARPA, ModifiedKneserNey, Smoothing
+from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 
 MAX_ORDER = 10
+DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
 @register
@@ -67,30 +69,35 @@ class NGramLM(BaseModel):
     _constraints = {
         "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
                   f"an int between 1 and {MAX_ORDER}"),
-        "smoothing": (lambda v: isinstance(v, Smoothing), "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
+        "smoothing": (lambda v: isinstance(v, Smoothing),
+                      "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
         "min_count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
     }
 
-    def __init__(self, *, order: int = 3, smoothing: Smoothing = ModifiedKneserNey(), min_count: int = 1) -> None:
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
         self.order = order
         self.smoothing = smoothing
         self.min_count = min_count
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]]) -> Self:
+    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None) -> Self:
         """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
 
-        ``sequences`` may be any iterable (read once), e.g. a streamed file.
+        ``sequences`` may be any iterable (read once), e.g. a streamed file. ``vocabulary``
+        fixes the vocabulary instead of building it from ``sequences`` (``min_count`` is then
+        not applied; tokens outside it count as ``<unk>``): models that must be compared
+        token for token, such as the class models of a Bayes classifier, share one.
         """
         self._validate_params()
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
-        raw = K.read_corpus(sequences)
+        raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
                             "give at least one non-empty sequence.")
-        vocab, remap = _build_vocabulary(raw, self.min_count)
+        vocab, remap = (_build_vocabulary(raw, self.min_count) if vocabulary is None
+                        else _fixed_vocabulary(raw, vocabulary))
         ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
         counts = K.count_ngrams(ids, pos, self.order, len(vocab))
         self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
@@ -153,14 +160,43 @@ class NGramLM(BaseModel):
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p over ``corpus`` (each sentence followed by ``</s>``), and the OOV mask.
 
-        Vectorised over the whole corpus: the n-gram of each position is found by binary
-        search in the sorted tables, order by order.
+        Tokens are mapped to vocabulary ids (unknown ones to ``<unk>``) and scored by
+        :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
-        sents = [_tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
-        ids, pos, _ = K.encode(sents, self.vocabulary_.stoi)
+        sents = [s if isinstance(s, list) else _tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
+        ids, lengths = _encode_flat(sents, self.vocabulary_.stoi)
+        return self.token_log_probs_ids(ids, lengths)
+
+    def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`token_log_probs` for a corpus already encoded as ids of ``vocabulary_``.
+
+        Callers that score one corpus under several models over the same vocabulary (the
+        class models of :class:`~seqlab.classify.BayesSequenceClassifier`) encode it once
+        and skip the token-to-id mapping for every model. Vectorised over the whole corpus:
+        the n-gram of each position is found by binary search in the sorted tables, order by order.
+
+        Parameters
+        ----------
+        ids : array-like of int, shape (n_tokens,)
+            The tokens of every sentence, concatenated, as ids in ``[0, len(vocabulary_))``;
+            no ``<s>``/``</s>``: they are added around each sentence here.
+        lengths : array-like of int, shape (n_sentences,)
+            Tokens per sentence (0 for an empty sentence, which still predicts ``</s>``);
+            they must sum to ``n_tokens``.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_tokens + n_sentences,)
+            ln p of each token, and of the ``</s>`` closing each sentence, in corpus order.
+        is_oov : ndarray of bool, same shape
+            Where the predicted id is ``<unk>``.
+        """
+        self._check_fitted()
+        ids, lengths = _check_encoded(ids, lengths, len(self.vocabulary_))
+        ids, pos = K.with_boundaries(ids, lengths)
         lp, _len = self._score_ids(ids, pos)
-        keep = pos > 0
+        keep = pos > 0  # <s> is never predicted
         return lp[keep], ids[keep] == UNK_ID
 
     def begin(self, context: Sequence[str] = ()) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -198,7 +234,9 @@ class NGramLM(BaseModel):
             pos[0] = 0
             lp0 = float(self._next_ids([])[ids[0]])
         lp, length = self._score_ids(ids, pos)
-        out = [(float(p), int(n), bool(i == UNK_ID)) for p, n, i in zip(lp[pos > 0], length[pos > 0], ids[pos > 0])]
+        keep = pos > 0
+        out = [(float(p), int(n), bool(i == UNK_ID))
+               for p, n, i in zip(lp[keep], length[keep], ids[keep], strict=True)]
         if not bos:
             out.insert(0, (lp0, 1, bool(ids[0] == UNK_ID)))
         return out if eos else out[:-1]
@@ -279,14 +317,16 @@ class NGramLM(BaseModel):
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
         if isinstance(state.get("tokenizer"), dict):
-            model.tokenizer_ = state["tokenizer"]
+            model.tokenizer_ = state["tokenizer"]  # type: ignore[attr-defined]
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
-        return {"order": 2, "smoothing": ModifiedKneserNey()}
+        from seqlab.ngram.smoothing import WittenBell
+
+        return {"order": 2, "smoothing": WittenBell()}  # modified KN would warn on so little data
 
     @classmethod
     def _test_data(cls) -> list[list[str]]:
@@ -300,12 +340,59 @@ def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.
     Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
     freq = np.bincount(raw.ids, minlength=len(raw.tokens))
-    counter = {t: int(c) for t, c in zip(raw.tokens, freq) if t not in SPECIALS}
+    counter = {t: int(c) for t, c in zip(raw.tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
     remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
                         dtype=np.int64, count=len(raw.tokens))
     return vocab, remap
+
+
+def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabulary) -> K.RawCorpus:
+    """One pass mapping tokens straight to the ids of a fixed vocabulary (others to ``<unk>``)."""
+    if not isinstance(vocabulary, Vocabulary):
+        raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
+    seqs = [_tokens(s, f"sequences[{i}]") if not isinstance(s, list) else s for i, s in enumerate(sequences)]
+    ids, lengths = _encode_flat(seqs, vocabulary.stoi)
+    return K.RawCorpus(ids, lengths, list(vocabulary.itos))
+
+
+def _encode_flat(seqs: list[list[str]], stoi: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence, both int64."""
+    flat = list(chain.from_iterable(seqs))
+    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
+    return ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+
+
+def _check_encoded(ids: Any, lengths: Any, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` and ``lengths`` as 1-D int64 arrays, or a DataError saying what does not hold."""
+    out = []
+    for value, name in ((ids, "ids"), (lengths, "lengths")):
+        arr = np.asarray(value)
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise DataError(f"{name} must be a 1-D array of ints, got dtype {arr.dtype} with shape {arr.shape}; "
+                            "pass e.g. np.asarray(values, dtype=np.int64).")
+        out.append(arr.astype(np.int64, copy=False))
+    ids_a, len_a = out
+    if ids_a.size and (ids_a.min() < 0 or ids_a.max() >= vocab_size):
+        raise DataError(f"ids must be vocabulary ids in [0, {vocab_size}), got values in "
+                        f"[{ids_a.min()}, {ids_a.max()}]; encode tokens with the model's vocabulary_.")
+    if len_a.size and len_a.min() < 0:
+        raise DataError(f"lengths must be >= 0, got {len_a.min()}; give the number of tokens of each sentence.")
+    if int(len_a.sum()) != ids_a.size:
+        raise DataError(f"lengths must sum to the number of ids ({ids_a.size}), got sum {int(len_a.sum())}; "
+                        "give one length per sentence, without <s>/</s>.")
+    return ids_a, len_a
+
+
+def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabulary, np.ndarray]:
+    """A given vocabulary and the provisional -> final id map (literal specials become ``<unk>``)."""
+    stoi = vocabulary.stoi
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
+                        dtype=np.int64, count=len(raw.tokens))
+    return vocabulary, remap
 
 
 def _sequences(corpus: Any) -> Iterable[Any]:

@@ -61,7 +61,8 @@ class Smoothing:
 # ---------------------------------------------------------------------- helpers
 def _log(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
-        return np.log(x)
+        out: np.ndarray = np.log(x)
+    return out
 
 
 def _check_positive(value: Any, name: str, owner: str, *, upper: float | None = None) -> None:
@@ -131,7 +132,7 @@ def _interpolated(c: NGramCounts, counts: list[np.ndarray], discounts: list[np.n
         if n == 1:
             den = a.sum() + (mass.sum() if extra else 0.0)
             gamma0 = mass.sum() / den if den > 0 else 1.0
-            probs.append((kept / den if den > 0 else 0.0) + gamma0 / Vp)
+            probs.append((kept / den if den > 0 else np.zeros_like(kept)) + gamma0 / Vp)
             continue
         h = c.prefix(n)
         H = c.keys[n - 2].size
@@ -317,17 +318,18 @@ class ModifiedKneserNey(Smoothing):
         out = []
         for n in range(1, counts.order + 1):
             t = count_of_counts(adjusted_counts(counts, n), 4).astype(np.float64)
-            ds = None
+            ds: tuple[float, float, float] | None = None
             if t[1] > 0 and t[2] > 0 and t[3] > 0:
                 y = t[1] / (t[1] + 2 * t[2])
-                ds = tuple(float(k - (k + 1) * y * t[k + 1] / t[k]) for k in (1, 2, 3))
+                d1, d2, d3 = (float(k - (k + 1) * y * t[k + 1] / t[k]) for k in (1, 2, 3))
+                ds = (d1, d2, d3)
                 if not all(0 <= d <= k for k, d in enumerate(ds, 1)):
                     ds = None
             if ds is None:
                 warnings.warn(
                     f"modified Kneser-Ney discounts of order {n} are undefined or out of range for these counts "
                     f"(count-of-counts t1..t4 = {t[1:].astype(int).tolist()}); using fallback {self.fallback}. "
-                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=3)
+                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=4)
                 ds = self.fallback
             out.append(ds)
         return out
@@ -335,7 +337,7 @@ class ModifiedKneserNey(Smoothing):
     def estimate(self, counts: NGramCounts) -> Estimate:
         a = [adjusted_counts(counts, n) for n in range(1, counts.order + 1)]
         ds = self.discounts(counts)
-        d = [np.select([x == 0, x == 1, x == 2], [0.0, D[0], D[1]], D[2]) for x, D in zip(a, ds)]
+        d = [np.select([x == 0, x == 1, x == 2], [0.0, D[0], D[1]], D[2]) for x, D in zip(a, ds, strict=False)]
         probs, gammas = _split(counts, _interpolated(counts, a, d))
         return _finish(probs, gammas, {"discounts": [list(x) for x in ds]})
 
@@ -395,7 +397,7 @@ class Katz(Smoothing):
             ok = bool(A < 1 and ((d > 0) & (d <= 1)).all())
         if not ok:
             warnings.warn(f"Good-Turing discounts of order {n} are undefined for these counts; "
-                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=3)
+                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=4)
             d = (c - 0.5) / c
         ratio = np.ones(a.size)
         small = (a >= 1) & (a <= K)

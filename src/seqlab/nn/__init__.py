@@ -31,6 +31,15 @@ a KV cache gives the same outputs as recomputing the whole prefix:
 >>> torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
 True
 
+``KVCache`` appends in place. Where a decoding state must be a value that can be continued
+several ways (beam search), ``block.step(x, past)`` takes the layer's ``(k, v)`` pair
+(``PastKV``, or ``None``) and returns ``(output, present)`` without modifying ``past``:
+
+>>> h, past = block.step(pos(x[:, :4]))
+>>> h_next, present = block.step(pos(x[:, 4:], offset=4), past)
+>>> torch.allclose(h_next, full[:, 4:], atol=1e-5), past[0].size(2), present[0].size(2)
+(True, 4, 5)
+
 Convolutions: ``CausalConv1d`` (dilated, never sees the future), ``DilatedCausalStack``
 (TCN/WaveNet residual stack), ``SameConv1d`` (non-causal, same length).
 """
@@ -39,6 +48,7 @@ from seqlab.nn.attention import (
     AdditiveAttention,
     KVCache,
     MultiHeadSelfAttention,
+    PastKV,
     attention_mask,
     scaled_dot_product_attention,
 )
@@ -70,6 +80,7 @@ __all__ = [
     "KVCache",
     "LSTMCell",
     "MultiHeadSelfAttention",
+    "PastKV",
     "PeepholeLSTMCell",
     "PositionEmbedding",
     "Recurrent",

@@ -2,9 +2,20 @@
 
 Symbols: ``N`` batch, ``L`` query steps, ``S`` key steps (``S = P + L`` with ``P`` cached
 steps), ``E`` model width (``d_model``), ``h`` heads, ``D = E / h`` per-head width.
+
+Two kinds of key/value cache serve incremental decoding:
+
+- :class:`KVCache` appends in place (amortised O(1) per step): one growing cache per layer,
+  for a single decoding path.
+- a *value* cache, ``PastKV = (k, v)`` of shape (N, h, P, D) per layer, through the layers'
+  ``step`` methods: each step returns a new, extended pair and never touches the one given,
+  so one decoding state can be advanced several times (beam search, the ``LanguageModel``
+  protocol's ``advance``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +23,9 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_int
 from seqlab.exceptions import DataError, InvalidParameterError
+
+PastKV = tuple[Tensor, Tensor]
+"""A value-style key/value cache of one attention layer: ``(k, v)``, each (N, h, P, D)."""
 
 
 def _check_dropout(dropout: float, owner: str) -> float:
@@ -180,22 +194,49 @@ class MultiHeadSelfAttention(nn.Module):
         """Attend over ``x`` (N, L, E) and, if given, the cached past; returns (N, L, E).
 
         With a ``cache``, ``mask`` covers the cached steps too: shape (N, P + L).
+        The cache is extended in place; :meth:`step` is the value-style alternative.
         """
+        self._check_input(x, cached=cache is not None)
+        return self._attend(x, mask, None if cache is None else cache.append)[0]
+
+    def step(self, x: Tensor, past: PastKV | None = None, *, mask: Tensor | None = None) -> tuple[Tensor, PastKV]:
+        """Value-style incremental attention: ``(output (N, L, E), present)``.
+
+        ``past`` is the ``(k, v)`` pair, each (N, h, P, D), that an earlier call returned (or
+        ``None`` at the start); ``present`` holds ``past`` extended by the ``L`` new steps, in
+        new tensors, so ``past`` stays valid and can be stepped again along another path.
+        ``mask`` is (N, P + L) as in :meth:`forward`.
+        """
+        self._check_input(x, cached=past is not None)
+        if past is None:
+            return self._attend(x, mask, None)
+
+        def extend(k: Tensor, v: Tensor) -> PastKV:
+            return torch.cat([past[0], k], 2), torch.cat([past[1], v], 2)
+
+        return self._attend(x, mask, extend)
+
+    def _check_input(self, x: Tensor, *, cached: bool) -> None:
         if x.dim() != 3 or x.size(-1) != self.d_model:
             raise DataError(f"MultiHeadSelfAttention expects (N, L, {self.d_model}); got {tuple(x.shape)}.")
-        if cache is not None and not self.causal:
+        if cached and not self.causal:
             raise InvalidParameterError("A KV cache is for causal (autoregressive) attention; "
                                         "build the layer with causal=True or call it without a cache.")
+
+    def _attend(self, x: Tensor, mask: Tensor | None,
+                extend: Callable[[Tensor, Tensor], PastKV] | None) -> tuple[Tensor, PastKV]:
+        """Project, let ``extend`` prepend the cached past to the new keys/values, attend, project out."""
         n, length, _ = x.shape
         q, k, v = self.qkv(x).view(n, length, 3, self.n_heads, -1).permute(2, 0, 3, 1, 4)  # each (N, h, L, D)
-        if cache is not None:
-            k, v = cache.append(k, v)  # (N, h, S, D)
+        if extend is not None:
+            k, v = extend(k, v)  # (N, h, S, D)
         if mask is not None and tuple(mask.shape) != (n, k.size(2)):
             raise DataError(f"mask must have shape (N, S) = {(n, k.size(2))} (S counts cached steps); "
                             f"got {tuple(mask.shape)}.")
         y = scaled_dot_product_attention(q, k, v, causal=self.causal, key_mask=mask,
                                          dropout=self.dropout if self.training else 0.0)  # (N, h, L, D)
-        return self.out(y.transpose(1, 2).reshape(n, length, self.d_model))  # (N, L, E)
+        out: Tensor = self.out(y.transpose(1, 2).reshape(n, length, self.d_model))  # (N, L, E)
+        return out, (k, v)
 
 
 class AdditiveAttention(nn.Module):

@@ -67,7 +67,8 @@ class CausalConv1d(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         _check_input("CausalConv1d", x, self.conv.in_channels)
         x = F.pad(x.transpose(1, 2), (self.left_pad, 0))  # (N, C_in, pad + L): pad the past only
-        return self.conv(x).transpose(1, 2)  # (N, L, C_out)
+        out: Tensor = self.conv(x).transpose(1, 2)  # (N, L, C_out)
+        return out
 
 
 class SameConv1d(nn.Module):
@@ -98,7 +99,8 @@ class SameConv1d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input("SameConv1d", x, self.conv.in_channels)
-        return self.conv(x.transpose(1, 2)).transpose(1, 2)  # (N, L, C_out)
+        out: Tensor = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (N, L, C_out)
+        return out
 
 
 class DilatedCausalStack(nn.Module):
@@ -142,12 +144,13 @@ class DilatedCausalStack(nn.Module):
         self.convs = nn.ModuleList(CausalConv1d(channels, width, kernel_size, dilation=dilation_base**i)
                                    for i in range(n_layers))
         self.mixes = nn.ModuleList(nn.Linear(channels, channels) for _ in range(n_layers))
+        self._receptive_field: int = 1 + (kernel_size - 1) * sum(dilation_base**i for i in range(n_layers))
         self.drop = nn.Dropout(_check_dropout(dropout, "DilatedCausalStack"))
 
     @property
     def receptive_field(self) -> int:
         """Input steps each output sees."""
-        return 1 + sum(conv.left_pad for conv in self.convs)
+        return self._receptive_field
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input("DilatedCausalStack", x, self.channels)

@@ -59,7 +59,8 @@ class TokenEmbedding(nn.Module):
             bad = int(ids.max()) if int(ids.max()) >= self.vocab_size else int(ids.min())
             raise DataError(f"Token ids must lie in [0, {self.vocab_size}) (the model's vocab_size); got id {bad}. "
                             "Encode the data with the vocabulary the model was built with.")
-        return self.embedding(ids)  # (N, L, E)
+        out: Tensor = self.embedding(ids)  # (N, L, E)
+        return out
 
     @classmethod
     def from_pretrained(cls, matrix_or_embeddings: Any, vocabulary: Any = None, *, freeze: bool = True,

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from seqlab._validation import check_int
 from seqlab.exceptions import DataError, InvalidParameterError
-from seqlab.nn.attention import KVCache, MultiHeadSelfAttention, _check_dropout
+from seqlab.nn.attention import KVCache, MultiHeadSelfAttention, PastKV, _check_dropout
 
 
 def sinusoidal_table(length: int, d_model: int, *, offset: int = 0, device: torch.device | None = None) -> Tensor:
@@ -107,7 +107,8 @@ class FeedForward(nn.Module):
         self.drop = nn.Dropout(_check_dropout(dropout, "FeedForward"))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.drop(self.down(self.act(self.up(x))))  # (N, L, E)
+        out: Tensor = self.drop(self.down(self.act(self.up(x))))  # (N, L, E)
+        return out
 
 
 class TransformerBlock(nn.Module):
@@ -138,6 +139,10 @@ class TransformerBlock(nn.Module):
     output      ``(N, L, E)``
     ==========  =====================================================
 
+    :meth:`step` is the value-style form of incremental decoding: it takes the layer's
+    ``(k, v)`` pair (or ``None``) and returns the output with a new, extended pair, leaving
+    the given one untouched (decoding states that beam search may advance several times).
+
     Plain-Python equivalent::
 
         x = x + dropout(self_attention(layer_norm_1(x), causal_mask, cache))
@@ -159,5 +164,17 @@ class TransformerBlock(nn.Module):
                               activation=activation)
 
     def forward(self, x: Tensor, *, mask: Tensor | None = None, cache: KVCache | None = None) -> Tensor:
+        """Return the block's output (N, L, E); a ``cache`` is extended in place."""
         x = x + self.drop(self.attn(self.norm1(x), mask=mask, cache=cache))  # (N, L, E)
-        return x + self.ff(self.norm2(x))  # (N, L, E)
+        out: Tensor = x + self.ff(self.norm2(x))  # (N, L, E)
+        return out
+
+    def step(self, x: Tensor, past: PastKV | None = None, *, mask: Tensor | None = None) -> tuple[Tensor, PastKV]:
+        """Value-style incremental decoding: ``(output (N, L, E), present)``; ``past`` is not modified.
+
+        See :meth:`MultiHeadSelfAttention.step`.
+        """
+        a, present = self.attn.step(self.norm1(x), past, mask=mask)
+        x = x + self.drop(a)  # (N, L, E)
+        out: Tensor = x + self.ff(self.norm2(x))  # (N, L, E)
+        return out, present

@@ -7,6 +7,10 @@ it is an ordinary loadable model directory) plus ``trainer.pt``: optimizer state
 state, the carried hidden state and the counters. Restoring all of it makes ``--resume``
 continue bit for bit on CPU. Checkpoints are written atomically with
 :func:`seqlab.io.write_directory`, and never after a non-finite loss.
+
+The loss comes from the task, not the loop: an *objective*
+(:mod:`seqlab.train.objectives`) turns one batch into a summed loss and a count. Language
+models use the default token cross-entropy; the neural forecasters use mean squared error.
 """
 
 from __future__ import annotations
@@ -20,16 +24,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqlab.data.streams import IGNORE_INDEX, LMBatch
 from seqlab.exceptions import FormatError, SeqlabError
 from seqlab.io import write_directory
-from seqlab.models.lm import detach_state
 from seqlab.train import distributed
 from seqlab.train.config import TrainConfig
+from seqlab.train.objectives import TOKEN_CROSS_ENTROPY, Objective
 
 TRAINER_STATE = "trainer.pt"
 
@@ -38,17 +41,34 @@ class TrainingDivergedError(SeqlabError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+class Batch(Protocol):
+    """One batch: numpy ``inputs`` and ``targets``; ``continues`` lets a recurrent model carry its state."""
+
+    @property
+    def inputs(self) -> np.ndarray: ...
+
+    @property
+    def targets(self) -> np.ndarray: ...
+
+    @property
+    def continues(self) -> bool: ...
+
+
 class Batches(Protocol):
     """What the trainer iterates: ``len()`` batches per epoch, ``batch(epoch, k)`` deterministic."""
 
     def __len__(self) -> int: ...
 
-    def batch(self, epoch: int, k: int) -> LMBatch: ...
+    def batch(self, epoch: int, k: int) -> Batch: ...
 
 
 @dataclass
 class TrainResult:
-    """Summary of a run (what ``seqlab lm train --format json`` prints)."""
+    """Summary of a run (what ``seqlab lm train --format json`` prints).
+
+    Losses are the objective's mean per target; ``valid_perplexity`` is None unless the objective
+    is a token log-likelihood; ``tokens_per_second`` counts the objective's targets.
+    """
 
     train_loss: float
     valid_loss: float | None
@@ -75,12 +95,16 @@ def resolve_device(device: str) -> torch.device:
 
 
 class Trainer:
-    """Train an LM module on :class:`~seqlab.data.streams.StreamBatches` or ``PaddedBatches``.
+    """Train a module on deterministic batches, minimising the task's objective.
 
     Parameters
     ----------
     config : TrainConfig
     device : torch.device
+    objective : Objective, default=TOKEN_CROSS_ENTROPY
+        The loss (:mod:`seqlab.train.objectives`): token cross-entropy for a language model on
+        :class:`~seqlab.data.streams.StreamBatches` or ``PaddedBatches``; mean squared error for
+        a forecaster on :class:`~seqlab.data.windows.WindowBatches`.
     checkpoint_dir : path, optional
         Where checkpoints go (replaced atomically at every evaluation).
     write_model : callable, optional
@@ -94,8 +118,10 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, *, device: torch.device | None = None,
                  checkpoint_dir: str | Path | None = None, write_model: Callable[[Path], None] | None = None,
-                 metrics_path: str | Path | None = None, quiet: bool = False) -> None:
+                 metrics_path: str | Path | None = None, quiet: bool = False,
+                 objective: Objective = TOKEN_CROSS_ENTROPY) -> None:
         self.config = config
+        self.objective = objective
         self.device = device or torch.device("cpu")
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.write_model = write_model
@@ -117,21 +143,17 @@ class Trainer:
         bounds = [b for b in (cfg.max_steps, epochs * per_epoch if epochs else None) if b]
         return min(bounds) if bounds else None
 
-    def _tensors(self, batch: LMBatch) -> tuple[Tensor, Tensor]:
+    def _tensors(self, batch: Batch) -> tuple[Tensor, Tensor]:
         return (torch.from_numpy(batch.inputs).to(self.device), torch.from_numpy(batch.targets).to(self.device))
 
-    def _sum_loss(self, module: nn.Module, batch: LMBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
+    def _sum_loss(self, module: nn.Module, batch: Batch, state: Any) -> tuple[Tensor, Tensor, Any]:
+        """``(summed loss, number of targets, new state)`` of the objective on ``batch``."""
         inputs, targets = self._tensors(batch)
-        out = module(inputs, None, state)
-        logits = out.logits
-        total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
-                                ignore_index=IGNORE_INDEX, reduction="sum")
-        count = (targets != IGNORE_INDEX).sum()
-        return total, count, out.state
+        return self.objective(module, inputs, targets, state)
 
     @torch.no_grad()
     def evaluate(self, module: nn.Module, data: Batches) -> float:
-        """Mean negative log-likelihood per target token (state carried across stream windows)."""
+        """Mean objective per target, e.g. negative log-likelihood per token (state carried across stream windows)."""
         was_training = module.training
         module.eval()
         carries = getattr(_unwrap(module), "carries_state", False)
@@ -153,6 +175,8 @@ class Trainer:
     def fit(self, module: nn.Module, train: Batches, valid: Batches | None = None, *,
             resume: bool = False) -> TrainResult:
         """Train ``module`` in place; returns the run summary."""
+        from seqlab.models.lm import detach_state  # here, not at the top: seqlab.models imports this module
+
         cfg = self.config
         module.to(self.device).train()
         model = self.dist.wrap(module, self.device)
@@ -210,7 +234,8 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                     seconds = time.perf_counter() - start
-                    bar.set_postfix(loss=f"{mean:.3f}", ppl=f"{math.exp(min(mean, 50)):.1f}",
+                    shown = {"ppl": f"{math.exp(min(mean, 50)):.1f}"} if self.objective.perplexity else {}
+                    bar.set_postfix(loss=f"{mean:.3f}", **shown,
                                     tok_s=f"{run.tokens / max(seconds, 1e-9):.0f}", refresh=False)
                 if run.step % cfg.log_every == 0:
                     self._log({"event": "train", "step": run.step, "lr": lr, "loss": mean,
@@ -230,7 +255,7 @@ class Trainer:
         valid_loss = run.history[-1].get("valid_loss") if run.history else None
         return TrainResult(
             train_loss=run.last_train_loss, valid_loss=valid_loss,
-            valid_perplexity=math.exp(valid_loss) if valid_loss is not None else None,
+            valid_perplexity=math.exp(valid_loss) if valid_loss is not None and self.objective.perplexity else None,
             steps=run.step, seconds=seconds, tokens_per_second=run.tokens / max(seconds, 1e-9),
             stopped=stopped, history=run.history)
 
@@ -244,7 +269,8 @@ class Trainer:
         if valid is not None:
             loss = self.evaluate(module, valid)
             record["valid_loss"] = loss
-            record["valid_perplexity"] = math.exp(loss) if math.isfinite(loss) else math.nan
+            if self.objective.perplexity:
+                record["valid_perplexity"] = math.exp(loss) if math.isfinite(loss) else math.nan
             if loss < run.best:
                 run.best, run.bad_evals = loss, 0
             else:

@@ -1,0 +1,154 @@
+"""Baseline forecasters every model must beat: persistence, seasonal naive, mean.
+
+They need no parameters beyond the history itself, so ``update(..., refit=True)`` costs
+nothing more than appending. They accept 1-D and n-D series (each column forecast alike).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from seqlab.base import Constraint
+from seqlab.exceptions import DataError
+from seqlab.forecast._base import BaseForecaster
+from seqlab.forecast._data import as_values
+from seqlab.forecast.ar import _check_horizon
+from seqlab.io import register
+
+
+class _HistoryBaseline(BaseForecaster):
+    """Shared fit/save of baselines whose state is the history window."""
+
+    _min_length = 1
+
+    def fit(self, series: Any) -> Self:
+        """Remember ``series`` of shape (n_steps,) or (n_steps, n_features)."""
+        self._validate_params()
+        y = as_values(series)
+        need = self._needed()
+        if len(y) < need:
+            raise DataError(f"{type(self).__name__} needs at least {need} values, got {len(y)}.")
+        self._set_history(y)
+        self._refit()
+        return self
+
+    def _needed(self) -> int:
+        return self._min_length
+
+    def _refit(self) -> None:
+        """Baselines keep no estimated state beyond what predict reads from the history."""
+
+    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted()
+        return {}, {"history": np.array(self._history.values)}
+
+    @classmethod
+    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        model = cls(**params)
+        model._set_history(arrays["history"])
+        model._refit()
+        return model
+
+    @classmethod
+    def _test_params(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def _test_data(cls) -> np.ndarray:
+        return np.sin(np.arange(40) / 3.0) + np.arange(40) / 20.0
+
+
+@register
+class Persistence(_HistoryBaseline):
+    """The naive forecast: every future value equals the last observed one.
+
+    Examples
+    --------
+    >>> Persistence().fit([1.0, 2.0, 5.0]).predict(2).tolist()
+    [5.0, 5.0]
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def predict(self, horizon: int = 1) -> np.ndarray:
+        """Repeat the last value ``horizon`` times: shape (horizon,) or (horizon, n_features)."""
+        self._check_fitted()
+        horizon = _check_horizon(horizon)
+        last = self._history.values[-1]
+        return np.repeat(last[None] if np.ndim(last) else np.array([last]), horizon, axis=0)
+
+
+@register
+class SeasonalNaive(_HistoryBaseline):
+    """Seasonal naive forecast: ``x[t + h] = x[t + h - m * ceil(h / m)]`` (the value one season back).
+
+    Parameters
+    ----------
+    season_length : int, default=1
+        The period ``m`` (12 for monthly data with a yearly cycle); ``m = 1`` is persistence.
+
+    Examples
+    --------
+    >>> SeasonalNaive(season_length=2).fit([1.0, 2.0, 3.0, 4.0]).predict(3).tolist()
+    [3.0, 4.0, 3.0]
+    """
+
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "season_length": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+    }
+
+    def __init__(self, *, season_length: int = 1) -> None:
+        self.season_length = season_length
+
+    def _needed(self) -> int:
+        return int(self.season_length)
+
+    def predict(self, horizon: int = 1) -> np.ndarray:
+        """The last season repeated: shape (horizon,) or (horizon, n_features)."""
+        self._check_fitted()
+        horizon = _check_horizon(horizon)
+        m = self.season_length
+        season = self._history.values[len(self._history) - m :]
+        return np.array(season[np.arange(horizon) % m])
+
+
+@register
+class MeanForecaster(_HistoryBaseline):
+    """Forecast the mean of the training window (of the last ``window`` values if given).
+
+    Parameters
+    ----------
+    window : int or None, default=None
+        Average over the last ``window`` values only; None uses the whole history.
+
+    Examples
+    --------
+    >>> MeanForecaster().fit([1.0, 2.0, 6.0]).predict(2).tolist()
+    [3.0, 3.0]
+    """
+
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "window": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+                   "None or an int >= 1"),
+    }
+
+    def __init__(self, *, window: int | None = None) -> None:
+        self.window = window
+
+    def _refit(self) -> None:
+        y = self._history.values
+        self.mean_ = y[-self.window :].mean(axis=0) if self.window else y.mean(axis=0)
+
+    def update(self, new_values: Any, *, refit: bool = True, forget: int = 0) -> Self:
+        """Append values; the mean moves only when ``refit`` is true (it is the only parameter)."""
+        return super().update(new_values, refit=refit, forget=forget)
+
+    def predict(self, horizon: int = 1) -> np.ndarray:
+        """The fitted mean repeated: shape (horizon,) or (horizon, n_features)."""
+        self._check_fitted()
+        horizon = _check_horizon(horizon)
+        mean = np.asarray(self.mean_)
+        return np.repeat(mean[None] if mean.ndim else np.array([float(mean)]), horizon, axis=0)

@@ -1,0 +1,318 @@
+"""Compiled Kalman filter and Rauch-Tung-Striebel smoother kernels.
+
+State dimensions in tracking are tiny (2-12), so a BLAS call per step costs more than the
+arithmetic. These kernels write the small matrix products, the Cholesky factorisation and the
+triangular solves as plain loops compiled by numba (``cache=True``), which also keeps numba
+from needing scipy's BLAS bindings. One call filters or smooths a whole sequence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@njit(cache=True)
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n, k = a.shape
+    m = b.shape[1]
+    out = np.zeros((n, m))
+    for i in range(n):
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(m):
+                out[i, j] += aip * b[p, j]
+    return out
+
+
+@njit(cache=True)
+def _matmul_t(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T``."""
+    n, k = a.shape
+    m = b.shape[0]
+    out = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            acc = 0.0
+            for p in range(k):
+                acc += a[i, p] * b[j, p]
+            out[i, j] = acc
+    return out
+
+
+@njit(cache=True)
+def _matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    n, k = a.shape
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for p in range(k):
+            acc += a[i, p] * x[p]
+        out[i] = acc
+    return out
+
+
+@njit(cache=True)
+def _cholesky(s: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Lower Cholesky factor of ``s``; the flag is False when ``s`` is not positive definite."""
+    n = s.shape[0]
+    chol = np.zeros((n, n))
+    for j in range(n):
+        acc = s[j, j]
+        for p in range(j):
+            acc -= chol[j, p] * chol[j, p]
+        if not acc > 0.0:
+            return chol, False
+        chol[j, j] = np.sqrt(acc)
+        for i in range(j + 1, n):
+            acc = s[i, j]
+            for p in range(j):
+                acc -= chol[i, p] * chol[j, p]
+            chol[i, j] = acc / chol[j, j]
+    return chol, True
+
+
+@njit(cache=True)
+def _chol_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve ``(L L^T) X = B`` for ``B`` of shape (n, m)."""
+    n, m = b.shape
+    y = np.empty((n, m))
+    for c in range(m):
+        for i in range(n):
+            acc = b[i, c]
+            for p in range(i):
+                acc -= chol[i, p] * y[p, c]
+            y[i, c] = acc / chol[i, i]
+        for i in range(n - 1, -1, -1):
+            acc = y[i, c]
+            for p in range(i + 1, n):
+                acc -= chol[p, i] * y[p, c]
+            y[i, c] = acc / chol[i, i]
+    return y
+
+
+@njit(cache=True)
+def _chol_into(s: np.ndarray, k: int, chol: np.ndarray) -> bool:
+    """Lower Cholesky factor of ``s[:k, :k]`` written into ``chol``; False if not positive definite."""
+    for j in range(k):
+        acc = s[j, j]
+        for p in range(j):
+            acc -= chol[j, p] * chol[j, p]
+        if not acc > 0.0:
+            return False
+        chol[j, j] = np.sqrt(acc)
+        for i in range(j + 1, k):
+            acc = s[i, j]
+            for p in range(j):
+                acc -= chol[i, p] * chol[j, p]
+            chol[i, j] = acc / chol[j, j]
+    return True
+
+
+@njit(cache=True)
+def _chol_solve_vec(chol: np.ndarray, k: int, b: np.ndarray, out: np.ndarray) -> None:
+    """Solve ``(L L^T) x = b[:k]`` into ``out[:k]``."""
+    for i in range(k):
+        acc = b[i]
+        for p in range(i):
+            acc -= chol[i, p] * out[p]
+        out[i] = acc / chol[i, i]
+    for i in range(k - 1, -1, -1):
+        acc = out[i]
+        for p in range(i + 1, k):
+            acc -= chol[p, i] * out[p]
+        out[i] = acc / chol[i, i]
+
+
+@njit(cache=True)
+def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0: np.ndarray, P0: np.ndarray,
+                  z: np.ndarray, observed: np.ndarray,
+                  offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """Filter ``z`` (T, m); ``observed[t, i]`` marks which components of ``z[t]`` exist.
+
+    ``x0``/``P0`` are the prior of the first state (the one ``z[0]`` measures), so step 0 is a
+    correction only; step t > 0 predicts with ``F x + offsets[t]`` (``offsets[t] = B u[t]``).
+    All work buffers are allocated once, so a step costs only its arithmetic.
+
+    Returns
+    -------
+    pred_mean, pred_cov, filt_mean, filt_cov, log_likelihood, status
+        ``status`` is -1 on success, else the step whose innovation covariance was not
+        positive definite.
+    """
+    T, m = z.shape
+    n = F.shape[0]
+    pred_m = np.empty((T, n))
+    pred_P = np.empty((T, n, n))
+    filt_m = np.empty((T, n))
+    filt_P = np.empty((T, n, n))
+    FP = np.empty((n, n))
+    idx = np.empty(m, dtype=np.int64)
+    PHt = np.empty((n, m))
+    S = np.empty((m, m))
+    chol = np.zeros((m, m))
+    y = np.empty(m)
+    col = np.empty(m)
+    KT = np.empty((m, n))
+    w = np.empty(m)
+    ll = 0.0
+    for t in range(T):
+        xp = pred_m[t]
+        Pp = pred_P[t]
+        if t == 0:
+            xp[:] = x0
+            Pp[:, :] = P0
+        else:
+            xf_prev = filt_m[t - 1]
+            Pf_prev = filt_P[t - 1]
+            for i in range(n):
+                acc = offsets[t, i]
+                for p in range(n):
+                    acc += F[i, p] * xf_prev[p]
+                xp[i] = acc
+            for i in range(n):
+                for j in range(n):
+                    acc = 0.0
+                    for p in range(n):
+                        acc += F[i, p] * Pf_prev[p, j]
+                    FP[i, j] = acc
+            for i in range(n):
+                for j in range(i, n):
+                    acc = Q[i, j]
+                    for p in range(n):
+                        acc += FP[i, p] * F[j, p]
+                    Pp[i, j] = acc
+                    Pp[j, i] = acc
+        k = 0
+        for i in range(m):
+            if observed[t, i]:
+                idx[k] = i
+                k += 1
+        xf = filt_m[t]
+        Pf = filt_P[t]
+        xf[:] = xp
+        Pf[:, :] = Pp
+        if k == 0:
+            continue
+        for a in range(k):  # innovation y = z - H x and P H^T
+            ra = idx[a]
+            acc = z[t, ra]
+            for p in range(n):
+                acc -= H[ra, p] * xp[p]
+            y[a] = acc
+            for i in range(n):
+                acc = 0.0
+                for p in range(n):
+                    acc += Pp[i, p] * H[ra, p]
+                PHt[i, a] = acc
+        for a in range(k):  # S = H P H^T + R
+            ra = idx[a]
+            for b in range(a, k):
+                acc = R[ra, idx[b]]
+                for p in range(n):
+                    acc += H[ra, p] * PHt[p, b]
+                S[a, b] = acc
+                S[b, a] = acc
+        if not _chol_into(S, k, chol):
+            return pred_m, pred_P, filt_m, filt_P, -np.inf, t
+        for i in range(n):  # KT = S^-1 (P H^T)^T, column by column
+            for a in range(k):
+                col[a] = PHt[i, a]
+            _chol_solve_vec(chol, k, col, w)
+            for a in range(k):
+                KT[a, i] = w[a]
+        _chol_solve_vec(chol, k, y, w)
+        quad = 0.0
+        logdet = 0.0
+        for a in range(k):
+            quad += y[a] * w[a]
+            logdet += 2.0 * np.log(chol[a, a])
+            for i in range(n):
+                xf[i] += PHt[i, a] * w[a]
+        for i in range(n):  # P - (P H^T) S^-1 (H P), kept exactly symmetric
+            for j in range(i, n):
+                acc = 0.0
+                for a in range(k):
+                    acc += PHt[i, a] * KT[a, j]
+                v = Pp[i, j] - acc
+                if j > i:
+                    acc2 = 0.0
+                    for a in range(k):
+                        acc2 += PHt[j, a] * KT[a, i]
+                    v = 0.5 * (v + Pp[j, i] - acc2)
+                Pf[i, j] = v
+                Pf[j, i] = v
+        ll += -0.5 * (k * _LOG_2PI + logdet + quad)
+    return pred_m, pred_P, filt_m, filt_P, ll, -1
+
+
+@njit(cache=True)
+def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: np.ndarray,
+                 filt_P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Rauch-Tung-Striebel smoother; returns smoothed means, covariances, gains and a status.
+
+    ``gains[t] = P_{t|t} F^T P_{t+1|t}^{-1}`` (t < T-1); ``status`` is -1 or the step whose
+    predicted covariance was singular.
+    """
+    T, n = filt_m.shape
+    sm = np.empty((T, n))
+    sP = np.empty((T, n, n))
+    gains = np.zeros((T, n, n))
+    sm[T - 1] = filt_m[T - 1]
+    sP[T - 1] = filt_P[T - 1]
+    for t in range(T - 2, -1, -1):
+        chol, ok = _cholesky(pred_P[t + 1])
+        if not ok:
+            return sm, sP, gains, t + 1
+        FP = _matmul(F, filt_P[t])  # (n, n) = (P F^T)^T
+        J = _chol_solve(chol, FP).T.copy()  # P F^T Pp^-1
+        gains[t] = J
+        diff = sm[t + 1] - pred_m[t + 1]
+        sm[t] = filt_m[t] + _matvec(J, diff)
+        D = sP[t + 1] - pred_P[t + 1]
+        P = filt_P[t] + _matmul_t(_matmul(J, D), J)
+        for i in range(n):
+            for j in range(i + 1, n):
+                v = 0.5 * (P[i, j] + P[j, i])
+                P[i, j] = v
+                P[j, i] = v
+        sP[t] = P
+    return sm, sP, gains, -1
+
+
+@njit(cache=True)
+def em_statistics(F: np.ndarray, H: np.ndarray, z: np.ndarray, complete: np.ndarray, offsets: np.ndarray,
+                  sm: np.ndarray, sP: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """M-step sums of pykalman's EM for Q and R (pairwise covariances from the RTS gains).
+
+    Returns ``(Q_sum / (T-1), R_sum / n_complete)``; R uses fully observed steps only.
+    """
+    T, n = sm.shape
+    m = H.shape[0]
+    Qs = np.zeros((n, n))
+    for t in range(T - 1):
+        pair = _matmul_t(sP[t + 1], gains[t])  # Cov(x_{t+1}, x_t | all)
+        err = sm[t + 1] - _matvec(F, sm[t]) - offsets[t + 1]
+        VA = _matmul_t(pair, F)
+        FPF = _matmul_t(_matmul(F, sP[t]), F)
+        for i in range(n):
+            for j in range(n):
+                Qs[i, j] += err[i] * err[j] + FPF[i, j] + sP[t + 1, i, j] - VA[i, j] - VA[j, i]
+    Rs = np.zeros((m, m))
+    count = 0
+    for t in range(T):
+        if not complete[t]:
+            continue
+        err = z[t] - _matvec(H, sm[t])
+        HPH = _matmul_t(_matmul(H, sP[t]), H)
+        for i in range(m):
+            for j in range(m):
+                Rs[i, j] += err[i] * err[j] + HPH[i, j]
+        count += 1
+    if T > 1:
+        Qs /= T - 1
+    if count > 0:
+        Rs /= count
+    return Qs, Rs

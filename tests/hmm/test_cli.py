@@ -1,0 +1,68 @@
+"""``seqlab hmm fit|decode|sample`` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from seqlab.hmm import CategoricalHMM
+
+
+def write_rolls(path):  # type: ignore[no-untyped-def]
+    casino = CategoricalHMM(n_states=2, n_symbols=6)
+    casino.startprob_ = np.array([0.5, 0.5])
+    casino.transmat_ = np.array([[0.95, 0.05], [0.1, 0.9]])
+    casino.emissionprob_ = np.array([[1 / 6] * 6, [0.1] * 5 + [0.5]])
+    lines = ["".join(str(v + 1) for v in casino.sample(150, random_state=s)[0]) for s in range(4)]
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def test_fit_decode_sample_symbols(cli, tmp_path):
+    data = tmp_path / "rolls.txt"
+    lines = write_rolls(data)
+    out = tmp_path / "model"
+    r = cli("hmm", "fit", "--states", "2", "--data", data, "-o", out, "--seed", "0", "--format", "json")
+    assert r.code == 0, r.err
+    fit = json.loads(r.out)
+    assert fit["n_steps"] == 600 and fit["n_states"] == 2 and fit["best_init"] in range(5)
+    assert json.loads((out / "symbols.json").read_text())["symbols"] == list("123456")
+    r = cli("hmm", "decode", out, "--data", data, "--format", "json")
+    assert r.code == 0, r.err
+    rows = json.loads(r.out)
+    assert [len(row["states"].split()) for row in rows] == [len(line) for line in lines]
+    r = cli("hmm", "sample", out, "-n", "40", "--seed", "3", "--format", "json")
+    sample = json.loads(r.out)
+    assert r.code == 0 and len(sample["observations"]) == 40 and set(sample["observations"]) <= set("123456")
+    assert cli("hmm", "sample", out, "-n", "40", "--seed", "3", "--format", "json").out == r.out
+
+
+def test_fit_numeric_csv_gives_a_gaussian_hmm(cli, tmp_path, rng):
+    data = tmp_path / "series.csv"
+    x = np.concatenate([rng.normal(0, 1, 100), rng.normal(8, 1, 100)])
+    data.write_text("value\n" + "\n".join(f"{v:.6f}" for v in x) + "\n")
+    r = cli("hmm", "fit", "--states", "2", "--data", data, "-o", tmp_path / "g", "--seed", "1")
+    assert r.code == 0 and "GaussianHMM" in r.out, r.err
+    r = cli("hmm", "decode", tmp_path / "g", "--data", data, "--format", "json")
+    states = np.array(json.loads(r.out)[0]["states"].split(), dtype=int)
+    assert len(set(states[:100])) == 1 and states[0] != states[-1]
+    r = cli("hmm", "sample", tmp_path / "g", "-n", "5", "--format", "json")
+    assert r.code == 0 and len(json.loads(r.out)) == 5
+
+
+def test_cli_errors_are_one_line(cli, tmp_path):
+    data = tmp_path / "rolls.txt"
+    write_rolls(data)
+    r = cli("hmm", "fit", "--states", "0", "--data", data, "-o", tmp_path / "m")
+    assert r.code == 1 and r.err.startswith("seqlab: error: --states must be >= 1") and r.err.count("\n") == 1
+    assert not (tmp_path / "m").exists(), "a failed fit must not leave an output directory"
+    r = cli("hmm", "fit", "--states", "2", "--data", tmp_path / "missing.txt", "-o", tmp_path / "m")
+    assert r.code == 1 and "does not exist" in r.err
+    cli("hmm", "fit", "--states", "2", "--data", data, "-o", tmp_path / "m")
+    other = tmp_path / "other.txt"
+    other.write_text("12x\n")
+    r = cli("hmm", "decode", tmp_path / "m", "--data", other)
+    assert r.code == 1 and "symbol 'x' was not seen" in r.err
+    r = cli("hmm", "sample", tmp_path, "-n", "3")
+    assert r.code == 1 and "not a seqlab model directory" in r.err
