@@ -17,7 +17,7 @@ from seqlab.nn import (
     detach_state,
 )
 from seqlab.nn._peephole import peephole_scan
-from seqlab.nn.recurrent import _Cell
+from seqlab.nn.cells import _Cell
 
 ATOL = 1e-5
 

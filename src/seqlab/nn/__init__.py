@@ -52,20 +52,20 @@ from seqlab.nn.attention import (
     attention_mask,
     scaled_dot_product_attention,
 )
-from seqlab.nn.conv import CausalConv1d, DilatedCausalStack, SameConv1d
-from seqlab.nn.embedding import TokenEmbedding
-from seqlab.nn.recurrent import (
+from seqlab.nn.cells import (
     CELLS,
     ElmanCell,
     GRUCell,
     JordanCell,
     LSTMCell,
     PeepholeLSTMCell,
-    Recurrent,
     State,
     detach_state,
     make_cell,
 )
+from seqlab.nn.conv import CausalConv1d, DilatedCausalStack, SameConv1d
+from seqlab.nn.embedding import TokenEmbedding
+from seqlab.nn.recurrent import Recurrent
 from seqlab.nn.transformer import FeedForward, PositionEmbedding, TransformerBlock, sinusoidal_table
 
 __all__ = [
