@@ -189,29 +189,35 @@ WORKER = textwrap.dedent("""
     corpus = {corpus!r}
     lm = NeuralLM(model="lstm", n_layers=1, d_hidden=8, d_embed=8, dropout=0.0, device="cpu",
                   train=TrainConfig(max_steps=4, batch_size=4, bptt=5, lr=1e-2, eval_every=2)).fit(corpus, valid=corpus)
-    import torch.distributed as dist
-    if dist.get_rank() == 0:
+    from seqlab.train import distributed
+    if distributed.current_rank_is_main():
         lm.save(sys.argv[1])
-    dist.destroy_process_group()
+    distributed.finish()
 """)
 
 
-@pytest.mark.slow
-def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path):
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER.format(src=SRC, corpus=CORPUS))
+def run_two_processes(argv: list[str], cwd: Path) -> None:
+    """Run ``python ARGV`` as ranks 0 and 1 of a gloo process group (what torchrun sets up); both must exit 0."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     procs = []
     for rank in range(2):
         env = {**os.environ, "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2",
-               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1"}
-        procs.append(subprocess.Popen([sys.executable, str(script), str(tmp_path / "ddp")], env=env,
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
+               "PYTHONPATH": SRC}
+        procs.append(subprocess.Popen([sys.executable, *argv], env=env, cwd=cwd,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
-    for p in procs:
+    for rank, p in enumerate(procs):
         out, _ = p.communicate(timeout=240)
-        assert p.returncode == 0, out.decode()[-2000:]
+        assert p.returncode == 0, f"rank {rank} exited {p.returncode}: " + out.decode()[-2000:]
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER.format(src=SRC, corpus=CORPUS))
+    run_two_processes([str(script), str(tmp_path / "ddp")], tmp_path)
     ddp = io.load(tmp_path / "ddp")
     single = NeuralLM(model="lstm", n_layers=1, d_hidden=8, d_embed=8, dropout=0.0, device="cpu",
                       train=TrainConfig(max_steps=4, batch_size=4, bptt=5, lr=1e-2, eval_every=2)).fit(
@@ -220,3 +226,15 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
     for k in a:
         np.testing.assert_allclose(a[k], b[k], atol=1e-5, rtol=1e-5, err_msg=f"{k}: DDP differs from one process")
     assert ddp.train_result_["valid_loss"] == pytest.approx(single.train_result_["valid_loss"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_cli_training_under_two_processes_writes_one_model_and_both_exit_cleanly(tmp_path):
+    # Each rank tears the process group down after rank 0 has written (gloo aborts a rank that leaves early).
+    corpus = tmp_path / "train.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in CORPUS * 10) + "\n")
+    out = tmp_path / "model"
+    run_two_processes(["-m", "seqlab", "lm", "train", "--model", "gru", "--data", str(corpus), "--layers", "1",
+                       "--hidden", "8", "--embed-dim", "8", "--batch-size", "4", "--bptt", "5", "--max-steps", "3",
+                       "--device", "cpu", "-o", str(out), "--quiet"], tmp_path)
+    assert io.load(out).train_result_["steps"] == 3

@@ -85,11 +85,11 @@ def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespac
 
 
 def _neural_save(model: Any, out: Path) -> Any:
-    import torch.distributed as dist
-
+    from seqlab.train import distributed
     from seqlab.train.trainer import TRAINER_STATE
 
-    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+    if not distributed.current_rank_is_main():
+        distributed.finish()
         return out  # under torchrun only the first process writes
     kept = out / TRAINER_STATE  # the last checkpoint's trainer state, so --resume can go on
 
@@ -100,7 +100,9 @@ def _neural_save(model: Any, out: Path) -> Any:
 
             shutil.copyfile(kept, tmp / TRAINER_STATE)
 
-    return io.write_directory(out, fill)
+    written = io.write_directory(out, fill)
+    distributed.finish()
+    return written
 
 
 def _register_neural() -> None:

@@ -63,3 +63,19 @@ def current(device: torch.device) -> DistContext:
     if dist.is_initialized():
         return DistContext(dist.get_rank(), dist.get_world_size())
     return DistContext()
+
+
+def current_rank_is_main() -> bool:
+    """Whether this process writes shared outputs: rank 0 of a process group, or the only process."""
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+def finish() -> None:
+    """Wait for every process, then tear the process group down (a no-op when not distributed).
+
+    Call it after the first process has written its files: with gloo, a process that exits while
+    a peer still holds its connection can abort ("terminate called without an active exception").
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
