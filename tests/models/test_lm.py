@@ -272,3 +272,15 @@ def test_generation_runs_past_the_position_table():
     assert window == (2,)
     direct, _ = lm._forward(torch.tensor([[lm.vocabulary_[t] for t in history[-8:]]]), last_only=True)
     np.testing.assert_allclose(lp, direct[0, -1].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_init_range_draws_every_weight_but_layer_norms_uniformly(model):
+    lm = fit_lm(model, init_range=0.05, train=TrainConfig(max_steps=1, batch_size=4, bptt=6, lr=1e-9))
+    norms = {id(p) for m in lm.module_.modules() if isinstance(m, torch.nn.LayerNorm) for p in m.parameters()}
+    drawn = [p for p in lm.module_.parameters() if id(p) not in norms]
+    assert all(float(p.abs().max()) <= 0.05 + 1e-6 for p in drawn)
+    assert all(float(p.std()) > 0.02 for p in drawn if p.numel() > 50), "U(-0.05, 0.05) has std 0.029"
+    assert all(float(p.detach().float().std()) < 1e-6 for p in lm.module_.parameters() if id(p) in norms)
+    with pytest.raises(InvalidParameterError, match="init_range"):
+        fit_lm(model, init_range=0)

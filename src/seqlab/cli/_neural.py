@@ -89,6 +89,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dropout", type=float, default=0.1, help="dropout rate")
     g.add_argument("--tie-weights", choices=("auto", "yes", "no"), default="auto",
                    help="share input and output embeddings (auto: Transformer only)")
+    g.add_argument("--init-range", type=float, default=None, metavar="R",
+                   help="draw weights from U(-R, R) (Zaremba et al.'s PTB LSTMs: 0.1); default: each layer's own")
     g.add_argument("--batch-size", type=int, default=32, help="rows per batch (global, over all processes)")
     g.add_argument("--bptt", type=int, default=64, help="truncated-BPTT window / longest padded piece")
     g.add_argument("--batching", choices=("stream", "padded"), default="stream",
@@ -141,7 +143,7 @@ def build(args: argparse.Namespace) -> Any:
     model = NeuralLM(model=args.model, n_layers=args.layers, d_hidden=args.hidden, d_embed=args.embed_dim,
                      n_heads=args.heads, context_size=args.context_size, kernel_size=args.kernel_size,
                      dropout=args.dropout, tie_weights=tie, positions=args.positions, min_count=args.min_count,
-                     train=train, device=args.device)
+                     init_range=args.init_range, train=train, device=args.device)
     model._validate_params()
     from seqlab.models.lm import ARCHITECTURES
 

@@ -330,6 +330,19 @@ def build_module(family: str, config_fields: dict[str, Any]) -> _LMBase:
     return module_cls(config_cls(**config_fields))
 
 
+def init_uniform_(module: nn.Module, init_range: float) -> None:
+    """Draw every parameter except layer-norm gains and shifts from ``U(-init_range, init_range)`` in place.
+
+    Zaremba et al.'s scheme for their Penn Treebank LSTMs (``init_range`` 0.1 for the small one).
+    """
+    with torch.no_grad():
+        for sub in module.modules():
+            if isinstance(sub, nn.LayerNorm):
+                continue
+            for param in sub.parameters(recurse=False):
+                param.uniform_(-init_range, init_range)
+
+
 def detach_state(state: Any) -> Any:
     """``state`` with every tensor detached (truncated BPTT cuts the graph at window borders)."""
     if isinstance(state, Tensor):

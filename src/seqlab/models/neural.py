@@ -31,7 +31,7 @@ from seqlab.base import BaseModel
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.models.lm import _LMBase, build_module
+from seqlab.models.lm import _LMBase, build_module, init_uniform_
 from seqlab.train.config import TrainConfig
 from seqlab.train.trainer import Trainer, TrainResult, resolve_device
 
@@ -104,6 +104,9 @@ class NeuralLM(BaseModel):
         Share input embedding and output weights (None: on for the Transformer only).
     positions : {"learned", "sinusoidal"}
         Transformer position embeddings.
+    init_range : float or None
+        Draw every weight except layer norms from ``U(-init_range, init_range)``, Zaremba et
+        al.'s initialisation (0.1 for their PTB LSTMs); None keeps each layer's own default.
     min_count, max_vocab : vocabulary built from the training data when ``fit`` gets none.
     train : TrainConfig
     device : {"auto", "cpu", "cuda"}
@@ -127,16 +130,19 @@ class NeuralLM(BaseModel):
         "n_heads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
         "train": (lambda v: isinstance(v, TrainConfig), "a TrainConfig"),
         "device": (lambda v: isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
+        "init_range": (lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v > 0),
+                       "None or a number > 0"),
     }
 
     def __init__(self, *, model: str = "lstm", n_layers: int = 2, d_hidden: int = 256, d_embed: int = 64,
                  n_heads: int = 4, context_size: int | None = None, kernel_size: int = 3, dropout: float = 0.1,
                  tie_weights: bool | None = None, positions: str = "learned", min_count: int = 1,
-                 max_vocab: int | None = None, train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto") -> None:
+                 max_vocab: int | None = None, init_range: float | None = None, train: TrainConfig = _DEFAULT_TRAIN,
+                 device: str = "auto") -> None:
         self.model, self.n_layers, self.d_hidden, self.d_embed = model, n_layers, d_hidden, d_embed
         self.n_heads, self.context_size, self.kernel_size, self.dropout = n_heads, context_size, kernel_size, dropout
         self.tie_weights, self.positions, self.min_count, self.max_vocab = tie_weights, positions, min_count, max_vocab
-        self.train, self.device = train, device
+        self.init_range, self.train, self.device = init_range, train, device
 
     # ------------------------------------------------------------------ building
     def _config_fields(self, vocab_size: int) -> tuple[str, dict[str, Any]]:
@@ -159,6 +165,8 @@ class NeuralLM(BaseModel):
         family, fields = self._config_fields(len(vocabulary))
         torch.manual_seed(self.train.seed)
         module = build_module(family, fields)
+        if self.init_range is not None:
+            init_uniform_(module, self.init_range)
         self.vocabulary_ = vocabulary
         self.family_ = family
         self.config_: Any = module.config
