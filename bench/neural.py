@@ -13,7 +13,8 @@ Sections (``--only`` picks some; results of the others already in the JSON are k
   5-gram test perplexity (``NGramLM``) and a 2-layer LSTM in the Zaremba et al. "small"
   configuration (200 units, init U(+-0.1), 20x20 BPTT batches, SGD lr 1 halved each epoch after
   the 4th, clip 5, 13 epochs; his loss is summed over the 20 steps, so on seqlab's per-token mean
-  loss that is lr 20 and clip 0.25, the defaults of ``--ptb-lr``/``--ptb-clip``), trained for ``--ptb-epochs`` or until ``--ptb-budget`` seconds. The full
+  loss that is lr 20 and clip 0.25, the defaults of ``--ptb-lr``/``--ptb-clip``), trained for
+  ``--ptb-epochs`` or until ``--ptb-budget`` seconds. The full
   configuration: ``python bench/neural.py --only ptb --ptb-epochs 13 --ptb-budget 0 [--device cuda]``
   (``bench/ptb_zaremba.sh``).
 * ``char``: bits per character on a char-level corpus: char 5-gram modified KN vs an LSTM vs a

@@ -179,6 +179,38 @@ def test_bad_train_configs(kwargs, match):
         TrainConfig(**kwargs)
 
 
+@pytest.mark.parametrize("restore", [True, False])
+def test_restore_best_ends_with_the_weights_of_the_lowest_validation_loss(monkeypatch, restore):
+    losses, seen = iter([3.0, 1.0, 2.0, 2.5, 2.7, 2.9]), []
+
+    def scripted(self, module, data):
+        seen.append({k: v.detach().clone().numpy() for k, v in module.state_dict().items()})
+        return next(losses)
+
+    monkeypatch.setattr(Trainer, "evaluate", scripted)
+    model = lm(max_steps=6, eval_every=1, restore_best=restore).fit(CORPUS, valid=CORPUS[:5])
+    want, got = seen[1 if restore else -1], weights(model)
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    assert model.train_result_["best_step"] == (2 if restore else None)
+    assert model.train_result_["valid_loss"] == (1.0 if restore else 2.9)
+
+
+def test_restore_best_survives_resume(tmp_path):
+    def run(steps, **fit_kw):
+        return lm(max_steps=steps, eval_every=2, restore_best=True, lr=0.5, schedule="constant").fit(
+            CORPUS, valid=CORPUS[:5], **fit_kw)
+
+    straight = run(6)
+    run(4, checkpoint_dir=tmp_path / "r")
+    resumed = run(6, checkpoint_dir=tmp_path / "r", resume=True)
+    assert straight.train_result_["best_step"] == 2, "the case must train past its best evaluation"
+    assert resumed.train_result_["best_step"] == 2
+    a, b = weights(straight), weights(resumed)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], atol=1e-6, err_msg=k)
+
+
 # ---------------------------------------------------------------------- distributed
 WORKER = textwrap.dedent("""
     import sys, torch

@@ -113,6 +113,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-every", type=int, default=200, help="evaluate + checkpoint every N steps")
     g.add_argument("--eval-batches", type=int, default=None, help="cap validation batches per evaluation")
     g.add_argument("--patience", type=int, default=None, help="early stopping after N evaluations without gain")
+    g.add_argument("--restore-best", action="store_true",
+                   help="end with the weights of the best validation loss, not the last ones")
     g.add_argument("--valid", default=None,
                    help="validation data (file or dataset split); default: the dataset's valid split, "
                         "or the last 5%% of the lines of a file")
@@ -138,6 +140,7 @@ def build(args: argparse.Namespace) -> Any:
         max_steps=args.max_steps, max_epochs=args.max_epochs, max_time=parse_duration(args.max_time),
         clock=args.clock,
         eval_every=args.eval_every, eval_batches=args.eval_batches, patience=args.patience,
+        restore_best=args.restore_best,
         seed=0 if args.seed is None else args.seed)
     tie = {"auto": None, "yes": True, "no": False}[args.tie_weights]
     model = NeuralLM(model=args.model, n_layers=args.layers, d_hidden=args.hidden, d_embed=args.embed_dim,

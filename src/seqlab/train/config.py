@@ -40,6 +40,9 @@ class TrainConfig:
         Use at most this many validation batches per evaluation (None: all).
     patience : int or None
         Early stopping: stop after this many evaluations without improvement.
+    restore_best : bool
+        At the end of ``fit``, load the weights of the evaluation with the lowest validation
+        loss (Keras' ``restore_best_weights``); False keeps the last weights.
     seed : int
         Seeds initialisation, dropout and shuffling.
     """
@@ -65,6 +68,7 @@ class TrainConfig:
     eval_every: int = 200
     eval_batches: int | None = None
     patience: int | None = None
+    restore_best: bool = False
     log_every: int = 50
     seed: int = 0
 

@@ -77,6 +77,7 @@ class TrainResult:
     seconds: float
     tokens_per_second: float
     stopped: str
+    best_step: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -253,11 +254,14 @@ class Trainer:
             self._evaluate_and_checkpoint(module, valid, optimizer, run, start, final=True)
         seconds = time.perf_counter() - start
         valid_loss = run.history[-1].get("valid_loss") if run.history else None
+        if cfg.restore_best and run.best_weights is not None:
+            module.load_state_dict(run.best_weights)
+            valid_loss = run.best
         return TrainResult(
             train_loss=run.last_train_loss, valid_loss=valid_loss,
             valid_perplexity=math.exp(valid_loss) if valid_loss is not None and self.objective.perplexity else None,
             steps=run.step, seconds=seconds, tokens_per_second=run.tokens / max(seconds, 1e-9),
-            stopped=stopped, history=run.history)
+            stopped=stopped, best_step=run.best_step if cfg.restore_best else None, history=run.history)
 
     # ------------------------------------------------------------------ evaluation, checkpoints
     def _evaluate_and_checkpoint(self, module: nn.Module, valid: Batches | None, optimizer: torch.optim.Optimizer,
@@ -273,6 +277,9 @@ class Trainer:
                 record["valid_perplexity"] = math.exp(loss) if math.isfinite(loss) else math.nan
             if loss < run.best:
                 run.best, run.bad_evals = loss, 0
+                if self.config.restore_best:
+                    run.best_step = run.step
+                    run.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
             else:
                 run.bad_evals += 1
                 stop = self.config.patience is not None and run.bad_evals >= self.config.patience
@@ -291,7 +298,8 @@ class Trainer:
         payload = {"step": run.step, "tokens": run.tokens, "elapsed": run.elapsed, "best": run.best,
                    "bad_evals": run.bad_evals, "last_train_loss": run.last_train_loss,
                    "history": json.dumps(run.history), "optimizer": optimizer.state_dict(),
-                   "rng": torch.get_rng_state(), "carried": _to_cpu(run.carried)}
+                   "rng": torch.get_rng_state(), "carried": _to_cpu(run.carried),
+                   "best_step": -1 if run.best_step is None else run.best_step, "best_weights": run.best_weights or {}}
         write_model = self.write_model
 
         def fill(tmp: Path) -> None:
@@ -314,7 +322,9 @@ class Trainer:
         return _RunState(step=int(payload["step"]), tokens=int(payload["tokens"]), elapsed=float(payload["elapsed"]),
                          best=float(payload["best"]), bad_evals=int(payload["bad_evals"]),
                          last_train_loss=float(payload["last_train_loss"]), history=json.loads(payload["history"]),
-                         carried=_to_device(payload["carried"], self.device))
+                         carried=_to_device(payload["carried"], self.device),
+                         best_step=None if payload.get("best_step", -1) < 0 else int(payload["best_step"]),
+                         best_weights=payload.get("best_weights") or None)
 
     def _diverged_message(self, step: int, value: float) -> str:
         where = (f"the last good checkpoint is kept in {self.checkpoint_dir}" if self.checkpoint_dir is not None
@@ -346,6 +356,8 @@ class _RunState:
     last_train_loss: float = math.nan
     history: list[dict[str, Any]] = field(default_factory=list)
     carried: Any = None
+    best_step: int | None = None
+    best_weights: dict[str, Tensor] | None = None  # CPU copy, kept when TrainConfig.restore_best
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
