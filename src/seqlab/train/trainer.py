@@ -81,7 +81,8 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "history"}
+        """The figures without the history (``best_step`` only when the best weights were restored)."""
+        return {k: v for k, v in asdict(self).items() if k != "history" and not (k == "best_step" and v is None)}
 
 
 def resolve_device(device: str) -> torch.device:
