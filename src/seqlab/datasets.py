@@ -7,13 +7,14 @@ True
 >>> datasets.info("kjv").licence
 'public domain'
 
-See :mod:`seqlab.data.datasets` for the split rule, the tokenization and every loader;
+See :mod:`seqlab.data.datasets` for the split rule, the tokenization and every loader,
+:mod:`seqlab.data.catalog` for the entries;
 ``DATASETS.md`` for sources and licences.
 """
 
+from seqlab.data.catalog import DatasetInfo
 from seqlab.data.datasets import (
     PREP_TOKEN,
-    DatasetInfo,
     LabelledTexts,
     Series,
     info,

