@@ -278,7 +278,7 @@ def test_generation_runs_past_the_position_table():
 def test_init_range_draws_every_weight_but_layer_norms_uniformly(model):
     lm = fit_lm(model, init_range=0.05, train=TrainConfig(max_steps=1, batch_size=4, bptt=6, lr=1e-9))
     norms = {id(p) for m in lm.module_.modules() if isinstance(m, torch.nn.LayerNorm) for p in m.parameters()}
-    drawn = [p for p in lm.module_.parameters() if id(p) not in norms]
+    drawn = [p.detach() for p in lm.module_.parameters() if id(p) not in norms]
     assert all(float(p.abs().max()) <= 0.05 + 1e-6 for p in drawn)
     assert all(float(p.std()) > 0.02 for p in drawn if p.numel() > 50), "U(-0.05, 0.05) has std 0.029"
     assert all(float(p.detach().float().std()) < 1e-6 for p in lm.module_.parameters() if id(p) in norms)

@@ -74,6 +74,7 @@ def test_resume_with_other_flags_is_refused_and_keeps_the_checkpoint(cli, corpus
     assert (out / "manifest.json").read_bytes() == before
 
 
+@pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")  # a tiny corpus; only vocabularies count
 def test_vocabulary_matches_the_ngram_rule_and_can_be_borrowed(cli, corpus, tmp_path):
     from seqlab.data.readers import read_sequences
     from seqlab.models import NeuralLM
