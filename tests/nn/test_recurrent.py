@@ -146,22 +146,37 @@ def test_custom_cells_pass_gradcheck(cell, with_lengths):
     assert torch.autograd.gradcheck(fn, (x, h0, c0, *params), atol=1e-6, rtol=1e-4)
 
 
-def test_peephole_hand_written_bptt_equals_autograd_of_the_step():
-    cell = PeepholeLSTMCell(3, 5).double()
-    gx = torch.randn(4, 6, 20, dtype=torch.float64, requires_grad=True)
+@pytest.mark.parametrize("bias", [True, False])
+def test_peephole_hand_written_bptt_equals_autograd_of_the_step(bias):
+    cell = PeepholeLSTMCell(3, 5, bias=bias).double()
+    x = torch.randn(4, 6, 3, dtype=torch.float64, requires_grad=True)
     state = (torch.randn(4, 5, dtype=torch.float64), torch.randn(4, 5, dtype=torch.float64))
     mask = (torch.arange(6)[None, :] < torch.tensor([6, 3, 1, 5])[:, None]).unsqueeze(-1).double()
+    wrt = (x, *cell.parameters())
     for m in (None, mask):
-        eager_out, (eager_h, eager_c) = _Cell.scan(cell, gx, state, m)  # generic autograd loop over step()
-        fast_out, fast_h, fast_c = peephole_scan(gx.transpose(0, 1), cell.weight_hh, cell.weight_peephole, *state, m)
+        eager_out, (eager_h, eager_c) = _Cell.run(cell, x, state, m)  # project, then the autograd loop over step()
+        fast_out, fast_h, fast_c = peephole_scan(x, cell.weight_ih, cell._projection_bias(), cell.weight_hh,
+                                                 cell.weight_peephole, *state, m)
         torch.testing.assert_close(fast_out, eager_out, atol=1e-12, rtol=0)
         torch.testing.assert_close(fast_h, eager_h, atol=1e-12, rtol=0)
         torch.testing.assert_close(fast_c, eager_c, atol=1e-12, rtol=0)
         w = torch.randn_like(eager_out)
-        g_eager = torch.autograd.grad((eager_out * w).sum() + eager_c.sum(), (gx, cell.weight_hh, cell.weight_peephole))
-        g_fast = torch.autograd.grad((fast_out * w).sum() + fast_c.sum(), (gx, cell.weight_hh, cell.weight_peephole))
+        g_eager = torch.autograd.grad((eager_out * w).sum() + eager_c.sum() + eager_h.sum(), wrt)
+        g_fast = torch.autograd.grad((fast_out * w).sum() + fast_c.sum() + fast_h.sum(), wrt)
         for a, b in zip(g_fast, g_eager, strict=True):
             torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+
+
+def test_peephole_skips_the_input_gradient_when_the_input_needs_none():
+    cell = PeepholeLSTMCell(3, 5)
+    x = torch.randn(2, 4, 3)
+    out, _ = Recurrent(3, 5, cell="peephole")(x)
+    out.sum().backward()  # x needs no gradient: no error, weights still get theirs
+    assert x.grad is None
+    layer = Recurrent(3, 5, cell="peephole")
+    layer.cells[0].load_state_dict(cell.state_dict())
+    layer(x)[0].sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in layer.parameters())
 
 
 def test_jordan_cell_follows_its_equations():

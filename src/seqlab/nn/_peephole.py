@@ -3,16 +3,21 @@
 The peephole cell has no fused torch built-in. Run as an eager autograd loop it records about
 a dozen small ops per time step, and back-propagating through that graph trained at
 0.53-0.57x of ``nn.LSTM``'s speed here (batch 32, 64 steps, 256 units, one thread, CPU time).
-This module runs the forward loop without recording a graph into time-major buffers, saves
-the gate activations, and back-propagates through time by hand: each backward step is a few
-in-cache elementwise ops (torch's fused ``sigmoid_backward`` / ``tanh_backward``) and one
-matrix product, and the weight gradients are hoisted out of the loop into one product each.
-That reaches about 0.76x of ``nn.LSTM`` in ``bench/neural_cells.py`` (char-level LM). A numba
-kernel for the per-step elementwise work was tried and was no faster (its scalar ``exp`` /
-``tanh`` lose to torch's vectorised ones). ``tests/nn`` checks this Function against the eager
-cell (outputs and gradients) and with ``torch.autograd.gradcheck``.
+This module runs the whole layer without recording a graph: the input projection (one batched
+product) writes the gate pre-activations gate-major, ``(4, L, N, H)``, so every gate of every
+step is a contiguous block for the per-step elementwise ops; the forward loop saves the gate
+activations; the backward loop is a few in-cache elementwise ops a step (torch's fused
+``sigmoid_backward`` / ``tanh_backward``) and one matrix product on a time-major gradient
+buffer; the weight, bias and input gradients are one product each after the loop.
+Measured in ``bench/neural_cells.py`` (char-level LM): 0.82x of ``nn.LSTM`` with a time-major
+``(L, N, 4H)`` buffer fed by ``F.linear``, 0.84x gate-major (the layer alone: 68.3 ->
+66.2 ms per forward + backward, ``nn.LSTM`` 56.3 ms). A numba kernel for the per-step
+elementwise work was tried and was no faster (its scalar ``exp`` / ``tanh`` lose to torch's
+vectorised ones). ``tests/nn`` checks this Function against the eager cell (outputs and every
+gradient) and with ``torch.autograd.gradcheck``.
 
-Symbols: ``N`` batch, ``L`` steps, ``H`` hidden units. Gate order ``i, f, g, o`` as in torch.
+Symbols: ``N`` batch, ``L`` steps, ``C`` input features, ``H`` hidden units. Gate order
+``i, f, g, o`` as in torch.
 """
 
 from __future__ import annotations
@@ -27,38 +32,48 @@ from torch.autograd.function import once_differentiable
 class _PeepholeScan(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, gx: Tensor, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor, mask: Tensor | None
+        ctx: Any, x: Tensor, w_ih: Tensor, bias: Tensor | None, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor,
+        mask: Tensor | None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        length, n = gx.shape[:2]  # gx: (L, N, 4H) time-major, input projection plus both biases
+        n, length, c_in = x.shape  # x: (N, L, C) batch-first
         hid = w_hh.size(1)
-        p_if, p_o = w_peep[:2], w_peep[2]  # (2, H), (H,)
-        w_hh_t = w_hh.t().contiguous()  # (H, 4H): a contiguous right operand is the faster GEMM layout
-        # Time-major buffers, so that every per-step slice is contiguous and written in place.
-        gates = gx.new_empty(length, n, 4, hid)  # activated i, f, g, o
-        tanh_c = gx.new_empty(length, n, hid)
-        hs = gx.new_empty(length + 1, n, hid)  # carried h_{t-1}, h_t
-        cs = gx.new_empty(length + 1, n, hid)  # carried c_{t-1}, c_t
-        cells = cs[1:] if mask is None else gx.new_empty(length, n, hid)  # c~_t (before masking)
+        xt = x.transpose(0, 1).reshape(length * n, c_in)  # (L*N, C) time-major
+        # Gate-major pre-activations (4, L, N, H): the projection writes each gate of each step as
+        # one contiguous (N, H) block, so the per-step elementwise ops run on flat memory.
+        w_in = w_ih.view(4, hid, c_in).transpose(1, 2)  # (4, C, H)
+        if bias is None:
+            gates = torch.bmm(xt.expand(4, -1, -1), w_in)  # (4, L*N, H)
+        else:
+            gates = torch.baddbmm(bias.view(4, 1, hid), xt.expand(4, -1, -1), w_in)
+        gates = gates.view(4, length, n, hid)  # becomes the activated i, f, g, o
+        w_rec = w_hh.view(4, hid, hid).transpose(1, 2).contiguous()  # (4, H, H): a_k += h @ w_rec[k]
+        p_if, p_o = w_peep[:2].unsqueeze(1), w_peep[2]  # (2, 1, H), (H,)
+        tanh_c = x.new_empty(length, n, hid)
+        hs = x.new_empty(length + 1, n, hid)  # carried h_{t-1}, h_t
+        cs = x.new_empty(length + 1, n, hid)  # carried c_{t-1}, c_t
+        cells = cs[1:] if mask is None else x.new_empty(length, n, hid)  # c~_t (before masking)
         hs[0], cs[0] = h0, c0
         masks = mask.unbind(1) if mask is not None else None  # each (N, 1)
-        for t, g_t in enumerate(gx.unbind(0)):
-            a = torch.addmm(g_t, hs[t], w_hh_t, out=gates[t].view(n, 4 * hid)).view(n, 4, hid)  # (N, 4, H)
-            a[:, :2].addcmul_(p_if, cs[t].unsqueeze(1)).sigmoid_()  # i, f look at c_{t-1}
-            a[:, 2].tanh_()
-            ct = torch.addcmul(a[:, 1] * cs[t], a[:, 0], a[:, 2], out=cells[t])  # (N, H)
-            a[:, 3].addcmul_(p_o, ct).sigmoid_()  # o looks at c_t
+        for t in range(length):
+            a = gates[:, t].baddbmm_(hs[t].expand(4, n, hid), w_rec)  # (4, N, H)
+            i, f, g, o = a.unbind(0)
+            a[:2].addcmul_(p_if, cs[t]).sigmoid_()  # i, f look at c_{t-1}
+            g.tanh_()
+            ct = torch.mul(f, cs[t], out=cells[t]).addcmul_(i, g)  # (N, H)
+            o.addcmul_(p_o, ct).sigmoid_()  # o looks at c_t
             torch.tanh(ct, out=tanh_c[t])
             if masks is None:
-                torch.mul(a[:, 3], tanh_c[t], out=hs[t + 1])  # c_t = c~_t, already in place
+                torch.mul(o, tanh_c[t], out=hs[t + 1])  # c_t = c~_t, already in place
             else:  # padded rows keep their state
                 m = masks[t]
-                torch.lerp(hs[t], a[:, 3] * tanh_c[t], m, out=hs[t + 1])
+                torch.lerp(hs[t], o * tanh_c[t], m, out=hs[t + 1])
                 torch.lerp(cs[t], ct, m, out=cs[t + 1])
         out = hs[1:].transpose(0, 1)  # (N, L, H)
         if mask is not None:
             out = out * mask  # zeros at padding
-        ctx.save_for_backward(w_hh, w_peep, mask)
+        ctx.save_for_backward(xt, w_ih, w_hh, w_peep, mask)
         ctx.saved = (gates, cells, tanh_c, hs, cs)
+        ctx.has_bias = bias is not None
         return out, hs[length], cs[length]
 
     @staticmethod
@@ -66,11 +81,12 @@ class _PeepholeScan(torch.autograd.Function):
     def backward(
         ctx: Any, d_out: Tensor, d_h_last: Tensor, d_c_last: Tensor
     ) -> tuple[Tensor | None, ...]:
-        w_hh, w_peep, mask = ctx.saved_tensors
-        gates, c_new, tanh_c, hs, cs = ctx.saved  # (L, N, 4, H); (L, N, H) x 2; (L + 1, N, H) x 2
-        length, n, _, hid = gates.shape
+        xt, w_ih, w_hh, w_peep, mask = ctx.saved_tensors
+        gates, c_new, tanh_c, hs, cs = ctx.saved  # (4, L, N, H); (L, N, H) x 2; (L + 1, N, H) x 2
+        _, length, n, hid = gates.shape
         p_i, p_f, p_o = w_peep.unbind(0)
-        d_a = gates.new_empty(length, n, 4, hid)  # gradient w.r.t. gate pre-activations
+        # Time-major (L, N, 4, H): each step's gradient is one (N, 4H) row block, so dh is one GEMM.
+        d_a = gates.new_empty(length, n, 4, hid)
         dh, dc = d_h_last, d_c_last  # (N, H): zeros when unused (grads are materialised)
         d_outs = (d_out * mask if mask is not None else d_out).unbind(1)  # each (N, H)
         masks = mask.unbind(1) if mask is not None else None
@@ -78,7 +94,7 @@ class _PeepholeScan(torch.autograd.Function):
         sig_bwd = torch.ops.aten.sigmoid_backward.grad_input  # fused g * y * (1 - y), written in place
         tanh_bwd = torch.ops.aten.tanh_backward.grad_input  # fused g * (1 - y * y)
         for t in range(length - 1, -1, -1):  # small in-cache ops; fused sigmoid'/tanh' kernels
-            i, f, g, o = gates[t].unbind(1)  # each (N, H)
+            i, f, g, o = gates[:, t].unbind(0)  # each (N, H), contiguous
             tc, cp, da = tanh_c[t], c_prev[t], d_a[t]
             dh_t = dh + d_outs[t]  # (N, H)
             if masks is not None:
@@ -98,21 +114,29 @@ class _PeepholeScan(torch.autograd.Function):
         d_peep = torch.stack(
             ((d_a_i * c_prev).sum((0, 1)), (d_a_f * c_prev).sum((0, 1)), (d_a_o * c_new).sum((0, 1)))
         )  # (3, H)
-        d_a = d_a.view(length * n, 4 * hid)
-        d_w_hh = torch.mm(d_a.t(), hs[:-1].reshape(length * n, hid))  # (4H, H)
-        return d_a.view(length, n, 4 * hid), d_w_hh, d_peep, dh, dc, None
+        flat = d_a.view(length * n, 4 * hid)
+        d_w_hh = torch.mm(flat.t(), hs[:-1].reshape(length * n, hid))  # (4H, H)
+        d_w_ih = torch.mm(flat.t(), xt)  # (4H, C)
+        d_bias = flat.sum(0) if ctx.has_bias else None  # (4H,)
+        d_x = None
+        if ctx.needs_input_grad[0]:  # skipped for inputs that need no gradient (a first layer's data)
+            d_x = torch.mm(flat, w_ih).view(length, n, -1).transpose(0, 1)  # (N, L, C)
+        return d_x, d_w_ih, d_bias, d_w_hh, d_peep, dh, dc, None
 
 
 def peephole_scan(
-    gx: Tensor, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor, mask: Tensor | None = None
+    x: Tensor, w_ih: Tensor, bias: Tensor | None, w_hh: Tensor, w_peep: Tensor, h0: Tensor, c0: Tensor,
+    mask: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Run a peephole LSTM over ``gx`` with hand-written backward; see the module docstring.
+    """Run a peephole LSTM over ``x`` with hand-written backward; see the module docstring.
 
     Parameters
     ----------
-    gx : Tensor of shape (L, N, 4H)
-        Time-major input projection ``x W_ih^T + b_ih + b_hh``, gate order ``i, f, g, o``
-        (time-major so that each step's slice and the returned gradient are contiguous).
+    x : Tensor of shape (N, L, C)
+        The input sequence, batch-first.
+    w_ih : Tensor of shape (4H, C)
+    bias : Tensor of shape (4H,) or None
+        ``b_ih + b_hh``, gate order ``i, f, g, o``.
     w_hh : Tensor of shape (4H, H)
     w_peep : Tensor of shape (3, H)
         Diagonal peephole weights for the ``i``, ``f`` and ``o`` gates.
@@ -127,5 +151,5 @@ def peephole_scan(
     h_last, c_last : Tensor of shape (N, H)
     """
     out: tuple[Tensor, Tensor, Tensor] = _PeepholeScan.apply(  # type: ignore[no-untyped-call]
-        gx, w_hh, w_peep, h0, c0, mask)
+        x, w_ih, bias, w_hh, w_peep, h0, c0, mask)
     return out

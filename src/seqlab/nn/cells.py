@@ -318,11 +318,11 @@ class PeepholeLSTMCell(LSTMCell):
 
     Notes
     -----
-    Shapes as :class:`LSTMCell`. ``scan`` runs a hand-written BPTT
-    (:mod:`seqlab.nn._peephole`) instead of recording an autograd graph per step: on CPU that
-    is what brings it closer to ``nn.LSTM``'s training speed (about 0.76x in
+    Shapes as :class:`LSTMCell`. ``run`` (what :class:`Recurrent` calls) projects the input and
+    runs a hand-written BPTT (:mod:`seqlab.nn._peephole`) instead of recording an autograd graph
+    per step: on CPU that is what brings it close to ``nn.LSTM``'s training speed (about 0.84x in
     ``bench/neural_cells.py``; the recorded autograd loop was about 0.55x). ``step`` is the
-    readable version.
+    readable version, and the inherited ``scan`` the generic loop over it.
 
     Plain-Python equivalent over a sequence::
 
@@ -350,14 +350,9 @@ class PeepholeLSTMCell(LSTMCell):
         return h, (h, c)
 
     def run(self, x: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
-        gx = F.linear(x.transpose(0, 1), self.weight_ih, self._projection_bias())  # (L, N, 4H), time-major
         h0, c0 = state
-        out, h, c = peephole_scan(gx, self.weight_hh, self.weight_peephole, h0, c0, mask)
-        return out, (h, c)
-
-    def scan(self, gx: Tensor, state: State, mask: Tensor | None = None) -> tuple[Tensor, State]:
-        h0, c0 = state
-        out, h, c = peephole_scan(gx.transpose(0, 1), self.weight_hh, self.weight_peephole, h0, c0, mask)
+        out, h, c = peephole_scan(x, self.weight_ih, self._projection_bias(), self.weight_hh, self.weight_peephole,
+                                  h0, c0, mask)
         return out, (h, c)
 
 
