@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from seqlab.base import Constraint
+from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
@@ -102,7 +102,7 @@ class ARForecaster(BaseForecaster):
     _constraints: ClassVar[dict[str, Constraint]] = {
         "trend": (lambda v: v in ("c", "n"), "'c' or 'n'"),
         "multistep": (lambda v: v in ("recursive", "direct"), "'recursive' or 'direct'"),
-        "max_horizon": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+        "max_horizon": int_at_least(1),
     }
 
     def __init__(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from seqlab.base import Constraint
+from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
@@ -97,7 +97,7 @@ class SeasonalNaive(_HistoryBaseline):
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "season_length": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+        "season_length": int_at_least(1),
     }
 
     def __init__(self, *, season_length: int = 1) -> None:
@@ -131,8 +131,7 @@ class MeanForecaster(_HistoryBaseline):
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "window": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
-                   "None or an int >= 1"),
+        "window": int_at_least(1, optional=True),
     }
 
     def __init__(self, *, window: int | None = None) -> None:

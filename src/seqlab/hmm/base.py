@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from seqlab.base import BaseModel
+from seqlab.base import BaseModel, float_at_least
 from seqlab.exceptions import ConvergenceWarning, DataError, InvalidParameterError, NotFittedError
 from seqlab.hmm import _algorithms as alg
 
@@ -128,7 +128,7 @@ class BaseHMM(BaseModel):
     _constraints = {
         "n_states": (_is_pos_int, "an int >= 1"),
         "n_iter": (_is_nonneg_int, "an int >= 0"),
-        "tol": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0, "a float >= 0"),
+        "tol": float_at_least(0),
         "n_init": (_is_pos_int, "an int >= 1"),
         "random_state": (lambda v: v is None or _is_nonneg_int(v), "None or an int >= 0"),
     }

@@ -6,6 +6,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from seqlab.base import float_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.hmm.base import BaseHMM, Params, kmeans
 from seqlab.io import register
@@ -56,8 +57,8 @@ class GaussianHMM(BaseHMM):
     _constraints = {
         **BaseHMM._constraints,
         "covariance_type": (lambda v: v in ("diag", "full"), "'diag' or 'full'"),
-        "min_covar": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0, "a float >= 0"),
-        "covars_prior": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0, "a float >= 0"),
+        "min_covar": float_at_least(0),
+        "covars_prior": float_at_least(0),
     }
 
     def __init__(self, *, n_states: int = 2, covariance_type: str = "diag", min_covar: float = 1e-3,

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.base import Constraint
+from seqlab.base import Constraint, int_at_least
 from seqlab.data.windows import WindowBatches
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import BaseForecaster
@@ -52,10 +52,6 @@ def _one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _int_at_least(low: int) -> Constraint:
-    return (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low, f"an int >= {low}")
 
 
 class _MLP(nn.Module):
@@ -104,8 +100,8 @@ class _NeuralForecaster(BaseForecaster):
     """Shared fit/predict/update/save of the torch forecasters (see the module docstring)."""
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        "lags": _int_at_least(1), "d_hidden": _int_at_least(1), "n_layers": _int_at_least(1),
-        "epochs": _int_at_least(1), "refit_epochs": _int_at_least(0), "batch_size": _int_at_least(1),
+        "lags": int_at_least(1), "d_hidden": int_at_least(1), "n_layers": int_at_least(1),
+        "epochs": int_at_least(1), "refit_epochs": int_at_least(0), "batch_size": int_at_least(1),
         "lr": (lambda v: isinstance(v, int | float) and v > 0, "a positive number"),
     }
 
@@ -310,7 +306,7 @@ class ConvForecaster(_NeuralForecaster):
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        **_NeuralForecaster._constraints, "kernel_size": _int_at_least(1),
+        **_NeuralForecaster._constraints, "kernel_size": int_at_least(1),
     }
 
     def __init__(self, *, lags: int = 16, kernel_size: int = 2, d_hidden: int = 16, n_layers: int = 4,

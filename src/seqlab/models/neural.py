@@ -27,7 +27,7 @@ from torch import Tensor
 
 from seqlab import io
 from seqlab._validation import check_sequences
-from seqlab.base import BaseModel
+from seqlab.base import BaseModel, float_at_least, int_at_least
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
@@ -124,14 +124,13 @@ class NeuralLM(BaseModel):
 
     _constraints: ClassVar[dict[str, Any]] = {
         "model": (lambda v: v in MODELS, f"one of {list(MODELS)}"),
-        "n_layers": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
-        "d_hidden": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
-        "d_embed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
-        "n_heads": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+        "n_layers": int_at_least(1),
+        "d_hidden": int_at_least(1),
+        "d_embed": int_at_least(1),
+        "n_heads": int_at_least(1),
         "train": (lambda v: isinstance(v, TrainConfig), "a TrainConfig"),
         "device": (lambda v: isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
-        "init_range": (lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v > 0),
-                       "None or a number > 0"),
+        "init_range": float_at_least(0, strict=True, optional=True),
     }
 
     def __init__(self, *, model: str = "lstm", n_layers: int = 2, d_hidden: int = 256, d_embed: int = 64,

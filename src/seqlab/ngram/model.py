@@ -16,7 +16,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab._validation import check_int
-from seqlab.base import BaseModel
+from seqlab.base import BaseModel, int_at_least
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
@@ -71,7 +71,7 @@ class NGramLM(BaseModel):
                   f"an int between 1 and {MAX_ORDER}"),
         "smoothing": (lambda v: isinstance(v, Smoothing),
                       "a seqlab.ngram smoothing strategy (e.g. ModifiedKneserNey())"),
-        "min_count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
+        "min_count": int_at_least(1),
     }
 
     def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
