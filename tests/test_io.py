@@ -133,3 +133,21 @@ def test_base_contract():
 def test_unregistered_values_cannot_be_saved():
     with pytest.raises(FormatError):
         io.to_json(object())
+
+
+def test_atomic_file_replaces_whole_files_with_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "out.txt"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), io.atomic_file(target, "w") as f:
+        f.write("half")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    with io.atomic_file(target, "w", encoding="utf-8") as f:
+        f.write("new\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask, "not the temporary file's private 0o600"

@@ -11,15 +11,16 @@ sibling directory that is renamed into place, so a crash never leaves half a mod
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -90,6 +91,29 @@ def from_json(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- writing
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str], mode: str = "wb", **open_kw: Any) -> Iterator[IO[Any]]:
+    """Write ``path`` through a temporary sibling renamed into place: never a half-written file.
+
+    ``with atomic_file(p, "w", encoding="utf-8") as f: f.write(...)``; on an error the temporary
+    file is removed and ``path`` is left as it was. The result gets ordinary permissions
+    (``0o666`` less the umask), not the temporary file's private ``0o600``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **open_kw) as f:
+            yield f
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_directory(path: str | Path, fill: Callable[[Path], None]) -> Path:
     """Create directory ``path`` atomically: ``fill(tmp)`` writes into a temporary sibling.
 

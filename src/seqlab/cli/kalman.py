@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from seqlab.exceptions import DataError, SeqlabError
+from seqlab.io import atomic_file
 
 MODELS = ("constant-velocity", "random-walk")
 
@@ -96,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     d = z.shape[1]
     names = [f"p{i + 1}" for i in range(d)] + ([f"v{i + 1}" for i in range(d)] if means.shape[1] > d else [])
     if args.output:
-        _write_atomic(Path(args.output), lambda f: np.savetxt(f, means, delimiter=",", header=",".join(names),
-                                                              comments=""))
+        with atomic_file(args.output) as f:
+            np.savetxt(f, means, delimiter=",", header=",".join(names), comments="")
     if args.plot:
         _plot(Path(args.plot), z, means, covs, args.verb)
     summary = {"model": args.model, "mode": args.verb, "n_steps": len(z), "log_likelihood": ll,
@@ -109,22 +108,6 @@ def run(args: argparse.Namespace) -> int:
         emit(args, rows, title=" ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                         for k, v in summary.items()))
     return 0
-
-
-def _write_atomic(path: Path, write: Any) -> None:
-    """Write through a temporary sibling renamed into place: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plot(path: Path, z: np.ndarray, means: np.ndarray, covs: np.ndarray, mode: str) -> None:
@@ -151,5 +134,6 @@ def _plot(path: Path, z: np.ndarray, means: np.ndarray, covs: np.ndarray, mode: 
         ax.set_xlabel("step")
     ax.legend()
     ax.set_title(f"Kalman {mode}")
-    _write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100))
+    with atomic_file(path) as f:
+        fig.savefig(f, format="png", dpi=100)
     plt.close(fig)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from seqlab.exceptions import DataError, FormatError
+from seqlab.io import atomic_file
 
 _MAX_WORD_BYTES = 10_000
 
@@ -177,21 +177,14 @@ def write_word2vec(path: str | os.PathLike[str], words: Sequence[str], vectors: 
     if bad is not None:
         raise FormatError(f"Word {bad!r} is empty or contains whitespace and cannot be written in the word2vec format.")
     n, d = vectors.shape
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(f"{n} {d}\n".encode())
-            if binary:
-                little = vectors.astype("<f4", copy=False)
-                for w, row in zip(words, little, strict=True):
-                    out.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
-            else:
-                fmt = " ".join(["%.9g"] * d)
-                for w, row in zip(words, vectors.tolist(), strict=True):
-                    out.write((w + " " + fmt % tuple(row) + "\n").encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as out:
+        out.write(f"{n} {d}\n".encode())
+        if binary:
+            little = vectors.astype("<f4", copy=False)
+            for w, row in zip(words, little, strict=True):
+                out.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            fmt = " ".join(["%.9g"] * d)
+            for w, row in zip(words, vectors.tolist(), strict=True):
+                out.write((w + " " + fmt % tuple(row) + "\n").encode("utf-8"))
     return path

@@ -9,9 +9,7 @@ as KenLM scores it. The ``\\data\\`` header counts are checked against the secti
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, Vocabulary
 from seqlab.exceptions import DataError, FormatError
+from seqlab.io import atomic_file
 from seqlab.ngram import _kernels as K
 
 if TYPE_CHECKING:
@@ -46,43 +45,29 @@ def write_arpa(model: NGramLM, path: str | Path) -> Path:
     itos = model.vocabulary_.itos
     N = len(model.keys_)
     sizes = [V - 1] + [int(k.size) for k in model.keys_[1:]]  # unigrams: every id but <pad>
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write("\\data\\\n")
-            for n, size in enumerate(sizes, 1):
-                f.write(f"ngram {n}={size}\n")
-            grams: list[str] = list(itos)
-            for n in range(1, N + 1):
-                f.write(f"\n\\{n}-grams:\n")
-                lp = model.log_probs_[n - 1].copy()
-                if n == 1:
-                    lp[BOS_ID] = 0.0  # <s> is context only (KenLM writes 0)
-                else:
-                    keys = model.keys_[n - 1]
-                    grams = [grams[p] + " " + itos[w] for p, w in zip((keys // V).tolist(), (keys % V).tolist(),
-                                                                       strict=True)]
-                rows = range(1, V) if n == 1 else range(len(grams))  # skip <pad>
-                probs = _log10(lp)
-                if n < N:
-                    bos = _log10(model.log_backoffs_[n - 1])
-                    f.writelines(f"{probs[i]:.8g}\t{grams[i]}\t{bos[i]:.8g}\n" for i in rows)
-                else:
-                    f.writelines(f"{probs[i]:.8g}\t{grams[i]}\n" for i in rows)
-            f.write("\n\\end\\\n")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\\data\\\n")
+        for n, size in enumerate(sizes, 1):
+            f.write(f"ngram {n}={size}\n")
+        grams: list[str] = list(itos)
+        for n in range(1, N + 1):
+            f.write(f"\n\\{n}-grams:\n")
+            lp = model.log_probs_[n - 1].copy()
+            if n == 1:
+                lp[BOS_ID] = 0.0  # <s> is context only (KenLM writes 0)
+            else:
+                keys = model.keys_[n - 1]
+                grams = [grams[p] + " " + itos[w] for p, w in zip((keys // V).tolist(), (keys % V).tolist(),
+                                                                   strict=True)]
+            rows = range(1, V) if n == 1 else range(len(grams))  # skip <pad>
+            probs = _log10(lp)
+            if n < N:
+                bos = _log10(model.log_backoffs_[n - 1])
+                f.writelines(f"{probs[i]:.8g}\t{grams[i]}\t{bos[i]:.8g}\n" for i in rows)
+            else:
+                f.writelines(f"{probs[i]:.8g}\t{grams[i]}\n" for i in rows)
+        f.write("\n\\end\\\n")
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 _SECTION = re.compile(r"^[ \t]*\\(\d+)-grams:[ \t]*\r?$", re.MULTILINE)
