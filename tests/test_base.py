@@ -1,4 +1,4 @@
-"""The shared hyperparameter checks of ``seqlab.base``."""
+"""Shared small helpers: the hyperparameter checks of ``seqlab.base``, the lazy matplotlib import."""
 
 from __future__ import annotations
 
@@ -19,3 +19,16 @@ def test_float_at_least():
     assert expected == "a float >= 0"
     ok, expected = float_at_least(0, strict=True, optional=True)
     assert ok(None) and ok(0.1) and not ok(0) and not ok(0.0) and expected == "None or a float > 0"
+
+
+def test_plots_without_matplotlib_name_the_install_command(monkeypatch):
+    import sys
+
+    import pytest
+
+    from seqlab._plot import pyplot
+    from seqlab.exceptions import SeqlabError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(SeqlabError, match=r"pip install 'seqlab\[plot\]'"):
+        pyplot()

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._plot import pyplot
 from seqlab.exceptions import DataError, SeqlabError
 from seqlab.io import atomic_file
 
@@ -111,13 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot(path: Path, z: np.ndarray, means: np.ndarray, covs: np.ndarray, mode: str) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SeqlabError("--plot needs matplotlib; install it with pip install 'seqlab[plot]'.") from None
+    plt = pyplot()
     d = z.shape[1]
     fig, ax = plt.subplots(figsize=(7, 5))
     if d >= 2:

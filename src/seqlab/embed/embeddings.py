@@ -16,6 +16,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab import io
+from seqlab._plot import pyplot
 from seqlab.data import SPECIALS, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
@@ -303,11 +304,7 @@ class Embeddings:
         ``arrows`` draws offsets such as ``[("man", "woman"), ("king", "queen")]``: the
         "feminine vector" figure of the word2vec papers. Saved to ``path`` when given.
         """
-        import matplotlib
-
-        if ax is None and path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        plt = pyplot(headless=ax is None and path is not None)
 
         words = list(words)
         xy = self.project_2d(words)

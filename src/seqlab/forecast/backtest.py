@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._plot import pyplot
 from seqlab.evaluate.forecast import METRICS, forecast_metrics
 from seqlab.exceptions import DataError
 from seqlab.forecast._data import as_values, split_series
@@ -78,11 +79,7 @@ class BacktestResult:
         matplotlib is imported here only (the ``plot`` extra). ``series`` adds the full series
         (e.g. the training part) in grey.
         """
-        import matplotlib
-
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        plt = pyplot(headless=path is not None)
 
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=(3, 1))
         first = self.lead == 1 if self.lead.max() > 1 else np.ones(len(self.lead), bool)
