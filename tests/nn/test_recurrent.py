@@ -167,15 +167,24 @@ def test_peephole_hand_written_bptt_equals_autograd_of_the_step(bias):
             torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
 
 
-def test_peephole_skips_the_input_gradient_when_the_input_needs_none():
-    cell = PeepholeLSTMCell(3, 5)
-    x = torch.randn(2, 4, 3)
-    out, _ = Recurrent(3, 5, cell="peephole")(x)
-    out.sum().backward()  # x needs no gradient: no error, weights still get theirs
-    assert x.grad is None
+@pytest.mark.parametrize("needs_grad", [True, False])
+def test_peephole_computes_the_input_gradient_only_when_needed(monkeypatch, needs_grad):
     layer = Recurrent(3, 5, cell="peephole")
-    layer.cells[0].load_state_dict(cell.state_dict())
-    layer(x)[0].sum().backward()
+    w_ih = layer.cells[0].weight_ih
+    x = torch.randn(2, 4, 3, requires_grad=needs_grad)
+    out, _ = layer(x)
+    products_with_w_ih = []
+    real_mm = torch.mm
+
+    def counting_mm(a, b, *args, **kwargs):
+        if b.data_ptr() == w_ih.data_ptr():  # d_x = d_a @ W_ih, the product the input gradient needs
+            products_with_w_ih.append(tuple(a.shape))
+        return real_mm(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "mm", counting_mm)
+    out.sum().backward()
+    assert len(products_with_w_ih) == (1 if needs_grad else 0)
+    assert (x.grad is not None) == needs_grad
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in layer.parameters())
 
 
