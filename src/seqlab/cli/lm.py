@@ -100,9 +100,10 @@ def _neural_save(model: Any, out: Path) -> Any:
 
             shutil.copyfile(kept, tmp / TRAINER_STATE)
 
-    written = io.write_directory(out, fill)
-    distributed.finish()
-    return written
+    try:
+        return io.write_directory(out, fill)
+    finally:  # also when writing fails: the other processes are waiting at the barrier
+        distributed.finish()
 
 
 def _register_neural() -> None:
