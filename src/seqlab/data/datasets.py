@@ -109,7 +109,7 @@ class Series:
 # ------------------------------------------------------------------ lookup
 def list() -> builtins.list[str]:  # noqa: A001 - the public name the issue asks for
     """Names of every bundled data set, sorted by kind (text, labelled, series) then registration order."""
-    order = {"text": 0, "labelled": 1, "series": 2}
+    order = {"text": 0, "labelled": 1, "series": 2, "pairs": 3}
     return sorted(REGISTRY, key=lambda n: (order[REGISTRY[n].kind], builtins.list(REGISTRY).index(n)))
 
 
@@ -336,6 +336,8 @@ def _preview(name: str, split: str, n: int) -> Any:
         return builtins.list(_split_lines(name, split)[:n])
     if ds.kind == "labelled":
         return _load_labelled(name, split, limit=n)
+    if ds.kind == "pairs":
+        return _load_pairs(name, split)[:n]
     full = _load_series(name, split)
     return Series(values=full.values[:n], index=full.index[:n], name=name, frequency=full.frequency)
 
@@ -435,7 +437,16 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
-_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series}
+def _load_pairs(name: str, split: str, **options: Any) -> Any:
+    from seqlab.data.pairs import load_pairs
+
+    bad = {k: v for k, v in options.items() if k != "stress"}
+    _no_options(name, bad)
+    return load_pairs(name, split, **options)
+
+
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series,
+                            "pairs": _load_pairs}
 
 
 # ------------------------------------------------------------------ corpora for commands
