@@ -188,6 +188,14 @@ _register(
     sizes={"train": 24000, "valid": 3000, "test": 3000},
     split_rule=_PAIRS_RULE, levels=("char", "char"),
 )
+_register(
+    "kjv-rv1909", "pairs",
+    description="Bible verse pairs, Reina-Valera 1909 (Spanish) -> King James (English), 31,084 verses",
+    source="Debian sword-text-sparv 2.60 + sword-text-kjv 14.3 read with PyPI pysword (scripts/build_kjv_rv1909.py)",
+    licence="public domain", file="kjv-rv1909.tsv.xz",
+    sizes={"train": 24868, "valid": 3108, "test": 3108},
+    split_rule=_PAIRS_RULE, levels=("word", "word"),
+)
 
 
 def bundled_path(file: str) -> Path:

@@ -103,14 +103,17 @@ def _groups(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     from seqlab.data.datasets import _read_text, info
 
     text = _read_text(info(name).file)
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, tuple[str, list[str]]] = {}
     for line in text.split("\n"):
         if not line:
             continue
         cols = line.split("\t")
-        src, tgt = (cols[2], cols[1]) if name == "kjv-rv1909" else (cols[0], cols[1])  # Spanish -> English
-        groups.setdefault(src, []).append(tgt)
-    return tuple((s, tuple(t)) for s, t in groups.items())
+        if name == "kjv-rv1909":  # ref, English, Spanish: one item per verse, Spanish -> English
+            key, src, tgt = cols[0], cols[2], cols[1]
+        else:  # source, target[, note]: one item per distinct source, its targets as variants
+            key, src, tgt = cols[0], cols[0], cols[1]
+        groups.setdefault(key, (src, []))[1].append(tgt)
+    return tuple((s, tuple(t)) for s, t in groups.values())
 
 
 def load_pairs(name: str, split: str = "train", *, stress: bool = True) -> Pairs:
