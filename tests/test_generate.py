@@ -12,7 +12,19 @@ from hypothesis import strategies as st
 
 from seqlab.data.vocab import BOS_ID, EOS_ID, PAD_ID, Vocabulary
 from seqlab.exceptions import InvalidParameterError
-from seqlab.generate import SamplingConfig, beam_search, choose, filter_log_probs, generate, sample_ids
+from seqlab.generate import (
+    LMStepper,
+    SamplingConfig,
+    beam_search,
+    beam_search_batch,
+    choose,
+    filter_log_probs,
+    generate,
+    generate_sequences,
+    process_log_probs,
+    sample_batch,
+    sample_ids,
+)
 
 
 class ToyBigram:
@@ -115,3 +127,115 @@ def test_beam_search_finds_the_exact_best_sequence(rng):
 def test_contradictory_or_bad_settings_raise(kwargs):
     with pytest.raises(InvalidParameterError):
         SamplingConfig(**kwargs)
+
+
+# ------------------------------------------------------------------ batched decoding (Stepper)
+@pytest.mark.parametrize("n_words", [3, 6])
+def test_beam_one_is_greedy(rng, n_words):
+    lm = toy_model(rng, n_words)
+    prompts = [[], ["w0"], ["w1", "w2"]]
+    (batched) = beam_search_batch(LMStepper(lm, prompts), 3, beam_size=1, max_new_tokens=15)
+    for prompt, res in zip(prompts, batched, strict=True):
+        greedy = sample_ids(lm, prompt, SamplingConfig(greedy=True, max_new_tokens=15))
+        assert res[0].ids == greedy, "beam_size=1 must reproduce greedy decoding"
+        assert res[0].log_prob == pytest.approx(
+            sequence_log_prob_from(lm, prompt, greedy + ([EOS_ID] if res[0].finished else [])), abs=1e-9)
+
+
+def sequence_log_prob_from(lm: ToyBigram, prompt: list[str], ids: list[int]) -> float:
+    prev = lm.vocabulary_[prompt[-1]] if prompt else BOS_ID
+    total = 0.0
+    for i in ids:
+        total += lm.table[prev, i]
+        prev = i
+    return total
+
+
+@pytest.mark.parametrize("beam_size", [2, 4])
+def test_batched_beam_equals_one_by_one(rng, beam_size):
+    lm = toy_model(rng, 5)
+    prompts = [[], ["w0"], ["w3", "w1"], ["w4"]]
+    together = beam_search_batch(LMStepper(lm, prompts), len(prompts), beam_size=beam_size, max_new_tokens=8,
+                                 num_return_sequences=beam_size, no_repeat_ngram_size=2)
+    for i, prompt in enumerate(prompts):
+        (alone,) = beam_search_batch(LMStepper(lm, [prompt]), 1, beam_size=beam_size, max_new_tokens=8,
+                                     num_return_sequences=beam_size, no_repeat_ngram_size=2)
+        assert [r.ids for r in together[i]] == [r.ids for r in alone], f"input {i}: batching changed the beam"
+        assert [r.score for r in together[i]] == pytest.approx([r.score for r in alone], abs=1e-12)
+
+
+def test_beam_results_sorted_and_scored(rng):
+    lm = toy_model(rng, 4)
+    (res,) = beam_search_batch(LMStepper(lm, [[]]), 1, beam_size=4, max_new_tokens=6, length_penalty=1.0,
+                               num_return_sequences=3)
+    assert len(res) == 3 and [r.score for r in res] == sorted((r.score for r in res), reverse=True)
+    for r in res:
+        n = len(r.ids) + int(r.finished)
+        assert r.score == pytest.approx(r.log_prob / n), "score = log_prob / length (</s> counted)"
+        assert r.log_prob == pytest.approx(sequence_log_prob(lm, r.ids + ([EOS_ID] if r.finished else [])))
+
+
+def test_single_row_sampling_matches_sample_ids(rng):
+    lm = toy_model(rng, 5)
+    cfg = SamplingConfig(max_new_tokens=30, top_k=3)
+    for seed in range(4):
+        (rows,) = sample_batch(LMStepper(lm, [["w1"]]), 1, cfg, seed=seed)
+        assert rows[0] == sample_ids(lm, ["w1"], cfg, seed=seed)
+
+
+def test_num_return_sequences_and_alias(rng):
+    lm = toy_model(rng, 5)
+    outs = generate_sequences(lm, [], max_tokens=10, num_return_sequences=4, seed=0)
+    assert len(outs) == 4 and all(len(o) <= 10 for o in outs)
+    assert generate_sequences(lm, [], max_new_tokens=10, num_return_sequences=4, seed=0) == outs, "alias"
+    assert generate_sequences(lm, [], max_new_tokens=7, greedy=True) == [lm.vocabulary_.decode(
+        sample_ids(lm, [], SamplingConfig(greedy=True, max_new_tokens=7)))]
+    beams = generate_sequences(lm, [], max_new_tokens=6, beam_size=3, num_return_sequences=3)
+    assert len(beams) == 3 and len({tuple(b) for b in beams}) == 3, "beam returns distinct sequences"
+    with pytest.raises(InvalidParameterError, match="alias"):
+        generate_sequences(lm, [], max_new_tokens=5, max_tokens=6)
+    with pytest.raises(InvalidParameterError, match="exceeds beam_size"):
+        generate_sequences(lm, [], beam_size=2, num_return_sequences=3)
+    with pytest.raises(InvalidParameterError, match="beam_size must be"):
+        generate_sequences(lm, [], beam_size=0)
+    with pytest.raises(InvalidParameterError, match="beam search ignores"):
+        generate_sequences(lm, [], beam_size=2, top_k=3)
+
+
+def looping_model() -> ToyBigram:
+    """w0 -> w1 -> w0 -> ... with high probability: greedy output loops forever."""
+    vocab = Vocabulary(["w0", "w1", "w2"])
+    table = np.full((len(vocab), len(vocab)), -np.inf)
+    for prev, nxt in ((BOS_ID, 4), (4, 5), (5, 4), (6, 4), (1, 4)):
+        row = np.full(len(vocab), 0.02)
+        row[[PAD_ID, BOS_ID]] = 0.0
+        row[nxt] = 1.0
+        with np.errstate(divide="ignore"):
+            table[prev] = np.log(row / row.sum())
+    return ToyBigram(table, vocab)
+
+
+def test_no_repeat_ngram_and_repetition_penalty_break_loops():
+    lm = looping_model()
+    plain = generate_sequences(lm, [], max_new_tokens=12, greedy=True)[0]
+    assert plain == ["w0", "w1"] * 6, "the toy chain loops under greedy decoding"
+    banned = generate_sequences(lm, [], max_new_tokens=12, greedy=True, no_repeat_ngram_size=2)[0]
+    bigrams = list(zip(banned, banned[1:]))
+    assert len(bigrams) == len(set(bigrams)), f"no bigram may repeat: {banned}"
+    pen = generate_sequences(lm, [], max_new_tokens=12, greedy=True, repetition_penalty=100.0)[0]  # ln(1/1.1) * 100 < ln(0.02/1.1)
+    assert pen[:2] == ["w0", "w1"] and pen != plain, "a strong penalty steers away from seen tokens"
+    lp = np.log(np.array([[0.0, 0.1, 0.0, 0.2, 0.3, 0.4]]) + 1e-300)
+    out = process_log_probs(lp, [[5]], repetition_penalty=2.0)
+    assert np.exp(out).sum() == pytest.approx(1.0) and out[0, 5] < lp[0, 5], "penalised and renormalised"
+
+
+def test_stop_strings_and_streaming():
+    lm = looping_model()
+    seen: list[str] = []
+    out = generate_sequences(lm, [], max_new_tokens=12, greedy=True, stop=["w1 w0"], callback=seen.append)[0]
+    assert out == ["w0", "w1", "w0"], "stops once the text contains the stop string, keeping it"
+    assert seen == out, "the callback streamed every token as it was chosen"
+    with pytest.raises(InvalidParameterError, match="streaming"):
+        generate_sequences(lm, [], greedy=True, num_return_sequences=2, callback=seen.append)
+    with pytest.raises(InvalidParameterError, match="beam_size=1"):
+        generate_sequences(lm, [], beam_size=2, stop=["x"])

@@ -10,9 +10,9 @@ read once, not re-fed at every step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -158,37 +158,299 @@ def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int
     a hypothesis ends when it emits ``</s>``. Final ranking divides by length**length_penalty
     (0 ranks by raw log-probability, which favours short outputs).
     """
+    (results,) = beam_search_batch(LMStepper(lm, [prompt]), 1, beam_size=beam_size, max_new_tokens=max_new_tokens,
+                                   length_penalty=length_penalty, num_return_sequences=beam_size)
+    decode = lm.vocabulary_.decode
+    return [Hypothesis(decode(r.ids), r.log_prob, r.finished) for r in results]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Batched decoding over a Stepper: one beam search and one sampler for LMs, conditional LMs, seq2seq and VAEs.
+# ---------------------------------------------------------------------------------------------------------------
+class Stepper(Protocol):
+    """Decoding rows advanced together; each row belongs to one input (a prompt, a source, a latent code).
+
+    ``start(rows)`` opens one decoding row per entry of ``rows`` (the input index of each row)
+    and returns the first next-token log-probs, shape (R, V), and the state of those rows.
+    ``step(state, ids)`` feeds one token id per row, shape (R,), and returns (R, V) log-probs
+    and the new state. ``select(state, index)`` keeps the rows ``index`` (reordered, repeated)
+    without changing ``state``. ``history(i)`` gives the token ids already in the context of
+    input ``i`` (a prompt), which ``repetition_penalty`` and ``no_repeat_ngram_size`` count.
+    """
+
+    def start(self, rows: np.ndarray) -> tuple[np.ndarray, Any]: ...
+
+    def step(self, state: Any, ids: np.ndarray) -> tuple[np.ndarray, Any]: ...
+
+    def select(self, state: Any, index: np.ndarray) -> Any: ...
+
+    def history(self, i: int) -> list[int]: ...
+
+
+class LMStepper:
+    """A :class:`Stepper` over the ``LanguageModel`` protocol: one ``begin``/``advance`` state per row."""
+
+    def __init__(self, lm: LanguageModel, prompts: Sequence[Sequence[str]]) -> None:
+        self.lm, self.prompts = lm, [list(p) for p in prompts]
+        self._first: dict[int, tuple[np.ndarray, Any]] = {}
+
+    def start(self, rows: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        for i in set(rows.tolist()) - set(self._first):
+            self._first[i] = self.lm.begin(self.prompts[i])  # read each prompt once
+        return np.stack([self._first[i][0] for i in rows]), [self._first[i][1] for i in rows]
+
+    def step(self, state: list[Any], ids: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        out = [self.lm.advance(st, int(t)) for st, t in zip(state, ids, strict=True)]
+        return np.stack([lp for lp, _ in out]), [st for _, st in out]
+
+    def select(self, state: list[Any], index: np.ndarray) -> list[Any]:
+        return [state[i] for i in index]
+
+    def history(self, i: int) -> list[int]:
+        return [self.lm.vocabulary_[t] for t in self.prompts[i]]
+
+
+@dataclass(frozen=True)
+class BeamResult:
+    """One decoded sequence: ids (without ``</s>``), summed log-prob, length-normalised score, finished flag."""
+
+    ids: list[int]
+    log_prob: float
+    score: float
+    finished: bool
+
+
+def _check_decoding(beam_size: int, max_new_tokens: int, length_penalty: float, repetition_penalty: float,
+                    no_repeat_ngram_size: int, num_return_sequences: int) -> None:
     if not _is_int(beam_size) or beam_size < 1:
         raise InvalidParameterError(f"beam_size must be an int >= 1, got {beam_size!r}.")
     if not _is_int(max_new_tokens) or max_new_tokens < 1:
         raise InvalidParameterError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}.")
-    log_probs, state = lm.begin(list(prompt))
-    beams: list[tuple[float, list[int], np.ndarray, Any]] = [(0.0, [], log_probs, state)]
-    finished: list[tuple[float, list[int]]] = []
+    if not (isinstance(length_penalty, int | float) and np.isfinite(length_penalty)):
+        raise InvalidParameterError(f"length_penalty must be a finite number, got {length_penalty!r}.")
+    if not (isinstance(repetition_penalty, int | float) and 0 < repetition_penalty < np.inf):
+        raise InvalidParameterError(f"repetition_penalty must be a finite number > 0 (1 = off), "
+                                    f"got {repetition_penalty!r}.")
+    if not _is_int(no_repeat_ngram_size) or no_repeat_ngram_size < 0:
+        raise InvalidParameterError(f"no_repeat_ngram_size must be an int >= 0 (0 = off), "
+                                    f"got {no_repeat_ngram_size!r}.")
+    if not _is_int(num_return_sequences) or num_return_sequences < 1:
+        raise InvalidParameterError(f"num_return_sequences must be an int >= 1, got {num_return_sequences!r}.")
+
+
+def process_log_probs(log_probs: np.ndarray, histories: Sequence[Sequence[int]], *, repetition_penalty: float = 1.0,
+                      no_repeat_ngram_size: int = 0) -> np.ndarray:
+    """Apply the repetition penalty and the n-gram ban to (R, V) log-probs; each row renormalised.
+
+    ``repetition_penalty`` (Keskar et al. 2019, CTRL) multiplies the log-probability of every
+    token already in the row's history by the penalty (> 1 discourages repeats; log-probs are
+    negative, so this is CTRL's rule for negative logits). ``no_repeat_ngram_size = n`` bans any
+    token that would complete an n-gram already in the history. ``</s>`` is never banned, so a
+    row always keeps a way to end.
+    """
+    lp = np.array(log_probs, dtype=np.float64)
+    if repetition_penalty == 1.0 and not no_repeat_ngram_size:
+        return lp
+    n = no_repeat_ngram_size
+    for r, hist in enumerate(histories):
+        if repetition_penalty != 1.0 and len(hist):
+            seen = np.unique(np.asarray(hist, dtype=np.int64))
+            lp[r, seen] = lp[r, seen] * repetition_penalty
+        if n and len(hist) >= n - 1:
+            tail = tuple(hist[len(hist) - n + 1:]) if n > 1 else ()
+            banned = [hist[k + n - 1] for k in range(len(hist) - n + 1) if tuple(hist[k:k + n - 1]) == tail]
+            banned = [b for b in banned if b != EOS_ID]
+            lp[r, banned] = -np.inf
+    out: np.ndarray = lp - _logsumexp(lp)
+    return out
+
+
+def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, max_new_tokens: int = 50,
+                      length_penalty: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                      num_return_sequences: int = 1) -> list[list[BeamResult]]:
+    """Batched beam search: every input's ``beam_size`` beams are advanced together, one ``step`` per token.
+
+    At each step the ``2 * beam_size`` best extensions of an input's beams are visited best
+    first: one ending in ``</s>`` (among the first ``beam_size``) finishes a hypothesis, the
+    others refill the beams. An input is done when it holds ``beam_size`` finished hypotheses
+    (or after ``max_new_tokens`` tokens, when the live beams are returned unfinished); done
+    inputs leave the batch. Results are ranked by ``log_prob / length ** length_penalty``
+    (length counts ``</s>``; 0 ranks by raw log-probability). ``beam_size=1`` is greedy
+    decoding, and each input's result does not depend on the other inputs in the batch.
+
+    Returns
+    -------
+    list (one per input) of list of BeamResult
+        ``num_return_sequences`` results each, best first.
+    """
+    _check_decoding(beam_size, max_new_tokens, length_penalty, repetition_penalty, no_repeat_ngram_size,
+                    num_return_sequences)
+    if num_return_sequences > beam_size:
+        raise InvalidParameterError(f"num_return_sequences={num_return_sequences} exceeds beam_size={beam_size}; "
+                                    "a beam search returns at most beam_size sequences.")
+    k = beam_size
+
+    def score(total: float, length: int) -> float:
+        return float(total / max(length, 1) ** length_penalty) if length_penalty else total
+
+    prefixes = [list(stepper.history(i)) for i in range(n_inputs)]
+    active = list(range(n_inputs))
+    log_probs, state = stepper.start(np.repeat(np.arange(n_inputs), k))
+    totals = np.tile(np.r_[0.0, np.full(k - 1, -np.inf)], (n_inputs, 1))  # (n, K): one live beam at first
+    beams: list[list[list[int]]] = [[[] for _ in range(k)] for _ in range(n_inputs)]
+    finished: list[list[BeamResult]] = [[] for _ in range(n_inputs)]
     for step in range(max_new_tokens):
-        candidates: list[tuple[float, list[int], int, Any]] = []
-        for total, ids, lp, st in beams:
-            top = np.argpartition(-lp, min(beam_size, lp.size - 1))[:beam_size]
-            for tok in top:
-                if np.isfinite(lp[tok]):
-                    candidates.append((total + float(lp[tok]), ids, int(tok), st))
-        candidates.sort(key=lambda c: -c[0])
-        beams = []
-        for total, ids, tok, st in candidates:
-            if tok == EOS_ID:
-                finished.append((total, ids))
-            elif len(beams) < beam_size:
-                if step + 1 < max_new_tokens:
-                    nlp, nst = lm.advance(st, tok)
-                else:
-                    nlp, nst = log_probs, st  # never expanded again
-                beams.append((total, ids + [tok], nlp, nst))
-            if len(beams) >= beam_size and len(finished) >= beam_size:
-                break
-        if not beams:
+        histories = [prefixes[i] + beams[i][b] for i in active for b in range(k)]
+        lp = process_log_probs(log_probs, histories, repetition_penalty=repetition_penalty,
+                               no_repeat_ngram_size=no_repeat_ngram_size)
+        v = lp.shape[1]
+        keep_rows, feed, still = [], [], []
+        for a, i in enumerate(active):
+            cand = (totals[i][:, None] + lp[a * k:(a + 1) * k]).reshape(-1)  # (K * V,)
+            top = np.argpartition(-cand, min(2 * k, cand.size - 1))[:2 * k]
+            top = top[np.lexsort((top, -cand[top]))]  # best first; ties by lower (beam, token)
+            new_beams, new_totals = [], []
+            for rank, flat in enumerate(top):
+                total = float(cand[flat])
+                if not np.isfinite(total):
+                    break
+                b, tok = divmod(int(flat), v)
+                if tok == EOS_ID:
+                    if rank < k:
+                        ids = beams[i][b]
+                        finished[i].append(BeamResult(list(ids), total, score(total, len(ids) + 1), True))
+                    continue
+                new_beams.append((b, tok))
+                new_totals.append(total)
+                if len(new_beams) == k:
+                    break
+            if len(finished[i]) >= k or not new_beams:
+                continue  # done: leaves the batch
+            pad = k - len(new_beams)
+            totals[i] = np.r_[new_totals, np.full(pad, -np.inf)]
+            beams[i] = [beams[i][b] + [tok] for b, tok in new_beams] + [[] for _ in range(pad)]
+            src = [a * k + b for b, _ in new_beams]
+            keep_rows += src + [src[0]] * pad  # padding rows carry -inf totals and are never chosen
+            feed += [tok for _, tok in new_beams] + [new_beams[0][1]] * pad
+            still.append(i)
+        active = still
+        if not active:
             break
+        if step + 1 < max_new_tokens:
+            state = stepper.select(state, np.asarray(keep_rows, dtype=np.int64))
+            log_probs, state = stepper.step(state, np.asarray(feed, dtype=np.int64))
+    results = []
+    for i in range(n_inputs):
+        hyps = list(finished[i])
+        if i in active:
+            hyps += [BeamResult(list(ids), float(t), score(float(t), len(ids)), False)
+                     for ids, t in zip(beams[i], totals[i], strict=True) if np.isfinite(t)]
+        hyps.sort(key=lambda h: -h.score)
+        results.append(hyps[:num_return_sequences])
+    return results
+
+
+def sample_batch(stepper: Stepper, n_inputs: int, config: SamplingConfig | None = None, *,
+                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0, num_return_sequences: int = 1,
+                 stop: Sequence[str] = (), token: Callable[[int], str] | None = None, joiner: str = " ",
+                 callback: Callable[[str], None] | None = None,
+                 seed: int | np.random.Generator | None = None) -> list[list[list[int]]]:
+    """Greedy or sampled decoding of ``num_return_sequences`` rows per input, advanced together.
+
+    Rows are drawn in order (input 0's rows first) from one generator, so one row with a seed
+    gives the same ids as :func:`sample_ids`. A row ends at ``</s>`` (when
+    ``config.stop_at_eos``), after ``config.max_new_tokens`` tokens, or when its text (tokens
+    through ``token`` joined by ``joiner``) contains one of the ``stop`` strings; the token
+    that completed a stop string is kept. ``callback(text)`` receives each new token's text
+    as it is chosen (streaming; one row only).
+
+    Returns
+    -------
+    list (one per input) of list (one per returned sequence) of token ids
+    """
+    config = config or SamplingConfig()
+    _check_decoding(1, max(config.max_new_tokens, 1), 0.0, repetition_penalty, no_repeat_ngram_size,
+                    num_return_sequences)
+    stops = [stop] if isinstance(stop, str) else list(stop)
+    if any(not isinstance(s, str) or not s for s in stops):
+        raise InvalidParameterError(f"stop strings must be non-empty strings, got {stop!r}.")
+    if (stops or callback is not None) and token is None:
+        raise InvalidParameterError("stop strings and streaming need token=vocabulary.token to read token text.")
+    if callback is not None and n_inputs * num_return_sequences != 1:
+        raise InvalidParameterError(f"streaming prints one sequence; got {n_inputs} inputs x "
+                                    f"{num_return_sequences} sequences. Stream one at a time.")
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(n_inputs), num_return_sequences)
+    out: list[list[int]] = [[] for _ in rows]
+    texts = [""] * len(rows)
+    prefixes = [list(stepper.history(i)) for i in range(n_inputs)]
+    if config.max_new_tokens == 0:
+        return [[out[r] for r in range(i * num_return_sequences, (i + 1) * num_return_sequences)]
+                for i in range(n_inputs)]
+    log_probs, state = stepper.start(rows)
+    live = list(range(len(rows)))
+    for step in range(config.max_new_tokens):
+        lp = process_log_probs(log_probs, [prefixes[rows[r]] + out[r] for r in live],
+                               repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size)
+        keep, feed = [], []
+        for a, r in enumerate(live):
+            tok = choose(lp[a], config, rng)
+            if tok == EOS_ID and config.stop_at_eos:
+                continue
+            out[r].append(tok)
+            if token is not None and (stops or callback is not None):
+                piece = token(tok)
+                texts[r] = texts[r] + joiner + piece if texts[r] else piece
+                if callback is not None:
+                    callback(piece)
+                if any(s in texts[r] for s in stops):
+                    continue
+            keep.append(a)
+            feed.append(tok)
+        live = [live[a] for a in keep]
+        if not live or step + 1 == config.max_new_tokens:
+            break
+        state = stepper.select(state, np.asarray(keep, dtype=np.int64))
+        log_probs, state = stepper.step(state, np.asarray(feed, dtype=np.int64))
+    return [[out[r] for r in range(i * num_return_sequences, (i + 1) * num_return_sequences)]
+            for i in range(n_inputs)]
+
+
+def generate_sequences(lm: LanguageModel, prompt: Sequence[str] = (), *, max_new_tokens: int | None = None,
+                       max_tokens: int | None = None, temperature: float = 1.0, top_k: int | None = None,
+                       top_p: float | None = None, greedy: bool = False, beam_size: int = 1,
+                       length_penalty: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                       stop: Sequence[str] = (), joiner: str = " ", num_return_sequences: int = 1,
+                       callback: Callable[[str], None] | None = None,
+                       seed: int | np.random.Generator | None = None) -> list[list[str]]:
+    """Every decoding option of HF ``generate`` over any ``LanguageModel``: ``num_return_sequences`` token lists.
+
+    ``beam_size > 1`` runs :func:`beam_search_batch` (no sampling knobs, no streaming, no stop
+    strings); otherwise greedy or sampled decoding by :func:`sample_batch`. ``max_tokens`` is
+    the older name of ``max_new_tokens`` (give one; default 50).
+    """
+    if max_new_tokens is not None and max_tokens is not None and max_new_tokens != max_tokens:
+        raise InvalidParameterError(f"max_tokens={max_tokens} is an alias of max_new_tokens={max_new_tokens}; "
+                                    "give only max_new_tokens.")
+    length = max_new_tokens if max_new_tokens is not None else max_tokens if max_tokens is not None else 50
+    stepper = LMStepper(lm, [prompt])
     decode = lm.vocabulary_.decode
-    hyps = [Hypothesis(decode(ids), total, True) for total, ids in finished]
-    hyps += [Hypothesis(decode(ids), total, False) for total, ids, _, _ in beams]
-    hyps.sort(key=lambda h: -h.score(length_penalty))
-    return hyps[:beam_size]
+    if not _is_int(beam_size) or beam_size < 1:
+        raise InvalidParameterError(f"beam_size must be an int >= 1, got {beam_size!r}.")
+    if beam_size > 1:
+        if temperature != 1.0 or top_k is not None or top_p is not None:
+            raise InvalidParameterError("beam search ignores temperature, top_k and top_p; leave them unset "
+                                        "or use beam_size=1 to sample.")
+        if callback is not None or stop:
+            raise InvalidParameterError("streaming and stop strings need beam_size=1; a beam's best sequence "
+                                        "is known only at the end.")
+        (hyps,) = beam_search_batch(stepper, 1, beam_size=beam_size, max_new_tokens=length,
+                                    length_penalty=length_penalty, repetition_penalty=repetition_penalty,
+                                    no_repeat_ngram_size=no_repeat_ngram_size,
+                                    num_return_sequences=num_return_sequences)
+        return [decode(h.ids) for h in hyps]
+    config = SamplingConfig(max_new_tokens=length, temperature=temperature, top_k=top_k, top_p=top_p, greedy=greedy)
+    (rows,) = sample_batch(stepper, 1, config, repetition_penalty=repetition_penalty,
+                           no_repeat_ngram_size=no_repeat_ngram_size, num_return_sequences=num_return_sequences,
+                           stop=stop, token=lm.vocabulary_.token, joiner=joiner, callback=callback, seed=seed)
+    return [decode(ids) for ids in rows]
