@@ -239,3 +239,36 @@ def test_stop_strings_and_streaming():
         generate_sequences(lm, [], greedy=True, num_return_sequences=2, callback=seen.append)
     with pytest.raises(InvalidParameterError, match="beam_size=1"):
         generate_sequences(lm, [], beam_size=2, stop=["x"])
+
+
+# ------------------------------------------------------------------ command line: lm generate decoding flags
+@pytest.fixture(scope="module")
+def ngram_dir(tmp_path_factory):
+    from seqlab import io
+    from seqlab.ngram import NGramLM
+
+    corpus = [s.split() for s in ["and the lord said", "and the king said", "the lord spake unto moses"] * 5]
+    path = tmp_path_factory.mktemp("lm") / "ng"
+    io.save(NGramLM(order=2).fit(corpus), path)
+    return path
+
+
+def test_cli_beam_and_penalties(ngram_dir, capsys):
+    from seqlab.cli.main import main
+
+    assert main(["lm", "generate", str(ngram_dir), "--prompt", "and", "--beam-size", "3",
+                 "--num-return-sequences", "2", "--max-new-tokens", "6"]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert len(lines) == 2 and all(line.startswith("and") for line in lines), lines
+    assert main(["lm", "generate", str(ngram_dir), "--greedy", "--no-repeat-ngram-size", "2", "--stream",
+                 "--max-new-tokens", "9"]) == 0
+    words = capsys.readouterr().out.split()
+    assert len(list(zip(words, words[1:]))) == len(set(zip(words, words[1:]))), words
+
+
+def test_cli_bad_beam_size(ngram_dir, capsys):
+    from seqlab.cli.main import main
+
+    assert main(["lm", "generate", str(ngram_dir), "--beam-size", "0"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seqlab: error: beam_size must be an int >= 1") and "\n" not in err

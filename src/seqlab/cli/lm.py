@@ -222,6 +222,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from seqlab.generate import generate
 
+    if uses_decoding_options(args):
+        return _cmd_generate_decoding(args)
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer) or get_tokenizer("whitespace")
     prompt = tok(args.prompt) if args.prompt else []
@@ -247,6 +249,70 @@ def cmd_export(args: argparse.Namespace) -> int:
     _refuse_existing(out, args.force, "existing file")
     model.to_arpa(out)
     emit(args, {"arpa": str(out), "order": len(model.keys_), "ngrams": " / ".join(map(str, model.ngram_counts_))})
+    return 0
+
+
+# ---------------------------------------------------------------------- decoding options (beam search, penalties,
+# stop strings, several sequences, streaming): one set of flags shared with `seq2seq translate`
+def add_decoding_options(p: argparse.ArgumentParser) -> None:
+    """The HF-style decoding flags of :func:`seqlab.generate.generate_sequences`."""
+    p.add_argument("--max-new-tokens", type=int, default=None, help="most tokens to generate (same as --max-tokens)")
+    p.add_argument("--beam-size", type=int, default=None, help="beam search with this many beams (1 = greedy)")
+    p.add_argument("--length-penalty", type=float, default=1.0,
+                   help="beam ranking divides log-probability by length**P (0: raw log-probability)")
+    p.add_argument("--repetition-penalty", type=float, default=1.0, help="> 1 discourages tokens already produced")
+    p.add_argument("--no-repeat-ngram-size", type=int, default=0, help="never repeat an n-gram of this size")
+    p.add_argument("--stop", action="append", default=[], help="stop once the text contains this string (repeatable)")
+    p.add_argument("--num-return-sequences", type=int, default=1, help="sequences to print, one per line")
+    p.add_argument("--stream", action="store_true", help="print tokens as they are produced")
+
+
+def uses_decoding_options(args: argparse.Namespace) -> bool:
+    """True when any flag of :func:`add_decoding_options` differs from its default."""
+    return bool(getattr(args, "max_new_tokens", None) is not None or getattr(args, "beam_size", None) is not None
+                or getattr(args, "length_penalty", 1.0) != 1.0 or getattr(args, "repetition_penalty", 1.0) != 1.0
+                or getattr(args, "no_repeat_ngram_size", 0) or getattr(args, "stop", None)
+                or getattr(args, "num_return_sequences", 1) != 1 or getattr(args, "stream", False))
+
+
+def _cmd_generate_decoding(args: argparse.Namespace) -> int:
+    from seqlab.generate import generate_sequences
+
+    model = _load_lm(args.model_dir)
+    tok = _model_tokenizer(model, args.tokenizer) or get_tokenizer("whitespace")
+    prompt = tok(args.prompt) if args.prompt else []
+    if args.greedy and (args.temperature is not None or args.top_k is not None or args.top_p is not None):
+        raise InvalidParameterError("--greedy takes the most likely token; leave --temperature, --top-k and "
+                                    "--top-p unset.")
+    if args.stream and args.format == "json":
+        raise InvalidParameterError("--stream prints plain text; drop --format json or --stream.")
+    joiner = "" if tok.name == "char" else " "
+    streamed: list[str] = []
+
+    def stream(piece: str) -> None:
+        sys.stdout.write(("" if not streamed else joiner) + piece)
+        sys.stdout.flush()
+        streamed.append(piece)
+
+    if args.stream and args.prompt:
+        sys.stdout.write(args.prompt + joiner)
+    outs = generate_sequences(
+        model, prompt, max_new_tokens=args.max_new_tokens,
+        max_tokens=None if args.max_new_tokens is not None else args.max_tokens,
+        temperature=1.0 if args.temperature is None else args.temperature, top_k=args.top_k, top_p=args.top_p,
+        greedy=args.greedy, beam_size=1 if args.beam_size is None else args.beam_size,
+        length_penalty=args.length_penalty, repetition_penalty=args.repetition_penalty,
+        no_repeat_ngram_size=args.no_repeat_ngram_size, stop=args.stop, joiner=joiner,
+        num_return_sequences=args.num_return_sequences, callback=stream if args.stream else None, seed=args.seed)
+    if args.stream:
+        print()
+        return 0
+    texts = [tok.detokenize(prompt + words) for words in outs]
+    if args.format == "json":
+        emit(args, {"prompt": args.prompt, "sequences": [{"tokens": w, "text": t} for w, t in zip(outs, texts)],
+                    "tokens": outs[0], "text": texts[0]})
+    else:
+        print("\n".join(texts))
     return 0
 
 
@@ -288,6 +354,7 @@ def register(groups: Any) -> None:
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
                    help="how the prompt becomes tokens (unset: the model's tokenizer)")
+    add_decoding_options(p)
 
     p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
     p.add_argument("model_dir", help="model directory")
