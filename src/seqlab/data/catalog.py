@@ -178,7 +178,7 @@ _register(
     attribution="Copyright (C) 1993-2015 Carnegie Mellon University",
     sizes={"train": 99100, "valid": 12387, "test": 12387},
     split_rule=_PAIRS_RULE.replace("(a word, a date, a verse)", "(distinct words in dictionary order)"),
-    levels=("char", "word"),
+    levels=("char", "whitespace"),
 )
 _register(
     "dates", "pairs",

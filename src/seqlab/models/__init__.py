@@ -18,8 +18,11 @@ from seqlab.models.lm import (
     WindowLMConfig,
 )
 from seqlab.models.neural import MODELS, NeuralLM
+from seqlab.models.seq2seq import Seq2Seq
+from seqlab.models.seq2seq_net import Seq2SeqConfig, Seq2SeqNet
 
 __all__ = [
     "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
     "TransformerLM", "TransformerLMConfig", "WindowLM", "WindowLMConfig",
+    "Seq2Seq", "Seq2SeqConfig", "Seq2SeqNet",
 ]
