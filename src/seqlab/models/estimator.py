@@ -410,10 +410,11 @@ def _tied_names(module: nn.Module) -> set[str]:
 def _check_shapes(arch: Architecture, config: Any, weights: dict[str, np.ndarray], owner: str) -> None:
     """Refuse weights whose shapes differ from what ``config`` builds, without allocating the module."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"):  # shapes only: nothing is allocated, whatever sizes the file claims
             ghost = arch.build(config)
-    except Exception:  # a module that cannot be built without data (e.g. numpy at init): checked on load
-        return
+    except Exception as exc:
+        raise FormatError(f"{owner}: the saved config describes a module that cannot be built "
+                          f"({str(exc).splitlines()[0][:120]}); the model directory is damaged.") from None
     expected = {k: tuple(v.shape) for k, v in ghost.state_dict().items()}
     for name, array in weights.items():
         if name in expected and tuple(array.shape) != expected[name]:
