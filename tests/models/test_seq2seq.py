@@ -12,7 +12,8 @@ from seqlab.data.pairs import Pairs
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.generate import beam_search_batch
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqStepper
-from seqlab.models.seq2seq_net import SEQ2SEQ_CROSS_ENTROPY, Seq2SeqConfig, Seq2SeqNet, pack
+from seqlab.models.seq2seq_net import SEQ2SEQ_CROSS_ENTROPY, Seq2SeqConfig, Seq2SeqNet, make_batch
+from seqlab.train.batch import TensorBatch
 from seqlab.nn.attention import AdditiveAttention
 from seqlab.nn.seq2seq_attention import CrossAttention, MultiplicativeAttention, make_attention
 from seqlab.train.config import TrainConfig
@@ -119,14 +120,16 @@ def test_scheduled_sampling_schedules():
 
 def test_label_smoothed_objective_by_hand():
     m = net("gru", "dot", label_smoothing=0.2)
-    inputs, targets = pack([np.array([5, 6, 7]), np.array([4, 5])], [np.array([2, 4, 5, 3]), np.array([2, 6, 3])])
-    inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
+    b = make_batch([np.array([5, 6, 7]), np.array([4, 5])], [np.array([2, 4, 5, 3]), np.array([2, 6, 3])])
+    tb = TensorBatch(inputs=torch.from_numpy(b.inputs), targets=torch.from_numpy(b.targets),
+                     source=torch.from_numpy(b.source), source_lengths=torch.from_numpy(b.source_lengths))
+    targets_t = tb.targets
     m.train()
     m.updates = 0
-    total, count, _ = SEQ2SEQ_CROSS_ENTROPY(m, inputs_t, targets_t, None)
+    total, count, _ = SEQ2SEQ_CROSS_ENTROPY(m, tb, None)
     with torch.no_grad():
         m.eval()
-        lp = torch.log_softmax(m(inputs_t), -1)  # dropout is 0, so train/eval logits agree
+        lp = torch.log_softmax(m(tb.source, tb.inputs), -1)  # dropout is 0, so train/eval logits agree
     keep = targets_t != -100
     nll = -lp[keep].gather(-1, targets_t[keep][:, None]).squeeze(-1)
     smooth = -lp[keep].mean(-1)  # uniform part: mean over all classes

@@ -14,9 +14,7 @@ search and sampler used by every generator -- over a :class:`Seq2SeqStepper`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -24,28 +22,21 @@ import torch
 from torch import Tensor
 
 from seqlab import io
-from seqlab.base import BaseModel, int_at_least
+from seqlab.base import int_at_least
 from seqlab.data.pairs import Pairs
 from seqlab.data.tokenize import Tokenizer, get_tokenizer
 from seqlab.data.vocab import BOS_ID, Vocabulary
-from seqlab.exceptions import DataError, FormatError, InvalidParameterError
+from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.generate import SamplingConfig, beam_search_batch, sample_batch
-from seqlab.models.seq2seq_net import (
-    ATTENTION_CHOICES,
-    MODELS,
-    SEQ2SEQ_CROSS_ENTROPY,
-    PairBatches,
-    Seq2SeqConfig,
-    Seq2SeqNet,
-)
+from seqlab.models.estimator import TorchEstimator
+from seqlab.models.seq2seq_architectures import SEQ2SEQ_ARCHITECTURES
+from seqlab.models.seq2seq_net import ATTENTION_CHOICES, SEQ2SEQ_CROSS_ENTROPY, PairBatches
 from seqlab.train.config import TrainConfig
-from seqlab.train.trainer import Trainer, TrainResult, resolve_device
 
 __all__ = ["Seq2Seq", "Seq2SeqStepper"]
 
 LEVELS = ("char", "word", "whitespace")
 _DEFAULT_TRAIN = TrainConfig()
-_TIMINGS = ("seconds", "tokens_per_second")
 
 
 def as_pairs(data: Any, name: str = "pairs") -> Pairs:
@@ -69,7 +60,7 @@ def as_pairs(data: Any, name: str = "pairs") -> Pairs:
 
 
 @io.register
-class Seq2Seq(BaseModel):
+class Seq2Seq(TorchEstimator):
     """Sequence-to-sequence model: (bi)LSTM/GRU/RNN encoder-decoder with attention, or a Transformer.
 
     Parameters
@@ -97,6 +88,8 @@ class Seq2Seq(BaseModel):
     device : {"auto", "cpu", "cuda"}
     random_state : int or None
         Overrides ``train.seed`` when set.
+    threads : int or None
+        Torch threads while fitting and decoding (None: torch's setting).
 
     Attributes
     ----------
@@ -106,15 +99,18 @@ class Seq2Seq(BaseModel):
     train_result_ : dict
     """
 
+    architectures = SEQ2SEQ_ARCHITECTURES
+    objective = SEQ2SEQ_CROSS_ENTROPY
+    _fit_params = TorchEstimator._fit_params | {"source_level", "target_level"}
+    _placeholder_fields: ClassVar[dict[str, Any]] = {"src_vocab_size": 8, "tgt_vocab_size": 8}
+    _summary_keys = ("steps", "valid_loss", "valid_perplexity")
+
     _constraints: ClassVar[dict[str, Any]] = {
-        "model": (lambda v: v in MODELS, f"one of {list(MODELS)}"),
+        **TorchEstimator._constraints,
         "attention": (lambda v: v is None or v in ATTENTION_CHOICES, f"None or one of {list(ATTENTION_CHOICES)}"),
         "source_level": (lambda v: v in LEVELS, f"one of {list(LEVELS)}"),
         "target_level": (lambda v: v is None or v in LEVELS, f"None or one of {list(LEVELS)}"),
         "min_count": int_at_least(1),
-        "train": (lambda v: isinstance(v, TrainConfig), "a TrainConfig"),
-        "device": (lambda v: isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
-        "random_state": int_at_least(0, optional=True),
     }
 
     def __init__(self, *, model: str = "lstm", attention: str | None = None, source_level: str = "char",
@@ -122,7 +118,8 @@ class Seq2Seq(BaseModel):
                  bidirectional: bool = True, n_heads: int = 4, dropout: float = 0.1, max_source_length: int = 256,
                  max_target_length: int = 256, teacher_forcing: float = 1.0, scheduled_sampling: str = "none",
                  schedule_steps: int = 1000, label_smoothing: float = 0.0, min_count: int = 1,
-                 train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto", random_state: int | None = None) -> None:
+                 train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto", random_state: int | None = None,
+                 threads: int | None = None) -> None:
         self.model, self.attention, self.source_level, self.target_level = model, attention, source_level, target_level
         self.d_embed, self.d_hidden, self.n_layers, self.bidirectional = d_embed, d_hidden, n_layers, bidirectional
         self.n_heads, self.dropout = n_heads, dropout
@@ -130,7 +127,7 @@ class Seq2Seq(BaseModel):
         self.teacher_forcing, self.scheduled_sampling, self.schedule_steps = (teacher_forcing, scheduled_sampling,
                                                                               schedule_steps)
         self.label_smoothing, self.min_count = label_smoothing, min_count
-        self.train, self.device, self.random_state = train, device, random_state
+        self.train, self.device, self.random_state, self.threads = train, device, random_state, threads
 
     # ------------------------------------------------------------------ tokenization
     @property
@@ -152,20 +149,14 @@ class Seq2Seq(BaseModel):
             return "multihead"
         return self.attention or "additive"
 
-    def _config(self, src_vocab: int, tgt_vocab: int) -> Seq2SeqConfig:
-        return Seq2SeqConfig(
-            src_vocab_size=src_vocab, tgt_vocab_size=tgt_vocab, model=self.model, attention=self._attention(),
-            d_embed=self.d_embed, d_hidden=self.d_hidden, n_layers=self.n_layers, bidirectional=self.bidirectional,
-            n_heads=self.n_heads, dropout=self.dropout, max_source_length=self.max_source_length,
-            max_target_length=self.max_target_length, teacher_forcing=self.teacher_forcing,
-            scheduled_sampling=self.scheduled_sampling, schedule_steps=self.schedule_steps,
-            label_smoothing=self.label_smoothing)
+    def _config_overrides(self) -> dict[str, Any]:
+        return {"attention": self._attention()}
 
-    def _seed(self) -> int:
-        return self.train.seed if self.random_state is None else self.random_state
+    def _override_sources(self) -> set[str]:
+        return {"attention"}
 
     def _encode_sources(self, sources: Sequence[str]) -> list[np.ndarray]:
-        tok, vocab, limit = self.source_tokenizer, self.source_vocabulary_, self.config_.max_source_length
+        tok, vocab, limit = self.source_tokenizer, self.source_vocabulary_, self.max_source_length
         out = []
         for i, text in enumerate(sources):
             if not isinstance(text, str):
@@ -180,7 +171,7 @@ class Seq2Seq(BaseModel):
         return out
 
     def _encode_targets(self, targets: Sequence[str]) -> list[np.ndarray]:
-        tok, vocab, limit = self.target_tokenizer, self.target_vocabulary_, self.config_.max_target_length
+        tok, vocab, limit = self.target_tokenizer, self.target_vocabulary_, self.max_target_length
         out = []
         for i, text in enumerate(targets):
             ids = vocab.encode(tok(text), bos=True, eos=True)
@@ -190,54 +181,36 @@ class Seq2Seq(BaseModel):
             out.append(ids)
         return out
 
-    # ------------------------------------------------------------------ fitting
-    def fit(self, pairs: Any, *, valid: Any = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
-            quiet: bool = True) -> Self:
-        """Train on ``pairs``: a :class:`~seqlab.data.pairs.Pairs` or a list of (source, target) strings.
-
-        ``valid`` (same forms) is evaluated for early stopping; ``checkpoint_dir`` / ``resume``
-        as for every neural model.
-        """
-        self._validate_params()
-        train_pairs = as_pairs(pairs)
-        valid_pairs = as_pairs(valid, "valid") if valid is not None else None
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _prepare(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        """Pairs (or sources ``X`` and targets ``y``) -> vocabularies of both sides + encoded ids."""
+        if kwargs:
+            raise InvalidParameterError(f"Seq2Seq.fit takes no option {', '.join(map(repr, kwargs))}.")
+        data = as_pairs(X if y is None else list(zip(X, y, strict=True)))
         src_tok, tgt_tok = self.source_tokenizer, self.target_tokenizer
-        self.source_vocabulary_ = Vocabulary.build((src_tok(s) for s in train_pairs.sources), min_count=self.min_count)
-        self.target_vocabulary_ = Vocabulary.build((tgt_tok(t) for t in train_pairs.targets),
-                                                   min_count=self.min_count)
-        self.config_ = self._config(len(self.source_vocabulary_), len(self.target_vocabulary_))
-        seed = self._seed()
-        torch.manual_seed(seed)
-        self.device_ = resolve_device(self.device)
-        self.module_ = Seq2SeqNet(self.config_).to(self.device_)
-        self.train_result_: dict[str, Any] = {}
-        cfg = dataclasses.replace(self.train, seed=seed)
-        trainer = Trainer(cfg, device=self.device_, checkpoint_dir=checkpoint_dir, objective=SEQ2SEQ_CROSS_ENTROPY,
-                          write_model=self._write_files if checkpoint_dir is not None else None, quiet=quiet)
-        rows = trainer.dist.rows(cfg.batch_size)
-        train_b = PairBatches(self._encode_sources(train_pairs.sources), self._encode_targets(train_pairs.targets),
-                              batch_size=cfg.batch_size, shuffle=True, seed=seed, rows=rows)
-        valid_b = None
-        if valid_pairs is not None:
-            valid_b = PairBatches(self._encode_sources(valid_pairs.sources),
-                                  self._encode_targets(valid_pairs.targets), batch_size=cfg.batch_size,
-                                  shuffle=False, seed=seed, rows=rows)
-        if resume:
-            self._load_checkpoint_weights(checkpoint_dir)
-        result: TrainResult = trainer.fit(self.module_, train_b, valid_b, resume=resume)
-        self.module_.eval()
-        self.train_result_ = result.summary()
-        self.history_ = result.history
-        return self
+        self.source_vocabulary_ = Vocabulary.build((src_tok(s) for s in data.sources), min_count=self.min_count)
+        self.target_vocabulary_ = Vocabulary.build((tgt_tok(t) for t in data.targets), min_count=self.min_count)
+        return self._encode(data)
 
-    def _load_checkpoint_weights(self, path: str | Path | None) -> None:
-        if path is None:
-            raise InvalidParameterError("resume=True needs checkpoint_dir.")
-        other = io.load(path)
-        if not isinstance(other, Seq2Seq) or other.config_ != self.config_:
-            raise FormatError(f"Cannot resume from {path}: it holds another model or configuration; use the same "
-                              "flags and data, or a new output directory.")
-        self.module_.load_state_dict(other.module_.state_dict())
+    def _encode(self, X: Any, y: Any = None) -> Any:
+        data = as_pairs(X if y is None else list(zip(X, y, strict=True)), "valid" if y is None else "pairs")
+        return self._encode_sources(data.sources), self._encode_targets(data.targets)
+
+    def _data_fields(self) -> dict[str, Any]:
+        return {"src_vocab_size": len(self.source_vocabulary_), "tgt_vocab_size": len(self.target_vocabulary_)}
+
+    def _batches(self, data: Any, *, shuffle: bool, rows: slice | None) -> PairBatches:
+        sources, targets = data
+        return PairBatches(sources, targets, batch_size=self.train.batch_size, shuffle=shuffle, seed=self.seed_,
+                           rows=rows)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"source_vocabulary": self.source_vocabulary_.to_json(),
+                "target_vocabulary": self.target_vocabulary_.to_json()}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        self.source_vocabulary_ = Vocabulary.from_json(state["source_vocabulary"])
+        self.target_vocabulary_ = Vocabulary.from_json(state["target_vocabulary"])
 
     # ------------------------------------------------------------------ decoding
     def translate(self, sources: Sequence[str], *, beam_size: int = 5, max_new_tokens: int | None = None,
@@ -267,7 +240,7 @@ class Seq2Seq(BaseModel):
                                         "to decode greedily or to sample.")
         encoded = self._encode_sources(sources)
         outputs: list[list[list[int]]] = []
-        with torch.no_grad():
+        with self._inference():
             for start in range(0, len(encoded), batch_size):
                 chunk = encoded[start:start + batch_size]
                 stepper = Seq2SeqStepper(self, chunk)
@@ -299,8 +272,7 @@ class Seq2Seq(BaseModel):
             return None
         src = torch.as_tensor(np.asarray(source_ids)[None], device=self.device_)  # (1, S)
         inp = torch.as_tensor(np.r_[BOS_ID, target_ids].astype(np.int64)[None], device=self.device_)  # (1, L)
-        with torch.no_grad():
-            self.module_.eval()
+        with self._inference():
             _, weights = self.module_.decode_all(self.module_.encode(src), inp)
         assert weights is not None
         return weights[0].double().cpu().numpy()
@@ -326,46 +298,14 @@ class Seq2Seq(BaseModel):
         return {**seq2seq_metrics(hyps, refs, joiner=joiner, corpus_metrics=corpus_metrics),
                 "sequences": len(data)}
 
-    # ------------------------------------------------------------------ persistence
-    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        self._check_fitted()
-        arrays = {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
-        result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}
-        summary = {"architecture": self.model, "attention": self.config_.attention,
-                   "parameters": self.module_.num_parameters(), "source_vocab_size": len(self.source_vocabulary_),
-                   "target_vocab_size": len(self.target_vocabulary_)}
-        meta = {"config": dataclasses.asdict(self.config_), "source_vocabulary": self.source_vocabulary_.to_json(),
-                "target_vocabulary": self.target_vocabulary_.to_json(), "train_result": result, "summary": summary}
-        return meta, arrays
-
-    @classmethod
-    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        obj = cls(**params)
-        obj.source_vocabulary_ = Vocabulary.from_json(state["source_vocabulary"])
-        obj.target_vocabulary_ = Vocabulary.from_json(state["target_vocabulary"])
-        obj.config_ = Seq2SeqConfig(**state["config"])
-        module = Seq2SeqNet(obj.config_)
-        tensors = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
-        missing, unexpected = module.load_state_dict(tensors, strict=False)
-        if missing or unexpected:
-            raise FormatError(f"The saved weights do not fit a Seq2Seq {obj.config_.model} model: missing "
-                              f"{sorted(missing)}, unexpected {sorted(unexpected)}.")
-        obj.device_ = resolve_device(obj.device)
-        obj.module_ = module.to(obj.device_).eval()
-        obj.train_result_ = dict(state.get("train_result") or {})
-        return obj
-
-    def _write_files(self, directory: Path) -> None:
-        from safetensors.numpy import save_file
-
-        meta, arrays = self._to_state()
-        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        save_file(arrays, str(directory / io.ARRAYS))
-        io.write_json(directory / io.MANIFEST, io.make_manifest(self, meta, arrays))
-
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
-        return {"model": "gru", "d_hidden": 8, "d_embed": 4, "train": TrainConfig(max_steps=2, batch_size=4)}
+        return {"model": "gru", "attention": "dot", "d_hidden": 8, "d_embed": 4,
+                "train": TrainConfig(max_steps=2, batch_size=4), "random_state": 0}
+
+    @classmethod
+    def _test_data(cls) -> list[tuple[str, str]]:
+        return [("abc", "c b a"), ("ba", "a b"), ("cab", "b a c"), ("a", "a")]
 
 
 class Seq2SeqStepper:

@@ -10,8 +10,9 @@ Transformer (Vaswani et al. 2017): pre-norm encoder blocks and decoder blocks wi
 self-attention and cross-attention; decoding caches the self-attention keys and values and
 projects the source's keys and values once.
 
-Batches pack the source in front of the decoder input, ``[S, src_1..src_S, <s>, y_1..y_L]``
-(first column: source width), so the generic :class:`~seqlab.train.Trainer` can feed them.
+Batches are :class:`~seqlab.data.batch.Batch` values: ``source`` (N, S) and ``source_lengths``
+for the encoder, ``inputs`` = ``[<s>, y_1 .. y_L]`` for the decoder and ``targets`` =
+``[y_1 .. y_L, </s>]`` with ``-100`` at padding.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab.data.batch import Batch
 from seqlab.data.vocab import PAD_ID
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.nn import PositionEmbedding, Recurrent, TransformerBlock
 from seqlab.nn.seq2seq_attention import TransformerDecoderBlock, make_attention, select_rows
+from seqlab.train.batch import TensorBatch
 
 IGNORE_INDEX = -100
 CELLS = ("lstm", "gru", "rnn")
@@ -104,34 +107,20 @@ class Seq2SeqConfig:
 
 
 # ---------------------------------------------------------------------- batches
-@dataclass(frozen=True)
-class PairBatch:
-    """Packed inputs ``(N, 1 + S + L)`` (see the module docstring) and targets ``(N, L)`` (-100 = padding)."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    continues: bool = False
-
-
-def pack(sources: list[np.ndarray], targets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``sources`` (ids, no specials) and ``targets`` (``[<s>, y.., </s>]``) -> packed inputs and targets."""
+def make_batch(sources: list[np.ndarray], targets: list[np.ndarray]) -> Batch:
+    """``sources`` (ids, no specials) and ``targets`` (``[<s>, y.., </s>]``) -> one padded :class:`Batch`."""
     n = len(sources)
     s = max(len(x) for x in sources)
     length = max(len(y) for y in targets) - 1
-    inputs = np.full((n, 1 + s + length), PAD_ID, dtype=np.int64)
+    source = np.full((n, s), PAD_ID, dtype=np.int64)
+    inputs = np.full((n, length), PAD_ID, dtype=np.int64)
     out = np.full((n, length), IGNORE_INDEX, dtype=np.int64)
-    inputs[:, 0] = s
     for i, (x, y) in enumerate(zip(sources, targets, strict=True)):
-        inputs[i, 1:1 + len(x)] = x
-        inputs[i, 1 + s:1 + s + len(y) - 1] = y[:-1]
+        source[i, :len(x)] = x
+        inputs[i, :len(y) - 1] = y[:-1]
         out[i, :len(y) - 1] = y[1:]
-    return inputs, out
-
-
-def unpack(packed: Tensor) -> tuple[Tensor, Tensor]:
-    """Packed inputs -> (source (N, S), decoder inputs (N, L))."""
-    s = int(packed[0, 0])
-    return packed[:, 1:1 + s], packed[:, 1 + s:]
+    return Batch(inputs=inputs, targets=out, lengths=np.array([len(y) - 1 for y in targets], dtype=np.int64),
+                 source=source, source_lengths=np.array([len(x) for x in sources], dtype=np.int64))
 
 
 class PairBatches:
@@ -165,12 +154,11 @@ class PairBatches:
         self._cache = (epoch, order)
         return order
 
-    def batch(self, epoch: int, k: int) -> PairBatch:
+    def batch(self, epoch: int, k: int) -> Batch:
         idx = self._order(epoch)[k * self.batch_size:(k + 1) * self.batch_size]
         if self.rows is not None:
             idx = idx[self.rows]
-        inputs, targets = pack([self.sources[i] for i in idx], [self.targets[i] for i in idx])
-        return PairBatch(inputs, targets)
+        return make_batch([self.sources[i] for i in idx], [self.targets[i] for i in idx])
 
 
 # ---------------------------------------------------------------------- objective
@@ -181,8 +169,10 @@ class Seq2SeqCrossEntropy:
     name: str = "seq2seq_cross_entropy"
     perplexity: bool = True
 
-    def __call__(self, module: nn.Module, inputs: Tensor, targets: Tensor, state: Any) -> tuple[Tensor, Tensor, Any]:
-        logits = module(inputs)  # (N, L, V)
+    def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
+        assert batch.source is not None, "seq2seq batches carry the encoder source"
+        logits = module(batch.source, batch.inputs)  # (N, L, V)
+        targets = batch.targets  # (N, L), -100 at padding
         net = getattr(module, "module", module)  # DDP wraps the module
         smoothing = net.config.label_smoothing if net.training else 0.0
         total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
@@ -197,7 +187,7 @@ SEQ2SEQ_CROSS_ENTROPY = Seq2SeqCrossEntropy()
 class Seq2SeqNet(nn.Module):
     """Encoder-decoder module; see the module docstring.
 
-    ``forward(packed)`` returns logits ``(N, L, V)`` under teacher forcing (or scheduled
+    ``forward(source, inputs)`` returns logits ``(N, L, V)`` under teacher forcing (or scheduled
     sampling in training); :meth:`encode`, :meth:`start`, :meth:`step` decode incrementally,
     and :meth:`decode_all` gives the logits and cross-attention weights of a whole target.
     """
@@ -343,9 +333,8 @@ class Seq2SeqNet(nn.Module):
             logits_all.append(logits)
         return torch.stack(logits_all, 1)  # (N, L, V)
 
-    def forward(self, packed: Tensor) -> Tensor:
-        """Packed batch (see the module docstring) -> logits (N, L, V)."""
-        source, inputs = unpack(packed)
+    def forward(self, source: Tensor, inputs: Tensor) -> Tensor:
+        """Source ids (N, S) (0 = padding) and decoder inputs (N, L) -> logits (N, L, V)."""
         encoded = self.encode(source)
         if self.training:
             ratio = self.config.teacher_forcing_at(self.updates)
