@@ -273,8 +273,9 @@ def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, ma
     At each step the ``2 * beam_size`` best extensions of an input's beams are visited best
     first: one ending in ``</s>`` (among the first ``beam_size``) finishes a hypothesis, the
     others refill the beams. An input is done when it holds ``beam_size`` finished hypotheses
-    (or after ``max_new_tokens`` tokens, when the live beams are returned unfinished); done
-    inputs leave the batch. Results are ranked by ``log_prob / length ** length_penalty``
+    and the best live beam's score at the current length does not beat the worst of them
+    (HF's ``early_stopping=False`` rule), or after ``max_new_tokens`` tokens, when the live
+    beams are returned unfinished; done inputs leave the batch. Results are ranked by ``log_prob / length ** length_penalty``
     (length counts ``</s>``; 0 ranks by raw log-probability). ``beam_size=1`` is greedy
     decoding, and each input's result does not depend on the other inputs in the batch.
 
@@ -324,8 +325,10 @@ def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, ma
                 new_totals.append(total)
                 if len(new_beams) == k:
                     break
-            if len(finished[i]) >= k or not new_beams:
-                continue  # done: leaves the batch
+            finished[i] = sorted(finished[i], key=lambda h: -h.score)[:k]  # the k best finished so far
+            if not new_beams or (len(finished[i]) >= k
+                                 and finished[i][-1].score >= score(max(new_totals), step + 1)):
+                continue  # done (no live beam can overtake the k-th finished one at this length): leaves the batch
             pad = k - len(new_beams)
             totals[i] = np.r_[new_totals, np.full(pad, -np.inf)]
             beams[i] = [beams[i][b] + [tok] for b, tok in new_beams] + [[] for _ in range(pad)]

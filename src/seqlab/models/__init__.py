@@ -38,6 +38,7 @@ _LAZY = {
     "RecurrentForecaster": "seqlab.models.forecaster",
     "ConvForecaster": "seqlab.models.forecaster",
     "Seq2Seq": "seqlab.models.seq2seq",
+    "ConditionalLM": "seqlab.models.conditional",
     "Seq2SeqConfig": "seqlab.models.seq2seq_net",
     "Seq2SeqNet": "seqlab.models.seq2seq_net",
 }

@@ -332,8 +332,9 @@ class Seq2SeqStepper:
     @torch.no_grad()
     def step(self, state: Any, ids: np.ndarray) -> tuple[np.ndarray, Any]:
         logits, _, state = self.net.step(state, torch.as_tensor(ids, device=self.model.device_))
-        lp: Tensor = torch.log_softmax(logits.double(), -1)  # (R, V)
-        lp[:, [0, BOS_ID]] = float("-inf")  # <pad> and <s> are never produced
+        logits = logits.double()  # (R, V)
+        logits[:, [0, BOS_ID]] = float("-inf")  # <pad> and <s> are never produced: renormalised over the rest
+        lp: Tensor = torch.log_softmax(logits, -1)
         return lp.cpu().numpy(), state
 
     def select(self, state: Any, index: np.ndarray) -> Any:

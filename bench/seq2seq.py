@@ -1,0 +1,280 @@
+"""Benchmark: encoder-decoders on the bundled pair sets, seqlab vs peers, in one run.
+
+Sections (each can be skipped; figures on a shared 2-core CPU, one torch thread, budgets in
+process CPU seconds so that other users of the machine do not shorten a run):
+
+1. ``dates``: exact match on the test split for a GRU encoder-decoder with additive attention,
+   the same model without attention (Sutskever: the decoder starts from the final encoder
+   state) and a Transformer, each trained for ``--budget`` CPU seconds; greedy and beam 5.
+   Also writes the attention heatmap of one test date (``bench/results/seq2seq_attention.png``).
+2. ``speed``: (a) training tokens/s of ``Seq2Seq(model="gru", attention="additive")`` vs a bare
+   PyTorch implementation of the same model on the same batches; (b) batched beam search vs
+   decoding the sources one at a time (same outputs required).
+3. ``g2p``: CMUdict (with stress) spelling -> phonemes, same training words and test words for
+   everyone: seqlab's BiLSTM attention model vs Sequitur G2P (``sequitur-g2p``, the joint-sequence
+   baseline) when it is installed; word error rate (1 - exact match, any variant accepted) and
+   phoneme error rate. ``--g2p-train`` words and ``--g2p-ramp`` Sequitur orders keep it short.
+4. ``mt`` (``--mt``): kjv-rv1909 Spanish -> English words, BLEU/chrF by sacrebleu, no attention vs
+   additive vs Transformer at one CPU budget, greedy vs beam 5.
+
+Writes ``bench/results/seq2seq.json``. Run: ``PYTHONPATH=src python bench/seq2seq.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqlab.data.pairs import Pairs, load_pairs
+from seqlab.evaluate.seq2seq import exact_match, token_error_rate
+from seqlab.models import Seq2Seq
+from seqlab.train import TrainConfig
+
+RESULTS = Path(__file__).parent / "results" / "seq2seq.json"
+HEATMAP = Path(__file__).parent / "results" / "seq2seq_attention.png"
+
+
+def train_cfg(budget: float, **kw: Any) -> TrainConfig:
+    base = {"max_time": budget, "clock": "process", "batch_size": 64, "lr": 3e-3, "eval_every": 10**9, "clip": 1.0,
+            "schedule": "constant"}
+    return TrainConfig(**{**base, **kw})
+
+
+def scored(model: Seq2Seq, pairs: Pairs, beam: int) -> dict[str, Any]:
+    t0 = time.process_time()
+    out = model.translate(pairs.sources, beam_size=beam)
+    cpu = time.process_time() - t0
+    hyps = [model.tokenize_target(o) for o in out]
+    refs = [[model.tokenize_target(r) for r in rs] for rs in pairs.references]
+    return {"exact_match": round(exact_match(hyps, refs), 4), "token_error_rate": round(token_error_rate(hyps, refs), 4),
+            "decode_cpu_s": round(cpu, 2)}
+
+
+# ---------------------------------------------------------------------- 1. dates
+def bench_dates(budget: float, n_test: int) -> dict[str, Any]:
+    train, test = load_pairs("dates", "train"), load_pairs("dates", "test")[:n_test]
+    rows = {}
+    models = {"gru+additive": dict(model="gru", attention="additive"),
+              "gru+none": dict(model="gru", attention="none"),
+              "transformer": dict(model="transformer", n_layers=2, n_heads=4)}
+    for name, params in models.items():
+        m = Seq2Seq(**params, source_level="char", d_embed=32, d_hidden=64, dropout=0.0, train=train_cfg(budget),
+                    random_state=0).fit(train)
+        rows[name] = {"train_steps": m.train_result_["steps"], "train_cpu_s": budget,
+                      "tokens_per_s": round(m.train_result_["tokens_per_second"]),
+                      "greedy": scored(m, test, 1), "beam5": scored(m, test, 5)}
+        print(name, rows[name], file=sys.stderr)
+        if name == "gru+additive":
+            plot_heatmap(m, "14 juillet 2023")
+    return {"test_pairs": len(test), "budget_cpu_s_each": budget, "models": rows}
+
+
+def plot_heatmap(model: Seq2Seq, source: str) -> None:
+    from seqlab._plot import pyplot
+
+    (out,), (w,) = model.translate([source], beam_size=5, return_attention=True)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.imshow(w, cmap="viridis", aspect="auto", vmin=0, vmax=1)
+    ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source])
+    ax.set_yticks(range(len(out) + 1), [*out, "</s>"])
+    ax.set_xlabel("source characters")
+    ax.set_ylabel("output characters")
+    ax.set_title(f"additive attention: {source!r} -> {out!r}")
+    fig.tight_layout()
+    fig.savefig(HEATMAP, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------- 2. speed
+class BareGRUAttention(torch.nn.Module):
+    """The same model as Seq2Seq(model="gru", attention="additive", bidirectional, 1 layer), in plain torch."""
+
+    def __init__(self, src_v: int, tgt_v: int, e: int, h: int) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.src, self.tgt = nn.Embedding(src_v, e, padding_idx=0), nn.Embedding(tgt_v, e, padding_idx=0)
+        self.enc = nn.GRU(e, h, batch_first=True, bidirectional=True)
+        self.bridge, self.mem = nn.Linear(2 * h, h), nn.Linear(2 * h, h, bias=False)
+        self.dec = nn.GRU(e, h, batch_first=True)
+        self.wq, self.wk, self.v = nn.Linear(h, h, bias=False), nn.Linear(h, h), nn.Linear(h, 1, bias=False)
+        self.combine, self.head = nn.Linear(2 * h, h, bias=False), nn.Linear(h, tgt_v)
+
+    def forward(self, source: torch.Tensor, lengths: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(self.src(source), lengths.cpu(), batch_first=True,
+                                                         enforce_sorted=False)
+        out, hn = self.enc(packed)
+        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=source.size(1))
+        h0 = torch.tanh(self.bridge(torch.cat([hn[0], hn[1]], -1)))[None]
+        mem = self.mem(out)
+        dec, _ = self.dec(self.tgt(inputs), h0)
+        scores = self.v(torch.tanh(self.wq(dec)[:, :, None] + self.wk(mem)[:, None])).squeeze(-1)
+        scores = scores.masked_fill((source == 0)[:, None, :], float("-inf"))
+        ctx = scores.softmax(-1) @ mem
+        return self.head(torch.tanh(self.combine(torch.cat([ctx, dec], -1))))
+
+
+def bench_speed(steps: int, n_beam: int) -> dict[str, Any]:
+    from seqlab.models.seq2seq_net import PairBatches
+
+    train = load_pairs("dates", "train")
+    m = Seq2Seq(model="gru", attention="additive", source_level="char", d_embed=32, d_hidden=64, dropout=0.0,
+                train=train_cfg(None, max_steps=steps), random_state=0)
+    t0 = time.process_time()
+    Seq2Seq(source_level="char")._prepare(train)  # tokenising and encoding, not training: measured apart
+    prep_cpu = time.process_time() - t0
+    t0 = time.process_time()
+    m.fit(train)
+    seqlab_cpu = time.process_time() - t0 - prep_cpu
+    src, tgt = m._encode(train)
+    batches = PairBatches(src, tgt, batch_size=64, shuffle=True, seed=0)
+    torch.manual_seed(0)
+    bare = BareGRUAttention(len(m.source_vocabulary_), len(m.target_vocabulary_), 32, 64)
+    opt = torch.optim.AdamW(bare.parameters(), lr=3e-3)
+    tokens = 0
+    t0 = time.process_time()
+    for k in range(steps):
+        b = batches.batch(0, k)
+        logits = bare(torch.from_numpy(b.source), torch.from_numpy(b.source_lengths), torch.from_numpy(b.inputs))
+        y = torch.from_numpy(b.targets)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                                 ignore_index=-100)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(bare.parameters(), 1.0)
+        opt.step()
+        tokens += int((y != -100).sum())
+    bare_cpu = time.process_time() - t0
+    seqlab_tps = tokens / seqlab_cpu  # same batches, same token count
+    sources = load_pairs("dates", "test").sources[:n_beam]
+    t0 = time.process_time()
+    together = m.translate(sources, beam_size=5, batch_size=64)
+    batched_cpu = time.process_time() - t0
+    t0 = time.process_time()
+    alone = [m.translate([s], beam_size=5)[0] for s in sources]
+    alone_cpu = time.process_time() - t0
+    return {"train_steps": steps, "batch_size": 64, "seqlab_prepare_cpu_s_subtracted": round(prep_cpu, 2), "seqlab_tokens_per_cpu_s": round(seqlab_tps),
+            "bare_torch_tokens_per_cpu_s": round(tokens / bare_cpu), "ratio_seqlab_over_bare": round(bare_cpu
+                                                                                                 / seqlab_cpu, 3),
+            "beam_sources": len(sources), "beam_batched_cpu_s": round(batched_cpu, 2),
+            "beam_one_by_one_cpu_s": round(alone_cpu, 2), "beam_speedup": round(alone_cpu / batched_cpu, 2),
+            "beam_same_outputs": together == alone}
+
+
+# ---------------------------------------------------------------------- 3. g2p
+def bench_g2p(budget: float, n_train: int, n_test: int, ramp: int) -> dict[str, Any]:
+    train, test = load_pairs("cmudict", "train")[:n_train], load_pairs("cmudict", "test")[:n_test]
+    out: dict[str, Any] = {"train_words": len(train), "test_words": len(test), "budget_cpu_s": budget}
+    m = Seq2Seq(model="lstm", attention="additive", source_level="char", target_level="whitespace", d_embed=64,
+                d_hidden=128, dropout=0.1, train=train_cfg(budget), random_state=0)
+    t0 = time.process_time()
+    m.fit(train)
+    cpu = time.process_time() - t0
+    res = scored(m, test, 5)
+    out["seqlab_bilstm_attention"] = {"wer": round(1 - res["exact_match"], 4), "per": res["token_error_rate"],
+                                      "train_cpu_s": round(cpu, 1), "steps": m.train_result_["steps"]}
+    print(out, file=sys.stderr)
+    g2p = shutil.which("g2p.py") or str(Path(sys.executable).parent / "g2p.py")
+    if not Path(g2p).exists():
+        out["sequitur"] = "not installed (pip install sequitur-g2p)"
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        lex, words = Path(tmp) / "train.lex", Path(tmp) / "test.words"
+        lex.write_text("".join(f"{s} {t}\n" for s, t in zip(train.sources, train.targets, strict=True)))
+        words.write_text("".join(f"{s}\n" for s in test.sources))
+        t0 = time.time()
+        cpu0 = os.times()
+        model = Path(tmp) / "model-1"
+        subprocess.run([sys.executable, g2p, "--train", str(lex), "--devel", "5%", "--write-model", str(model)],
+                       check=True, capture_output=True)
+        for order in range(2, ramp + 1):
+            new = Path(tmp) / f"model-{order}"
+            subprocess.run([sys.executable, g2p, "--model", str(model), "--ramp-up", "--train", str(lex), "--devel",
+                            "5%", "--write-model", str(new)], check=True, capture_output=True)
+            model = new
+        cpu1 = os.times()
+        applied = subprocess.run([sys.executable, g2p, "--model", str(model), "--apply", str(words)], check=True,
+                                 capture_output=True, text=True).stdout
+        wall = time.time() - t0
+    pred = {}
+    for line in applied.splitlines():
+        word, _, phones = line.partition("\t")
+        pred[word] = phones.split()
+    hyps = [pred.get(w, []) for w in test.sources]
+    refs = [[r.split() for r in rs] for rs in test.references]
+    out["sequitur"] = {"wer": round(1 - exact_match(hyps, refs), 4), "per": round(token_error_rate(hyps, refs), 4),
+                       "order": ramp, "train_cpu_s": round(cpu1.children_user + cpu1.children_system
+                                                           - cpu0.children_user - cpu0.children_system, 1),
+                       "wall_s": round(wall, 1)}
+    return out
+
+
+# ---------------------------------------------------------------------- 4. mt
+def bench_mt(budget: float, n_test: int) -> dict[str, Any]:
+    from seqlab.evaluate.seq2seq import bleu, chrf
+
+    train, test = load_pairs("kjv-rv1909", "train"), load_pairs("kjv-rv1909", "test")[:n_test]
+    rows = {}
+    for name, params in {"lstm+none": dict(model="lstm", attention="none"),
+                         "lstm+additive": dict(model="lstm", attention="additive"),
+                         "transformer": dict(model="transformer", n_layers=2)}.items():
+        m = Seq2Seq(**params, source_level="word", target_level="word", min_count=3, d_embed=128, d_hidden=128,
+                    max_source_length=200, max_target_length=200, train=train_cfg(budget, batch_size=32),
+                    random_state=0).fit(train)
+        row = {"steps": m.train_result_["steps"]}
+        refs = [[m.tokenize_target(r)] for r in test.targets]
+        for beam in (1, 5):
+            hyps = [m.tokenize_target(o) for o in m.translate(test.sources, beam_size=beam, max_new_tokens=80)]
+            row[f"beam{beam}"] = {"bleu": round(bleu(hyps, refs), 2), "chrf": round(chrf(hyps, refs), 2)}
+        rows[name] = row
+        print(name, row, file=sys.stderr)
+    return {"test_verses": len(test), "budget_cpu_s_each": budget, "models": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--budget", type=float, default=90.0, help="CPU seconds of training per dates model")
+    ap.add_argument("--dates-test", type=int, default=1000)
+    ap.add_argument("--speed-steps", type=int, default=60)
+    ap.add_argument("--beam-sources", type=int, default=100)
+    ap.add_argument("--g2p-budget", type=float, default=150.0)
+    ap.add_argument("--g2p-train", type=int, default=20000)
+    ap.add_argument("--g2p-test", type=int, default=1000)
+    ap.add_argument("--g2p-ramp", type=int, default=3, help="Sequitur model order (ramp-up iterations + 1)")
+    ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
+    ap.add_argument("--mt-budget", type=float, default=120.0)
+    ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p"))
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    results: dict[str, Any] = {"machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+                                           "torch": torch.__version__, "threads": 1}}
+    if RESULTS.exists():  # keep sections this run skips
+        results = {**json.loads(RESULTS.read_text()), **results}
+    if "dates" not in args.skip:
+        results["dates"] = bench_dates(args.budget, args.dates_test)
+    if "speed" not in args.skip:
+        results["speed"] = bench_speed(args.speed_steps, args.beam_sources)
+        print(results["speed"], file=sys.stderr)
+    if "g2p" not in args.skip:
+        results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp)
+    if args.mt:
+        results["mt"] = bench_mt(args.mt_budget, 300)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
