@@ -39,6 +39,7 @@ _LAZY = {
     "ConvForecaster": "seqlab.models.forecaster",
     "Seq2Seq": "seqlab.models.seq2seq",
     "ConditionalLM": "seqlab.models.conditional",
+    "SequenceVAE": "seqlab.models.vae",
     "Seq2SeqConfig": "seqlab.models.seq2seq_net",
     "Seq2SeqNet": "seqlab.models.seq2seq_net",
 }
