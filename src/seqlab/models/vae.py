@@ -201,6 +201,8 @@ class SequenceVAE(TorchEstimator):
     Attributes
     ----------
     vocabulary_ : Vocabulary
+    text_level_ : str
+        Set by the command line: how text becomes tokens for this model ("char", "word", "whitespace").
     """
 
     architectures = VAE_ARCHITECTURES
@@ -243,10 +245,12 @@ class SequenceVAE(TorchEstimator):
                                rows=rows)
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"vocabulary": self.vocabulary_.to_json()}
+        return {"vocabulary": self.vocabulary_.to_json(), "text_level": getattr(self, "text_level_", None)}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
         self.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
+        if state.get("text_level"):
+            self.text_level_ = state["text_level"]
 
     # ------------------------------------------------------------------ queries
     def _ids(self, sequences: Sequence[Sequence[str]]) -> tuple[Tensor, Tensor]:
