@@ -174,6 +174,10 @@ def _refuse_existing(path: Path, force: bool, what: str) -> None:
 
 # ---------------------------------------------------------------------- verbs
 def cmd_train(args: argparse.Namespace) -> int:
+    if getattr(args, "condition", None):  # a ConditionalLM (seqlab.cli._conditional)
+        from seqlab.cli import _conditional
+
+        return _conditional.train(args)
     if getattr(args, "level", None) and args.tokenizer is None:
         args.tokenizer = args.level
     family = FAMILIES[args.model]
@@ -228,6 +232,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from seqlab.generate import generate
 
+    if getattr(args, "label", None) is not None or getattr(args, "vectors", None) is not None:
+        from seqlab.cli import _conditional
+
+        return _conditional.generate(args)
     if uses_decoding_options(args):
         return _cmd_generate_decoding(args)
     model = _load_lm(args.model_dir)
@@ -344,6 +352,9 @@ def register(groups: Any) -> None:
     _data_options(p, default_tokenizer=None)
     for options in dict.fromkeys(family.add_options for family in FAMILIES.values()):
         options(p)
+    from seqlab.cli._conditional import add_train_options as _conditional_train_options
+
+    _conditional_train_options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
     p.add_argument("model_dir", help="model directory (or an ARPA file)")
@@ -361,6 +372,9 @@ def register(groups: Any) -> None:
     p.add_argument("--tokenizer", choices=("word", "char", "whitespace"), default=None,
                    help="how the prompt becomes tokens (unset: the model's tokenizer)")
     add_decoding_options(p)
+    from seqlab.cli._conditional import add_generate_options as _conditional_generate_options
+
+    _conditional_generate_options(p)
 
     p = add_verb(verbs, "export", "write an n-gram model as an ARPA file", cmd_export)
     p.add_argument("model_dir", help="model directory")
