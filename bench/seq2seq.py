@@ -14,7 +14,10 @@ process CPU seconds so that other users of the machine do not shorten a run):
    everyone: seqlab's BiLSTM attention model vs Sequitur G2P (``sequitur-g2p``, the joint-sequence
    baseline) when it is installed; word error rate (1 - exact match, any variant accepted) and
    phoneme error rate. ``--g2p-train`` words and ``--g2p-ramp`` Sequitur orders keep it short.
-4. ``mt`` (``--mt``): kjv-rv1909 Spanish -> English words, BLEU/chrF by sacrebleu, no attention vs
+4. ``vae`` (``--vae``): SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words, same
+   CPU budget: KL at the end of training (posterior collapse if ~0), ELBO perplexity bound vs the LM's
+   perplexity on the same valid verses, active units, and an interpolation between two verses.
+5. ``mt`` (``--mt``): kjv-rv1909 Spanish -> English words, BLEU/chrF by sacrebleu, no attention vs
    additive vs Transformer at one CPU budget, greedy vs beam 5.
 
 Writes ``bench/results/seq2seq.json``. Run: ``PYTHONPATH=src python bench/seq2seq.py``.
@@ -58,7 +61,8 @@ def scored(model: Seq2Seq, pairs: Pairs, beam: int) -> dict[str, Any]:
     cpu = time.process_time() - t0
     hyps = [model.tokenize_target(o) for o in out]
     refs = [[model.tokenize_target(r) for r in rs] for rs in pairs.references]
-    return {"exact_match": round(exact_match(hyps, refs), 4), "token_error_rate": round(token_error_rate(hyps, refs), 4),
+    return {"exact_match": round(exact_match(hyps, refs), 4),
+            "token_error_rate": round(token_error_rate(hyps, refs), 4),
             "decode_cpu_s": round(cpu, 2)}
 
 
@@ -165,7 +169,8 @@ def bench_speed(steps: int, n_beam: int) -> dict[str, Any]:
     t0 = time.process_time()
     alone = [m.translate([s], beam_size=5)[0] for s in sources]
     alone_cpu = time.process_time() - t0
-    return {"train_steps": steps, "batch_size": 64, "seqlab_prepare_cpu_s_subtracted": round(prep_cpu, 2), "seqlab_tokens_per_cpu_s": round(seqlab_tps),
+    return {"train_steps": steps, "batch_size": 64, "seqlab_prepare_cpu_s_subtracted": round(prep_cpu, 2),
+            "seqlab_tokens_per_cpu_s": round(seqlab_tps),
             "bare_torch_tokens_per_cpu_s": round(tokens / bare_cpu), "ratio_seqlab_over_bare": round(bare_cpu
                                                                                                  / seqlab_cpu, 3),
             "beam_sources": len(sources), "beam_batched_cpu_s": round(batched_cpu, 2),
@@ -221,7 +226,30 @@ def bench_g2p(budget: float, n_train: int, n_test: int, ramp: int) -> dict[str, 
     return out
 
 
-# ---------------------------------------------------------------------- 4. mt
+# ---------------------------------------------------------------------- 4. vae
+def bench_vae(budget: float, n_valid: int) -> dict[str, Any]:
+    from seqlab import datasets
+    from seqlab.evaluate import perplexity
+    from seqlab.models import NeuralLM, SequenceVAE
+
+    train = [s for s in datasets.load("kjv", "train") if len(s) <= 25]
+    valid = [s for s in datasets.load("kjv", "valid") if len(s) <= 25][:n_valid]
+    cfg = train_cfg(budget, batch_size=32, batching="padded")
+    vae = SequenceVAE(model="lstm", d_latent=32, d_embed=128, d_hidden=256, word_dropout=0.25,
+                      kl_annealing="linear", kl_anneal_steps=1500, min_count=2, train=cfg, random_state=0).fit(train)
+    lm = NeuralLM(model="lstm", n_layers=1, d_embed=128, d_hidden=256, dropout=0.0, min_count=2,
+                  train=cfg, random_state=0).fit(train, vocabulary=vae.vocabulary_)
+    report = vae.evaluate(valid)
+    a, b = ["in", "the", "beginning", "god", "created", "the", "heaven", "and", "the", "earth", "."], \
+        ["and", "god", "said", ",", "let", "there", "be", "light", ":", "and", "there", "was", "light", "."]
+    return {"train_verses": len(train), "valid_verses": len(valid), "budget_cpu_s_each": budget,
+            "vae_steps": vae.train_result_["steps"], "lm_steps": lm.train_result_["steps"],
+            "vae": {k: round(v, 3) if isinstance(v, float) else v for k, v in report.items()},
+            "lstm_lm_perplexity": round(perplexity(lm, valid), 3),
+            "interpolation": [" ".join(s) for s in vae.interpolate(a, b, steps=5)]}
+
+
+# ---------------------------------------------------------------------- 5. mt
 def bench_mt(budget: float, n_test: int) -> dict[str, Any]:
     from seqlab.evaluate.seq2seq import bleu, chrf
 
@@ -253,6 +281,8 @@ def main() -> None:
     ap.add_argument("--g2p-train", type=int, default=20000)
     ap.add_argument("--g2p-test", type=int, default=1000)
     ap.add_argument("--g2p-ramp", type=int, default=3, help="Sequitur model order (ramp-up iterations + 1)")
+    ap.add_argument("--vae", action="store_true", help="also run the VAE section")
+    ap.add_argument("--vae-budget", type=float, default=90.0)
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
     ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p"))
@@ -269,6 +299,9 @@ def main() -> None:
         print(results["speed"], file=sys.stderr)
     if "g2p" not in args.skip:
         results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp)
+    if args.vae:
+        results["vae"] = bench_vae(args.vae_budget, 300)
+        print(results["vae"], file=sys.stderr)
     if args.mt:
         results["mt"] = bench_mt(args.mt_budget, 300)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

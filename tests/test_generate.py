@@ -220,9 +220,10 @@ def test_no_repeat_ngram_and_repetition_penalty_break_loops():
     plain = generate_sequences(lm, [], max_new_tokens=12, greedy=True)[0]
     assert plain == ["w0", "w1"] * 6, "the toy chain loops under greedy decoding"
     banned = generate_sequences(lm, [], max_new_tokens=12, greedy=True, no_repeat_ngram_size=2)[0]
-    bigrams = list(zip(banned, banned[1:]))
+    bigrams = list(zip(banned, banned[1:], strict=False))
     assert len(bigrams) == len(set(bigrams)), f"no bigram may repeat: {banned}"
-    pen = generate_sequences(lm, [], max_new_tokens=12, greedy=True, repetition_penalty=100.0)[0]  # ln(1/1.1) * 100 < ln(0.02/1.1)
+    # ln(1 / 1.1) * 100 < ln(0.02 / 1.1): a penalty of 100 makes a seen token less likely than any unseen one
+    pen = generate_sequences(lm, [], max_new_tokens=12, greedy=True, repetition_penalty=100.0)[0]
     assert pen[:2] == ["w0", "w1"] and pen != plain, "a strong penalty steers away from seen tokens"
     lp = np.log(np.array([[0.0, 0.1, 0.0, 0.2, 0.3, 0.4]]) + 1e-300)
     out = process_log_probs(lp, [[5]], repetition_penalty=2.0)
@@ -263,7 +264,8 @@ def test_cli_beam_and_penalties(ngram_dir, capsys):
     assert main(["lm", "generate", str(ngram_dir), "--greedy", "--no-repeat-ngram-size", "2", "--stream",
                  "--max-new-tokens", "9"]) == 0
     words = capsys.readouterr().out.split()
-    assert len(list(zip(words, words[1:]))) == len(set(zip(words, words[1:]))), words
+    pairs = list(zip(words, words[1:], strict=False))
+    assert len(pairs) == len(set(pairs)), words
 
 
 def test_cli_bad_beam_size(ngram_dir, capsys):

@@ -275,7 +275,8 @@ def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, ma
     others refill the beams. An input is done when it holds ``beam_size`` finished hypotheses
     and the best live beam's score at the current length does not beat the worst of them
     (HF's ``early_stopping=False`` rule), or after ``max_new_tokens`` tokens, when the live
-    beams are returned unfinished; done inputs leave the batch. Results are ranked by ``log_prob / length ** length_penalty``
+    beams are returned unfinished; done inputs leave the batch. Results are ranked by
+    ``log_prob / length ** length_penalty``
     (length counts ``</s>``; 0 ranks by raw log-probability). ``beam_size=1`` is greedy
     decoding, and each input's result does not depend on the other inputs in the batch.
 

@@ -69,9 +69,7 @@ def test_bad_pairs_file_and_long_source(trained, tmp_path, capsys):
 
 def test_refuses_other_family_and_existing_dir(trained, tmp_path, capsys):
     from seqlab import io
-    from seqlab.ngram import NGramLM
-
-    from seqlab.ngram import Lidstone
+    from seqlab.ngram import Lidstone, NGramLM
 
     io.save(NGramLM(order=1, smoothing=Lidstone(1.0)).fit([["a", "b"]]), tmp_path / "ng")
     assert main(["seq2seq", "translate", str(tmp_path / "ng"), "--data", str(trained / "pairs.tsv")]) == 1

@@ -323,7 +323,8 @@ def _cmd_generate_decoding(args: argparse.Namespace) -> int:
         return 0
     texts = [tok.detokenize(prompt + words) for words in outs]
     if args.format == "json":
-        emit(args, {"prompt": args.prompt, "sequences": [{"tokens": w, "text": t} for w, t in zip(outs, texts)],
+        sequences = [{"tokens": w, "text": t} for w, t in zip(outs, texts, strict=True)]
+        emit(args, {"prompt": args.prompt, "sequences": sequences,
                     "tokens": outs[0], "text": texts[0]})
     else:
         print("\n".join(texts))

@@ -45,6 +45,7 @@ __all__ = ["CONDITIONAL_ARCHITECTURES", "ConditionalLM", "ConditionalLMConfig", 
 
 IGNORE_INDEX = -100
 INJECT = ("init", "input", "both")
+_DEFAULT_TRAIN = TrainConfig()
 
 
 class ConditionedDecoder(nn.Module):
@@ -227,7 +228,7 @@ class ConditionalLM(TorchEstimator):
 
     def __init__(self, *, model: str = "lstm", condition: str = "label", inject: str = "init", d_embed: int = 64,
                  d_hidden: int = 256, n_layers: int = 1, dropout: float = 0.1, min_count: int = 1,
-                 train: TrainConfig = TrainConfig(batching="padded"), device: str = "auto",
+                 train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto",
                  random_state: int | None = None, threads: int | None = None) -> None:
         self.model, self.condition, self.inject = model, condition, inject
         self.d_embed, self.d_hidden, self.n_layers, self.dropout = d_embed, d_hidden, n_layers, dropout

@@ -15,7 +15,7 @@ search and sampler used by every generator -- over a :class:`Seq2SeqStepper`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -44,7 +44,8 @@ def as_pairs(data: Any, name: str = "pairs") -> Pairs:
     if isinstance(data, Pairs):
         return data
     if isinstance(data, str | bytes) or not isinstance(data, Iterable):
-        raise DataError(f"{name} must be a Pairs value or a list of (source, target) strings; got {type(data).__name__}.")
+        raise DataError(f"{name} must be a Pairs value or a list of (source, target) strings; "
+                        f"got {type(data).__name__}.")
     sources, targets = [], []
     for i, item in enumerate(data):
         if not (isinstance(item, tuple | list) and len(item) == 2 and all(isinstance(x, str) for x in item)):

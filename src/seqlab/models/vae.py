@@ -45,6 +45,7 @@ __all__ = ["VAE_ARCHITECTURES", "SequenceVAE", "SequenceVAEConfig", "SequenceVAE
 
 IGNORE_INDEX = -100
 ANNEALING = ("none", "linear", "cyclical")
+_DEFAULT_TRAIN = TrainConfig()
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -213,7 +214,7 @@ class SequenceVAE(TorchEstimator):
     def __init__(self, *, model: str = "gru", variational: bool = True, d_latent: int = 16, d_embed: int = 64,
                  d_hidden: int = 256, n_layers: int = 1, dropout: float = 0.0, inject: str = "init",
                  word_dropout: float = 0.25, kl_annealing: str = "linear", kl_anneal_steps: int = 2000,
-                 free_bits: float = 0.0, min_count: int = 1, train: TrainConfig = TrainConfig(),
+                 free_bits: float = 0.0, min_count: int = 1, train: TrainConfig = _DEFAULT_TRAIN,
                  device: str = "auto", random_state: int | None = None, threads: int | None = None) -> None:
         self.model, self.variational, self.d_latent, self.d_embed = model, variational, d_latent, d_embed
         self.d_hidden, self.n_layers, self.dropout, self.inject = d_hidden, n_layers, dropout, inject
