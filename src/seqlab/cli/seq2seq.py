@@ -16,8 +16,8 @@ from typing import Any
 from seqlab.cli._common import add_group, add_verb, emit
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
-#: Flags this module sets itself (with dataset-dependent defaults).
-_OWN = ("source_level", "target_level")
+#: Flags this module sets itself (dataset-dependent defaults; a yes/no switch).
+_OWN = ("source_level", "target_level", "bidirectional")
 
 
 def _pairs(spec: str, *, stress: bool = True, encoding: str = "utf-8") -> Any:
@@ -69,6 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     src_level, tgt_level = _levels(args.data)
     model = Seq2Seq(model=args.model, **estimator_kwargs(Seq2Seq, args, skip=_OWN),
                     source_level=args.source_level or src_level, target_level=args.target_level or tgt_level,
+                    bidirectional=args.bidirectional == "yes",
                     train=train_config(args), random_state=args.seed)
     model.check_params()  # bad settings fail before any data is read
     train = _pairs(args.data, stress=not args.no_stress, encoding=args.encoding)
@@ -183,6 +184,7 @@ def register(groups: Any) -> None:
                    help="source tokens (default: the pair set's, else char)")
     p.add_argument("--target-level", choices=("char", "word", "whitespace"), default=None,
                    help="target tokens (default: the pair set's, else char)")
+    p.add_argument("--bidirectional", choices=("yes", "no"), default="yes", help="bidirectional recurrent encoder")
     p.add_argument("--valid", default=None, help="validation pairs (default: the pair set's valid split, or the "
                                                  "last 5%% of a file)")
     p.add_argument("--valid-limit", type=int, default=2000, help="use at most this many validation pairs (0: all)")

@@ -53,8 +53,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not (args.force or args.resume):
         raise SeqlabError(f"{out} already exists; refusing to overwrite the model directory. "
                           "Choose a new path, pass --force, or --resume a run.")
-    model = SequenceVAE(model=args.model, **estimator_kwargs(SequenceVAE, args), train=train_config(args),
-                        random_state=args.seed)
+    model = SequenceVAE(model=args.model, **estimator_kwargs(SequenceVAE, args, skip=("variational",)),
+                        variational=args.variational == "yes", train=train_config(args), random_state=args.seed)
     model.check_params()
     tokenizer = "char" if args.level == "char" else "word" if resolve(args.data) else "whitespace"
     corpus = [s for s in load_corpus(args.data, tokenizer=tokenizer) if len(s) <= args.max_length]
@@ -99,7 +99,7 @@ def _train_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
     from seqlab.cli._neural import add_estimator_options, add_train_options
     from seqlab.models import SequenceVAE
 
-    add_estimator_options(p, SequenceVAE, title="autoencoder options")
+    add_estimator_options(p, SequenceVAE, title="autoencoder options", skip=("variational",))
     add_train_options(p)
 
 
@@ -112,6 +112,8 @@ def register(groups: Any) -> None:
     p.add_argument("--model", choices=VAE_ARCHITECTURES.names(), default="gru", help="recurrent cell")
     p.add_argument("--data", required=True, help="text corpus (kjv, kjv:train, ...) or a file, one sequence a line")
     p.add_argument("--level", choices=("word", "char"), default="word", help="word or character tokens")
+    p.add_argument("--variational", choices=("yes", "no"), default="yes",
+                   help="a VAE (yes) or a deterministic autoencoder (no)")
     p.add_argument("--max-length", type=int, default=40, help="skip longer sequences (tokens)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N sequences (0: all)")
     p.add_argument("-o", "--output", required=True, help="model directory to create")
