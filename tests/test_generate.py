@@ -246,11 +246,11 @@ def test_stop_strings_and_streaming():
 @pytest.fixture(scope="module")
 def ngram_dir(tmp_path_factory):
     from seqlab import io
-    from seqlab.ngram import NGramLM
+    from seqlab.ngram import Lidstone, NGramLM
 
     corpus = [s.split() for s in ["and the lord said", "and the king said", "the lord spake unto moses"] * 5]
     path = tmp_path_factory.mktemp("lm") / "ng"
-    io.save(NGramLM(order=2).fit(corpus), path)
+    io.save(NGramLM(order=2, smoothing=Lidstone(0.1)).fit(corpus), path)
     return path
 
 
