@@ -233,16 +233,22 @@ def bench_g2p(budget: float, n_train: int, n_test: int, ramp: int) -> dict[str, 
         t0 = time.time()
         cpu0 = os.times()
         model = Path(tmp) / "model-1"
-        subprocess.run([sys.executable, g2p, "--train", str(lex), "--devel", "5%", "--write-model", str(model)],
-                       check=True, capture_output=True)
-        for order in range(2, ramp + 1):
-            new = Path(tmp) / f"model-{order}"
-            subprocess.run([sys.executable, g2p, "--model", str(model), "--ramp-up", "--train", str(lex), "--devel",
-                            "5%", "--write-model", str(new)], check=True, capture_output=True)
-            model = new
-        cpu1 = os.times()
-        applied = subprocess.run([sys.executable, g2p, "--model", str(model), "--apply", str(words)], check=True,
-                                 capture_output=True, text=True).stdout
+        try:
+            subprocess.run([sys.executable, g2p, "--train", str(lex), "--devel", "5%", "--write-model", str(model)],
+                           check=True, capture_output=True, text=True)
+            for order in range(2, ramp + 1):
+                new = Path(tmp) / f"model-{order}"
+                subprocess.run([sys.executable, g2p, "--model", str(model), "--ramp-up", "--train", str(lex),
+                                "--devel", "5%", "--write-model", str(new)], check=True, capture_output=True,
+                               text=True)
+                model = new
+            cpu1 = os.times()
+            applied = subprocess.run([sys.executable, g2p, "--model", str(model), "--apply", str(words)],
+                                     check=True, capture_output=True, text=True).stdout
+        except subprocess.CalledProcessError as exc:  # e.g. the wheel's SWIG bindings failing at run time
+            errors = [line for line in (exc.stderr or "").splitlines() if "Error" in line or "failed" in line]
+            out["sequitur"] = f"installed but failed: {'; '.join(errors[-2:]) or exc}"
+            return out
         wall = time.time() - t0
     pred = {}
     for line in applied.splitlines():
