@@ -39,10 +39,10 @@ def run_list(args: argparse.Namespace) -> int:
 def _head(name: str, split: str, n: int) -> list[Any]:
     """The first ``n`` items of a split, in a printable form (only those are parsed)."""
     from seqlab import datasets
-    from seqlab.data.datasets import _preview
+    from seqlab.data.datasets import preview
 
     kind = datasets.info(name).kind
-    first = _preview(name, split, n)
+    first = preview(name, split, n)
     if kind == "text":
         return list(first)
     if kind == "labelled":

@@ -59,7 +59,7 @@ def _ngram_build(args: argparse.Namespace) -> Any:
 
     smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
     model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
-    model._validate_params()  # fail before reading any data
+    model.check_params()  # fail before reading any data
     return model
 
 

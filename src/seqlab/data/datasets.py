@@ -328,7 +328,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int |
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
 
 
-def _preview(name: str, split: str, n: int) -> Any:
+def preview(name: str, split: str, n: int) -> Any:
     """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
     ds = info(name)
     _check_split(ds, split)
@@ -489,3 +489,6 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     tok = get_tokenizer(tokenizer, lowercase=lowercase)
     lines = read_lines(spec, encoding=encoding)
     return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
+
+
+_preview = preview  # the earlier private name
