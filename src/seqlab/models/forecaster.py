@@ -182,7 +182,7 @@ class NeuralForecaster(TorchEstimator, BaseForecaster):
     def seed_(self) -> int:
         return int(self.random_state)
 
-    def _prepare(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def _prepare(self, X: Any, y: Any = None, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
         values = as_values(X)
         if len(values) < self.lags + 1:
             raise DataError(f"series has {len(values)} values but lags={self.lags} needs at least {self.lags + 1}; "

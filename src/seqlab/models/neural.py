@@ -164,7 +164,8 @@ class NeuralLM(TorchEstimator):
     def _override_sources(self) -> set[str]:
         return {"d_hidden", "tie_weights", "context_size"}
 
-    def _prepare(self, X: Any, y: Any = None, *, vocabulary: Vocabulary | None = None) -> list[list[str]]:
+    def _prepare(self, X: Any, y: Any = None, *, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> list[list[str]]:
         corpus = check_sequences(X)
         if vocabulary is None:
             vocabulary = Vocabulary.build(corpus, min_count=self.min_count, max_size=self.max_vocab)

@@ -246,7 +246,7 @@ class Trainer:
                     if not math.isfinite(mean):
                         raise TrainingDivergedError(self._diverged_message(run.step, mean))
                     loss = loss_sum * self.dist.world_size / global_tokens / cfg.accumulate_steps
-                    (scaler.scale(loss) if scaler is not None else loss).backward()
+                    (scaler.scale(loss) if scaler is not None else loss).backward()  # type: ignore[no-untyped-call]
                     n_tok = int(global_tokens.item())
                     step_loss += mean * n_tok
                     step_tokens += n_tok
