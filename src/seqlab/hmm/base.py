@@ -218,6 +218,8 @@ class BaseHMM(BaseModel):
             when given, exactly one run starts there and ``n_init`` is ignored. This is how to
             reproduce hmmlearn's ``init_params=""`` runs.
 
+        Notes
+        -----
         Each restart runs until the log-likelihood gain of one iteration is below ``tol`` or
         ``n_iter`` iterations are done (then a ``ConvergenceWarning`` is issued). A run whose
         likelihood would fall (only the covariance prior of :class:`GaussianHMM` or rounding

@@ -77,12 +77,14 @@ class TorchEstimator(BaseModel):
     """Base class of every neural fit/predict facade (see the module docstring).
 
     Subclass parameters always include ``model`` (an ``architectures`` name), ``train``
-    (:class:`~seqlab.train.TrainConfig`), ``device``, ``random_state`` and ``threads``.
+    (a ``TrainConfig``), ``device``, ``random_state`` and ``threads``.
 
-    Attributes (after ``fit`` or ``load``)
-    --------------------------------------
+    Attributes
+    ----------
     module_ : torch.nn.Module
-    config_ : the architecture's frozen config
+        The fitted network (after ``fit`` or ``load``).
+    config_ : dataclass
+        The architecture's frozen config.
     device_ : torch.device
     train_result_ : dict
         Final figures of the last ``fit`` (losses, steps, timing, why it stopped).
@@ -239,8 +241,12 @@ class TorchEstimator(BaseModel):
 
         Parameters
         ----------
-        X, y : training data in the task's form.
-        valid : validation data for evaluation / early stopping: ``X_valid`` or ``(X_valid, y_valid)``.
+        X : sequences or series
+            Training data in the task's form.
+        y : array-like, optional
+            Targets of supervised tasks.
+        valid : optional
+            Validation data for evaluation / early stopping: ``X_valid`` or ``(X_valid, y_valid)``.
         checkpoint_dir : path, optional
             Write checkpoints here (a loadable model directory plus ``trainer.pt``).
         resume : bool
@@ -249,7 +255,8 @@ class TorchEstimator(BaseModel):
             Extra :mod:`seqlab.train.callbacks` objects.
         metrics_path : path, optional
             Append the training log as JSON lines.
-        **prepare : task-specific data options (e.g. a language model's ``vocabulary``).
+        **prepare
+            Task-specific data options (e.g. a language model's ``vocabulary``).
         """
         self._validate_params()
         if resume and checkpoint_dir is None:
