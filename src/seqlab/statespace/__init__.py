@@ -18,6 +18,6 @@ True
 from __future__ import annotations
 
 from seqlab.statespace.bayes_filter import BayesFilter, corridor
-from seqlab.statespace.kalman import KalmanFilter, constant_velocity
+from seqlab.statespace.kalman import KalmanFilter, OnlineKalman, constant_velocity
 
-__all__ = ["BayesFilter", "KalmanFilter", "constant_velocity", "corridor"]
+__all__ = ["BayesFilter", "KalmanFilter", "OnlineKalman", "constant_velocity", "corridor"]
