@@ -364,3 +364,60 @@ def em_matrices(z: np.ndarray, complete: np.ndarray, offsets: np.ndarray, sm: np
             for j in range(n):
                 C2[i, j] += sP[t, i, j] + sm[t, i] * sm[t, j]
     return A1, A2, C1, C2
+
+
+@njit(cache=True)
+def _gain_loglik(cross: np.ndarray, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """``K = cross S^-1`` and ``log N(y; 0, S)``; the flag is False when ``S`` is not positive definite."""
+    chol, ok = _cholesky(S)
+    if not ok:
+        return np.zeros(cross.shape), -np.inf, False
+    K = _chol_solve(chol, cross.T.copy()).T.copy()  # S symmetric: (S^-1 cross^T)^T
+    w = np.empty(y.shape[0])
+    _chol_solve_vec(chol, y.shape[0], y, w)
+    quad = 0.0
+    logdet = 0.0
+    for a in range(y.shape[0]):
+        quad += y[a] * w[a]
+        logdet += 2.0 * np.log(chol[a, a])
+    return K, -0.5 * (y.shape[0] * _LOG_2PI + logdet + quad), True
+
+
+@njit(cache=True)
+def ekf_correct(xp: np.ndarray, Pp: np.ndarray, H: np.ndarray, R: np.ndarray,
+                y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """EKF correction with innovation ``y``: gain, mean, Joseph-form covariance (as filterpy), log-likelihood."""
+    n = xp.shape[0]
+    PHT = _matmul_t(Pp, H)  # (n, m)
+    S = _matmul(H, PHT) + R
+    K, ll, ok = _gain_loglik(PHT, S, y)
+    if not ok:
+        return xp, Pp, ll, False
+    x = xp + _matvec(K, y)
+    I_KH = np.eye(n) - _matmul(K, H)
+    P = _matmul_t(_matmul(I_KH, Pp), I_KH) + _matmul_t(_matmul(K, R), K)
+    return x, P, ll, True
+
+
+@njit(cache=True)
+def ukf_correct(xp: np.ndarray, Pp: np.ndarray, cross: np.ndarray, S: np.ndarray,
+                y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """UKF correction: ``K = Pxz S^-1``, ``x = xp + K y``, ``P = Pp - K S K^T``, log-likelihood."""
+    K, ll, ok = _gain_loglik(cross, S, y)
+    if not ok:
+        return xp, Pp, ll, False
+    return xp + _matvec(K, y), Pp - _matmul_t(_matmul(K, S), K), ll, True
+
+
+@njit(cache=True)
+def sigma_points(x: np.ndarray, P: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
+    """Rows ``x, x + L[:, k], x - L[:, k]`` with ``L L^T = scale * P``; False if ``P`` is not positive definite."""
+    n = x.shape[0]
+    chol, ok = _cholesky(scale * P)
+    out = np.empty((2 * n + 1, n))
+    out[0] = x
+    for k in range(n):
+        for i in range(n):
+            out[1 + k, i] = x[i] + chol[i, k]
+            out[1 + n + k, i] = x[i] - chol[i, k]
+    return out, ok

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from seqlab.exceptions import DataError, InvalidParameterError
+from seqlab.statespace import _kernels as kern
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
 Fn = Callable[..., Any]
 
 
@@ -151,22 +151,6 @@ class _NonlinearFilter:
             raise DataError(f"u must have shape ({T}, p) to match z, got shape {arr.shape}.")
         return list(arr)
 
-    @staticmethod
-    def _gain(cross: np.ndarray, S: np.ndarray, step: int) -> np.ndarray:
-        try:
-            np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:
-            raise InvalidParameterError(f"the innovation covariance at step {step} is not positive definite; make R "
-                                        "positive definite.") from None
-        out: np.ndarray = np.linalg.solve(S.T, cross.T).T  # cross S^-1
-        return out
-
-    @staticmethod
-    def _loglik(y: np.ndarray, S: np.ndarray) -> float:
-        chol = np.linalg.cholesky(S)
-        w = np.linalg.solve(chol, y)
-        return float(-0.5 * (len(y) * _LOG_2PI + 2.0 * np.log(np.diagonal(chol)).sum() + w @ w))
-
     # ------------------------------------------------------------------ passes
     def _predict(self, x: np.ndarray, P: np.ndarray, u: np.ndarray | None, step: int) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -278,14 +262,12 @@ class ExtendedKalmanFilter(_NonlinearFilter):
 
     def _update(self, xp: np.ndarray, Pp: np.ndarray, z: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray, float]:
         H = self._jacobian("H_jacobian", xp, None)
-        PHT = Pp @ H.T
-        S = H @ PHT + self.R
-        K = self._gain(PHT, S, step)
         y = self._residual(z, self._hx(xp))
-        x = xp + K @ y
-        I_KH = np.eye(self.n) - K @ H
-        P = I_KH @ Pp @ I_KH.T + K @ self.R @ K.T  # Joseph form, as filterpy
-        return x, P, self._loglik(y, S)
+        x, P, ll, ok = kern.ekf_correct(xp, Pp, H, self.R, y)  # Joseph-form covariance, as filterpy
+        if not ok:
+            raise InvalidParameterError(f"the innovation covariance at step {step} is not positive definite; make R "
+                                        "positive definite.")
+        return x, P, ll
 
     def smooth(self, z: Any, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Extended RTS smoother: means ``(T, n)`` and covariances ``(T, n, n)`` given all of ``z``.
@@ -317,16 +299,10 @@ def merwe_weights(n: int, alpha: float, beta: float, kappa: float) -> tuple[np.n
 
 def merwe_sigma_points(x: np.ndarray, P: np.ndarray, lam: float) -> np.ndarray:
     """``2n + 1`` sigma points ``x, x + sqrt((n+lambda) P)_k, x - sqrt((n+lambda) P)_k`` (rows)."""
-    n = len(x)
-    try:
-        L = np.linalg.cholesky((n + lam) * P)  # columns = filterpy's rows of the upper factor
-    except np.linalg.LinAlgError:
+    out, ok = kern.sigma_points(x, P, len(x) + lam)  # columns of L = filterpy's rows of the upper factor
+    if not ok:
         raise InvalidParameterError("the state covariance is not positive definite, so its sigma points are "
-                                    "undefined; make P0 and Q positive definite.") from None
-    out = np.empty((2 * n + 1, n))
-    out[0] = x
-    out[1:n + 1] = x + L.T
-    out[n + 1:] = x - L.T
+                                    "undefined; make P0 and Q positive definite.")
     return out
 
 
@@ -374,9 +350,11 @@ class UnscentedKalmanFilter(_NonlinearFilter):
         sh = np.stack([self._hx(s) for s in sigmas])
         zp, S = self._transform(sh, self.R)
         cross = (sigmas - xp).T @ (self.Wc[:, None] * (sh - zp))  # (n, m)
-        K = self._gain(cross, S, step)
-        y = self._residual(z, zp)
-        return xp + K @ y, Pp - K @ S @ K.T, self._loglik(y, S)
+        x, P, ll, ok = kern.ukf_correct(xp, Pp, cross, S, self._residual(z, zp))
+        if not ok:
+            raise InvalidParameterError(f"the innovation covariance at step {step} is not positive definite; make R "
+                                        "positive definite.")
+        return x, P, ll
 
     def smooth(self, z: Any, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Unscented RTS smoother (Särkkä 2008; filterpy's ``UnscentedKalmanFilter.rts_smoother``)."""
