@@ -7,6 +7,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from numba import njit
+
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.hmm.base import BaseHMM, Params, kmeans
 from seqlab.io import register
@@ -109,17 +111,7 @@ class PoissonHMM(BaseHMM):
         return {"lambdas_": lambdas}
 
     def _log_emission(self, params: Params, X: np.ndarray) -> np.ndarray:
-        lambdas = params["lambdas_"]
-        with np.errstate(divide="ignore"):
-            log_lam = np.log(lambdas)  # (K, D)
-        # x log(lambda) with 0 log 0 = 0; a zero rate makes any positive count impossible
-        xlog = X @ np.where(np.isfinite(log_lam), log_lam, 0.0).T  # (n_steps, K)
-        zero_rate = ~np.isfinite(log_lam)
-        if np.any(zero_rate):
-            impossible = (X > 0).astype(np.float64) @ zero_rate.T.astype(np.float64)
-            xlog = np.where(impossible > 0, -np.inf, xlog)
-        out: np.ndarray = xlog - lambdas.sum(axis=1) - _log_factorial(X).sum(axis=1)[:, None]
-        return out
+        return poisson_log_emission(np.ascontiguousarray(X), np.ascontiguousarray(params["lambdas_"]))
 
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         k = self.n_states
@@ -186,9 +178,27 @@ def _first_width(sequences: Any, lengths: Any) -> int | None:
     return 1 if arr.ndim == 1 else (int(arr.shape[1]) if arr.ndim == 2 else None)
 
 
-def _log_factorial(X: np.ndarray) -> np.ndarray:
-    """``log(x!)`` elementwise for non-negative integer-valued floats (one ``lgamma`` per distinct value)."""
-    values, inverse = np.unique(X, return_inverse=True)
-    table = np.array([math.lgamma(v + 1.0) for v in values])
-    out: np.ndarray = table[inverse].reshape(X.shape)
+@njit(cache=True)
+def poisson_log_emission(X: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """``out[t, k] = sum_d x_td log(lambda_kd) - lambda_kd - log(x_td!)`` (0 log 0 = 0; compiled, one pass)."""
+    n_steps, d = X.shape
+    k_states = lambdas.shape[0]
+    log_lam = np.empty((k_states, d))
+    base = np.zeros(k_states)
+    for k in range(k_states):
+        for j in range(d):
+            log_lam[k, j] = np.log(lambdas[k, j]) if lambdas[k, j] > 0 else -np.inf
+            base[k] -= lambdas[k, j]
+    out = np.empty((n_steps, k_states))
+    for t in range(n_steps):
+        lf = 0.0
+        for j in range(d):
+            lf += math.lgamma(X[t, j] + 1.0)
+        for k in range(k_states):
+            acc = base[k] - lf
+            for j in range(d):
+                x = X[t, j]
+                if x > 0:
+                    acc += x * log_lam[k, j]
+            out[t, k] = acc
     return out
