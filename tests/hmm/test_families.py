@@ -194,7 +194,7 @@ def test_fit_supervised_counts_with_smoothing():
     # transitions: 0->0 once, 0->1 once, 1->1 once, 1->0 once; each row + 1 smoothing
     np.testing.assert_allclose(hmm.transmat_, [[2 / 4, 2 / 4], [2 / 4, 2 / 4]])
     # state 0 emits 0, 0, 1; state 1 emits 1, 2, 2; + 0.5 each
-    np.testing.assert_allclose(hmm.emissionprob_, [[2.5 / 4.5, 1.5 / 4.5, 0.5 / 4.5], [0.5 / 4.5, 1.5 / 4.5, 2.5 / 4.5]])
+    np.testing.assert_allclose(hmm.emissionprob_, np.array([[2.5, 1.5, 0.5], [0.5, 1.5, 2.5]]) / 4.5)
     raw = CategoricalHMM(n_states=2, n_symbols=3).fit_supervised(np.concatenate(seqs), np.concatenate(states),
                                                                 lengths=[4, 2], pseudocount=0.0)
     np.testing.assert_allclose(raw.emissionprob_, [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]])
@@ -214,8 +214,8 @@ def test_fit_supervised_counts_with_smoothing():
 
 def test_bad_covariances_are_typed_errors():
     tied = GaussianHMM(n_states=2, covariance_type="tied")
-    _copy_to([tied], {"startprob_": [0.5, 0.5], "transmat_": [[0.5, 0.5], [0.5, 0.5]], "means_": [[0.0, 0.0], [1.0, 1.0]],
-                      "covars_": [[1.0, 2.0], [2.0, 1.0]]})
+    _copy_to([tied], {"startprob_": [0.5, 0.5], "transmat_": [[0.5, 0.5], [0.5, 0.5]],
+                      "means_": [[0.0, 0.0], [1.0, 1.0]], "covars_": [[1.0, 2.0], [2.0, 1.0]]})
     with pytest.raises(InvalidParameterError, match="not positive definite"):
         tied.log_likelihood(np.zeros((3, 2)))
     sph = GaussianHMM(n_states=2, covariance_type="spherical")

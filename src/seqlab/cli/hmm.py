@@ -99,8 +99,9 @@ def _load(path: str) -> tuple[Any, list[str] | None]:
     model = io.load(path)
     if not isinstance(model, BaseHMM):
         raise FormatError(f"{path} holds a {type(model).__name__}, not an HMM.")
-    if getattr(model, "symbols_", None) is not None:
-        return model, list(model.symbols_)
+    table: list[str] | None = getattr(model, "symbols_", None)
+    if table is not None:
+        return model, list(table)
     file = Path(path) / SYMBOLS  # model directories written before symbols_ was model state
     if not file.is_file():
         return model, None

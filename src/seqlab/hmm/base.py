@@ -119,6 +119,8 @@ class BaseHMM(BaseModel):
     """
 
     _emission_names: ClassVar[tuple[str, ...]] = ()
+    #: symbol table of a categorical model (its symbols by id), saved with the model when set
+    symbols_: list[str] | None
     # hyperparameters every subclass sets in __init__
     n_states: int
     n_iter: int
@@ -511,8 +513,9 @@ class BaseHMM(BaseModel):
     def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = self._param_dict()
         meta: dict[str, Any] = {"summary": {"n_states": self.n_states}}
-        if getattr(self, "symbols_", None) is not None:
-            meta["symbols_"] = [str(v) for v in self.symbols_]
+        symbols: list[str] | None = getattr(self, "symbols_", None)
+        if symbols is not None:
+            meta["symbols_"] = [str(v) for v in symbols]
         if hasattr(self, "log_likelihoods_"):
             meta.update(n_iter_=self.n_iter_, converged_=bool(self.converged_), best_init_=self.best_init_)
             params = {**params, "log_likelihoods_": self.log_likelihoods_,

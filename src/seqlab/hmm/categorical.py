@@ -205,7 +205,7 @@ class CategoricalHMM(BaseHMM):
         return {"obs": stats["obs"] + pseudocount}
 
     def _n_emission_params(self, params: Params) -> int:
-        k, m = params["emissionprob_"].shape
+        k, m = (int(v) for v in params["emissionprob_"].shape)
         return k * (m - 1)
 
     @classmethod

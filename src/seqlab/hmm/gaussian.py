@@ -227,7 +227,7 @@ class GaussianHMM(BaseHMM):
             del self._fit_features
 
     def _n_emission_params(self, params: Params) -> int:
-        k, d = params["means_"].shape
+        k, d = (int(v) for v in params["means_"].shape)
         return k * d + {"spherical": k, "diag": k * d, "full": k * d * (d + 1) // 2,
                         "tied": d * (d + 1) // 2}[self.covariance_type]
 

@@ -253,7 +253,7 @@ class GMMHMM(BaseHMM):
         return out
 
     def _n_emission_params(self, params: Params) -> int:
-        k, m, d = params["means_"].shape
+        k, m, d = (int(v) for v in params["means_"].shape)
         cov = {"spherical": k * m, "diag": k * m * d, "full": k * m * d * (d + 1) // 2,
                "tied": k * d * (d + 1) // 2}[self.covariance_type]
         return k * (m - 1) + k * m * d + cov

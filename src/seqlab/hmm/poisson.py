@@ -6,7 +6,6 @@ import math
 from typing import Any, Self
 
 import numpy as np
-
 from numba import njit
 
 from seqlab.exceptions import DataError, InvalidParameterError

@@ -75,7 +75,8 @@ def autograd_jacobian(fn: Fn, x: np.ndarray, name: str, *args: Any) -> np.ndarra
         return torch.as_tensor(out, dtype=torch.float64).reshape(-1)
 
     try:
-        jac = torch.autograd.functional.jacobian(wrapped, torch.as_tensor(x, dtype=torch.float64))
+        jac = torch.autograd.functional.jacobian(  # type: ignore[no-untyped-call]
+            wrapped, torch.as_tensor(x, dtype=torch.float64))
     except Exception as exc:  # noqa: BLE001 - any failure inside user code becomes one typed error
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidParameterError(f"{name} could not be computed by torch autograd ({first}); write the function "
@@ -122,8 +123,10 @@ class _NonlinearFilter:
 
     def _residual(self, z: np.ndarray, zp: np.ndarray) -> np.ndarray:
         if self.residual_z is None:
-            return z - zp
-        return np.asarray(self.residual_z(z, zp), dtype=np.float64).reshape(-1)
+            diff: np.ndarray = z - zp
+            return diff
+        out: np.ndarray = np.asarray(self.residual_z(z, zp), dtype=np.float64).reshape(-1)
+        return out
 
     def _observations(self, z: Any) -> np.ndarray:
         try:
