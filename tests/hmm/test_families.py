@@ -225,3 +225,35 @@ def test_bad_covariances_are_typed_errors():
         sph.log_likelihood(np.zeros(3))
     with pytest.raises(DataError, match="non-negative integer counts"):
         PoissonHMM(n_states=2).fit([np.array([1.0, 2.5])])
+
+
+@pytest.mark.parametrize("ctype", ["spherical", "tied"])
+def test_spherical_tied_fit_from_default_start_sample_and_save(ctype, tmp_path):
+    truth = GaussianHMM(n_states=2, covariance_type=ctype)
+    cov = [0.5, 0.5] if ctype == "spherical" else [[0.5, 0.1], [0.1, 0.4]]
+    _copy_to([truth], {"startprob_": [0.5, 0.5], "transmat_": [[0.95, 0.05], [0.05, 0.95]],
+                       "means_": [[-3.0, 0.0], [3.0, 1.0]], "covars_": cov})
+    x, z = truth.sample(800, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GaussianHMM(n_states=2, covariance_type=ctype, random_state=0).fit([x])
+    assert model.score([x]) >= truth.score([x]) - 1e-3
+    assert np.all(np.diff(model.log_likelihoods_) >= 0)
+    assert model.covars_.shape == (2, 2, 2)
+    if ctype == "tied":
+        np.testing.assert_array_equal(model.covars_[0], model.covars_[1])
+    else:
+        assert model.covars_[0, 0, 0] == model.covars_[0, 1, 1] and model.covars_[0, 0, 1] == 0
+    back = io.load(model.save(tmp_path / ctype))
+    assert back.log_likelihood(x) == pytest.approx(model.log_likelihood(x), rel=1e-12)
+    assert (model.predict(x) == z).mean() > 0.95 or (model.predict(x) != z).mean() > 0.95
+
+
+def test_gmmhmm_fit_supervised_fits_each_state_mixture(rng):
+    x = np.concatenate([rng.normal(-5, 0.3, 200), rng.normal(-1, 0.3, 200), rng.normal(4, 0.5, 400)])[:, None]
+    states = np.repeat([0, 0, 1], [200, 200, 400])
+    model = GMMHMM(n_states=2, n_mix=2, random_state=0).fit_supervised([x], [states])
+    np.testing.assert_allclose(np.sort(model.means_[0].ravel()), [-5, -1], atol=0.1)
+    np.testing.assert_allclose(model.weights_[0], [0.5, 0.5], atol=0.05)
+    assert abs(model.means_[1].ravel() @ model.weights_[1] - 4) < 0.1
+    np.testing.assert_allclose(model.transmat_, [[400 / 402, 2 / 402], [1 / 401, 400 / 401]])

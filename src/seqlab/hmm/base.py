@@ -350,7 +350,7 @@ class BaseHMM(BaseModel):
         rng = np.random.default_rng(self.random_state)
         params: Params = {"startprob_": _normalise(start, np.full(k, 1.0 / k)),
                           "transmat_": _normalise(trans, np.full((k, k), 1.0 / k))}
-        params.update(self._init_emissions(X, offsets, rng))
+        params.update(self._supervised_start(X, offsets, z, rng))
         smoothing = pseudocount if emission_pseudocount is None else emission_pseudocount
         for _ in range(self._supervised_steps):
             stats = self._smooth_emission_stats(self._emission_stats(params, X, gamma), smoothing)
@@ -360,6 +360,11 @@ class BaseHMM(BaseModel):
 
     #: M-steps of the emissions in :meth:`fit_supervised` (1 is exact for closed-form families).
     _supervised_steps = 1
+
+    def _supervised_start(self, X: np.ndarray, offsets: np.ndarray, z: np.ndarray,
+                          rng: np.random.Generator) -> Params:
+        """Hook: emissions the supervised M-steps start from (and unseen states keep)."""
+        return self._init_emissions(X, offsets, rng)
 
     def _supervised_sequences(self, sequences: Any, lengths: Any) -> list[np.ndarray]:
         return self._as_sequences(sequences, "sequences", lengths)

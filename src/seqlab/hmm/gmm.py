@@ -152,34 +152,57 @@ class GMMHMM(BaseHMM):
                 out[:, k] = top + np.log(np.exp(dens - top[:, None]).sum(axis=1))
         return out
 
+    def _mixture_start(self, points: np.ndarray, fallback: np.ndarray,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """k-means of ``points`` into ``n_mix`` components: weights ``(M,)``, means ``(M, d)``, full covs ``(M, d, d)``."""
+        m, d = self.n_mix, points.shape[1]
+        sub = kmeans(points, m, rng)
+        counts = np.bincount(sub, minlength=m).astype(np.float64) + 1.0
+        means = np.empty((m, d))
+        covs = np.empty((m, d, d))
+        for c in range(m):
+            part = points[sub == c]
+            means[c] = part.mean(axis=0) if len(part) else points[rng.integers(len(points))]
+            covs[c] = (np.atleast_2d(np.cov(part.T)) + self.min_covar * np.eye(d)) if len(part) > d else fallback
+        return counts / counts.sum(), means, covs
+
+    def _compact(self, covs: np.ndarray, overall: np.ndarray) -> np.ndarray:
+        """Full ``(K, M, d, d)`` starting covariances in the shape of ``covariance_type``."""
+        if self.covariance_type == "full":
+            return covs
+        if self.covariance_type == "diag":
+            return np.diagonal(covs, axis1=2, axis2=3).copy()
+        if self.covariance_type == "spherical":
+            out: np.ndarray = np.diagonal(covs, axis1=2, axis2=3).mean(axis=2)
+            return out
+        return np.repeat(overall[None], self.n_states, axis=0)
+
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         k, m, d = self.n_states, self.n_mix, X.shape[1]
         points = X if len(X) <= 20_000 else X[rng.choice(len(X), 20_000, replace=False)]
         overall = (np.atleast_2d(np.cov(points.T)) if len(points) > 1 else np.eye(d)) + self.min_covar * np.eye(d)
         labels = kmeans(points, k, rng)
-        weights = np.full((k, m), 1.0 / m)
-        means = np.empty((k, m, d))
-        covs = np.empty((k, m, d, d))
+        weights, means, covs = np.empty((k, m)), np.empty((k, m, d)), np.empty((k, m, d, d))
         for s in range(k):
             members = points[labels == s]
-            if len(members) < m:
-                members = points
-            sub = kmeans(members, m, rng)
-            counts = np.bincount(sub, minlength=m).astype(np.float64) + 1.0
-            weights[s] = counts / counts.sum()
-            for c in range(m):
-                part = members[sub == c]
-                means[s, c] = part.mean(axis=0) if len(part) else members[rng.integers(len(members))]
-                covs[s, c] = (np.atleast_2d(np.cov(part.T)) + self.min_covar * np.eye(d)) if len(part) > d else overall
-        if self.covariance_type == "full":
-            cov = covs
-        elif self.covariance_type == "diag":
-            cov = np.diagonal(covs, axis1=2, axis2=3).copy()
-        elif self.covariance_type == "spherical":
-            cov = np.diagonal(covs, axis1=2, axis2=3).mean(axis=2)
-        else:
-            cov = np.repeat(overall[None], k, axis=0)
-        return {"weights_": weights, "means_": means, "covars_": cov}
+            weights[s], means[s], covs[s] = self._mixture_start(members if len(members) >= m else points, overall,
+                                                                rng)
+        return {"weights_": weights, "means_": means, "covars_": self._compact(covs, overall)}
+
+    def _supervised_start(self, X: np.ndarray, offsets: np.ndarray, z: np.ndarray,
+                          rng: np.random.Generator) -> Params:
+        """Each state's mixture starts from k-means on that state's own observations."""
+        start = self._init_emissions(X, offsets, rng)
+        d = X.shape[1]
+        for s in range(self.n_states):
+            own = X[z == s]
+            if len(own) < self.n_mix:
+                continue
+            overall = (np.atleast_2d(np.cov(own.T)) if len(own) > 1 else np.eye(d)) + self.min_covar * np.eye(d)
+            w, mu, cov = self._mixture_start(own, overall, rng)
+            start["weights_"][s], start["means_"][s] = w, mu
+            start["covars_"][s] = overall if self.covariance_type == "tied" else self._compact(cov[None], overall)[0]
+        return start
 
     def _emission_stats(self, params: Params, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
         k, m = self.n_states, self.n_mix
