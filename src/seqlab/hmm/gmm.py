@@ -154,7 +154,7 @@ class GMMHMM(BaseHMM):
 
     def _mixture_start(self, points: np.ndarray, fallback: np.ndarray,
                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """k-means of ``points`` into ``n_mix`` components: weights ``(M,)``, means ``(M, d)``, full covs ``(M, d, d)``."""
+        """k-means of ``points`` into ``n_mix`` components: weights (M,), means (M, d), full covs (M, d, d)."""
         m, d = self.n_mix, points.shape[1]
         sub = kmeans(points, m, rng)
         counts = np.bincount(sub, minlength=m).astype(np.float64) + 1.0
