@@ -22,7 +22,8 @@ import numpy as np
 
 from seqlab.exceptions import DataError, InvalidParameterError
 
-CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean")
+CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean", "lag-regressor")
+REGRESSORS = ("ridge", "linear", "lasso", "random-forest", "extra-trees", "mlp", "gradient-boosting")
 NEURAL = ("mlp", "lstm", "gru", "rnn", "conv")
 SERIES_FILE = "series.json"
 
@@ -143,12 +144,54 @@ def build_model(args: argparse.Namespace, train: np.ndarray) -> tuple[Any, dict[
         return SeasonalNaive(season_length=args.season_length), info
     if args.model == "mean":
         return MeanForecaster(), info
+    if args.model == "lag-regressor":
+        return _lag_regressor(args, lags), info
     try:
         from seqlab.models import forecaster as neural
     except ImportError as exc:
         raise DataError(f"--model {args.model} needs the torch extra (pip install 'seqlab[torch]'): {exc}") from None
     return neural.from_name(args.model, lags=lags, epochs=args.epochs, d_hidden=args.d_hidden,
                             random_state=args.seed if args.seed is not None else 0), info
+
+
+def _regressor(name: str, seed: int) -> Any:
+    """The scikit-learn regressor named by ``--regressor`` (scikit-learn imported here only)."""
+    try:
+        from sklearn import ensemble, linear_model, neural_network
+    except ImportError:
+        raise DataError("--model lag-regressor needs scikit-learn (pip install scikit-learn).") from None
+    if name == "ridge":
+        return linear_model.Ridge(alpha=1.0)
+    if name == "linear":
+        return linear_model.LinearRegression()
+    if name == "lasso":
+        return linear_model.Lasso(alpha=0.1)
+    if name == "random-forest":
+        return ensemble.RandomForestRegressor(n_estimators=100, random_state=seed)
+    if name == "extra-trees":
+        return ensemble.ExtraTreesRegressor(n_estimators=100, random_state=seed)
+    if name == "gradient-boosting":
+        return ensemble.GradientBoostingRegressor(random_state=seed)
+    return neural_network.MLPRegressor(hidden_layer_sizes=(32,), max_iter=2000, random_state=seed)
+
+
+def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
+    from seqlab.forecast import LagRegressor
+
+    if lags < 1:
+        raise InvalidParameterError(f"--model lag-regressor needs --lags >= 1, got {lags}.")
+    seed = args.seed if args.seed is not None else 0
+    return LagRegressor(_regressor(args.regressor, seed), lags=lags, random_state=seed)
+
+
+def _coverage(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--coverage must be a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9), got {value}")
+    return value
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -169,6 +212,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--season-length", type=int, default=1, help="seasonal-naive period; MASE scale period")
     p.add_argument("--epochs", type=int, default=200, help="neural models: training epochs")
     p.add_argument("--d-hidden", type=int, default=32, help="neural models: hidden units")
+    p.add_argument("--regressor", choices=REGRESSORS, default="ridge",
+                   help="lag-regressor only: the scikit-learn regressor fitted on the lag table")
 
 
 def register(groups: Any) -> None:
@@ -187,6 +232,15 @@ def register(groups: Any) -> None:
     bt.add_argument("--window", type=int, default=None, help="sliding training window length (default: expanding)")
     bt.add_argument("--refit-every", type=int, default=1, help="re-estimate every N folds (0: never after the first)")
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
+    bt.add_argument("--plot-kind", choices=("paths", "leads"), default="paths",
+                    help="paths: every fold's forecast path with bands; leads: one panel per lead")
+    bt.add_argument("--coverage", type=_coverage, default=None,
+                    help="also forecast prediction intervals of this coverage (e.g. 0.9) and report their "
+                         "empirical coverage and interval score")
+    bt.add_argument("--conformal", action="store_true",
+                    help="conformal intervals from walk-forward errors for any model (the default for neural models)")
+    bt.add_argument("--calibration", type=float, default=0.3,
+                    help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
@@ -196,6 +250,8 @@ def register(groups: Any) -> None:
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
+    pr.add_argument("--coverage", type=_coverage, default=None,
+                    help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -222,10 +278,16 @@ def run_backtest(args: argparse.Namespace) -> int:
     splitter = WalkForward(initial=initial, horizon=args.horizon, step=args.step, window=args.window,
                            refit_every=args.refit_every or None)
     model, info = build_model(args, y[:initial])
+    if args.coverage is not None and (args.conformal or args.model in NEURAL):
+        from seqlab.forecast import ConformalForecaster
+
+        calibration = int(args.calibration) if args.calibration >= 1 else args.calibration
+        model = ConformalForecaster(model, horizon=args.horizon, n_calibration=calibration)
+        info["intervals"] = "conformal"
     result = backtest(model, y, splitter, season_length=args.season_length,
-                      index=data["index"] if data["index"] is not None else None)
+                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage)
     if args.plot:
-        result.plot(args.plot, series=_SeriesView(y, data["index"]))
+        result.plot(args.plot, series=_SeriesView(y, data["index"]), kind=args.plot_kind)
     if args.format == "json":
         emit(args, {"data": str(data["name"]), "initial": initial, "initial_reading": how, **info, **result.to_dict()})
         return 0
@@ -282,7 +344,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
     _check_positive(args.horizon, "--horizon")
     model = io.load(args.model_dir)
-    forecast = np.asarray(model.predict(args.horizon))
+    band = model.predict_interval(args.horizon, coverage=args.coverage) if args.coverage is not None else None
+    forecast = np.asarray(model.predict(args.horizon) if band is None else band.mean)
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []
@@ -292,8 +355,13 @@ def run_predict(args: argparse.Namespace) -> int:
             row["label"] = info["last_label"] + h * info["label_step"]
         if np.ndim(value):
             row.update({f"x{j}": float(v) for j, v in enumerate(value)})
+            if band is not None:
+                row.update({f"x{j}_lower": float(v) for j, v in enumerate(band.lower[h - 1])})
+                row.update({f"x{j}_upper": float(v) for j, v in enumerate(band.upper[h - 1])})
         else:
             row["forecast"] = float(value)
+            if band is not None:
+                row.update(lower=float(band.lower[h - 1]), upper=float(band.upper[h - 1]))
         rows.append(row)
     emit(args, rows)
     return 0

@@ -77,7 +77,8 @@ def export_estimator(est: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``(meta, arrays)`` describing a fitted regressor; ``FormatError`` if it cannot be exported."""
     name = type(est).__name__
     if name not in EXPORTABLE or not type(est).__module__.startswith("sklearn."):
-        raise FormatError(f"LagRegressor cannot save a {name}: only {', '.join(EXPORTABLE)} export without pickle.")
+        raise FormatError(f"LagRegressor cannot save a {name}: only linear models, MLPRegressor, decision trees, "
+                          "random forests and extra trees export without pickle (seqlab never pickles).")
     meta: dict[str, Any] = {"class": name, "params": _json_params(est), "n_features_in": int(est.n_features_in_)}
     arrays: dict[str, np.ndarray] = {}
     if name in _LINEAR:

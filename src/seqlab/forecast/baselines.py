@@ -37,10 +37,11 @@ class _HistoryBaseline(BaseForecaster):
 
     _min_length = 1
 
-    def fit(self, series: Any) -> Self:
-        """Remember ``series`` of shape (n_steps,) or (n_steps, n_features)."""
+    def fit(self, series: Any, X: Any = None) -> Self:
+        """Remember ``series`` of shape (n_steps,) or (n_steps, n_features); ``X`` is refused (no regressors)."""
         self._validate_params()
         y = as_values(series)
+        self._set_exog(X, len(y))
         need = self._needed()
         if len(y) < need:
             raise DataError(f"{type(self).__name__} needs at least {need} values, got {len(y)}.")

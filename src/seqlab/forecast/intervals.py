@@ -117,7 +117,7 @@ def conformal_quantile(residuals: np.ndarray, level: float) -> np.ndarray:
     else:
         k = math.floor((n + 1) * level)
     if k < 1 or k > n:
-        need = math.ceil(1 / min(level, 1 - level)) - 1
+        need = math.ceil(1 / min(level, 1 - level) - 1e-9) - 1
         raise DataError(
             f"conformal quantile {level:g} needs at least {need} calibration errors per lead, got {n}; "
             "use a longer series, a larger n_calibration or a lower coverage."
@@ -269,6 +269,7 @@ class ConformalForecaster(BaseModel):
         self.errors_ = [err[result.lead == h] for h in range(1, self.horizon + 1)]
         self.model_ = _fresh(self.model)
         self.model_.fit(series, **fit_kwargs)
+        self._series = np.array(y, copy=True)
         self._pending: list[tuple[int, np.ndarray]] = []  # (steps seen since the origin, forecast path)
         return self
 
@@ -317,10 +318,12 @@ class ConformalForecaster(BaseModel):
             if seen + len(new) < self.horizon:
                 kept.append((seen + len(new), path))
         self._pending = kept
+        self._series = np.concatenate([self._series, new.reshape(len(new), *self._series.shape[1:])])
+        self._series = self._series[min(int(forget), len(self._series) - 1) :]
         if hasattr(self.model_, "update"):
             self.model_.update(new_values, refit=refit, forget=forget)
-        else:
-            raise DataError(f"{type(self.model_).__name__} has no update method; refit the ConformalForecaster instead.")
+        else:  # a bare fit/predict model can only be conditioned on new values by refitting it
+            self.model_.fit(self._series)
         return self
 
 
