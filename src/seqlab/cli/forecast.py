@@ -294,7 +294,8 @@ def run_backtest(args: argparse.Namespace) -> int:
     rows = [{"metric": k, "value": v} for k, v in result.metrics.items()]
     title = (f"{result.model_name} on {data['name']}: {len(result.predictions)} forecasts, "
              f"initial {how}, horizon {args.horizon}, refit every {args.refit_every or 'never'}"
-             + (f", selected lags {info['selected_lags']}" if info else ""))
+             + (f", selected lags {info['selected_lags']}" if "selected_lags" in info else "")
+             + (f", {100 * args.coverage:g}% {info.get('intervals', 'model')} intervals" if args.coverage else ""))
     emit(args, rows, title=title)
     if result.metrics_by_lead and args.format == "table":
         from seqlab.cli._common import format_table

@@ -122,7 +122,8 @@ def _fresh(model: Any) -> Any:
 
 
 def _name(model: Any) -> str:
-    return type(model).__name__
+    inner = getattr(model, "model", None) if type(model).__name__ == "ConformalForecaster" else None
+    return f"{type(model).__name__}({type(inner).__name__})" if inner is not None else type(model).__name__
 
 
 def backtest(
