@@ -88,3 +88,21 @@ def test_both_plot_kinds_are_written(cli, yearly_csv, tmp_path):
                   "--step", "6", "--coverage", "0.9", "--plot", png, "--plot-kind", kind)
         assert res.code == 0, res.err
         assert png.stat().st_size > 10_000
+
+
+def test_predict_continues_dates_and_refuses_irregular_ones(cli, tmp_path):
+    monthly = tmp_path / "monthly.csv"
+    monthly.write_text("month,v\n" + "".join(f"{2000 + i // 12}-{i % 12 + 1:02d},{10 + i % 12}\n" for i in range(36)))
+    res = cli("forecast", "fit", "--data", monthly, "--model", "seasonal-naive", "--season-length", "12",
+              "-o", tmp_path / "m")
+    assert res.code == 0, res.err
+    res = cli("forecast", "predict", tmp_path / "m", "--horizon", "3", "--format", "json")
+    assert [r["label"] for r in json.loads(res.out)] == ["2003-01", "2003-02", "2003-03"]
+    irregular = tmp_path / "irregular.csv"
+    irregular.write_text("date,v\n2020-01-01,1\n2020-01-02,2\n2020-01-05,3\n2020-01-09,4\n2020-02-01,5\n")
+    res = cli("forecast", "fit", "--data", irregular, "--lags", "1", "-o", tmp_path / "i")
+    assert res.code == 1 and len(res.err.strip().splitlines()) == 1 and "no inferable frequency" in res.err
+    res = cli("forecast", "fit", "--data", irregular, "--lags", "1", "-o", tmp_path / "i", "--ignore-index")
+    assert res.code == 0, res.err
+    res = cli("forecast", "predict", tmp_path / "i", "--horizon", "2", "--format", "json")
+    assert "label" not in json.loads(res.out)[0]

@@ -246,6 +246,8 @@ def register(groups: Any) -> None:
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    fit.add_argument("--ignore-index", action="store_true",
+                     help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
@@ -322,9 +324,9 @@ def run_fit(args: argparse.Namespace) -> int:
     model, info = build_model(args, y)
     model.fit(y)
     index = data["index"]
-    series_info = {"data": str(data["name"]), "n_values": len(y)}
-    if index is not None and len(index) > 1 and np.asarray(index).dtype.kind in "iu":
-        series_info.update(last_label=int(index[-1]), label_step=int(index[-1] - index[-2]))
+    series_info: dict[str, Any] = {"data": str(data["name"]), "n_values": len(y)}
+    if index is not None and not args.ignore_index:
+        series_info.update(_index_continuation(np.asarray(index)))
 
     def fill(tmp: Path) -> None:
         model.save(tmp)
@@ -339,6 +341,47 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _index_continuation(index: np.ndarray) -> dict[str, Any]:
+    """How ``forecast predict`` labels future steps: integer labels by their step, ISO dates by their frequency.
+
+    Raises ``DataError`` for integer labels without a constant step and dates without an
+    inferable frequency (``--ignore-index`` numbers the steps instead).
+    """
+    if len(index) < 2:
+        return {}
+    if index.dtype.kind in "iu":
+        steps = np.unique(np.diff(index))
+        if len(steps) != 1 or steps[0] == 0:
+            raise DataError(f"the series' integer index has no constant step (steps {steps[:5].tolist()}); "
+                            "pass --ignore-index to number the forecast steps instead.")
+        return {"last_label": int(index[-1]), "label_step": int(steps[0])}
+    labels = [str(v) for v in index]
+    if index.dtype.kind not in "UO" or not all(len(v) in (7, 10) and v[4] == "-" for v in labels):
+        return {}  # not ISO dates (yyyy-mm or yyyy-mm-dd): forecasts are numbered
+    import pandas as pd
+
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
+    except (ValueError, TypeError):
+        return {}
+    freq = pd.infer_freq(dates) if len(dates) >= 3 else None
+    if freq is None:
+        raise DataError(f"the series' dates have no inferable frequency (first dates {labels[:3]}); make them "
+                        "regular or pass --ignore-index to number the forecast steps instead.")
+    return {"last_date": labels[-1], "freq": freq, "date_format": "%Y-%m" if len(labels[-1]) == 7 else "%Y-%m-%d"}
+
+
+def _future_labels(info: dict[str, Any], horizon: int) -> list[Any] | None:
+    if "last_label" in info:
+        return [info["last_label"] + h * info["label_step"] for h in range(1, horizon + 1)]
+    if "freq" in info:
+        import pandas as pd
+
+        dates = pd.date_range(pd.Timestamp(info["last_date"]), periods=horizon + 1, freq=info["freq"])[1:]
+        return [d.strftime(info["date_format"]) for d in dates]
+    return None
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from seqlab import io
     from seqlab.cli._common import emit
@@ -350,10 +393,11 @@ def run_predict(args: argparse.Namespace) -> int:
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []
+    labels = _future_labels(info, args.horizon)
     for h, value in enumerate(forecast, start=1):
         row: dict[str, Any] = {"step": h}
-        if "last_label" in info:
-            row["label"] = info["last_label"] + h * info["label_step"]
+        if labels is not None:
+            row["label"] = labels[h - 1]
         if np.ndim(value):
             row.update({f"x{j}": float(v) for j, v in enumerate(value)})
             if band is not None:
