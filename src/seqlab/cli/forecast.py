@@ -364,11 +364,18 @@ def _index_continuation(index: np.ndarray) -> dict[str, Any]:
         dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
     except (ValueError, TypeError):
         return {}
-    freq = pd.infer_freq(dates) if len(dates) >= 3 else None
+    freq = _infer_freq(dates)
     if freq is None:
         raise DataError(f"the series' dates have no inferable frequency (first dates {labels[:3]}); make them "
                         "regular or pass --ignore-index to number the forecast steps instead.")
     return {"last_date": labels[-1], "freq": freq, "date_format": "%Y-%m" if len(labels[-1]) == 7 else "%Y-%m-%d"}
+
+
+def _infer_freq(dates: Any) -> str | None:
+    from seqlab.forecast._data import infer_freq
+
+    offset = infer_freq(dates)
+    return None if offset is None else str(offset.freqstr)
 
 
 def _future_labels(info: dict[str, Any], horizon: int) -> list[Any] | None:

@@ -85,6 +85,20 @@ class IndexInfo:
         self.kind, self.last, self.step, self.name, self.columns = kind, last, step, name, columns
 
 
+def infer_freq(index: Any) -> Any:
+    """The frequency of a ``DatetimeIndex`` as a pandas offset, or None (fewer than 3 dates, or irregular)."""
+    import warnings
+
+    import pandas as pd
+
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset; we convert anyway
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+
+
 def index_info(series: Any) -> IndexInfo | None:
     """The continuation rule of a pandas ``Series``/``DataFrame``'s index; None for other inputs.
 
@@ -101,7 +115,7 @@ def index_info(series: Any) -> IndexInfo | None:
     name = getattr(series, "name", None)
     columns = list(series.columns) if isinstance(series, pd.DataFrame) else None
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        freq = index.freq or infer_freq(index)
         if freq is None:
             raise DataError(
                 f"the series' DatetimeIndex has no inferable frequency (first dates {[str(d) for d in index[:3]]}); "
