@@ -106,3 +106,18 @@ def test_predict_continues_dates_and_refuses_irregular_ones(cli, tmp_path):
     assert res.code == 0, res.err
     res = cli("forecast", "predict", tmp_path / "i", "--horizon", "2", "--format", "json")
     assert "label" not in json.loads(res.out)[0]
+
+
+def test_two_column_ar_from_the_command_line(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=(80, 2)), axis=0) * 0.1
+    path = tmp_path / "two.csv"
+    path.write_text("t,a,b\n" + "".join(f"{i},{float(a)!r},{float(b)!r}\n" for i, (a, b) in enumerate(y)))
+    res = cli("forecast", "fit", "--data", path, "--column", "a,b", "--index-column", "t", "--lags", "2",
+              "-o", tmp_path / "m")
+    assert res.code == 0, res.err
+    res = cli("forecast", "predict", tmp_path / "m", "--horizon", "2", "--coverage", "0.9", "--format", "json")
+    assert res.code == 0, res.err
+    rows = json.loads(res.out)
+    np.testing.assert_allclose([rows[0]["x0"], rows[0]["x1"]], ARForecaster(lags=2).fit(y).predict(1)[0], rtol=1e-10)
+    assert rows[0]["x0_lower"] < rows[0]["x0"] < rows[0]["x0_upper"] and rows[1]["label"] == 81

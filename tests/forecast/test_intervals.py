@@ -380,3 +380,55 @@ def test_an_index_without_inferable_frequency_is_a_typed_error():
     assert "\n" not in str(err.value)
     with pytest.raises(DataError, match="no constant step"):
         Persistence().fit(pd.Series(np.arange(4.0), index=[1, 2, 4, 8]))
+
+
+# ---------------------------------------------------------------------- multi-column AR (VAR)
+def var_data(rng: np.random.Generator, n: int) -> np.ndarray:
+    y = np.zeros((n, 2))
+    for t in range(2, n):
+        y[t] = [1 + 0.5 * y[t - 1, 0] - 0.2 * y[t - 1, 1] + 0.1 * y[t - 2, 0],
+                0.5 + 0.3 * y[t - 1, 0] + 0.4 * y[t - 1, 1]] + rng.normal(size=2)
+    return y
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("p", [1, 2, 4])
+def test_multicolumn_ar_equals_statsmodels_var(rng, p):
+    from statsmodels.tsa.api import VAR
+
+    y = var_data(rng, 300)
+    model = ARForecaster(lags=p).fit(y)
+    ref = VAR(y).fit(p, trend="c")
+    np.testing.assert_allclose(model.params_, ref.params, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(model.coef_, ref.coefs, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(model.sigma_u_, ref.sigma_u, rtol=1e-8)
+    fc = model.predict_interval(8, coverage=0.9)
+    mid, lo, hi = ref.forecast_interval(y[-p:], 8, alpha=0.1)
+    assert fc.mean.shape == (8, 2)
+    np.testing.assert_allclose(fc.mean, mid, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fc.lower, lo, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fc.upper, hi, rtol=1e-8, atol=1e-10)
+
+
+def test_multicolumn_ar_updates_saves_and_backtests(rng, tmp_path):
+    y = var_data(rng, 200)
+    model = ARForecaster(lags=2).fit(y[:150])
+    model.update(y[150:170])
+    np.testing.assert_allclose(model.predict(4), ARForecaster(lags=2).fit(y[:170]).predict(4), rtol=1e-12)
+    back = ARForecaster.load(model.save(tmp_path / "var"))
+    np.testing.assert_array_equal(back.predict_interval(3).upper, model.predict_interval(3).upper)
+    res = backtest(ARForecaster(lags=2), y, WalkForward(initial=150, horizon=2), coverage=0.9)
+    assert res.predictions.shape == (98, 2) and 0 <= res.metrics["coverage"] <= 1
+    with pytest.raises(DataError, match="one-column AR"):
+        model.summary()
+    with pytest.raises(InvalidParameterError, match="multi-column"):
+        ARForecaster(lags=2).fit(y, X=np.ones((200, 1)))
+
+
+def test_multicolumn_ar_of_a_dataframe_returns_a_dataframe(rng):
+    pd = pytest.importorskip("pandas")
+    y = var_data(rng, 60)
+    frame = pd.DataFrame(y, columns=["a", "b"], index=pd.date_range("2020-01-01", periods=60, freq="D"))
+    out = ARForecaster(lags=1).fit(frame).predict(2)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b"]
+    assert out.index[0] == pd.Timestamp("2020-03-01")

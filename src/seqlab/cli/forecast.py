@@ -334,7 +334,10 @@ def run_fit(args: argparse.Namespace) -> int:
 
     io.write_directory(args.output, fill)
     summary: dict[str, Any] = {"model": type(model).__name__, "output": str(args.output), **info, **series_info}
-    if hasattr(model, "params_"):  # AR: the fitted equation and its criteria
+    if hasattr(model, "sigma_u_"):  # multi-column AR (a VAR): the residual covariance
+        summary.update(columns=int(model.n_features_in_),
+                       sigma_u=json.dumps([[round(float(v), 6) for v in row] for row in model.sigma_u_]))
+    elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
                        coef=json.dumps([round(float(c), 6) for c in model.coef_]))
     emit(args, summary)

@@ -26,6 +26,7 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
 from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
+from seqlab.forecast._var import var_coefs, var_fit, var_forecast, var_forecast_cov
 from seqlab.forecast.lags import normalize_lags
 from seqlab.io import register
 
@@ -146,11 +147,10 @@ class ARForecaster(BaseForecaster):
         """
         self._setup()
         y = as_values(series)
-        if y.ndim != 1:
-            raise DataError(
-                f"ARForecaster models a 1-D series, got shape {y.shape}; use LagRegressor or a neural "
-                "forecaster for several features."
-            )
+        if y.ndim == 2:
+            return self._fit_multi(series, y, X)
+        self._multi = False
+        self.__dict__.pop("sigma_u_", None)  # forget an earlier multi-column fit
         need = self._p + self._n_models
         if len(y) < need:
             raise DataError(
@@ -189,12 +189,42 @@ class ARForecaster(BaseForecaster):
             self._add_rows(m, z, self._p, len(z) - m, 1.0)
         return self
 
+    def _fit_multi(self, series: Any, y: np.ndarray, X: Any) -> Self:
+        """Multi-column series: a VAR(p), every column on a constant and the lags of all columns."""
+        if X is not None or self._n_models > 1:
+            raise InvalidParameterError("ARForecaster on a multi-column series supports neither exogenous X nor "
+                                        "multistep='direct'; fit one column at a time for those.")
+        if not len(self._lags):
+            raise InvalidParameterError("ARForecaster on a multi-column series needs lags >= 1.")
+        k = y.shape[1]
+        n_params = int(self._const) + k * len(self._lags)
+        if len(y) - self._p <= n_params:
+            raise DataError(f"series has {len(y)} rows but a {k}-column AR with lags up to {self._p} has "
+                            f"{n_params} parameters per column; use fewer lags or a longer series.")
+        self._multi = True
+        self._set_history(y)
+        self._set_exog(None, len(y))
+        self._remember_index(series)
+        self._fit_var_params()
+        return self
+
+    def _fit_var_params(self) -> None:
+        y = self._history.values
+        params, resid = var_fit(y, self._lags, self._const)
+        self.params_ = params
+        self.nobs_ = len(resid)
+        dof = self.nobs_ - params.shape[0]
+        self.sigma_u_ = resid.T @ resid / dof  # statsmodels VARResults.sigma_u (degrees-of-freedom adjusted)
+
     def _set_summary(self, ssr: float, nobs: int, k: int) -> None:
         self.nobs_ = nobs
         self._ssr = max(ssr, 0.0)
 
     def _criterion(self, name: str) -> float:
         self._check_fitted()
+        if self._multi:
+            raise DataError(f"{name} is defined for a one-column AR; this one models {self.n_features_in_} columns "
+                            "(see sigma_u_ for the residual covariance).")
         k = len(self._lags) + self._const + self.n_exog_
         return information_criteria(self._ssr, self.nobs_, k)[name]
 
@@ -206,8 +236,14 @@ class ARForecaster(BaseForecaster):
 
     @property
     def coef_(self) -> np.ndarray:
-        """``phi`` of the one-step model (the lag coefficients, without exogenous ones)."""
+        """``phi`` of the one-step model (the lag coefficients, without exogenous ones).
+
+        For a multi-column series: the lag matrices ``A_l`` of shape (max_lag, k, k), as
+        statsmodels ``VARResults.coefs``.
+        """
         self._check_fitted()
+        if self._multi:
+            return var_coefs(self.params_, self._lags, self._const, self.n_features_in_)
         return self.params_[0, int(self._const) : int(self._const) + len(self._lags)]
 
     @property
@@ -217,8 +253,10 @@ class ARForecaster(BaseForecaster):
         return self.params_[0, int(self._const) + len(self._lags) :]
 
     @property
-    def intercept_(self) -> float:
+    def intercept_(self) -> Any:
         self._check_fitted()
+        if self._multi:
+            return self.params_[0].copy() if self._const else np.zeros(self.n_features_in_)
         return float(self.params_[0, 0]) if self._const else 0.0
 
     # ------------------------------------------------------------------ incremental updates
@@ -248,7 +286,7 @@ class ARForecaster(BaseForecaster):
         With exogenous regressors the new window is refitted from scratch (pass their rows as ``X``).
         """
         self._check_fitted()
-        if self.n_exog_ or X is not None:
+        if self.n_exog_ or X is not None or self._multi:
             return super().update(new_values, refit=refit, forget=forget, X=X)
         new = self._check_new(new_values)
         self._index_steps += len(new)
@@ -286,8 +324,10 @@ class ARForecaster(BaseForecaster):
 
     # ------------------------------------------------------------------ forecasts
     def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
-        """Forecast the next ``horizon`` values after the history: ndarray of shape (horizon,)."""
+        """Forecast the next ``horizon`` values after the history: ndarray of shape (horizon,) or (horizon, k)."""
         y = self._history.values
+        if self._multi:
+            return var_forecast(y, self.params_, self._lags, self._const, horizon)
         if self.multistep == "direct":
             if horizon > self._n_models:
                 raise InvalidParameterError(
@@ -314,6 +354,9 @@ class ARForecaster(BaseForecaster):
         Direct models use each lead's own residual variance instead (its error is one regression error).
         """
         mean = self._point(horizon, X_future)
+        if self._multi:  # statsmodels VARResults.forecast_interval: diagonal of the forecast MSE matrices
+            cov = var_forecast_cov(self.coef_, self.sigma_u_, horizon)
+            return Predictive(mean=mean, method="analytic", std=np.sqrt(np.diagonal(cov, axis1=1, axis2=2)))
         if self.multistep == "direct":
             std = np.sqrt(self._lead_sigma2[:horizon])
         else:
@@ -332,6 +375,8 @@ class ARForecaster(BaseForecaster):
         ``AutoRegResults.bse``/``tvalues``/``pvalues``/``conf_int`` to 1e-6 (``tests/forecast``).
         """
         self._check_fitted()
+        if self._multi:
+            raise DataError("summary() is defined for a one-column AR; fit each column alone for its table.")
         if not 0 < alpha < 1:
             raise InvalidParameterError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
         y = self._history.values
@@ -356,7 +401,7 @@ class ARForecaster(BaseForecaster):
     def score(self, series: Any) -> float:
         """Negative MAE of one-step forecasts over ``series`` continuing the history (parameters fixed)."""
         self._check_fitted()
-        if self.n_exog_:
+        if self.n_exog_ or self._multi:
             return super().score(series)
         new = self._check_new(series)
         if len(new) == 0:
@@ -369,6 +414,9 @@ class ARForecaster(BaseForecaster):
     # ------------------------------------------------------------------ persistence
     def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         self._check_fitted()
+        if self._multi:
+            return {"multi": True, "nobs": self.nobs_}, {"params": self.params_, "sigma_u": self.sigma_u_,
+                                                       "history": np.array(self._history.values)}
         meta = {
             "shift": self._shift,
             "ssr": self._ssr,
@@ -384,6 +432,19 @@ class ARForecaster(BaseForecaster):
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         model = cls(**params)
         model._setup()
+        if state.get("multi"):
+            history = arrays["history"]
+            if history.ndim != 2 or arrays["params"].shape != (model._const + history.shape[1] * len(model._lags),
+                                                               history.shape[1]):
+                raise DataError(f"saved multi-column AR arrays do not fit lags={params['lags']!r}.")
+            model._multi = True
+            model._set_history(history)
+            model._set_exog(None, len(history))
+            model._remember_index(None)
+            model.params_, model.sigma_u_ = arrays["params"].copy(), arrays["sigma_u"].copy()
+            model.nobs_ = int(state["nobs"])
+            return model
+        model._multi = False
         k = len(model._lags) + model._const
         n_exog = arrays["exog"].shape[1] if "exog" in arrays else 0
         if arrays["params"].shape != (model._n_models, k + n_exog) or arrays["gram"].shape != (model._n_models, k, k):
