@@ -168,12 +168,17 @@ class BucketBatches:
         lengths = self.lengths[idx]
         width = int(lengths.max())
         first = self.rows[idx[0]]
-        if first.ndim == 2:
-            inputs = np.zeros((len(idx), width, first.shape[1]), dtype=np.float32)
+        if first.ndim == 2:   # (T, F) features, or (T, 1 + W) word and char ids of a tagger
+            depth = max(self.rows[i].shape[1] for i in idx)
+            inputs = np.zeros((len(idx), width, depth), dtype=first.dtype)
         else:
-            inputs = np.zeros((len(idx), width), dtype=np.int64)
+            inputs = np.zeros((len(idx), width), dtype=first.dtype)
         for j, i in enumerate(idx):
-            inputs[j, : lengths[j]] = self.rows[i]
+            row = self.rows[i]
+            if row.ndim == 2:
+                inputs[j, : lengths[j], : row.shape[1]] = row
+            else:
+                inputs[j, : lengths[j]] = row
         if isinstance(self.targets, np.ndarray):
             targets = self.targets[idx]
         else:
