@@ -16,7 +16,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from seqlab.models.architectures import FORECAST_ARCHITECTURES, LM_ARCHITECTURES
+from seqlab.models.architectures import (
+    CLASSIFY_ARCHITECTURES,
+    FORECAST_ARCHITECTURES,
+    LM_ARCHITECTURES,
+    TAG_ARCHITECTURES,
+)
 from seqlab.models.registry import Architecture, Registry
 
 _LAZY = {
@@ -37,6 +42,8 @@ _LAZY = {
     "MLPForecaster": "seqlab.models.forecaster",
     "RecurrentForecaster": "seqlab.models.forecaster",
     "ConvForecaster": "seqlab.models.forecaster",
+    "NeuralClassifier": "seqlab.models.classifier",
+    "NeuralTagger": "seqlab.models.tagger",
 }
 
 
@@ -61,4 +68,5 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["FORECAST_ARCHITECTURES", "LM_ARCHITECTURES", "Architecture", "Registry", *_LAZY]
+__all__ = ["CLASSIFY_ARCHITECTURES", "FORECAST_ARCHITECTURES", "LM_ARCHITECTURES", "TAG_ARCHITECTURES", "Architecture",
+           "Registry", *_LAZY]
