@@ -325,6 +325,8 @@ class BaseHMM(BaseModel):
             a tagger with a large vocabulary usually wants a smaller value such as 0.01.
             Ignored by the continuous-emission models.
 
+        Notes
+        -----
         A state that never occurs gets the smoothed (uniform when ``pseudocount > 0``) start
         and transition rows and the data-driven default emissions of :meth:`fit`.
         """

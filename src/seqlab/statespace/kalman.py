@@ -393,8 +393,11 @@ class KalmanFilter(BaseModel):
         F, H, Q, R : array-like, optional
             Matrices of this step, overriding the model's (how to run a time-varying model online).
 
-        Returns the filtered mean ``(n,)`` and covariance ``(n, n)`` of step t, equal to
-        :meth:`filter` run over the whole sequence (the same compiled correction).
+        Returns
+        -------
+        x, P : ndarray of shapes (n,) and (n, n)
+            The filtered mean and covariance of step t, equal to :meth:`filter` run over the whole
+            sequence (the same compiled correction).
         """
         mats = self._matrices()
         for name, value in (("F", F), ("H", H), ("Q", Q), ("R", R)):
@@ -462,8 +465,8 @@ class OnlineKalman:
     log_likelihood_ : float
         Running total of the innovations' log-likelihood (missing steps add 0).
 
-    A time-varying model is followed step by step (``F[t-1]``, ``H[t]``, ...); the stacks must
-    be long enough for the steps fed.
+    A time-varying model is followed step by step (F of step t - 1, H of step t, ...); the stacks
+    must be long enough for the steps fed.
     """
 
     def __init__(self, model: KalmanFilter) -> None:
