@@ -448,6 +448,8 @@ class KalmanFilter(BaseModel):
 class OnlineKalman:
     """A Kalman filter fed one observation at a time; its estimates equal :meth:`KalmanFilter.filter`'s.
 
+    Examples
+    --------
     >>> import numpy as np
     >>> kf = KalmanFilter(F=[[1.0]], H=[[1.0]], Q=[[0.01]], R=[[1.0]], x0=[0.0], P0=[[1.0]])
     >>> online = OnlineKalman(kf)
