@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, 
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.models.lm import _LMBase, build_module, init_uniform_
+from seqlab.protocols import LanguageModelMixin, as_corpus
 from seqlab.train.config import TrainConfig
 from seqlab.train.trainer import Trainer, TrainResult, resolve_device
 
@@ -84,7 +84,7 @@ def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[l
 
 
 @io.register
-class NeuralLM(BaseModel):
+class NeuralLM(LanguageModelMixin, BaseModel):
     """A neural language model (recurrent, convolutional, Transformer or fixed-window) with a fit/score API.
 
     Parameters
@@ -300,18 +300,10 @@ class NeuralLM(BaseModel):
             return torch.log_softmax(out.logits[:, -1:].double(), -1), out.state
         return torch.log_softmax(out.logits, -1), out.state
 
-    def next_log_probs(self, context: Sequence[str]) -> np.ndarray:
-        """ln p(w | <s> + context) for every vocabulary id: ndarray of shape (V,)."""
-        return self.begin(context)[0]
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | <s> + context); unknown tokens are scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
-
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p of every word and ``</s>``, batched; each sentence starts from ``<s>``."""
         self._check_fitted()
-        sentences = check_sequences(corpus, allow_empty=True)
+        sentences = as_corpus(self, corpus)
         encoded = encode_sentences(sentences, self.vocabulary_)
         scores: list[np.ndarray] = [np.empty(0)] * len(encoded)
         limit = self.module_.max_length
@@ -348,20 +340,11 @@ class NeuralLM(BaseModel):
             done = end
         return out
 
-    def score(self, corpus: Iterable[Sequence[str]]) -> float:
-        """Mean ln p per predicted token (higher is better)."""
-        log_probs, _ = self.token_log_probs(corpus)
-        return float(log_probs.mean())
-
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per token (``</s>`` included)."""
-        return math.exp(-self.score(corpus))
-
     # ------------------------------------------------------------------ decoding
     def begin(self, context: Sequence[str]) -> tuple[np.ndarray, Any]:
         """Feed ``<s> + context``: (next log-probs (V,), decoding state)."""
         self._check_fitted()
-        ids = [BOS_ID, *self.vocabulary_.encode(list(context)).tolist()]
+        ids = [BOS_ID, *self.vocabulary_.encode(self._prefix(context)).tolist()]
         return self._feed(tuple(ids), None, ids)
 
     def advance(self, state: Any, token_id: int) -> tuple[np.ndarray, Any]:
