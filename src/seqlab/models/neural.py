@@ -28,6 +28,7 @@ from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import BaseModel, float_at_least, int_at_least
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.models.lm import _LMBase, build_module, init_uniform_
@@ -120,7 +121,7 @@ class NeuralLM(LanguageModelMixin, BaseModel):
         Final figures of the last ``fit`` (``train_loss``, ``valid_loss``, ``steps``, ...).
     """
 
-    tokenizer_: dict[str, Any]  # set by the command line: how text becomes tokens for this model
+    tokenizer_: Tokenizer  # set by the command line: how text becomes tokens for this model
 
     _constraints: ClassVar[dict[str, Any]] = {
         "model": (lambda v: v in MODELS, f"one of {list(MODELS)}"),
@@ -259,7 +260,7 @@ class NeuralLM(LanguageModelMixin, BaseModel):
         result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}  # deterministic part only
         meta = {"family": self.family_, "config": dataclasses.asdict(self.config_),
                 "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary,
-                "tokenizer": getattr(self, "tokenizer_", None)}
+                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}
         return meta, arrays
 
     @classmethod
@@ -279,7 +280,7 @@ class NeuralLM(LanguageModelMixin, BaseModel):
         obj.module_ = module.to(obj.device_).eval()
         obj.train_result_ = dict(state.get("train_result") or {})
         if isinstance(state.get("tokenizer"), dict):
-            obj.tokenizer_ = state["tokenizer"]
+            obj.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         return obj
 
     def _write_files(self, directory: Path) -> None:

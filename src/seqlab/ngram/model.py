@@ -17,6 +17,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab.base import BaseModel, int_at_least
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
@@ -66,6 +67,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
     >>> round(lm.log_prob("b", ["a"]), 4)   # ln((1 + 1) / (2 + 1 * 5))
     -1.2528
     """
+
+    tokenizer_: Tokenizer  # set when fitted from text (the command line): how text becomes tokens
 
     _constraints = {
         "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
@@ -284,7 +287,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
             "default_backoff": self.default_backoff_,
             "discounts": [list(d) for d in self.discounts_] if self.discounts_ else None,
             "n_train_tokens": getattr(self, "n_train_tokens_", None),
-            "tokenizer": getattr(self, "tokenizer_", None),
+            "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None)),
             "summary": {"order": self._n, "vocabulary": len(self.vocabulary_), "ngrams": self.ngram_counts_,
                         "smoothing": getattr(self.smoothing, "name", type(self.smoothing).__name__)},
         }
@@ -307,7 +310,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
         if isinstance(state.get("tokenizer"), dict):
-            model.tokenizer_ = state["tokenizer"]  # type: ignore[attr-defined]
+            model.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model
