@@ -247,15 +247,17 @@ class LanguageModelMixin:
 
         ``y`` is ignored (scikit-learn passes it to unsupervised estimators).
         """
-        sentences = as_corpus(self, corpus)
-        log_probs, _ = self.token_log_probs(sentences)
-        if np.size(log_probs) == 0:
-            raise DataError("corpus holds no sentences to score; give at least one (an empty one predicts </s>).")
-        return float(np.mean(log_probs))
+        return self._mean_log_prob(corpus)
 
     def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
         """exp of the mean negative ln p per predicted token (``</s>`` included, OOVs as ``<unk>``)."""
-        return math.exp(-self.score(corpus))
+        return math.exp(-self._mean_log_prob(corpus))
+
+    def _mean_log_prob(self, corpus: Iterable[Sequence[str]]) -> float:
+        log_probs, _ = self.token_log_probs(as_corpus(self, corpus))
+        if np.size(log_probs) == 0:
+            raise DataError("corpus holds no sentences to score; give at least one (an empty one predicts </s>).")
+        return float(np.mean(log_probs))
 
     def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
