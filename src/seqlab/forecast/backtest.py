@@ -20,6 +20,7 @@ from seqlab.evaluate.forecast import METRICS, forecast_metrics
 from seqlab.exceptions import DataError
 from seqlab.forecast._data import as_values, split_series
 from seqlab.forecast.split import WalkForward
+from seqlab.protocols import Forecaster
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _name(model: Any) -> str:
 
 
 def backtest(
-    model: Any,
+    model: Forecaster,
     series: Any,
     splitter: WalkForward,
     *,
