@@ -347,7 +347,7 @@ class BayesSequenceClassifier(BaseModel):
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         obj = cls(**params)
         template = obj.lm if obj.lm is not None else default_lm()
-        template_params = template.get_params()  # type: ignore[attr-defined]
+        template_params = template.get_params(deep=False)  # type: ignore[attr-defined]
         models = []
         for c, entry in enumerate(state["models"]):
             model_cls = type(template)
@@ -394,7 +394,7 @@ def _check_labels(labels: Any) -> np.ndarray:
 def _clone(lm: Any) -> Any:
     if callable(getattr(lm, "clone", None)):
         return lm.clone()
-    return type(lm)(**lm.get_params())
+    return type(lm)(**lm.get_params(deep=False))
 
 
 def _fit_with_vocabulary(template: Any, sequences: list[list[str]], vocabulary: Vocabulary) -> Any:
