@@ -7,7 +7,9 @@ public attributes ending in ``_``; ``fit`` returns ``self``. That is all scikit-
 
 from __future__ import annotations
 
+import functools
 import inspect
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -36,6 +38,33 @@ def float_at_least(low: float, *, strict: bool = False, optional: bool = False) 
         return isinstance(v, int | float) and not isinstance(v, bool) and (v > low if strict else v >= low)
 
     return ok, f"{'None or ' if optional else ''}a float {'>' if strict else '>='} {low:g}"
+
+
+def positional_deprecated(init: Callable[..., None]) -> Callable[..., None]:
+    """Let a keyword-only ``__init__`` still take its old positional arguments, for one release.
+
+    Positional values are given to the keyword-only parameters in declaration order, with a
+    ``DeprecationWarning``; ``inspect.signature`` (hence ``get_params`` and scikit-learn)
+    still sees the keyword-only signature.
+    """
+    names = [p.name for p in inspect.signature(init).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        if args:
+            if len(args) > len(names):
+                raise TypeError(f"{type(self).__name__}() takes at most {len(names)} arguments, got {len(args)}.")
+            given = dict(zip(names, args, strict=False))
+            warnings.warn(f"Passing {', '.join(given)} to {type(self).__name__}() by position is deprecated; "
+                          f"use keywords ({', '.join(f'{k}=...' for k in given)}).", DeprecationWarning,
+                          stacklevel=2)
+            clash = set(given) & set(kwargs)
+            if clash:
+                raise TypeError(f"{type(self).__name__}() got multiple values for {sorted(clash)}.")
+            kwargs.update(given)
+        init(self, **kwargs)
+
+    return wrapper
 
 
 class BaseModel:
