@@ -208,7 +208,7 @@ def test_nested_params_are_discovered_and_searched():
 
 
 def test_set_params_reaches_nested_estimators():
-    from tests.toymodels import MeanModel
+    from toymodels import MeanModel
 
     class Holder(BaseModel):
         def __init__(self, *, inner: Any = None, k: int = 1) -> None:
@@ -232,7 +232,7 @@ def test_clone_checks_that_init_stores_params_unchanged():
 
     with pytest.raises(InvalidParameterError, match="does not store parameter 'names' unchanged"):
         Meddler(names=("a",)).clone()
-    from tests.toymodels import MeanModel
+    from toymodels import MeanModel
 
     m = MeanModel(scale=3.0)
     c = m.clone()

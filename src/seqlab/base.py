@@ -16,28 +16,10 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import Constraint, float_at_least, int_at_least
 from seqlab.exceptions import InvalidParameterError, NotFittedError
 
-Constraint = tuple[Callable[[Any], bool], str]
-"""A hyperparameter check: ``(predicate, "what a valid value is")``."""
-
-
-def int_at_least(low: int, *, optional: bool = False) -> Constraint:
-    """A Python ``int`` (not ``bool``) ``>= low``; with ``optional``, None too."""
-    def ok(v: Any) -> bool:
-        return (optional and v is None) or (isinstance(v, int) and not isinstance(v, bool) and v >= low)
-
-    return ok, f"{'None or ' if optional else ''}an int >= {low}"
-
-
-def float_at_least(low: float, *, strict: bool = False, optional: bool = False) -> Constraint:
-    """An ``int`` or ``float`` (not ``bool``) ``>= low``, ``> low`` if ``strict``; None too if ``optional``."""
-    def ok(v: Any) -> bool:
-        if optional and v is None:
-            return True
-        return isinstance(v, int | float) and not isinstance(v, bool) and (v > low if strict else v >= low)
-
-    return ok, f"{'None or ' if optional else ''}a float {'>' if strict else '>='} {low:g}"
+__all__ = ["BaseModel", "Constraint", "float_at_least", "int_at_least", "positional_deprecated"]
 
 
 def positional_deprecated(init: Callable[..., None]) -> Callable[..., None]:

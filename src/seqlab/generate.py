@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._validation import is_int
 from seqlab.data.vocab import EOS_ID
 from seqlab.exceptions import InvalidParameterError
 from seqlab.protocols import LanguageModel, as_tokens
@@ -66,8 +67,7 @@ class SamplingConfig:
             )
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+_is_int = is_int  # the shared predicate of seqlab._validation
 
 
 def filter_log_probs(log_probs: np.ndarray, config: SamplingConfig) -> np.ndarray:

@@ -17,7 +17,6 @@ Conventions differ, so each test states what is compared:
 from __future__ import annotations
 
 import math
-
 from collections import Counter
 
 import pytest

@@ -22,10 +22,10 @@ import numpy as np
 from seqlab import io
 from seqlab._validation import check_same_length, check_sequences
 from seqlab.base import BaseModel
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
-from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.protocols import LanguageModel, as_corpus
 
 PRIORS = ("empirical", "uniform")

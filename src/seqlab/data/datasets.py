@@ -455,8 +455,8 @@ _LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_label
 
 
 # ------------------------------------------------------------------ corpora for commands
-def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: str | None = None, encoding: str = "utf-8",
-                lowercase: bool = False) -> builtins.list[builtins.list[str]]:
+def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: str | None = None,
+                encoding: str = "utf-8", lowercase: bool = False) -> builtins.list[builtins.list[str]]:
     """Token sequences from a bundled text corpus spec (``kjv``, ``kjv:test``) or a text file.
 
     This is what every command's ``--data`` option goes through.
@@ -467,8 +467,9 @@ def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: 
         ``NAME[:SPLIT]`` of a bundled text corpus, or a path to a text file (``-`` for stdin;
         ``.gz``/``.xz``/``.bz2`` read transparently).
     tokenizer : {"whitespace", "word", "char", "regex"} or Tokenizer, default="whitespace"
-        For files: how each line is split (a Tokenizer, e.g. a model's ``tokenizer_``, as it is). For a bundled corpus: ``"char"`` selects the char
-        level, anything else the word level (already tokenized by the reference regex).
+        For files: how each line is split (a Tokenizer, e.g. a model's ``tokenizer_``, as it
+        is). For a bundled corpus: ``"char"`` selects the char level, anything else the word
+        level (already tokenized by the reference regex).
     level : {"word", "char"}, optional
         Bundled corpora only: overrides the choice made from ``tokenizer``.
     encoding : str, default="utf-8"

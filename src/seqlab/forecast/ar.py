@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import check_horizon
 from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
@@ -260,7 +261,7 @@ class ARForecaster(BaseForecaster):
     def predict(self, horizon: int = 1) -> np.ndarray:
         """Forecast the next ``horizon`` values after the history: ndarray of shape (horizon,)."""
         self._check_fitted()
-        horizon = _check_horizon(horizon)
+        horizon = check_horizon(horizon)
         y = self._history.values
         if self.multistep == "direct":
             if horizon > self._n_models:
@@ -331,10 +332,7 @@ class ARForecaster(BaseForecaster):
         return x
 
 
-def _check_horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise InvalidParameterError(f"horizon must be an int >= 1, got {horizon!r}.")
-    return int(horizon)
+_check_horizon = check_horizon  # the shared validator (seqlab._validation); this name stays for older imports
 
 
 @dataclass(frozen=True)

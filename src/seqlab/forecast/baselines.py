@@ -10,11 +10,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import check_horizon
 from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
-from seqlab.forecast.ar import _check_horizon
 from seqlab.io import register
 
 
@@ -76,7 +76,7 @@ class Persistence(_HistoryBaseline):
     def predict(self, horizon: int = 1) -> np.ndarray:
         """Repeat the last value ``horizon`` times: shape (horizon,) or (horizon, n_features)."""
         self._check_fitted()
-        horizon = _check_horizon(horizon)
+        horizon = check_horizon(horizon)
         last = self._history.values[-1]
         return np.repeat(last[None] if np.ndim(last) else np.array([last]), horizon, axis=0)
 
@@ -109,7 +109,7 @@ class SeasonalNaive(_HistoryBaseline):
     def predict(self, horizon: int = 1) -> np.ndarray:
         """The last season repeated: shape (horizon,) or (horizon, n_features)."""
         self._check_fitted()
-        horizon = _check_horizon(horizon)
+        horizon = check_horizon(horizon)
         m = self.season_length
         season = self._history.values[len(self._history) - m :]
         return np.array(season[np.arange(horizon) % m])
@@ -148,6 +148,6 @@ class MeanForecaster(_HistoryBaseline):
     def predict(self, horizon: int = 1) -> np.ndarray:
         """The fitted mean repeated: shape (horizon,) or (horizon, n_features)."""
         self._check_fitted()
-        horizon = _check_horizon(horizon)
+        horizon = check_horizon(horizon)
         mean = np.asarray(self.mean_)
         return np.repeat(mean[None] if mean.ndim else np.array([float(mean)]), horizon, axis=0)

@@ -13,11 +13,11 @@ from typing import Any, Self
 
 import numpy as np
 
+from seqlab._validation import check_horizon
 from seqlab.base import positional_deprecated
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
-from seqlab.forecast.ar import _check_horizon
 from seqlab.forecast.lags import lag_features, lag_matrix, min_history
 
 
@@ -78,7 +78,7 @@ class LagRegressor(BaseForecaster):
     def predict(self, horizon: int = 1) -> np.ndarray:
         """Recursive forecasts: shape (horizon,) or (horizon, n_features)."""
         self._check_fitted()
-        horizon = _check_horizon(horizon)
+        horizon = check_horizon(horizon)
         need = min_history(self.lags, self.extra)
         history = self._history.values
         # only the tail matters unless an expanding feature (mean/std over all history) is used

@@ -22,8 +22,8 @@ from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
 from seqlab.ngram import _kernels as K
-from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
+from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
