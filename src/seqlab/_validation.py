@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def is_int(value: Any, low: int | None = None, high: int | None = None) -> bool:
     """True for a Python or numpy int (never a bool) within ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         return False
-    return (low is None or value >= low) and (high is None or value <= high)
+    return bool((low is None or value >= low) and (high is None or value <= high))
 
 
 def is_real(value: Any) -> bool:
@@ -134,8 +134,18 @@ def check_horizon(horizon: Any) -> int:
     return int(horizon)
 
 
+@overload
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None,
-              optional: bool = False) -> Any:
+              optional: Literal[False] = False) -> int: ...
+
+
+@overload
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None,
+              optional: bool) -> int | None: ...
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None,
+              optional: bool = False) -> int | None:
     """Check that ``value`` is an int within [low, high] (or None if ``optional``); return it as an int."""
     if optional and value is None:
         return None
