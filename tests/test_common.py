@@ -260,3 +260,31 @@ def test_every_estimator_init_is_keyword_only():
             continue
         kinds = {p.kind for name, p in inspect.signature(cls).parameters.items()}
         assert kinds <= {inspect.Parameter.KEYWORD_ONLY}, f"{cls.__name__}.__init__ takes positional arguments"
+
+
+CLASSICAL = ("ngram", "classify", "embed", "hmm", "statespace", "forecast", "data", "evaluate")
+
+
+def _private_imports_across_packages() -> list[str]:
+    import ast
+    from pathlib import Path
+
+    root = Path(seqlab.__file__).parent
+    found = []
+    for pkg in CLASSICAL:
+        for path in sorted((root / pkg).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("seqlab"):
+                    continue
+                parts = node.module.split(".")
+                other = parts[1] if len(parts) > 1 else ""
+                if other == pkg or other.startswith("_"):  # own package; seqlab._validation/_plot are shared
+                    continue
+                names = [a.name for a in node.names if a.name.startswith("_")]
+                names += [p for p in parts[2:] if p.startswith("_")]
+                found += [f"{path.relative_to(root)}: from {node.module} import {n}" for n in names]
+    return found
+
+
+def test_classical_packages_import_no_private_names_across_packages():
+    assert _private_imports_across_packages() == []
