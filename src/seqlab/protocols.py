@@ -109,7 +109,12 @@ class Forecaster(Protocol):
 
 @runtime_checkable
 class SequenceClassifier(Protocol):
-    """scikit-learn classifier contract over lists of sequences."""
+    """scikit-learn classifier contract over lists of sequences.
+
+    ``predict_proba`` rows sum to 1 over ``classes_``; ``predict`` is the ``classes_`` entry of
+    the most probable class; ``score`` is accuracy (higher is better). A str where a sequence is
+    expected is split by the model's ``tokenizer_`` or refused, never read as characters.
+    """
 
     classes_: np.ndarray
 
@@ -118,6 +123,8 @@ class SequenceClassifier(Protocol):
     def predict(self, sequences: Sequence[Sequence[str]]) -> np.ndarray: ...
 
     def predict_proba(self, sequences: Sequence[Sequence[str]]) -> np.ndarray: ...
+
+    def predict_log_proba(self, sequences: Sequence[Sequence[str]]) -> np.ndarray: ...
 
     def score(self, sequences: Sequence[Sequence[str]], labels: Sequence[Any]) -> float: ...
 
