@@ -196,6 +196,8 @@ def test_strings_without_a_tokenizer_are_refused(lm_case):
     with pytest.raises(DataError, match="tokenizer"):
         lm.generate("a b")
     with pytest.raises(DataError, match="tokenizer"):
+        beam_search(lm, "a b")
+    with pytest.raises(DataError, match="tokenizer"):
         lm.sentence_log_prob("a b")
     with pytest.raises(DataError, match="tokenizer"):
         lm.log_prob("a", "b c")
@@ -220,6 +222,8 @@ def test_strings_go_through_the_saved_tokenizer(lm_case, tmp_path):
         _close(lm.log_prob("c", "a b"), lm.log_prob("c", ["a", "b"]), name)
         assert generate(lm, "a b", max_tokens=5, seed=1) == generate(lm, ["a", "b"], max_tokens=5, seed=1)
         assert lm.generate("a b", max_tokens=5, seed=1) == lm.generate(["a", "b"], max_tokens=5, seed=1)
+        assert beam_search(lm, "a b", beam_size=2, max_new_tokens=3) == beam_search(
+            lm, ["a", "b"], beam_size=2, max_new_tokens=3)
         back = io.load(lm.save(tmp_path / "m"))
         assert back.tokenizer_ == WhitespaceTokenizer()
         _close(back.sentence_log_prob("a b c"), lm.sentence_log_prob(["a", "b", "c"]), name)
