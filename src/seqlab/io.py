@@ -166,7 +166,7 @@ def make_manifest(model: Any, state: dict[str, Any], arrays: dict[str, np.ndarra
         "seqlab_version": __version__,
         "class": cls.__name__,
         "module": cls.__module__,
-        "params": to_json(model.get_params()),
+        "params": to_json(model.get_params(deep=False)),
         "state": state,
         "arrays": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }

@@ -125,7 +125,7 @@ _register_neural()
 
 
 # ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False
               ) -> list[list[str]]:
     """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
     from seqlab.datasets import load_corpus
@@ -146,8 +146,8 @@ def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[s
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
     if override is not None:
         return get_tokenizer(override)
-    saved = getattr(model, "tokenizer_", None)
-    return tokenizer_from_json(saved) if isinstance(saved, dict) else None
+    saved = getattr(model, "tokenizer_", None)  # a Tokenizer (or its JSON form), restored exactly
+    return tokenizer_from_json(saved) if saved is not None else None
 
 
 def _load_lm(path: str) -> Any:
@@ -213,7 +213,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+    data = load_data(args.data, tokenizer=tok, encoding=args.encoding,
                      lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):

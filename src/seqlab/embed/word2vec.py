@@ -12,7 +12,6 @@ producer thread streams and encodes the corpus.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import queue
 import sys
@@ -26,6 +25,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab import io
+from seqlab._validation import is_int, is_real
 from seqlab.base import BaseModel
 from seqlab.data import SPECIALS, LineCorpus, Vocabulary
 from seqlab.embed import _kernels
@@ -41,12 +41,7 @@ _CHUNK_WORDS = 20000  # words per job handed to a worker thread
 _LOSS_EVERY = 8  # the progress loss is estimated on one example in eight
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(v)
+_is_int, _is_real = is_int, is_real  # the shared predicates of seqlab._validation
 
 
 @io.register

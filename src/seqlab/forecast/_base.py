@@ -77,6 +77,7 @@ class BaseForecaster(BaseModel):
     """
 
     _history: History
+    _input_kind = "series"  # scikit-learn tags: one array of shape (n_steps,) or (n_steps, n_features)
 
     def fit(self, series: Any) -> Self:
         """Estimate parameters on ``series`` (subclasses)."""

@@ -21,12 +21,13 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import check_horizon
 from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
-from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
 from seqlab.forecast._var import var_coefs, var_fit, var_forecast, var_forecast_cov
+from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
 from seqlab.forecast.lags import normalize_lags
 from seqlab.io import register
 
@@ -475,10 +476,7 @@ class ARForecaster(BaseForecaster):
         return x
 
 
-def _check_horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise InvalidParameterError(f"horizon must be an int >= 1, got {horizon!r}.")
-    return int(horizon)
+_check_horizon = check_horizon  # the shared validator (seqlab._validation); this name stays for older imports
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from seqlab.forecast._base import _exog_array
 from seqlab.forecast._data import as_values, split_series
 from seqlab.forecast.intervals import check_coverage
 from seqlab.forecast.split import WalkForward
+from seqlab.protocols import Forecaster
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _name(model: Any) -> str:
 
 
 def backtest(
-    model: Any,
+    model: Forecaster,
     series: Any,
     splitter: WalkForward,
     *,

@@ -1,6 +1,6 @@
 """Any scikit-learn regressor as a forecaster, trained on the lag table (document 003's MLP AR).
 
-``LagRegressor(MLPRegressor(...), lags=4)`` is the feed-forward autoregressive model of
+``LagRegressor(estimator=MLPRegressor(...), lags=4)`` is the feed-forward autoregressive model of
 document 003: ``x_t = f(x_{t-1}, ..., x_{t-4})``. Multi-step forecasts are recursive: each
 forecast is appended to the history and becomes an input of the next one, which is why their
 errors build up with the horizon.
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from seqlab.base import Constraint, int_at_least
+from seqlab.base import Constraint, int_at_least, positional_deprecated
 from seqlab.exceptions import InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
@@ -66,7 +66,7 @@ class LagRegressor(BaseForecaster):
     --------
     >>> from sklearn.linear_model import LinearRegression
     >>> x = np.arange(10.0)
-    >>> LagRegressor(LinearRegression(), lags=2).fit(x).predict(2).round(6).tolist()
+    >>> LagRegressor(estimator=LinearRegression(), lags=2).fit(x).predict(2).round(6).tolist()
     [10.0, 11.0]
     """
 
@@ -76,17 +76,14 @@ class LagRegressor(BaseForecaster):
         "random_state": int_at_least(0),
     }
 
-    def __init__(self, estimator: Any = None, *, lags: int | Sequence[int] = 1, extra: Sequence[str] = (),
+    @positional_deprecated  # LagRegressor(Ridge(), ...) still works for one release, with a warning
+    def __init__(self, *, estimator: Any = None, lags: int | Sequence[int] = 1, extra: Sequence[str] = (),
                  n_paths: int = 500, random_state: int = 0) -> None:
         self.estimator = estimator
         self.lags = lags
         self.extra = extra
         self.n_paths = n_paths
         self.random_state = random_state
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return ["estimator", "extra", "lags", "n_paths", "random_state"]
 
     def fit(self, series: Any, X: Any = None) -> Self:
         """Build the lag table of ``series`` (plus the rows of ``X``) and fit a clone of the estimator on it."""

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import int_at_least, is_int
 from seqlab.base import BaseModel, float_at_least
 from seqlab.exceptions import ConvergenceWarning, DataError, InvalidParameterError, NotFittedError
 from seqlab.hmm import _algorithms as alg
@@ -22,14 +23,6 @@ Params = dict[str, np.ndarray]
 
 #: Weight kept on the diagonal of the default ("sticky") starting transition matrix.
 STICKY_DIAGONAL = 0.9
-
-
-def _is_pos_int(v: Any) -> bool:
-    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1)
-
-
-def _is_nonneg_int(v: Any) -> bool:
-    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0)
 
 
 def check_distribution(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,11 +121,11 @@ class BaseHMM(BaseModel):
     n_init: int
     random_state: int | None
     _constraints = {
-        "n_states": (_is_pos_int, "an int >= 1"),
-        "n_iter": (_is_nonneg_int, "an int >= 0"),
+        "n_states": int_at_least(1),
+        "n_iter": int_at_least(0),
         "tol": float_at_least(0),
-        "n_init": (_is_pos_int, "an int >= 1"),
-        "random_state": (lambda v: v is None or _is_nonneg_int(v), "None or an int >= 0"),
+        "n_init": int_at_least(1),
+        "random_state": int_at_least(0, optional=True),
     }
 
     # ------------------------------------------------------------------ hooks (subclasses)
@@ -511,7 +504,7 @@ class BaseHMM(BaseModel):
         The state path comes from a compiled inverse-CDF kernel; emissions are drawn in one
         vectorised call per state, so 100,000 steps take milliseconds.
         """
-        if not _is_pos_int(n):
+        if not is_int(n, 1):
             raise InvalidParameterError(f"n must be an int >= 1, got {n!r}.")
         params = self._param_dict()
         rng = np.random.default_rng(random_state)

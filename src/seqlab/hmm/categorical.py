@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._validation import int_at_least
 from seqlab.exceptions import DataError
 from seqlab.hmm import _algorithms as alg
-from seqlab.hmm.base import BaseHMM, Params, _is_pos_int, _normalise, check_distribution, kmeans
+from seqlab.hmm.base import BaseHMM, Params, _normalise, check_distribution, kmeans
 from seqlab.io import register
 
 
@@ -65,7 +66,7 @@ class CategoricalHMM(BaseHMM):
     _emission_names = ("emissionprob_",)
     _constraints = {
         **BaseHMM._constraints,
-        "n_symbols": (lambda v: v is None or _is_pos_int(v), "None or an int >= 1"),
+        "n_symbols": int_at_least(1, optional=True),
     }
 
     def __init__(self, *, n_states: int = 2, n_symbols: int | None = None, n_iter: int = 100, tol: float = 1e-4,

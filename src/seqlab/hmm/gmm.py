@@ -6,9 +6,10 @@ from typing import Any, Self
 
 import numpy as np
 
+from seqlab._validation import int_at_least
 from seqlab.base import float_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
-from seqlab.hmm.base import BaseHMM, Params, _is_pos_int, check_distribution, kmeans
+from seqlab.hmm.base import BaseHMM, Params, check_distribution, kmeans
 from seqlab.hmm.gaussian import COVARIANCE_TYPES, _check_pd, log_gaussian_density
 from seqlab.io import register
 
@@ -61,7 +62,7 @@ class GMMHMM(BaseHMM):
     _supervised_steps = 20
     _constraints = {
         **BaseHMM._constraints,
-        "n_mix": (_is_pos_int, "an int >= 1"),
+        "n_mix": int_at_least(1),
         "covariance_type": (lambda v: v in COVARIANCE_TYPES, "'diag', 'full', 'spherical' or 'tied'"),
         "min_covar": float_at_least(0),
         "covars_prior": float_at_least(0),

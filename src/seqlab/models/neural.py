@@ -14,7 +14,6 @@ or the Transformer's key/value cache, one token per call, instead of re-feeding 
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -28,11 +27,13 @@ from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import float_at_least, int_at_least
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models.architectures import LM_ARCHITECTURES
 from seqlab.models.estimator import TorchEstimator
 from seqlab.models.lm import TransformerLMConfig, WindowLMConfig, _LMBase, init_uniform_
+from seqlab.protocols import LanguageModelMixin, as_corpus
 from seqlab.train.config import TrainConfig
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY
 
@@ -80,7 +81,7 @@ def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[l
 
 
 @io.register
-class NeuralLM(TorchEstimator):
+class NeuralLM(LanguageModelMixin, TorchEstimator):
     """A neural language model (recurrent, convolutional, Transformer or fixed-window) with a fit/score API.
 
     Parameters
@@ -124,6 +125,7 @@ class NeuralLM(TorchEstimator):
     architectures = LM_ARCHITECTURES
     objective = TOKEN_CROSS_ENTROPY
     module_: _LMBase
+    tokenizer_: Tokenizer  # how text becomes tokens for this model (set by the command line, saved with it)
     _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 8}
     _summary_keys: ClassVar[tuple[str, ...]] = ("steps", "valid_perplexity")
 
@@ -197,15 +199,13 @@ class NeuralLM(TorchEstimator):
                              shuffle=shuffle, seed=self.seed_, max_length=limit or cfg.bptt, rows=rows)
 
     def _extra_state(self) -> dict[str, Any]:
-        tokenizer = getattr(self, "tokenizer_", None)
-        if tokenizer is not None and hasattr(tokenizer, "to_json"):
-            tokenizer = tokenizer.to_json()
-        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(), "tokenizer": tokenizer}
+        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(),
+                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
         self.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
         if isinstance(state.get("tokenizer"), dict):
-            self.tokenizer_ = state["tokenizer"]
+            self.tokenizer_ = tokenizer_from_json(state["tokenizer"])
 
     @property
     def history_(self) -> list[dict[str, Any]]:
@@ -249,18 +249,10 @@ class NeuralLM(TorchEstimator):
             return torch.log_softmax(out.logits[:, -1:].double(), -1), out.state
         return torch.log_softmax(out.logits, -1), out.state
 
-    def next_log_probs(self, context: Sequence[str]) -> np.ndarray:
-        """ln p(w | <s> + context) for every vocabulary id: ndarray of shape (V,)."""
-        return self.begin(context)[0]
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | <s> + context); unknown tokens are scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
-
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p of every word and ``</s>``, batched; each sentence starts from ``<s>``."""
         self._check_fitted()
-        sentences = check_sequences(corpus, allow_empty=True)
+        sentences = as_corpus(self, corpus)
         encoded = encode_sentences(sentences, self.vocabulary_)
         scores: list[np.ndarray] = [np.empty(0)] * len(encoded)
         limit = self.module_.max_length
@@ -297,20 +289,11 @@ class NeuralLM(TorchEstimator):
             done = end
         return out
 
-    def score(self, corpus: Iterable[Sequence[str]]) -> float:
-        """Mean ln p per predicted token (higher is better)."""
-        log_probs, _ = self.token_log_probs(corpus)
-        return float(log_probs.mean())
-
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per token (``</s>`` included)."""
-        return math.exp(-self.score(corpus))
-
     # ------------------------------------------------------------------ decoding
     def begin(self, context: Sequence[str]) -> tuple[np.ndarray, Any]:
         """Feed ``<s> + context``: (next log-probs (V,), decoding state)."""
         self._check_fitted()
-        ids = [BOS_ID, *self.vocabulary_.encode(list(context)).tolist()]
+        ids = [BOS_ID, *self.vocabulary_.encode(self._prefix(context)).tolist()]
         return self._feed(tuple(ids), None, ids)
 
     def advance(self, state: Any, token_id: int) -> tuple[np.ndarray, Any]:

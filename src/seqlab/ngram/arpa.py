@@ -76,9 +76,9 @@ _END = re.compile(r"^[ \t]*\\end\\[ \t]*\r?$", re.MULTILINE)
 
 def _read_text(path: str | Path) -> str:
     """The whole (possibly compressed) file as text; bad UTF-8 is reported with its byte offset."""
-    from seqlab.data.readers import _open_binary
+    from seqlab.data.readers import open_binary
 
-    with _open_binary(path) as stream:
+    with open_binary(path) as stream:
         raw = stream.read()
     try:
         return raw.decode("utf-8")
