@@ -82,7 +82,8 @@ class BaseForecaster(BaseModel):
         """Estimate parameters on ``series`` (subclasses)."""
         raise NotImplementedError
 
-    def predict(self, horizon: int = 1, *, coverage: float | None = None, X_future: Any = None) -> Any:
+    def predict(self, horizon: int = 1, *, coverage: float | None = None, X_future: Any = None,
+                series: Any = None) -> Any:
         """Forecast the ``horizon`` values after the history.
 
         Parameters
@@ -93,6 +94,9 @@ class BaseForecaster(BaseModel):
             with a ``coverage`` prediction interval (same as :meth:`predict_interval`).
         X_future : array-like of shape (horizon, n_exog), optional
             Exogenous regressors of the forecast steps (models fitted with ``X`` only).
+        series : array-like, optional
+            Forecast the values after this series instead of after the history, with the fitted
+            parameters (darts' ``predict(n, series=...)``: apply a global model to any series).
 
         Returns
         -------
@@ -100,6 +104,8 @@ class BaseForecaster(BaseModel):
             A pandas ``Series``/``DataFrame`` with the continued index when the model was fitted
             on a pandas object.
         """
+        if series is not None:
+            return self._conditioned(series).predict(horizon, coverage=coverage, X_future=X_future)
         if coverage is not None:
             return self.predict_interval(horizon, coverage=coverage, X_future=X_future)
         self._check_fitted()
@@ -119,7 +125,23 @@ class BaseForecaster(BaseModel):
             f"ConformalForecaster({type(self).__name__}(...), horizon=H) for conformal intervals."
         )
 
-    def predict_interval(self, horizon: int = 1, *, coverage: float = 0.9, X_future: Any = None) -> Forecast:
+    def _conditioned(self, series: Any) -> Self:
+        """A shallow copy whose history is ``series`` (same parameters): what ``predict(series=...)`` uses."""
+        self._check_fitted()
+        if getattr(self, "n_exog_", 0):
+            raise DataError("predict(series=...) is not supported for a model with exogenous regressors.")
+        y = as_values(series, name="series")
+        if y.shape[1:] != self._history.values.shape[1:]:
+            raise DataError(f"series must have the fitted shape (n, {', '.join(map(str, self._history.values.shape[1:]))}"
+                            f"), got {y.shape}.")
+        other = copy.copy(self)
+        other._history = History(y)
+        other._index = index_info(series)
+        other._index_steps = 0
+        return other
+
+    def predict_interval(self, horizon: int = 1, *, coverage: float = 0.9, X_future: Any = None,
+                         series: Any = None) -> Forecast:
         """Point forecasts with an equal-tailed ``coverage`` prediction interval at each lead.
 
         Returns
@@ -133,6 +155,8 @@ class BaseForecaster(BaseModel):
         InvalidParameterError
             If ``coverage`` is not strictly between 0 and 1.
         """
+        if series is not None:
+            return self._conditioned(series).predict_interval(horizon, coverage=coverage, X_future=X_future)
         coverage = check_coverage(coverage)
         self._check_fitted()
         horizon = _horizon(horizon)
