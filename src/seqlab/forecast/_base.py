@@ -132,8 +132,9 @@ class BaseForecaster(BaseModel):
             raise DataError("predict(series=...) is not supported for a model with exogenous regressors.")
         y = as_values(series, name="series")
         if y.shape[1:] != self._history.values.shape[1:]:
-            raise DataError(f"series must have the fitted shape (n, {', '.join(map(str, self._history.values.shape[1:]))}"
-                            f"), got {y.shape}.")
+            want = self._history.values.shape[1:]
+            raise DataError(f"series must have {want[0] if want else 1} column(s) like the fitted one, "
+                            f"got shape {y.shape}.")
         other = copy.copy(self)
         other._history = History(y)
         other._index = index_info(series)
@@ -307,7 +308,8 @@ class BaseForecaster(BaseModel):
         exog = getattr(self, "_exog", None)
         index, steps = getattr(self, "_index", None), getattr(self, "_index_steps", 0)
         if exog is not None:
-            self.fit(np.array(self._history.values), X=np.array(exog.values))
+            fit: Any = self.fit  # subclasses that take exogenous regressors accept X
+            fit(np.array(self._history.values), X=np.array(exog.values))
         else:
             self.fit(np.array(self._history.values))
         self._index, self._index_steps = index, steps

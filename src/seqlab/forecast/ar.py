@@ -25,8 +25,8 @@ from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_many, as_values
-from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
 from seqlab.forecast._var import var_coefs, var_fit, var_forecast, var_forecast_cov
+from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
 from seqlab.forecast.lags import normalize_lags
 from seqlab.io import register
 

@@ -103,8 +103,11 @@ class BacktestResult:
         sel = self.series_id == i
         if not sel.any():
             raise DataError(f"series {i} is not in this backtest (series 0..{int(self.series_id.max())}).")
-        pick = (lambda a: None if a is None else a[sel])
-        by_lead = []
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[sel]
+
+        by_lead: list[dict[str, float]] = []
         return BacktestResult(
             predictions=self.predictions[sel], actuals=self.actuals[sel], positions=self.positions[sel],
             index=self.index[sel], lead=self.lead[sel], metrics=self.metrics_by_series[i], metrics_by_lead=by_lead,
@@ -275,7 +278,8 @@ def _backtest_many(model: Any, many: list[Any], splitter: WalkForward, *, metric
     """
     ys = [as_values(s, name=f"series[{i}]", fill=fill) for i, s in enumerate(many)]
     if len({len(v) for v in ys}) != 1:
-        raise DataError(f"a backtest over several series needs series of one length, got lengths {[len(v) for v in ys]}.")
+        raise DataError(f"a backtest over several series needs series of one length, got lengths "
+                        f"{[len(v) for v in ys]}.")
     if coverage is not None:
         coverage = check_coverage(coverage)
     if not hasattr(model, "_conditioned"):
@@ -289,7 +293,7 @@ def _backtest_many(model: Any, many: list[Any], splitter: WalkForward, *, metric
     preds: list[list[np.ndarray]] = [[] for _ in ys]
     lows: list[list[np.ndarray]] = [[] for _ in ys]
     highs: list[list[np.ndarray]] = [[] for _ in ys]
-    for i, (train, test) in enumerate(folds):
+    for i, (train, _) in enumerate(folds):
         start, stop = int(train[0]), int(train[-1]) + 1
         windows = [v[start:stop] for v in ys]
         if i == 0 or splitter.refits_at(i):

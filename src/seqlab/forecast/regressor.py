@@ -155,7 +155,7 @@ class LagRegressor(BaseForecaster):
 
     def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """Recursive forecasts: shape (horizon,) or (horizon, n_features)."""
-        return self._paths([self._start()], horizon, X_future, None)[0]
+        return np.asarray(self._paths([self._start()], horizon, X_future, None)[0])
 
     def _predictive(self, horizon: int, X_future: np.ndarray | None) -> Predictive:
         """Residual bootstrap: ``n_paths`` recursive paths, each step plus a resampled residual."""
