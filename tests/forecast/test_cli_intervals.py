@@ -121,3 +121,14 @@ def test_two_column_ar_from_the_command_line(cli, tmp_path):
     rows = json.loads(res.out)
     np.testing.assert_allclose([rows[0]["x0"], rows[0]["x1"]], ARForecaster(lags=2).fit(y).predict(1)[0], rtol=1e-10)
     assert rows[0]["x0_lower"] < rows[0]["x0"] < rows[0]["x0_upper"] and rows[1]["label"] == 81
+
+
+def test_neural_backtest_gets_conformal_intervals_by_default(cli, yearly_csv):
+    pytest.importorskip("torch")
+    path, _ = yearly_csv
+    res = cli("forecast", "backtest", "--data", path, "--model", "mlp", "--lags", "4", "--epochs", "3",
+              "--initial", "1850", "--horizon", "2", "--refit-every", "0", "--coverage", "0.8", "--format", "json")
+    assert res.code == 0, res.err
+    out = json.loads(res.out)
+    assert out["intervals"] == "conformal" and out["model"].startswith("ConformalForecaster(MLPForecaster")
+    assert 0 <= out["metrics"]["coverage"] <= 1 and len(out["lower"]) == out["n_targets"]
