@@ -132,3 +132,47 @@ def test_neural_backtest_gets_conformal_intervals_by_default(cli, yearly_csv):
     out = json.loads(res.out)
     assert out["intervals"] == "conformal" and out["model"].startswith("ConformalForecaster(MLPForecaster")
     assert 0 <= out["metrics"]["coverage"] <= 1 and len(out["lower"]) == out["n_targets"]
+
+
+@pytest.fixture
+def exog_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 120
+    X = rng.normal(size=(n, 2))
+    y = np.zeros(n)
+    for t in range(1, n):
+        y[t] = 1 + 0.5 * y[t - 1] + 2 * X[t, 0] - X[t, 1] + rng.normal()
+    path = tmp_path / "exog.csv"
+    path.write_text("t,y,a,b\n" + "".join(f"{i},{float(y[i])!r},{float(X[i, 0])!r},{float(X[i, 1])!r}\n"
+                                          for i in range(n)))
+    return path, y, X
+
+
+def test_exogenous_columns_from_the_command_line(cli, exog_csv, tmp_path):
+    path, y, X = exog_csv
+    base = ("--data", path, "--column", "y", "--index-column", "t", "--exog", "a,b", "--lags", "1")
+    res = cli("forecast", "backtest", *base, "--initial", "99", "--format", "json")
+    assert res.code == 0, res.err
+    ref = backtest(ARForecaster(lags=1), y, WalkForward(initial=100), X=X)
+    np.testing.assert_allclose(json.loads(res.out)["predictions"], ref.predictions, rtol=1e-10)
+    res = cli("forecast", "fit", *base, "-o", tmp_path / "arx", "--summary", "--format", "json")
+    assert res.code == 0, res.err
+    table = json.loads(res.out)["summary"]
+    names = [row["name"] for row in table["coefficients"]]
+    assert names == ["const", "y.L1", "x1", "x2"]
+    future = tmp_path / "future.csv"
+    future.write_text("a,b\n1.0,0.0\n0.0,1.0\n")
+    res = cli("forecast", "predict", tmp_path / "arx", "--horizon", "2", "--exog-future", future, "--format", "json")
+    assert res.code == 0, res.err
+    expected = ARForecaster(lags=1).fit(y, X=X).predict(2, X_future=np.array([[1.0, 0.0], [0.0, 1.0]]))
+    np.testing.assert_allclose([r["forecast"] for r in json.loads(res.out)], expected, rtol=1e-10)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1.0,nan\n0.0,1.0\n")
+    for args, message in [(("--horizon", "3", "--exog-future", future), "X_future must have shape (3, 2)"),
+                          (("--horizon", "2", "--exog-future", bad), "NaN"),
+                          (("--horizon", "2"), "pass X_future")]:
+        res = cli("forecast", "predict", tmp_path / "arx", *args)
+        assert res.code == 1 and len(res.err.strip().splitlines()) == 1 and message in res.err, res.err
+    res = cli("forecast", "backtest", "--data", path, "--column", "y", "--exog", "a", "--model", "mean",
+              "--initial", "100")
+    assert res.code == 1 and "--exog works with" in res.err

@@ -202,6 +202,32 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
                    help="fill NaN/missing values this way instead of stopping with an error")
 
 
+def _exog_columns(args: argparse.Namespace, n: int) -> np.ndarray | None:
+    """The ``--exog`` columns of the ``--data`` CSV as an (n, k) array, or None without ``--exog``."""
+    if not getattr(args, "exog", None):
+        return None
+    if not Path(args.data).is_file():
+        raise DataError(f"--exog reads columns of a CSV file; {args.data!r} is not a file.")
+    if args.model not in ("ar", "lag-regressor"):
+        raise InvalidParameterError(f"--exog works with --model ar or lag-regressor, not {args.model}.")
+    values = np.asarray(read_series_file(args.data, args.exog, args.index_column)["values"], dtype=np.float64)
+    values = values.reshape(len(values), -1)
+    if len(values) != n:
+        raise DataError(f"--exog columns have {len(values)} rows but the series has {n} values.")
+    return values
+
+
+def read_matrix(path: str) -> np.ndarray:
+    """Every column of a CSV (header optional) as an (n, k) float array (``--exog-future``)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    first = next((r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)), None)
+    if first is None:
+        raise DataError(f"{path} holds no values.")
+    spec = ",".join(str(i) for i in range(len(first)))
+    values = np.asarray(read_series_file(path, spec, None)["values"], dtype=np.float64)
+    return values.reshape(len(values), -1)
+
+
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=CLASSICAL + NEURAL, default="ar", help="forecaster")
     p.add_argument("--lags", type=_lags, default=9, help="AR order / lag window p, or aic|bic to select it")
@@ -214,6 +240,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--d-hidden", type=int, default=32, help="neural models: hidden units")
     p.add_argument("--regressor", choices=REGRESSORS, default="ridge",
                    help="lag-regressor only: the scikit-learn regressor fitted on the lag table")
+    p.add_argument("--exog", default=None, metavar="COLS",
+                   help="ar/lag-regressor: CSV columns (a,b) used as exogenous regressors of the same row")
 
 
 def register(groups: Any) -> None:
@@ -246,6 +274,8 @@ def register(groups: Any) -> None:
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    fit.add_argument("--summary", action="store_true",
+                     help="AR: print the coefficient table (std err, z, p-values, 95%% CI) as statsmodels does")
     fit.add_argument("--ignore-index", action="store_true",
                      help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
 
@@ -254,6 +284,8 @@ def register(groups: Any) -> None:
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
     pr.add_argument("--coverage", type=_coverage, default=None,
                     help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
+    pr.add_argument("--exog-future", default=None, metavar="CSV",
+                    help="models fitted with --exog: CSV with one row of the exogenous columns per forecast step")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -286,8 +318,11 @@ def run_backtest(args: argparse.Namespace) -> int:
         calibration = int(args.calibration) if args.calibration >= 1 else args.calibration
         model = ConformalForecaster(model, horizon=args.horizon, n_calibration=calibration)
         info["intervals"] = "conformal"
+    exog = _exog_columns(args, len(y))
+    if exog is not None and "intervals" in info:
+        raise InvalidParameterError("--conformal does not take --exog; use the model's own intervals.")
     result = backtest(model, y, splitter, season_length=args.season_length,
-                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage)
+                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage, X=exog)
     if args.plot:
         result.plot(args.plot, series=_SeriesView(y, data["index"]), kind=args.plot_kind)
     if args.format == "json":
@@ -322,7 +357,11 @@ def run_fit(args: argparse.Namespace) -> int:
     data = load_data(args)
     y = as_values(data["values"], name=str(data["name"]), fill=args.fill)
     model, info = build_model(args, y)
-    model.fit(y)
+    exog = _exog_columns(args, len(y))
+    if exog is not None:
+        model.fit(y, X=exog)
+    else:
+        model.fit(y)
     index = data["index"]
     series_info: dict[str, Any] = {"data": str(data["name"]), "n_values": len(y)}
     if index is not None and not args.ignore_index:
@@ -340,6 +379,16 @@ def run_fit(args: argparse.Namespace) -> int:
     elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
                        coef=json.dumps([round(float(c), 6) for c in model.coef_]))
+    if args.summary:
+        if not hasattr(model, "summary"):
+            raise InvalidParameterError(f"--summary needs --model ar, not {args.model}.")
+        table = model.summary()
+        if args.format == "json":
+            emit(args, {**summary, "summary": table.to_dict()})
+        else:
+            emit(args, summary)
+            print("\n" + str(table))
+        return 0
     emit(args, summary)
     return 0
 
@@ -398,8 +447,11 @@ def run_predict(args: argparse.Namespace) -> int:
 
     _check_positive(args.horizon, "--horizon")
     model = io.load(args.model_dir)
-    band = model.predict_interval(args.horizon, coverage=args.coverage) if args.coverage is not None else None
-    forecast = np.asarray(model.predict(args.horizon) if band is None else band.mean)
+    kw: dict[str, Any] = {}
+    if args.exog_future is not None:
+        kw["X_future"] = read_matrix(args.exog_future)
+    band = model.predict_interval(args.horizon, coverage=args.coverage, **kw) if args.coverage is not None else None
+    forecast = np.asarray(model.predict(args.horizon, **kw) if band is None else band.mean)
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []
