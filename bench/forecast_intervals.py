@@ -22,7 +22,7 @@ the actual value, lead 1 alone and all leads pooled, plus the mean interval scor
   dependencies in a second directory) on ``PYTHONPATH``, which leaves the environment unchanged.
 
 Writes ``bench/results/forecast_intervals.json``. Run: ``python bench/forecast_intervals.py``
-(about 2-4 minutes on 2 cores; ``--quick`` runs the classical models only).
+(about 40 s on 2 shared cores; ``--quick`` runs the classical models only).
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ def test_both_plot_kinds_are_written(cli, yearly_csv, tmp_path):
 
 
 def test_predict_continues_dates_and_refuses_irregular_ones(cli, tmp_path):
+    pytest.importorskip("pandas")
     monthly = tmp_path / "monthly.csv"
     monthly.write_text("month,v\n" + "".join(f"{2000 + i // 12}-{i % 12 + 1:02d},{10 + i % 12}\n" for i in range(36)))
     res = cli("forecast", "fit", "--data", monthly, "--model", "seasonal-naive", "--season-length", "12",

@@ -410,7 +410,10 @@ def _index_continuation(index: np.ndarray) -> dict[str, Any]:
     labels = [str(v) for v in index]
     if index.dtype.kind not in "UO" or not all(len(v) in (7, 10) and v[4] == "-" for v in labels):
         return {}  # not ISO dates (yyyy-mm or yyyy-mm-dd): forecasts are numbered
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError:  # dates are continued with pandas' frequency inference only
+        return {}
 
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
