@@ -163,6 +163,11 @@ def _paths_figure(plt: Any, result: BacktestResult, full: np.ndarray | None, x_a
     if is_date:
         _date_axis(top)
         _date_axis(err_ax)
+    elif x_all.dtype.kind in "iu":  # integer labels (years, positions): no fractional ticks
+        from matplotlib.ticker import MaxNLocator
+
+        for ax in (top, err_ax):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 
