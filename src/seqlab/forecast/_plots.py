@@ -167,7 +167,7 @@ def _paths_figure(plt: Any, result: BacktestResult, full: np.ndarray | None, x_a
         from matplotlib.ticker import MaxNLocator
 
         for ax in (top, err_ax):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=8 if ax is top else 5, integer=True))
     return fig
 
 
