@@ -71,12 +71,15 @@ def test_unsaveable_regressor_and_bad_coverage_are_clean_errors(cli, yearly_csv,
               "--lags", "2", "-o", tmp_path / "gb")
     assert res.code == 1 and len(res.err.strip().splitlines()) == 1, res.err
     assert "cannot save a GradientBoostingRegressor" in res.err
-    for bad in ("0", "1", "1.5", "x"):
+    for bad in ("0", "1", "1.5", "-0.2"):
         res = cli("forecast", "backtest", "--data", path, "--initial", "150", "--coverage", bad)
-        assert res.code == 2 and "--coverage" in res.err, res.err
+        assert res.code == 1 and len(res.err.strip().splitlines()) == 1, res.err
+        assert "--coverage must be strictly between 0 and 1" in res.err
+    res = cli("forecast", "backtest", "--data", path, "--initial", "150", "--coverage", "x")
+    assert res.code == 2, "not a number: a usage error"
     res = cli("forecast", "fit", "--data", path, "--lags", "2", "-o", tmp_path / "ar")
     res = cli("forecast", "predict", tmp_path / "ar", "--coverage", "1.0")
-    assert res.code == 2
+    assert res.code == 1 and "--coverage must be" in res.err
 
 
 def test_both_plot_kinds_are_written(cli, yearly_csv, tmp_path):

@@ -184,14 +184,11 @@ def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
     return LagRegressor(_regressor(args.regressor, seed), lags=lags, random_state=seed)
 
 
-def _coverage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--coverage must be a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9), got {value}")
-    return value
+def _check_coverage(value: float | None) -> None:
+    """``--coverage`` must lie strictly between 0 and 1 (a one-line error, exit 1, like --horizon)."""
+    if value is not None and not 0 < value < 1:
+        raise InvalidParameterError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9 for 90% intervals), "
+                                    f"got {value:g}.")
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -262,7 +259,7 @@ def register(groups: Any) -> None:
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
     bt.add_argument("--plot-kind", choices=("paths", "leads"), default="paths",
                     help="paths: every fold's forecast path with bands; leads: one panel per lead")
-    bt.add_argument("--coverage", type=_coverage, default=None,
+    bt.add_argument("--coverage", type=float, default=None,
                     help="also forecast prediction intervals of this coverage (e.g. 0.9) and report their "
                          "empirical coverage and interval score")
     bt.add_argument("--conformal", action="store_true",
@@ -282,7 +279,7 @@ def register(groups: Any) -> None:
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
-    pr.add_argument("--coverage", type=_coverage, default=None,
+    pr.add_argument("--coverage", type=float, default=None,
                     help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
     pr.add_argument("--exog-future", default=None, metavar="CSV",
                     help="models fitted with --exog: CSV with one row of the exogenous columns per forecast step")
@@ -301,6 +298,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
     seed_everything(args.seed)
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     if args.refit_every < 0:
         raise InvalidParameterError(f"--refit-every must be >= 0 (0 = never refit), got {args.refit_every}.")
     data = load_data(args)
@@ -449,6 +447,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.cli._common import emit
 
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     model = io.load(args.model_dir)
     kw: dict[str, Any] = {}
     if args.exog_future is not None:
