@@ -180,3 +180,19 @@ def test_exogenous_columns_from_the_command_line(cli, exog_csv, tmp_path):
     res = cli("forecast", "backtest", "--data", path, "--column", "y", "--exog", "a", "--model", "mean",
               "--initial", "100")
     assert res.code == 1 and "--exog works with" in res.err
+
+
+def test_global_model_over_columns_from_the_command_line(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=(100, 3)), axis=0)
+    path = tmp_path / "three.csv"
+    path.write_text("t,a,b,c\n" + "".join(f"{i}," + ",".join(repr(float(v)) for v in y[i]) + "\n" for i in range(100)))
+    res = cli("forecast", "backtest", "--data", path, "--column", "a,b,c", "--index-column", "t", "--global",
+              "--lags", "2", "--initial", "80", "--initial-kind", "count", "--horizon", "2", "--format", "json")
+    assert res.code == 0, res.err
+    out = json.loads(res.out)
+    ref = backtest(ARForecaster(lags=2), [y[:, j] for j in range(3)], WalkForward(initial=80, horizon=2))
+    np.testing.assert_allclose(out["predictions"], ref.predictions, rtol=1e-10)
+    assert len(out["metrics_by_series"]) == 3 and out["series_id"][-1] == 2
+    res = cli("forecast", "backtest", "--data", path, "--column", "a", "--global", "--initial", "80")
+    assert res.code == 1 and "--global needs several --column values" in res.err

@@ -264,6 +264,9 @@ def register(groups: Any) -> None:
                          "empirical coverage and interval score")
     bt.add_argument("--conformal", action="store_true",
                     help="conformal intervals from walk-forward errors for any model (the default for neural models)")
+    bt.add_argument("--global", dest="global_model", action="store_true",
+                    help="with several --column values: one global ar/lag-regressor model over the columns as "
+                         "separate series, with per-series metrics")
     bt.add_argument("--calibration", type=float, default=0.3,
                     help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
 
@@ -309,7 +312,13 @@ def run_backtest(args: argparse.Namespace) -> int:
                         f"use a smaller --initial.")
     splitter = WalkForward(initial=initial, horizon=args.horizon, step=args.step, window=args.window,
                            refit_every=args.refit_every or None)
-    model, info = build_model(args, y[:initial])
+    series: Any = y
+    if args.global_model:
+        if y.ndim != 2 or args.model not in ("ar", "lag-regressor") or args.conformal or args.exog:
+            raise InvalidParameterError("--global needs several --column values and --model ar or lag-regressor "
+                                        "(without --conformal or --exog): one model over the columns as series.")
+        series = [np.array(y[:, j]) for j in range(y.shape[1])]
+    model, info = build_model(args, y[:initial, 0] if args.global_model else y[:initial])
     if args.coverage is not None and (args.conformal or args.model in NEURAL):
         from seqlab.forecast import ConformalForecaster
 
@@ -319,10 +328,11 @@ def run_backtest(args: argparse.Namespace) -> int:
     exog = _exog_columns(args, len(y))
     if exog is not None and "intervals" in info:
         raise InvalidParameterError("--conformal does not take --exog; use the model's own intervals.")
-    result = backtest(model, y, splitter, season_length=args.season_length,
+    result = backtest(model, series, splitter, season_length=args.season_length,
                       index=data["index"] if data["index"] is not None else None, coverage=args.coverage, X=exog)
     if args.plot:
-        result.plot(args.plot, series=_SeriesView(y, data["index"]), kind=args.plot_kind)
+        view = None if args.global_model else _SeriesView(y, data["index"])
+        result.plot(args.plot, series=view, kind=args.plot_kind)
     if args.format == "json":
         emit(args, {"data": str(data["name"]), "initial": initial, "initial_reading": how, **info, **result.to_dict()})
         return 0
@@ -337,6 +347,13 @@ def run_backtest(args: argparse.Namespace) -> int:
 
         print("\nby lead (errors build up with the horizon):")
         print(format_table(result.metrics_by_lead))
+    if result.metrics_by_series and args.format == "table":
+        from seqlab.cli._common import format_table
+
+        names = str(data["name"]).split(",")
+        print("\nby series (one global model):")
+        print(format_table([{"series": names[i] if len(names) == len(result.metrics_by_series) else i, **row}
+                            for i, row in enumerate(result.metrics_by_series)]))
     return 0
 
 
