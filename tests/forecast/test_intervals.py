@@ -470,3 +470,22 @@ def test_global_lag_regressor_and_multi_series_backtest(rng, tmp_path):
     res.plot(str(tmp_path / "many.png"))
     with pytest.raises(DataError, match="one length"):
         backtest(ARForecaster(lags=2), [ys[0], ys[1][:50]], WalkForward(initial=40))
+
+
+def test_global_lag_regressor_update_keeps_the_other_series(rng):
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    ys = [np.cumsum(rng.normal(size=60)) for _ in range(2)]
+    model = LagRegressor(sklearn.LinearRegression(), lags=2).fit(ys)
+    model.update([1.0, 2.0])
+    fresh = LagRegressor(sklearn.LinearRegression(), lags=2).fit([ys[0], np.concatenate([ys[1], [1.0, 2.0]])])
+    np.testing.assert_allclose(model.predict(3), fresh.predict(3), rtol=1e-10)
+
+
+def test_score_goes_through_predict_for_every_forecaster():
+    # one-step MAE of persistence on 10, 11, ..., 14 after 0..9: every forecast is one behind
+    assert Persistence().fit(np.arange(10.0)).score(np.arange(10.0, 15.0)) == -1.0
+    pytest.importorskip("torch")
+    from seqlab.models.forecaster import MLPForecaster
+
+    model = MLPForecaster(lags=3, epochs=2).fit(np.sin(np.arange(60) / 3.0))
+    assert np.isfinite(model.score(np.sin(np.arange(60, 70) / 3.0)))

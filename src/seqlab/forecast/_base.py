@@ -330,7 +330,7 @@ class BaseForecaster(BaseModel):
         model = copy.deepcopy(self)
         preds = []
         for value in values:
-            preds.append(np.asarray(model._point(1, None))[0])
+            preds.append(np.asarray(model.predict(1))[0])
             model.update(value[None] if np.ndim(value) else [value], refit=False)
         return -float(np.mean(np.abs(np.asarray(preds) - values)))
 

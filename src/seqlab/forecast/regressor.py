@@ -108,11 +108,13 @@ class LagRegressor(BaseForecaster):
             ys = [as_values(s, name=f"series[{i}]") for i, s in enumerate(many)]
             tables = [lag_matrix(v, self.lags, self.extra) for v in ys]
             series, y = many[-1], ys[-1]
+            pool = ys[:-1]
             table = tables[-1]
             features = np.concatenate([t.X for t in tables])
             target = np.concatenate([t.y for t in tables])
         else:
             y = as_values(series)
+            pool = []
             table = lag_matrix(y, self.lags, self.extra)
             features, target = table.X, table.y
         self._set_history(y)
@@ -127,7 +129,18 @@ class LagRegressor(BaseForecaster):
         self.residuals_ = target - fitted
         self.columns_ = columns
         self._remember_index(series)
+        self._pool = pool
         return self
+
+    def _refit(self) -> None:
+        """Refit on the current window (of the last series, beside the others of a global fit)."""
+        pool = getattr(self, "_pool", [])
+        if not pool:
+            super()._refit()
+            return
+        index, steps = self._index, self._index_steps
+        self.fit([*pool, np.array(self._history.values)])
+        self._index, self._index_steps = index, steps
 
     def _paths(self, buffers: list[list[np.ndarray]], horizon: int, X_future: np.ndarray | None,
                noise: np.ndarray | None) -> np.ndarray:
