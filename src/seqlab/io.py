@@ -243,12 +243,23 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _sync_tree(root: Path) -> None:
-    """Flush the files under ``root`` and ``root`` itself to disk before it is renamed into place."""
-    for dirpath, _dirs, files in os.walk(root):
+def _finish_tree(root: Path) -> None:
+    """Give the files under ``root`` ordinary permissions and flush them to disk.
+
+    Writers such as safetensors create private ``0o600`` files; a model directory is readable
+    by group and others as the umask allows, like any file the user creates.
+    """
+    umask = _umask()
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(dirpath, name), 0o777 & ~umask)
         for name in files:
+            file = os.path.join(dirpath, name)
+            if os.path.islink(file):
+                continue
+            os.chmod(file, 0o666 & ~umask)
             with contextlib.suppress(OSError):
-                fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+                fd = os.open(file, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
@@ -294,7 +305,7 @@ def write_directory(path: str | Path, fill: Callable[[Path], None]) -> Path:
         try:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0o700)
             fill(tmp)
-            _sync_tree(tmp)
+            _finish_tree(tmp)
             if path.exists() and _exchange(tmp, path):
                 shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous model
             elif path.exists():
