@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 
-from seqlab import __version__
+from seqlab import __version__, io
+from seqlab.cli import _common
 from seqlab.exceptions import SeqlabError
 
 
@@ -35,9 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser: global options plus every command group found in :mod:`seqlab.cli`."""
     parser = _Parser(prog="seqlab", description="Models for sequential data, from Markov chains to Transformers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    _common.add_logging_options(parser)
+    parser.set_defaults(verbose=0, quiet=False, debug=False)
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP", parser_class=_Parser)
     for name in _group_modules():
         importlib.import_module(f"seqlab.cli.{name}").register(groups)
@@ -47,11 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    _common._VERBOSITY[0] = 0
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, stream=sys.stderr,
                         format="seqlab: %(levelname)s: %(message)s")
+    logging.getLogger("seqlab").setLevel(logging.WARNING - 10 * args.verbose)
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # ``seqlab ... | head``: the reader has gone, which is not an error worth a message
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
     except KeyboardInterrupt:
         print("seqlab: interrupted", file=sys.stderr)
         return 130
@@ -61,3 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"seqlab: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        io.release_output_locks()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already closed
+        pass
