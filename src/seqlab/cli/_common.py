@@ -92,7 +92,7 @@ def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "
         return None
     p = Path(path)
     if p.exists() and not force and (not p.is_dir() or any(p.iterdir())):
-        raise SeqlabError(f"{p} already exists; refusing to overwrite the existing {what}. "
+        raise SeqlabError(f"{p} already exists; refusing to overwrite the {what}. "
                           "Choose a new path or pass --force.")
     if os.environ.get("RANK", "0") in ("0", ""):  # under torchrun only the first process writes
         io.hold_output_lock(p)

@@ -172,7 +172,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "forecast", "forecast a numeric series: AR(p), baselines, neural; walk-forward backtests")
     bt = add_verb(verbs, "backtest", "walk-forward backtest of a forecaster on a series", run_backtest)
@@ -187,11 +187,13 @@ def register(groups: Any) -> None:
     bt.add_argument("--window", type=int, default=None, help="sliding training window length (default: expanding)")
     bt.add_argument("--refit-every", type=int, default=1, help="re-estimate every N folds (0: never after the first)")
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
+    add_force(bt, "plot file")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(fit, "model directory")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
@@ -205,8 +207,10 @@ def _check_positive(value: int, flag: str) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast import WalkForward, backtest, resolve_initial
+
+    check_output(args.plot, args.force, "plot file")
     from seqlab.forecast._data import as_values
 
     seed_everything(args.seed)
@@ -250,9 +254,10 @@ class _SeriesView:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab import io
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast._data import as_values
 
+    check_output(args.output, args.force, "model directory")
     seed_everything(args.seed)
     data = load_data(args)
     y = as_values(data["values"], name=str(data["name"]), fill=args.fill)

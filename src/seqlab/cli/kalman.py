@@ -62,7 +62,7 @@ def model_matrices(name: str, z: np.ndarray, *, q: float, r: float, dt: float) -
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "kalman", "Kalman filter and RTS smoother for noisy tracks")
     for verb, help_text in (("filter", "filtered state estimates (each step uses the past only)"),
@@ -76,10 +76,11 @@ def register(groups: Any) -> None:
         p.add_argument("--em", type=int, default=0, metavar="N", help="first estimate Q, R, x0, P0 by N EM iterations")
         p.add_argument("-o", "--output", help="write the estimated states to this CSV file")
         p.add_argument("--plot", help="write a PNG plot of observations and estimates")
+        add_force(p, "file")
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit
+    from seqlab.cli._common import check_finite, check_output, emit
     from seqlab.statespace import KalmanFilter
 
     for name in ("q", "r", "dt"):
@@ -87,12 +88,15 @@ def run(args: argparse.Namespace) -> int:
             raise SeqlabError(f"--{name} must be > 0, got {getattr(args, name)}.")
     if args.em < 0:
         raise SeqlabError(f"--em must be >= 0, got {args.em}.")
+    check_output(args.output, args.force, "file")
+    check_output(args.plot, args.force, "file")
     z = read_numeric_csv(args.data)
     kf = KalmanFilter(**model_matrices(args.model, z, q=args.q, r=args.r, dt=args.dt))
     if args.em:
         kf.em(z, n_iter=args.em)
     means, covs = kf.smooth(z) if args.verb == "smooth" else kf.filter(z)
     ll = kf.log_likelihood(z)
+    check_finite({"the state estimates": means, "the log-likelihood": ll})
     d = z.shape[1]
     names = [f"p{i + 1}" for i in range(d)] + ([f"v{i + 1}" for i in range(d)] if means.shape[1] > d else [])
     if args.output:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, emit, progress
+from seqlab.cli._common import add_group, add_verb, check_output, emit, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -160,9 +160,7 @@ def _load_lm(path: str) -> Any:
 
 
 def _refuse_existing(path: Path, force: bool, what: str) -> None:
-    if path.exists() and not force and (path.is_file() or any(path.iterdir())):
-        raise SeqlabError(f"{path} already exists; refusing to overwrite the {what}. "
-                          "Choose a new path or pass --force.")
+    check_output(path, force, what)  # and lock it for the run
 
 
 # ---------------------------------------------------------------------- verbs
@@ -171,8 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    if not getattr(args, "resume", False):
-        _refuse_existing(out, args.force, "existing model")
+    _refuse_existing(out, args.force or getattr(args, "resume", False), "existing model")
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
