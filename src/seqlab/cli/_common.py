@@ -81,16 +81,26 @@ def add_force(p: argparse.ArgumentParser, what: str = "output") -> None:
     p.add_argument("--force", action="store_true", help=f"replace an existing {what}")
 
 
-def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "output") -> Path | None:
+def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "output", *,
+                 directory: bool | None = None) -> Path | None:
     """Refuse an existing output unless ``--force``, then lock it for the rest of the run.
 
     Every command that writes calls this before doing any work, so a long run never ends by
     overwriting something, and a second run writing the same path fails at once with a
     one-line error instead of silently replacing the first one's result. ``None`` passes.
+    ``directory`` says whether the output is a model directory (default: unless ``what``
+    names a file); even ``--force`` never replaces a directory that is not a seqlab model,
+    nor a directory with a file.
     """
     if path is None:
         return None
     p = Path(path)
+    directory = "file" not in what if directory is None else directory
+    if directory and p.is_dir() and any(p.iterdir()) and not (p / io.MANIFEST).is_file():
+        raise SeqlabError(f"{p} exists and is not a seqlab model directory; refusing to overwrite it. "
+                          "Choose a new output path or remove it first.")
+    if not directory and p.is_dir():
+        raise SeqlabError(f"{p} is a directory; give a file name for the {what}.")
     if p.exists() and not force and (not p.is_dir() or any(p.iterdir())):
         raise SeqlabError(f"{p} already exists; refusing to overwrite the {what}. "
                           "Choose a new path or pass --force.")
