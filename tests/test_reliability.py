@@ -163,6 +163,10 @@ CASES: list[tuple[str, Setup, str]] = [
      "NaN or infinite"),
     ("embed similar {ws}/binary.bin cat", _nothing, "word2vec|header|not"),
     ("lm eval {ws}/lm --data {ws}/latin1.txt", _nothing, "utf-8|UTF-8"),
+    # input files and sizes (the command line's safety nets)
+    ("forecast backtest --data {ws}/latin1.txt --initial 2", _nothing, "latin1.txt: the input is not valid utf-8"),
+    ("forecast backtest --data {ws}/binary.bin --initial 2", _nothing, "binary.bin: the input is not valid utf-8"),
+    ("hmm sample {ws}/hmm -n 100000000000", _nothing, "out of memory: .*ask for smaller sizes"),
 ]
 
 

@@ -64,14 +64,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seqlab: interrupted", file=sys.stderr)
         return 130
-    except (SeqlabError, OSError) as exc:
+    except (SeqlabError, OSError, UnicodeDecodeError, MemoryError) as exc:
         if args.debug:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"seqlab: error: {message}", file=sys.stderr)
+        print(f"seqlab: error: {_one_line(exc, getattr(args, 'data', None))}", file=sys.stderr)
         return 1
     finally:
         io.release_output_locks()
+
+
+def _one_line(exc: BaseException, source: object = None) -> str:
+    """The message of a reported error, on one line (the safety nets say what happened and what to do)."""
+    if isinstance(exc, UnicodeDecodeError):
+        where = f"{source}: " if isinstance(source, str) else ""
+        return (f"{where}the input is not valid {exc.encoding} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                "pass --encoding if the command has it, or convert the file to UTF-8.")
+    if isinstance(exc, MemoryError):
+        detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
+        return f"out of memory: {detail}; ask for smaller sizes (states, steps, vocabulary, batch)."
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _silence_stdout() -> None:
