@@ -27,7 +27,7 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
-from seqlab.exceptions import FormatError, SeqlabError
+from seqlab.exceptions import FormatError, MissingDependencyError, SeqlabError
 
 FORMAT = "seqlab.model"
 FORMAT_VERSION = 1
@@ -531,8 +531,13 @@ def _resolve_class(name: str, module: str | None, what: str) -> type:
     if cls is None and isinstance(module, str) and module.startswith("seqlab."):
         try:  # importing a seqlab module registers its classes; nothing outside seqlab is imported
             importlib.import_module(module)
-        except ImportError:
-            pass
+        except ImportError as exc:
+            from seqlab._deps import is_torch_import_error, torch_message
+
+            if is_torch_import_error(exc) or (isinstance(exc, MissingDependencyError) and "torch" in str(exc)):
+                raise MissingDependencyError(torch_message(f"loading a saved {name}")) from None
+            if isinstance(exc, MissingDependencyError):
+                raise
         cls = _REGISTRY.get(name)
     if cls is None:
         raise FormatError(f"Unknown {what} class {name!r}; known: {sorted(_REGISTRY)}.")

@@ -61,6 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ``seqlab ... | head``: the reader has gone, which is not an error worth a message
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
+    except ImportError as exc:  # a neural path reached without torch installed
+        from seqlab._deps import is_torch_import_error, torch_message
+
+        if args.debug or not (isinstance(exc, SeqlabError) or is_torch_import_error(exc)):
+            raise
+        print(f"seqlab: error: {exc if isinstance(exc, SeqlabError) else torch_message('this command')}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("seqlab: interrupted", file=sys.stderr)
         return 130

@@ -5,6 +5,10 @@ Language models: :class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`,
 implements the :class:`~seqlab.protocols.LanguageModel` protocol over any of them.
 """
 
+from seqlab._deps import require_torch
+
+require_torch("seqlab.models (the neural models)")
+
 from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
 from seqlab.models.lm import (
     ConvLM,
