@@ -239,3 +239,78 @@ def test_readme_counts_match_the_table():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     match = re.search(r"bad-input table: (\d+) cases", readme)
     assert match and int(match.group(1)) == len(CASES), "update the Reliability section of the README"
+
+
+# ---------------------------------------------------------------------- the command line's surface
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PYTHONPATH": str(Path(io.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "-m", "seqlab", "datasets", "show", "kjv", "--head", "20000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # like `| head -1`: read one line, then go away
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == "", err
+
+
+def _all_parsers() -> list[tuple[str, object]]:
+    import argparse
+
+    from seqlab.cli.main import build_parser
+
+    out = []
+
+    def walk(prefix: str, parser: argparse.ArgumentParser) -> None:
+        out.append((prefix, parser))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(f"{prefix} {name}".strip(), sub)
+
+    walk("", build_parser())
+    return out
+
+
+def test_help_has_no_none_or_false_defaults_and_every_level_takes_v_q():
+    import argparse
+
+    parsers = _all_parsers()
+    assert len(parsers) > 30
+    for name, parser in parsers:
+        assert isinstance(parser, argparse.ArgumentParser)
+        text = parser.format_help()
+        for noise in ("(default: None)", "(default: False)", "(default: True)", "(default: [])"):
+            assert noise not in text, f"'seqlab {name} --help' shows {noise}"
+        for action in parser._actions:
+            shown = parser._get_formatter()._get_help_string(action) or ""
+            own = "default" in (action.help or "")  # the help already says its default in words
+            assert not (own and "%(default)" in shown), f"'seqlab {name}': {shown!r} repeats its default"
+        flags = {s for a in parser._actions for s in a.option_strings}
+        assert {"-v", "-q", "--debug"} <= flags, f"'seqlab {name}' lacks -v/-q/--debug"
+
+
+def test_verbose_counts_across_levels(monkeypatch):
+    seen = {}
+
+    def fake_run(args):  # type: ignore[no-untyped-def]
+        seen["verbose"], seen["quiet"] = args.verbose, args.quiet
+        return 0
+
+    from seqlab.cli import datasets
+
+    monkeypatch.setattr(datasets, "run_list", fake_run)
+    assert main(["-v", "datasets", "-v", "list", "-v", "-q"]) == 0
+    assert seen == {"verbose": 3, "quiet": True}
+    assert main(["datasets", "list"]) == 0 and seen == {"verbose": 0, "quiet": False}
+
+
+def test_every_writing_command_accepts_force():
+    writing = {"lm train", "lm export", "classify train", "embed train", "embed export", "forecast fit",
+               "forecast backtest", "hmm fit", "kalman filter", "kalman smooth"}
+    parsers = dict(_all_parsers())
+    for name in writing:
+        flags = {s for a in parsers[name]._actions for s in a.option_strings}  # type: ignore[attr-defined]
+        assert "--force" in flags, name

@@ -21,11 +21,12 @@ T = TypeVar("T")
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """``--help`` with each meaningful default shown once: no ``(default: None)``/``False`` noise."""
+    """``--help`` with each meaningful default shown once: no ``(default: None)`` or on/off-flag noise."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, False, "", argparse.SUPPRESS) or action.default == []:
+        if ("default" in text or action.nargs == 0  # flags: "(default: False)" says nothing
+                or action.default in (None, "", argparse.SUPPRESS) or action.default == []):
             return text
         return super()._get_help_string(action) or text
 
