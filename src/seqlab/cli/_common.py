@@ -152,6 +152,7 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     """Rows of dicts as an aligned plain-text table (numbers right-aligned)."""
     if not rows:
         return "(no rows)"
+    check_finite(list(rows))
     cols = list(columns or rows[0].keys())
     cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]

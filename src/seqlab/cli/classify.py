@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.cli._common import add_force, add_group, add_verb, check_output, emit, progress
+from seqlab.cli._common import add_force, add_group, add_verb, check_finite, check_output, emit, progress
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
 SIDECAR = "classify.json"
@@ -205,6 +205,7 @@ def run_predict(args: argparse.Namespace) -> int:
     best = proba.argmax(axis=1)
     labels = [str(model.classes_[i]) for i in best]
     probs = proba[np.arange(len(lines)), best]
+    check_finite(probs, "a class probability")
     if args.format == "json":
         emit(args, [{"label": lab, "probability": float(p)} for lab, p in zip(labels, probs, strict=True)])
     else:
