@@ -314,3 +314,33 @@ def test_every_writing_command_accepts_force():
     for name in writing:
         flags = {s for a in parsers[name]._actions for s in a.option_strings}  # type: ignore[attr-defined]
         assert "--force" in flags, name
+
+
+@pytest.mark.parametrize("argv", [
+    "lm train --data {ws}/corpus.txt -o {ws}/lm --force",
+    "hmm fit --states 2 --data {ws}/symbols.txt -o {ws}/hmm --force --n-init 1",
+    "embed train --data {ws}/corpus.txt -o {ws}/w2v --force --min-count 1 --dim 4 --epochs 1 --workers 1",
+    "classify train --data {ws}/labelled.tsv -o {ws}/new-classifier",
+    "forecast fit --data {ws}/series.csv -o {ws}/ar --force --lags 2",
+], ids=lambda a: "-".join(a.split()[:2]))
+def test_a_full_disk_is_one_line_and_keeps_the_old_model(workspace, tmp_path, capsys, monkeypatch, argv):
+    """safetensors reports ENOSPC as its own error type; the old model stays and no temporary is left."""
+    import safetensors.numpy
+    from safetensors import SafetensorError
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    ws = tmp_path / "ws"
+    shutil.copytree(workspace, ws, symlinks=True)
+    before = _snapshot(ws)
+    monkeypatch.setattr(safetensors.numpy, "save_file", full)
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main([*argv.format(ws=ws).split(), "-q"])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("seqlab: error: ")]
+    assert code == 1 and "Traceback" not in err and len(errors) == 1, err
+    assert "No space left on device" in errors[0] and re.search("unchanged|nothing was written", errors[0])
+    assert _snapshot(ws) == before, "the old model is intact and no temporary directory is left"

@@ -317,8 +317,12 @@ def write_directory(path: str | Path, fill: Callable[[Path], None]) -> Path:
             else:
                 os.rename(tmp, path)
             _sync_dir(parent)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if type(exc).__name__ == "SafetensorError":  # e.g. a full disk while writing the arrays
+                reason = str(exc).splitlines()[0] if str(exc) else "write failed"
+                was = "the previous model there is unchanged" if path.exists() else "nothing was written"
+                raise SeqlabError(f"could not write {path} ({reason}); {was}.") from None
             raise
     return path
 
