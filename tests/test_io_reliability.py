@@ -79,8 +79,9 @@ def test_kill_at_every_rename_leaves_old_or_new_and_the_next_write_cleans_up(tmp
         path.parent.mkdir()
         if existing:
             assert _run_writer(path, "old", fallback).returncode == 0
-        killed = _run_writer(path, "new", fallback, strace=[
-            "strace", "-f", "-qq", "-o", os.devnull, "-e", RENAMES, "-e", f"inject={RENAMES}:signal=SIGKILL:when={when}"])
+        inject = f"inject={RENAMES}:signal=SIGKILL:when={when}"
+        killed = _run_writer(path, "new", fallback,
+                             strace=["strace", "-f", "-qq", "-o", os.devnull, "-e", RENAMES, "-e", inject])
         assert killed.returncode != 0, "the injected kill did not happen"
         after_kill = _state(path)
         if fallback and existing and when == 2:
@@ -92,7 +93,8 @@ def test_kill_at_every_rename_leaves_old_or_new_and_the_next_write_cleans_up(tmp
             recovered = tmp_path / f"kill{when}-recover.py"
             recovered.write_text("import sys\nfrom pathlib import Path\nfrom seqlab import io\n"
                                  "io._recover(Path(sys.argv[1]))\n")
-            subprocess.run([sys.executable, str(recovered), str(path)], check=True, env={**os.environ, "PYTHONPATH": SRC})
+            subprocess.run([sys.executable, str(recovered), str(path)], check=True,
+                           env={**os.environ, "PYTHONPATH": SRC})
             assert _state(path) == "old", "the previous model is put back"
         assert _run_writer(path, "next", fallback).returncode == 0
         assert _state(path) == "next"

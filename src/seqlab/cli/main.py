@@ -85,7 +85,8 @@ def _one_line(exc: BaseException, source: object = None) -> str:
     """The message of a reported error, on one line (the safety nets say what happened and what to do)."""
     if isinstance(exc, UnicodeDecodeError):
         where = f"{source}: " if isinstance(source, str) else ""
-        return (f"{where}the input is not valid {exc.encoding} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+        byte = exc.object[exc.start]
+        return (f"{where}the input is not valid {exc.encoding} (byte 0x{byte:02x} at offset {exc.start}); "
                 "pass --encoding if the command has it, or convert the file to UTF-8.")
     if isinstance(exc, MemoryError):
         detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"

@@ -9,8 +9,8 @@ from seqlab._deps import require_torch
 
 require_torch("seqlab.models (the neural models)")
 
-from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
-from seqlab.models.lm import (
+from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: E402, F401
+from seqlab.models.lm import (  # noqa: E402
     ConvLM,
     ConvLMConfig,
     ModelOutput,
@@ -21,7 +21,7 @@ from seqlab.models.lm import (
     WindowLM,
     WindowLMConfig,
 )
-from seqlab.models.neural import MODELS, NeuralLM
+from seqlab.models.neural import MODELS, NeuralLM  # noqa: E402
 
 __all__ = [
     "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
