@@ -139,6 +139,7 @@ CASES: list[tuple[str, Setup, str]] = [
     ("kalman filter --data {ws}/track.csv -o {ws}/existing.csv", _nothing, EXISTS),
     ("kalman smooth --data {ws}/track.csv --plot {ws}/existing.png", _nothing, EXISTS),
     ("hmm fit --states 2 --data {ws}/symbols.txt -o {ws}/keep --force", _nothing, "not a seqlab model directory"),
+    ("hmm fit --states 2 --data {ws}/missing.txt -o {ws}/new/deeper/model", _nothing, "missing.txt"),
     # damaged model directories
     ("lm eval {ws}/lm --data {ws}/corpus.txt", _edit_manifest("lm", _drop_shape), "must be described as"),
     ("info {ws}/lm", _edit_manifest("lm", lambda m: m.update(params=[1, 2])), "'params' must be an object"),

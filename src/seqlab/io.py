@@ -124,6 +124,7 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "wb", **open_kw: Any) 
 # Output locks: ``.NAME.lock`` beside the output, held with ``flock`` while a writer runs and
 # removed when it lets go. Keyed by the lock file so that one process may take it again.
 _HELD: dict[str, int] = {}
+_MADE: dict[str, list[Path]] = {}  # parent directories a lock had to create, removed again if left empty
 
 
 def _lock_file(path: Path) -> Path:
@@ -141,6 +142,7 @@ def _acquire(path: Path) -> str | None:
     key = str(lock)
     if key in _HELD:
         return None
+    made = [p for p in [lock.parent, *lock.parent.parents] if not p.exists()]
     lock.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -148,6 +150,7 @@ def _acquire(path: Path) -> str | None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
+            _remove_empty(made)
             raise SeqlabError(
                 f"{path} is being written by another seqlab process (lock {lock}); "
                 "wait for it to finish or choose another output path."
@@ -158,8 +161,17 @@ def _acquire(path: Path) -> str | None:
             same = False
         if same:
             _HELD[key] = fd
+            _MADE[key] = made
             return key
         os.close(fd)
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for d in directories:  # deepest first; a directory that got content stays
+        try:
+            d.rmdir()
+        except OSError:
+            break
 
 
 def _release(key: str | None) -> None:
@@ -169,6 +181,7 @@ def _release(key: str | None) -> None:
     with contextlib.suppress(OSError):
         os.unlink(key)  # still holding the lock, so nobody else has it
     os.close(fd)
+    _remove_empty(_MADE.pop(key, []))
 
 
 @contextlib.contextmanager

@@ -73,6 +73,7 @@ def test_a_file_with_unk_gives_no_warning(tmp_path):
     assert lm.token_log_probs([["zzz"]])[0][0] / LN10 == pytest.approx(-2.0 - 0.30103, abs=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::seqlab.exceptions.DegenerateFitWarning")
 @pytest.mark.parametrize("order", [6, 8, 10])
 @pytest.mark.parametrize("smoothing", ["modified-kneser-ney", "kneser-ney", "witten-bell", "lidstone",
                                        "absolute-discount"])
