@@ -168,6 +168,10 @@ CASES: list[tuple[str, Setup, str]] = [
     ("forecast backtest --data {ws}/latin1.txt --initial 2", _nothing, "latin1.txt: the input is not valid utf-8"),
     ("forecast backtest --data {ws}/binary.bin --initial 2", _nothing, "binary.bin: the input is not valid utf-8"),
     ("hmm sample {ws}/hmm -n 100000000000", _nothing, "out of memory: .*ask for smaller sizes"),
+    # results that would be NaN are refused, not printed
+    ("forecast backtest --data {ws}/huge.csv --initial 10",
+     _write("huge.csv", "value\n" + "\n".join(["1e300", "-1e300"] * 20) + "\n"), "not a finite number"),
+    ("embed similar {ws}/nan.w2v cat", _write("nan.w2v", "2 2\ncat 1 2\ndog nan 1\n"), "NaN or inf"),
 ]
 
 

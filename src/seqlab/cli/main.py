@@ -12,6 +12,7 @@ import logging
 import os
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 
 from seqlab import __version__, io
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, stream=sys.stderr,
                         format="seqlab: %(levelname)s: %(message)s")
     logging.getLogger("seqlab").setLevel(logging.WARNING - 10 * args.verbose)
+    shown = warnings.showwarning
+    if not args.debug:  # a warning is one line too, like the errors (--debug keeps Python's form)
+        warnings.showwarning = _one_line_warning
     try:
         status = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
@@ -79,6 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         io.release_output_locks()
+        warnings.showwarning = shown
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: object = None, line: str | None = None) -> None:
+    text = str(message).splitlines()[0] if str(message) else category.__name__
+    if not text.startswith("seqlab: "):
+        text = f"seqlab: warning: {text}"
+    print(text, file=sys.stderr)
 
 
 def _one_line(exc: BaseException, source: object = None) -> str:
