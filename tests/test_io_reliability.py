@@ -305,10 +305,7 @@ def test_fuzzed_manifests_raise_only_seqlab_errors(tmp_path_factory, manifest):
 
     save_file(np_arrays, str(directory / io.ARRAYS))
     (directory / io.MANIFEST).write_text(json.dumps(manifest))
-    try:
-        io.load(directory)
-    except SeqlabError:
-        pass
+    _bounded(lambda: io.load(directory), SeqlabError)
 
 
 @given(data=st.binary(max_size=200), claim=st.integers(0, 2**64 - 1), as_header=st.booleans(),
@@ -319,7 +316,23 @@ def test_fuzzed_safetensors_files_raise_only_format_errors(tmp_path_factory, dat
         _header_file(directory / io.ARRAYS, header, data)
     else:
         (directory / io.ARRAYS).write_bytes(claim.to_bytes(8, "little") + data)
+    _bounded(lambda: io.read_arrays(directory, {"arrays": {"mean": {"dtype": "float64", "shape": [3]}}}), FormatError)
+
+
+#: the most a loader may allocate for the few-hundred-byte files fuzzed here
+ALLOC_CAP = 8 * 2**20
+
+
+def _bounded(call, allowed: type[Exception]) -> None:  # type: ignore[no-untyped-def]
+    """Run ``call``: it may raise only ``allowed``, and its peak Python allocation stays under the cap."""
+    import tracemalloc
+
+    tracemalloc.start()
     try:
-        io.read_arrays(directory, {"arrays": {"mean": {"dtype": "float64", "shape": [3]}}})
-    except FormatError:
+        call()
+    except allowed:
         pass
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak < ALLOC_CAP, f"a fuzzed file made the loader allocate {peak} bytes"
