@@ -5,8 +5,11 @@ class, the seqlab version, the hyperparameters and small state as JSON (by conve
 ``state["summary"]`` is what ``seqlab info`` shows and ``state["run"]`` holds informational
 figures of the fitting run, such as timings); every array lives in
 ``arrays.safetensors`` with its shape and dtype recorded in the manifest, so loading can check
-them. Nothing is ever unpickled: loading is safe on untrusted files. Writes go to a temporary
-sibling directory that is renamed into place, so a crash never leaves half a model.
+them. Nothing is ever unpickled: loading is safe on untrusted files (links out of the
+directory, mistyped manifests, non-finite weights and headers claiming more than the file holds
+are ``FormatError``). Writes go to a temporary sibling directory swapped into place in one
+atomic step, under a lock on the output path, so a crash never leaves half a model and two
+writers never silently replace each other's output.
 """
 
 from __future__ import annotations
