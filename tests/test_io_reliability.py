@@ -41,7 +41,7 @@ WRITER = textwrap.dedent("""
 def _run_writer(path: Path, tag: str, fallback: bool, *, strace: list[str] | None = None,
                 ) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-c", WRITER, str(path), tag, "1" if fallback else "0"]
-    env = {**os.environ, "PYTHONPATH": SRC}
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONDONTWRITEBYTECODE": "1"}  # .pyc writes rename too
     return subprocess.run((strace or []) + cmd, capture_output=True, text=True, env=env, timeout=60)
 
 
