@@ -54,9 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, stream=sys.stderr,
                         format="seqlab: %(levelname)s: %(message)s")
     logging.getLogger("seqlab").setLevel(logging.WARNING - 10 * args.verbose)
-    shown = warnings.showwarning
+    formatted = warnings.formatwarning
     if not args.debug:  # a warning is one line too, like the errors (--debug keeps Python's form)
-        warnings.showwarning = _one_line_warning
+        warnings.formatwarning = _one_line_warning  # only the display: recording (pytest.warns) is untouched
     try:
         status = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
@@ -83,15 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         io.release_output_locks()
-        warnings.showwarning = shown
+        warnings.formatwarning = formatted
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                      file: object = None, line: str | None = None) -> None:
+                      line: str | None = None) -> str:
     text = str(message).splitlines()[0] if str(message) else category.__name__
-    if not text.startswith("seqlab: "):
-        text = f"seqlab: warning: {text}"
-    print(text, file=sys.stderr)
+    return (text if text.startswith("seqlab: ") else f"seqlab: warning: {text}") + "\n"
 
 
 def _one_line(exc: BaseException, source: object = None) -> str:
