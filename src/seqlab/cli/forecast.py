@@ -242,7 +242,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "forecast", "forecast a numeric series: AR(p), baselines, neural; walk-forward backtests")
     bt = add_verb(verbs, "backtest", "walk-forward backtest of a forecaster on a series", run_backtest)
@@ -269,6 +269,7 @@ def register(groups: Any) -> None:
                          "separate series, with per-series metrics")
     bt.add_argument("--calibration", type=float, default=0.3,
                     help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
+    add_force(bt, "plot file")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
@@ -278,6 +279,7 @@ def register(groups: Any) -> None:
                      help="AR: print the coefficient table (std err, z, p-values, 95%% CI) as statsmodels does")
     fit.add_argument("--ignore-index", action="store_true",
                      help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
+    add_force(fit, "model directory")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
@@ -295,8 +297,10 @@ def _check_positive(value: int, flag: str) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast import WalkForward, backtest, resolve_initial
+
+    check_output(args.plot, args.force, "plot file")
     from seqlab.forecast._data import as_values
 
     seed_everything(args.seed)
@@ -365,9 +369,10 @@ class _SeriesView:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab import io
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast._data import as_values
 
+    check_output(args.output, args.force, "model directory")
     seed_everything(args.seed)
     data = load_data(args)
     y = as_values(data["values"], name=str(data["name"]), fill=args.fill)
