@@ -52,9 +52,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
                      ["embed", "train", "--data", "corpus.txt", "-o", "w2v", "--min-count", "1", "--dim", "8",
                       "--epochs", "1", "--workers", "1"],
                      ["hmm", "fit", "--states", "2", "--data", "symbols.txt", "-o", "hmm", "--n-init", "1"],
-                     ["forecast", "fit", "--data", "series.csv", "-o", "ar", "--lags", "2"]):
+                     ["forecast", "fit", "--data", "series.csv", "-o", "ar", "--lags", "2"],
+                     ["lm", "train", "--model", "lstm", "--data", "corpus.txt", "-o", "nlm", "--max-steps", "2",
+                      "--eval-every", "1", "--hidden", "8", "--embed-dim", "8", "--layers", "1", "--batch-size", "2",
+                      "--bptt", "4"]):
             assert main([*argv[:3], *[str(ws / a) if a.endswith((".txt", ".csv")) or a in (
-                "lm", "lm8", "w2v", "hmm", "ar") else a for a in argv[3:]], "-q"]) == 0, argv
+                "lm", "lm8", "w2v", "hmm", "ar", "nlm") else a for a in argv[3:]], "-q"]) == 0, argv
     (ws / "keep").mkdir()
     (ws / "keep" / "notes.txt").write_text("a directory that is not a model\n")
     for name in ("existing.txt", "existing.png", "existing.csv"):
@@ -119,6 +122,14 @@ def _shorter(m: dict) -> None:  # type: ignore[type-arg]
     spec["shape"][0] -= 1
 
 
+def _garbage_trainer_state(ws: Path) -> None:
+    (ws / "nlm" / "trainer.pt").write_bytes(b"not a checkpoint")
+
+
+def _huge_config(m: dict) -> None:  # type: ignore[type-arg]
+    m["state"]["config"]["d_hidden"] = 10**9
+
+
 def _nested(ws: Path) -> None:
     (ws / "lm" / io.MANIFEST).write_text("[" * 200_000 + "]" * 200_000)
 
@@ -172,6 +183,15 @@ CASES: list[tuple[str, Setup, str]] = [
     ("forecast backtest --data {ws}/huge.csv --initial 10",
      _write("huge.csv", "value\n" + "\n".join(["1e300", "-1e300"] * 20) + "\n"), "not a finite number"),
     ("embed similar {ws}/nan.w2v cat", _write("nan.w2v", "2 2\ncat 1 2\ndog nan 1\n"), "NaN or inf"),
+    # neural models: settings, divergence, checkpoints and configs
+    ("lm train --model lstm --data {ws}/corpus.txt -o {ws}/new --heads 2 --max-steps 2", _nothing, "does not apply"),
+    ("lm train --model lstm --data {ws}/corpus.txt -o {ws}/new --weight-decay nan --max-steps 2", _nothing,
+     "weight_decay must be a finite number"),
+    ("lm train --model lstm --data {ws}/corpus.txt -o {ws}/new --lr 1e30 --max-steps 20 --eval-every 10 "
+     "--hidden 8 --embed-dim 8 --layers 1 --batch-size 2 --bptt 4", _nothing, "training loss became nan"),
+    ("lm train --model lstm --data {ws}/corpus.txt -o {ws}/nlm --resume --max-steps 4 --hidden 8 --embed-dim 8 "
+     "--layers 1 --batch-size 2 --bptt 4", _garbage_trainer_state, "is not a seqlab checkpoint"),
+    ("lm eval {ws}/nlm --data {ws}/corpus.txt", _edit_manifest("nlm", _huge_config), "cannot be built"),
 ]
 
 

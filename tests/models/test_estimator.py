@@ -227,3 +227,14 @@ def test_forecasters_are_torch_estimators_with_device_threads_and_seed(tmp_path)
     np.testing.assert_allclose(back.predict(5), a.predict(5), rtol=1e-6)
     with pytest.raises(InvalidParameterError, match="'device' parameter"):
         RecurrentForecaster(device="gpu").fit(x)
+
+
+def test_a_very_long_line_is_scored_in_windows_with_the_same_numbers(monkeypatch):
+    from seqlab.models import neural
+
+    lm = tiny_lm().fit(CORPUS)
+    line = [["the", "cat", "sat", "a", "dog", "ran", "far"] * 30]  # 210 tokens + </s>
+    whole, _ = lm.token_log_probs(line)
+    monkeypatch.setattr(neural, "_STATEFUL_WINDOW", 16)  # force 14 windows carrying the state
+    windowed, _ = lm.token_log_probs(line)
+    np.testing.assert_allclose(windowed, whole, rtol=1e-5, atol=1e-6)

@@ -63,6 +63,7 @@ def _single_step_kernels(single: bool) -> Iterator[None]:
 
 
 _SCORE_TOKENS = 2048  # inputs per scoring batch: bounds the (tokens x vocabulary) logits in memory
+_STATEFUL_WINDOW = 4096  # longer sentences are scored in windows that carry the state (bounded memory)
 
 
 def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[list[int]]:
@@ -257,7 +258,8 @@ class NeuralLM(LanguageModelMixin, TorchEstimator):
         scores: list[np.ndarray] = [np.empty(0)] * len(encoded)
         limit = self.module_.max_length
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        short = [i for i in order if limit is None or len(encoded[i]) - 1 <= limit]
+        cap = limit if limit is not None else _STATEFUL_WINDOW
+        short = [i for i in order if len(encoded[i]) - 1 <= cap]
         for idx in _token_budget_batches(short, encoded):
             batch = pad_batch([encoded[i] for i in idx])
             logp, _ = self._forward(torch.from_numpy(batch.inputs))
@@ -266,12 +268,29 @@ class NeuralLM(LanguageModelMixin, TorchEstimator):
             for row, i in enumerate(idx):
                 scores[i] = picked[row, : batch.lengths[row]]
         for i in order:
-            if limit is not None and len(encoded[i]) - 1 > limit:
-                scores[i] = self._score_long(encoded[i], limit)
+            if len(encoded[i]) - 1 > cap:  # a very long line: windows, never one huge tensor
+                scores[i] = (self._score_long(encoded[i], limit) if limit is not None
+                             else self._score_stateful(encoded[i], _STATEFUL_WINDOW))
         oov = [np.append(self.vocabulary_.is_oov(s), False) for s in sentences]
         if not encoded:
             return np.empty(0), np.empty(0, dtype=bool)
         return np.concatenate(scores), np.concatenate(oov)
+
+    def _score_stateful(self, ids: np.ndarray, window: int) -> np.ndarray:
+        """Score a long sequence ``window`` inputs at a time, carrying the model's state between windows.
+
+        Exact for the models that carry state (recurrent stacks; convolutions and fixed windows keep
+        their receptive field): the same numbers as one pass, in bounded memory.
+        """
+        n = len(ids) - 1
+        out = np.empty(n)
+        state = None
+        for start in range(0, n, window):
+            end = min(start + window, n)
+            logp, state = self._forward(torch.from_numpy(ids[start:end][None, :]), state)  # (1, w, V)
+            targets = torch.from_numpy(ids[start + 1: end + 1]).unsqueeze(-1).to(logp.device)  # (w, 1)
+            out[start:end] = logp[0].gather(-1, targets).squeeze(-1).double().cpu().numpy()
+        return out
 
     def _score_long(self, ids: np.ndarray, window: int) -> np.ndarray:
         """Score a sequence longer than the position table: each window of ``window`` inputs scores

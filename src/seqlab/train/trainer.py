@@ -357,14 +357,17 @@ class Trainer:
                             carried=_to_device(payload["carried"], self.device),
                             best_step=None if payload.get("best_step", -1) < 0 else int(payload["best_step"]),
                             best_weights=payload.get("best_weights") or None)
-        except Exception as exc:  # pickled, truncated or foreign files: never a traceback
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise FormatError(f"{file} is not a seqlab checkpoint usable by this model ({reason[:200]}); "
+        except Exception as exc:  # pickled, truncated or foreign files: never a traceback, never unpickled
+            raise FormatError(f"{file} is not a seqlab checkpoint usable by this model ({type(exc).__name__}); "
                               "train without --resume or into a new directory.") from None
 
     def _diverged_message(self, step: int, value: float, what: str = "training loss") -> str:
-        where = (f"the last good checkpoint is kept in {self.checkpoint_dir}" if self.checkpoint_dir is not None
-                 else "no checkpoint was being written")
+        if self.checkpoint_dir is None:
+            where = "no checkpoint was being written"
+        elif (self.checkpoint_dir / TRAINER_STATE).is_file():
+            where = f"the last good checkpoint is kept in {self.checkpoint_dir}"
+        else:
+            where = f"no checkpoint had been written to {self.checkpoint_dir} yet"
         return (f"{what} became {value} at step {step + 1}; stopped without updating ({where}). "
                 "Lower --lr, set --clip, or check the data.")
 
