@@ -50,7 +50,7 @@ def test_lag_regressor_backtest_fit_and_predict_with_intervals(cli, yearly_csv, 
     res = cli("forecast", "backtest", "--data", path, "--model", "lag-regressor", "--regressor", "ridge",
               "--lags", "3", "--initial", "1880", "--format", "json")
     assert res.code == 0, res.err
-    ref = backtest(LagRegressor(Ridge(alpha=1.0), lags=3), x, WalkForward(initial=181))
+    ref = backtest(LagRegressor(estimator=Ridge(alpha=1.0), lags=3), x, WalkForward(initial=181))
     np.testing.assert_allclose(json.loads(res.out)["predictions"], ref.predictions, rtol=1e-10)
     for regressor in ("ridge", "random-forest"):
         out_dir = tmp_path / regressor

@@ -289,7 +289,7 @@ def test_conformal_wraps_a_neural_forecaster():
 def test_lag_regressor_bootstrap_interval_is_close_to_the_analytic_ar_interval():
     sklearn = pytest.importorskip("sklearn.linear_model")
     x = ar2(np.random.default_rng(3), 3000)
-    boot = LagRegressor(sklearn.LinearRegression(), lags=2, n_paths=4000, random_state=1).fit(x)
+    boot = LagRegressor(estimator=sklearn.LinearRegression(), lags=2, n_paths=4000, random_state=1).fit(x)
     exact = ARForecaster(lags=2).fit(x)
     b, a = boot.predict_interval(4, coverage=0.8), exact.predict_interval(4, coverage=0.8)
     np.testing.assert_allclose(b.mean, a.mean, rtol=1e-8)
@@ -303,7 +303,7 @@ def test_lag_regressor_with_exog_equals_arx():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(106, 1))
     y = np.cumsum(rng.normal(size=106)) + X[:, 0]
-    lr = LagRegressor(sklearn.LinearRegression(), lags=3).fit(y[:100], X=X[:100])
+    lr = LagRegressor(estimator=sklearn.LinearRegression(), lags=3).fit(y[:100], X=X[:100])
     ar = ARForecaster(lags=3).fit(y[:100], X=X[:100])
     np.testing.assert_allclose(lr.predict(6, X_future=X[100:]), ar.predict(6, X_future=X[100:]), rtol=1e-8)
     assert lr.columns_[-1] == "exog0"
@@ -323,7 +323,7 @@ def test_lag_regressor_save_load_round_trips_without_pickle(tmp_path, name):
             "MLPRegressor": lambda: neural_network.MLPRegressor(hidden_layer_sizes=(6,), max_iter=200,
                                                                 random_state=0)}[name]
     y = np.sin(np.arange(120) / 5.0) + np.random.default_rng(0).normal(0, 0.1, 120)
-    model = LagRegressor(make(), lags=4, n_paths=40).fit(y)
+    model = LagRegressor(estimator=make(), lags=4, n_paths=40).fit(y)
     back = LagRegressor.load(model.save(tmp_path / "m"))
     assert type(back.estimator_).__name__ == name
     np.testing.assert_array_equal(back.predict(8), model.predict(8))
@@ -336,7 +336,7 @@ def test_lag_regressor_refuses_to_save_what_it_cannot_export(tmp_path):
     ensemble = pytest.importorskip("sklearn.ensemble")
     from seqlab.exceptions import FormatError
 
-    model = LagRegressor(ensemble.GradientBoostingRegressor(n_estimators=5), lags=2).fit(np.arange(30.0))
+    model = LagRegressor(estimator=ensemble.GradientBoostingRegressor(n_estimators=5), lags=2).fit(np.arange(30.0))
     with pytest.raises(FormatError, match="cannot save a GradientBoostingRegressor") as err:
         model.save(tmp_path / "gb")
     assert "\n" not in str(err.value) and not (tmp_path / "gb").exists()
@@ -455,7 +455,7 @@ def test_global_ar_is_least_squares_on_the_stacked_rows(rng):
 def test_global_lag_regressor_and_multi_series_backtest(rng, tmp_path):
     sklearn = pytest.importorskip("sklearn.linear_model")
     ys = [np.cumsum(rng.normal(size=90)) for _ in range(3)]
-    lr = LagRegressor(sklearn.LinearRegression(), lags=2).fit(ys)
+    lr = LagRegressor(estimator=sklearn.LinearRegression(), lags=2).fit(ys)
     ar = ARForecaster(lags=2).fit(ys)
     np.testing.assert_allclose(lr.predict(3, series=ys[1]), ar.predict(3, series=ys[1]), rtol=1e-8)
     res = backtest(ARForecaster(lags=2), ys, WalkForward(initial=70, horizon=2), coverage=0.9)
@@ -475,9 +475,9 @@ def test_global_lag_regressor_and_multi_series_backtest(rng, tmp_path):
 def test_global_lag_regressor_update_keeps_the_other_series(rng):
     sklearn = pytest.importorskip("sklearn.linear_model")
     ys = [np.cumsum(rng.normal(size=60)) for _ in range(2)]
-    model = LagRegressor(sklearn.LinearRegression(), lags=2).fit(ys)
+    model = LagRegressor(estimator=sklearn.LinearRegression(), lags=2).fit(ys)
     model.update([1.0, 2.0])
-    fresh = LagRegressor(sklearn.LinearRegression(), lags=2).fit([ys[0], np.concatenate([ys[1], [1.0, 2.0]])])
+    fresh = LagRegressor(estimator=sklearn.LinearRegression(), lags=2).fit([ys[0], np.concatenate([ys[1], [1.0, 2.0]])])
     np.testing.assert_allclose(model.predict(3), fresh.predict(3), rtol=1e-10)
 
 

@@ -181,7 +181,7 @@ def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
     if lags < 1:
         raise InvalidParameterError(f"--model lag-regressor needs --lags >= 1, got {lags}.")
     seed = args.seed if args.seed is not None else 0
-    return LagRegressor(_regressor(args.regressor, seed), lags=lags, random_state=seed)
+    return LagRegressor(estimator=_regressor(args.regressor, seed), lags=lags, random_state=seed)
 
 
 def _check_coverage(value: float | None) -> None:
