@@ -198,7 +198,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     model.tokenizer_ = tokenizer_json
     family.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
+    # the one JSON schema: "model" is the saved class, "output" the directory, "architecture" the --model name
+    result: dict[str, Any] = {"model": type(model).__name__, "output": str(out), "architecture": args.model,
+                              "seconds": round(seconds, 3)}
     described = family.describe(model)
     if not described:
         described = {k: v for k, v in model.describe().items() if not isinstance(v, dict)}
