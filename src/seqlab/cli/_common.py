@@ -183,10 +183,20 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     return "\n".join(out)
 
 
+def _is_first_process() -> bool:
+    """False in the other processes of a torchrun job (torch is never imported just to ask)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return True
+    return bool(dist.get_rank() == 0)
+
+
 def emit(args: argparse.Namespace, result: dict[str, Any] | list[dict[str, Any]], *, title: str | None = None) -> None:
-    """Print a result as a table (default), JSON or TSV on stdout."""
+    """Print a result as a table (default), JSON or TSV on stdout (under torchrun: the first process only)."""
     fmt = getattr(args, "format", "table")
     check_finite(result)
+    if not _is_first_process():
+        return
     rows = result if isinstance(result, list) else [result]
     if fmt == "json":
         print(json.dumps(result, indent=2, default=_json_default))
