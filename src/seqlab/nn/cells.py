@@ -61,7 +61,7 @@ def detach_state(state: State | None) -> State | None:
     if isinstance(state, tuple):  # (h, c), nested caches
         return tuple(detach_state(s) for s in state)  # type: ignore[return-value]
     if isinstance(state, list):  # per-layer states
-        return [detach_state(s) for s in state]  # type: ignore[return-value]
+        return [detach_state(s) for s in state]
     return state
 
 
