@@ -23,3 +23,7 @@ __all__ = [
     "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
     "TransformerLM", "TransformerLMConfig", "WindowLM", "WindowLMConfig",
 ]
+
+from seqlab.mix import InterpolatedLM  # noqa: E402  (issue 13: a mixture of any LanguageModels; needs no torch)
+
+__all__ += ["InterpolatedLM"]

@@ -1,0 +1,47 @@
+"""MetricsLog: the one training-log writer (CSV columns, clocks, reading back, no torch)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from seqlab.exceptions import DataError
+from seqlab.train.log import COLUMNS, MetricsLog, read_metrics
+
+
+def test_rows_round_trip_through_csv(tmp_path):
+    log = MetricsLog(tmp_path)  # a directory means DIR/metrics.csv
+    log.write(step=1, train_loss=2.5, lr=0.1)
+    log.write(step=2, train_loss=2.0, valid_metric=7.25)
+    rows = read_metrics(tmp_path)
+    assert [r["step"] for r in rows] == [1, 2]
+    assert rows[0]["train_loss"] == 2.5 and rows[0]["valid_metric"] is None and rows[0]["lr"] == 0.1
+    assert rows[1]["valid_metric"] == 7.25 and rows[1]["lr"] is None
+    assert rows[0]["wall_seconds"] <= rows[1]["wall_seconds"] and rows[1]["cpu_seconds"] >= 0
+    assert (tmp_path / "metrics.csv").read_text().splitlines()[0] == ",".join(COLUMNS)
+
+
+def test_append_continues_and_a_new_log_starts_over(tmp_path):
+    MetricsLog(tmp_path / "m.csv").write(step=1, train_loss=1.0)
+    MetricsLog(tmp_path / "m.csv", append=True).write(step=2, train_loss=0.5)
+    assert [r["step"] for r in read_metrics(tmp_path / "m.csv")] == [1, 2]
+    MetricsLog(tmp_path / "m.csv").write(step=9, train_loss=0.1)
+    assert [r["step"] for r in read_metrics(tmp_path / "m.csv")] == [9]
+
+
+def test_missing_or_foreign_file_is_a_one_line_error(tmp_path):
+    with pytest.raises(DataError, match="no training log"):
+        read_metrics(tmp_path)
+    (tmp_path / "metrics.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="expected"):
+        read_metrics(tmp_path)
+
+
+def test_the_log_module_itself_imports_no_torch():
+    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('l', "
+            f"{str(__import__('seqlab.train.log', fromlist=['x']).__file__)!r}); m = importlib.util.module_from_spec(spec); "
+            "spec.loader.exec_module(m); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
