@@ -23,6 +23,9 @@ from typing import Any
 
 from seqlab.exceptions import DataError, SeqlabError
 
+NOW: Any = object()
+"""Default of the clock arguments of :meth:`MetricsLog.write`: the time since the log was created."""
+
 COLUMNS = ("step", "wall_seconds", "cpu_seconds", "train_loss", "valid_metric", "lr")
 FILENAME = "metrics.csv"
 
@@ -72,11 +75,13 @@ class MetricsLog:
             self._tb = SummaryWriter(str(tensorboard_dir))
 
     def write(self, *, step: int, train_loss: float | None = None, valid_metric: float | None = None,
-              lr: float | None = None, wall_seconds: float | None = None, cpu_seconds: float | None = None) -> None:
-        """Record one row; the clocks default to the time since the log was created."""
+              lr: float | None = None, wall_seconds: float | None = NOW, cpu_seconds: float | None = NOW) -> None:
+        """Record one row; the clocks default to the time since the log was created (None: unknown)."""
+        wall = time.perf_counter() - self._wall0 if wall_seconds is NOW else wall_seconds
+        cpu = time.process_time() - self._cpu0 if cpu_seconds is NOW else cpu_seconds
         row = {"step": int(step),
-               "wall_seconds": time.perf_counter() - self._wall0 if wall_seconds is None else float(wall_seconds),
-               "cpu_seconds": time.process_time() - self._cpu0 if cpu_seconds is None else float(cpu_seconds),
+               "wall_seconds": None if wall is None else float(wall),
+               "cpu_seconds": None if cpu is None else float(cpu),
                "train_loss": None if train_loss is None else float(train_loss),
                "valid_metric": None if valid_metric is None else float(valid_metric),
                "lr": None if lr is None else float(lr)}
@@ -85,7 +90,7 @@ class MetricsLog:
             with open(self.path, "a", newline="", encoding="utf-8") as fh:
                 csv.writer(fh).writerow(["" if row[c] is None else _num(row[c]) for c in COLUMNS])
         if self._tb is not None:
-            for name in ("train_loss", "valid_metric", "lr"):
+            for name in ("train_loss", "valid_metric", "lr"):  # TensorBoard's x axis: the step
                 if row[name] is not None and math.isfinite(row[name]):
                     self._tb.add_scalar(name, row[name], row["step"])
             self._tb.flush()
