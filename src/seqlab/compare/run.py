@@ -224,6 +224,9 @@ def compare_lm(data: str, models: Sequence[str], *, context: Context | None = No
             wall0, cpu0 = time.perf_counter(), time.process_time()
             model = InterpolatedLM([fitted[q.text] for q in p.parts]).fit_weights(valid)
             wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            parts = [r for r in rows if r["model"] in {q.text for q in p.parts}]
+            wall += sum(r["fit_seconds"] for r in parts)  # a mixture costs its parts plus its EM
+            cpu += sum(r["cpu_seconds"] for r in parts)
             weights[p.text] = [round(float(w), 4) for w in model.weights_]
         else:
             model, wall, cpu = _timed_fit(p.build(ctx), train, vocabulary=vocabulary, valid=valid, quiet=ctx.quiet)
@@ -234,6 +237,11 @@ def compare_lm(data: str, models: Sequence[str], *, context: Context | None = No
                      "parameters": n_parameters(model), "fit_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
                      "steps": result.get("steps")})
         curves[p.text] = training_curve(model)
+        if not curves[p.text]:  # a one-pass fit (counting): one row, its cost and its validation perplexity
+            log = MetricsLog(None)
+            log.write(step=1, valid_metric=perplexity_report(model, valid).perplexity, wall_seconds=wall,
+                      cpu_seconds=cpu)
+            curves[p.text] = log.rows
     rows.sort(key=lambda r: (math.isnan(r["perplexity"]), r["perplexity"]))
     prompt_tokens = (list(prompt) if level == "char" else prompt.lower().split()) if prompt else []
     samples = {}
