@@ -78,13 +78,15 @@ def n_parameters(model: Any) -> int | None:
 def training_curve(model: Any) -> list[dict[str, Any]]:
     """The model's training log as MetricsLog rows (neural ``history_``, EM ``em_history_``); may be empty."""
     log = MetricsLog(None)
-    for rec in getattr(model, "history_", None) or []:
+    history = getattr(model, "history_", None)
+    for rec in history if isinstance(history, list) else []:
         if not isinstance(rec, dict) or "step" not in rec:
             continue
         metric = rec.get("valid_perplexity", rec.get("valid_loss"))
         log.write(step=int(rec["step"]), train_loss=rec.get("train_loss"), valid_metric=metric,
                   wall_seconds=rec.get("seconds"), cpu_seconds=None)
-    for i, ll in enumerate(getattr(model, "em_history_", None) or [], 1):
+    em = getattr(model, "em_history_", None)
+    for i, ll in enumerate(em if isinstance(em, list) else [], 1):
         log.write(step=i, train_loss=-float(ll), wall_seconds=None, cpu_seconds=None)
     return log.rows
 

@@ -18,7 +18,10 @@ _LINE_STYLES = ("-", "--", "-.", ":")
 def _svg(fig: Any) -> str:
     plt = pyplot()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, selectable, searchable
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: the svg is inlined in HTML
