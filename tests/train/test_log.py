@@ -45,3 +45,47 @@ def test_the_log_module_itself_imports_no_torch():
             "spec.loader.exec_module(m); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------- the classical fitters log through it
+@pytest.mark.filterwarnings("ignore::seqlab.exceptions.ConvergenceWarning")
+def test_baum_welch_logs_one_row_per_iteration():
+    import numpy as np
+
+    from seqlab.hmm import CategoricalHMM
+
+    rng = np.random.default_rng(0)
+    x = [rng.integers(0, 3, size=60) for _ in range(3)]
+    log = MetricsLog(None)
+    hmm = CategoricalHMM(n_states=2, n_iter=20, tol=1e-6, random_state=0).fit(x, log=log)
+    assert [r["step"] for r in log.rows] == list(range(1, hmm.n_iter_ + 1))
+    np.testing.assert_allclose([r["train_loss"] for r in log.rows], -hmm.log_likelihoods_ / 180, rtol=1e-12)
+    assert all(r["cpu_seconds"] is not None for r in log.rows)
+    several = MetricsLog(None)
+    best = CategoricalHMM(n_states=2, n_iter=20, n_init=3, random_state=0).fit(x, log=several)
+    np.testing.assert_allclose([r["train_loss"] for r in several.rows], -best.log_likelihoods_ / 180, rtol=1e-12)
+
+
+def test_kalman_em_logs_one_row_per_iteration():
+    import numpy as np
+
+    from seqlab.statespace import KalmanFilter
+
+    rng = np.random.default_rng(1)
+    z = np.cumsum(rng.normal(size=50))[:, None] + rng.normal(size=(50, 1))
+    kf = KalmanFilter(np.eye(1), np.eye(1), np.eye(1), np.eye(1), np.zeros(1), np.eye(1))
+    log = MetricsLog(None)
+    kf.em(z, n_iter=4, log=log)
+    assert [r["step"] for r in log.rows] == [1, 2, 3, 4]
+    np.testing.assert_allclose([r["train_loss"] for r in log.rows], -kf.log_likelihoods_ / 50, rtol=1e-12)
+
+
+def test_word2vec_logs_one_row_per_epoch():
+    from seqlab.embed import Word2Vec
+
+    corpus = [["a", "b", "c", "d"], ["b", "c", "a"], ["d", "a", "b"]] * 20
+    log = MetricsLog(None)
+    w2v = Word2Vec(vector_size=8, min_count=1, epochs=3, workers=1, window=2).fit(corpus, log=log)
+    assert [r["step"] for r in log.rows] == [1, 2, 3]
+    assert [r["train_loss"] for r in log.rows] == w2v.loss_history_
+    assert log.rows[-1]["wall_seconds"] == w2v.train_stats_["seconds"] and log.rows[0]["wall_seconds"] is None

@@ -187,7 +187,8 @@ class CategoricalHMM(BaseHMM):
     def _sample_emissions(self, params: Params, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return alg.sample_symbols(states, params["emissionprob_"], rng.random(len(states)))
 
-    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None) -> CategoricalHMM:
+    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None,
+            log: Any = None) -> CategoricalHMM:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. Symbols are ids ``0..n_symbols-1``."""
         # with n_symbols=None the alphabet is the starting emissionprob_'s width, else the data's
         width = None
@@ -196,7 +197,7 @@ class CategoricalHMM(BaseHMM):
         self._fit_width = width
         self._restart = -1
         try:
-            return super().fit(sequences, y, init_params=init_params)
+            return super().fit(sequences, y, init_params=init_params, log=log)
         finally:
             del self._fit_width, self._restart
 

@@ -231,13 +231,14 @@ class GaussianHMM(BaseHMM):
             out[idx] = means[k] + eps[idx] @ np.linalg.cholesky(cov[k]).T
         return out
 
-    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None) -> Self:
+    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None,
+            log: Any = None) -> Self:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
         self._validate_params()
         first = self._as_sequences_unchecked(sequences)
         self._fit_features = first
         try:
-            return super().fit(sequences, y, init_params=init_params)
+            return super().fit(sequences, y, init_params=init_params, log=log)
         finally:
             del self._fit_features
 

@@ -212,13 +212,14 @@ class KalmanFilter(BaseModel):
 
     # ------------------------------------------------------------------ EM
     def em(self, z: Any, u: Any = None, *, n_iter: int = 10, em_vars: tuple[str, ...] = _EM_VARS,
-           tol: float | None = None) -> Self:
+           tol: float | None = None, log: Any = None) -> Self:
         """Estimate ``em_vars`` (any of Q, R, x0, P0) by expectation-maximisation, as pykalman's ``em``.
 
         Each iteration filters and smooths with the current matrices (E-step) and sets the
         chosen matrices to their closed-form maximisers (Shumway & Stoffer; pykalman's
         formulas, R from fully observed steps only). ``log_likelihoods_`` records the
         log-likelihood before each M-step; with ``tol`` the loop stops once a gain is below it.
+        ``log`` (a :class:`seqlab.train.log.MetricsLog`) receives one row per iteration.
         """
         bad = [v for v in em_vars if v not in _EM_VARS]
         if bad:
@@ -230,6 +231,8 @@ class KalmanFilter(BaseModel):
         for _ in range(n_iter):
             sm, sP, gains, ll, ctx = self._smooth_all(z, u)
             history.append(ll)
+            if log is not None:  # negative log-likelihood per time step
+                log.write(step=len(history), train_loss=-float(ll) / max(len(ctx["z"]), 1))
             mats = ctx["mats"]
             complete = ctx["observed"].all(axis=1)
             Qn, Rn = kern.em_statistics(mats["F"], mats["H"], ctx["z"], complete, ctx["offsets"], sm, sP, gains)
