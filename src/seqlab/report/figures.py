@@ -69,21 +69,22 @@ def learning_curves(curves: dict[str, list[dict[str, Any]]], metric_name: str, *
     if not usable:
         return None
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    timed = any(r.get("cpu_seconds") is not None or r.get("wall_seconds") is not None
+                for rows in usable.values() for r in rows)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6)) if timed else plt.subplots(1, 1, figsize=(6.0, 3.6))
+    axes = list(axes) if timed else [fig.axes[0], fig.axes[0]]  # without timings: the steps panel only
     for i, (label, rows) in enumerate(usable.items()):
         y = _finite([r.get("valid_metric") if validated else r.get("train_loss") for r in rows])
         steps = [r["step"] for r in rows]
         secs = _finite([r.get("cpu_seconds") if r.get("cpu_seconds") is not None else r.get("wall_seconds")
                         for r in rows])
         style = dict(color=f"C{i % 10}", ls=_LINE_STYLES[i // 10 % 4], lw=1.4, marker="o", ms=2.5)
-        if not all(math.isnan(s) for s in secs):
+        if timed and not all(math.isnan(s) for s in secs):
             axes[0].plot(secs, y, **style, label=_short(label))
         axes[1].plot(steps, y, **style, label=_short(label))
     axes[0].set_xlabel("seconds")
     axes[1].set_xlabel("step / iteration")
-    if not axes[0].lines:
-        axes[0].text(0.5, 0.5, "no timings logged", ha="center", va="center", transform=axes[0].transAxes)
-    for ax in axes:
+    for ax in axes[: 2 if timed else 1]:
         ax.set_ylabel(metric_name if validated else "training loss")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7, loc="upper right")
