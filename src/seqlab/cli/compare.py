@@ -41,6 +41,16 @@ def _finish(args: argparse.Namespace, comparison: Any, title: str) -> int:
     from seqlab.compare import save_models
 
     results = comparison.results
+    if args.tensorboard:  # the same scalars as metrics.csv, one run per model
+        from seqlab.compare import slug
+        from seqlab.train.log import MetricsLog
+
+        for label, rows in results.get("curves", {}).items():
+            log = MetricsLog(None, tensorboard_dir=Path(args.tensorboard) / slug(label))
+            for r in rows:
+                log.write(step=r["step"], train_loss=r["train_loss"], valid_metric=r["valid_metric"], lr=r["lr"],
+                          wall_seconds=r["wall_seconds"], cpu_seconds=r["cpu_seconds"])
+            log.close()
     if args.save_models:
         results["model_dirs"] = [str(p) for p in save_models(comparison, args.save_models)]
     report_path = None
@@ -136,6 +146,8 @@ def _shared(p: argparse.ArgumentParser, *, default_models: list[str]) -> None:
                    help="save every fitted model in DIR/<model>/ with its metrics.csv (for seqlab report)")
     p.add_argument("--force", action="store_true", help="write into a non-empty --report / --save-models directory")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="also write every model's curve for TensorBoard (the tensorboard extra)")
 
 
 def register(groups: Any) -> None:
