@@ -125,18 +125,20 @@ _SYMBOLS = ["a", "b", "c", "d"]
 
 
 def _copy_task(n: int, gap: int, rng: np.random.Generator) -> tuple[list[list[str]], list[str]]:
-    """Sequences ``X f f ... f ? X``: the answer after ``?`` is the first symbol, ``gap`` fillers back."""
-    fillers = ["e", "f", "g", "h"]
+    """Sequences ``X f f ... f ? X``: the answer after ``?`` is the first symbol, ``gap`` fillers back.
+
+    The filler is one token, so all the learnable loss is the answer's: the task isolates the
+    memory across the gap (the copy/"remember the first token" problem)."""
     seqs, answers = [], []
     for _ in range(n):
         x = _SYMBOLS[int(rng.integers(4))]
-        seqs.append([x, *(fillers[int(i)] for i in rng.integers(4, size=gap)), "?", x])
+        seqs.append([x, *(["f"] * gap), "?", x])
         answers.append(x)
     return seqs, answers
 
 
 @experiment("long-dependencies", "vanilla (Elman) RNNs fail on long dependencies where LSTMs and GRUs do not "
-            "(vanishing gradients); attention reaches any distance.", "000, 001, 004", 6.0)
+            "(vanishing gradients); attention reaches any distance.", "000, 001, 004", 10.0)
 def _long_dependencies(budget: float, seed: int) -> dict[str, Any]:
     from seqlab.data.vocab import Vocabulary
     from seqlab.models import NeuralLM
@@ -144,18 +146,21 @@ def _long_dependencies(budget: float, seed: int) -> dict[str, Any]:
 
     rng = np.random.default_rng(seed)
     gaps = (10, 50, 200)
-    archs = {"rnn": {}, "lstm": {}, "gru": {}, "transformer": {"n_heads": 2}}
+    steps = 300
+    # about 9k parameters each: Elman 80 units, LSTM 40, GRU 46, a 1-layer Transformer of width 24
+    archs = {"rnn": {"d_hidden": 80}, "lstm": {"d_hidden": 40}, "gru": {"d_hidden": 46},
+             "transformer": {"d_hidden": 24, "n_heads": 2}}
     rows, curves = [], {a: ([], []) for a in archs}
     for gap in gaps:
-        train, _ = _copy_task(512, gap, rng)
+        train, _ = _copy_task(1024, gap, rng)
         test, answers = _copy_task(100, gap, rng)
         vocab = Vocabulary.build(train)
         sym_ids = [vocab[s] for s in _SYMBOLS]
         for arch, extra in archs.items():
-            cfg = TrainConfig(lr=3e-3, batch_size=16, bptt=gap + 3, batching="padded", max_steps=400,
+            cfg = TrainConfig(lr=1e-2, batch_size=16, bptt=gap + 4, batching="padded", max_steps=steps,
                               max_time=budget, clock="process", schedule="constant", eval_every=10**6, seed=seed)
             context = gap + 4 if arch == "transformer" else None
-            lm = NeuralLM(model=arch, n_layers=1, d_hidden=32, d_embed=16, dropout=0.0, context_size=context,
+            lm = NeuralLM(model=arch, n_layers=1, d_embed=16, dropout=0.0, context_size=context,
                           train=cfg, device="cpu", **extra).fit(train, vocabulary=vocab)
             correct = 0
             for seq, ans in zip(test, answers, strict=True):
@@ -169,12 +174,16 @@ def _long_dependencies(budget: float, seed: int) -> dict[str, Any]:
     fig = _svg_lines("copy task: accuracy of recalling the first symbol against the gap", "gap T (tokens, log)",
                      "accuracy (chance 0.25)", curves, logx=True, hline=0.25)
     at = {r["model"]: r["accuracy"] for r in rows if r["gap"] == gaps[-1]}
+    short = {r["model"]: r["accuracy"] for r in rows if r["gap"] == gaps[0]}
     gated = max(at["lstm"], at["gru"])
-    outcome = (f"at T={gaps[-1]} the Elman RNN scores {at['rnn']:.2f}, the best gated RNN {gated:.2f}, the "
+    cut = [f"{r['model']}@{r['gap']}" for r in rows if r["steps"] < steps]
+    outcome = (f"at T={gaps[0]} the accuracies are " + ", ".join(f"{m} {a:.2f}" for m, a in short.items())
+               + f"; at T={gaps[-1]} the Elman RNN scores {at['rnn']:.2f}, the best gated RNN {gated:.2f}, the "
                f"Transformer {at['transformer']:.2f} (chance 0.25); the claim "
-               f"{'holds' if gated > at['rnn'] + 0.1 else 'is not shown'} at this budget ({budget:g} CPU-s, "
-               "at most 400 steps per model, 1 layer of 32 units).")
-    return {"task": "experiment", "data": "synthetic copy task (4 symbols, 4 fillers)", "metric": "accuracy",
+               f"{'holds' if gated > at['rnn'] + 0.1 else 'is not shown'} at this budget ({steps} steps, lr 0.01, "
+               f"about 9k parameters each"
+               + (f"; stopped early by the {budget:g} CPU-s budget: {', '.join(cut)}" if cut else "") + ").")
+    return {"task": "experiment", "data": "synthetic copy task (4 symbols, one filler token)", "metric": "accuracy",
             "lower_is_better": False, "rows": rows, "extra_figures": [fig], "outcome": outcome}
 
 

@@ -189,6 +189,7 @@ def compare_lm(data: str, models: Sequence[str], *, context: Context | None = No
         Budget, steps and seed shared by every model.
     limit : int, optional
         Use only the first ``limit`` training lines (a quick look; validation and test are whole).
+        (``compare_classify``'s ``limit`` keeps evenly spaced texts instead, so every class stays.)
     """
     from seqlab.data.vocab import Vocabulary
     from seqlab.evaluate import perplexity_report
@@ -341,7 +342,9 @@ def compare_classify(data: str, models: Sequence[str], *, context: Context | Non
     if not hasattr(tr, "labels"):
         raise DataError(f"--data {data} is not a labelled data set; choose spamassassin or brown-genres.")
     tok = get_tokenizer("char" if level == "char" else "word")
-    texts_tr, y_tr = tr.texts[:limit] if limit else tr.texts, tr.labels[:limit] if limit else tr.labels
+    keep = (np.linspace(0, len(tr.texts) - 1, min(limit, len(tr.texts))).round().astype(int) if limit
+            else np.arange(len(tr.texts)))  # evenly spaced: every class keeps its share (the files are grouped)
+    texts_tr, y_tr = [tr.texts[i] for i in keep], [tr.labels[i] for i in keep]
     x_tr = [tok(t) or ["<empty>"] for t in texts_tr]
     x_te = [tok(t) or ["<empty>"] for t in te.texts]
     labels = sorted(set(y_tr) | set(te.labels))
