@@ -60,7 +60,7 @@ def run_experiment(name: str, *, budget: float | None = None, seed: int = 0) -> 
 
 
 def _svg_lines(title: str, xlabel: str, ylabel: str, series: dict[str, tuple[list[float], list[float]]], *,
-               logx: bool = False, hline: float | None = None) -> dict[str, str]:
+               logx: bool = False, hline: float | None = None, hline_label: str = "") -> dict[str, str]:
     from seqlab.report.figures import _svg, pyplot
 
     plt = pyplot()
@@ -68,7 +68,7 @@ def _svg_lines(title: str, xlabel: str, ylabel: str, series: dict[str, tuple[lis
     for i, (label, (x, y)) in enumerate(series.items()):
         ax.plot(x, y, marker="o", ms=3, color=f"C{i % 10}", label=label)
     if hline is not None:
-        ax.axhline(hline, color="0.6", ls=":", lw=1)
+        ax.axhline(hline, color="0.4", ls=":", lw=1.2, label=hline_label or None)
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -107,7 +107,8 @@ def _ngram_vs_neural(budget: float, seed: int) -> dict[str, Any]:
                      "bits_per_token": kn, "perplexity": 2 ** kn if kn is not None else None, "steps": None})
         per_level[data] = level_rows
         figures.append(_svg_lines(f"{data}: test bits per token against CPU budget ({lines} training lines)",
-                                  "CPU seconds of training", "bits per token", level_rows, hline=kn))
+                                  "CPU seconds of training", "bits per token", level_rows, hline=kn,
+                                  hline_label="5-gram, modified Kneser-Ney"))
     verdicts = []
     for data, level_rows in per_level.items():
         kn = next(r["bits_per_token"] for r in rows if r["data"] == data and r["model"].startswith("ngram"))
@@ -172,7 +173,7 @@ def _long_dependencies(budget: float, seed: int) -> dict[str, Any]:
             curves[arch][0].append(gap)
             curves[arch][1].append(acc)
     fig = _svg_lines("copy task: accuracy of recalling the first symbol against the gap", "gap T (tokens, log)",
-                     "accuracy (chance 0.25)", curves, logx=True, hline=0.25)
+                     "accuracy (chance 0.25)", curves, logx=True, hline=0.25, hline_label="chance")
     at = {r["model"]: r["accuracy"] for r in rows if r["gap"] == gaps[-1]}
     short = {r["model"]: r["accuracy"] for r in rows if r["gap"] == gaps[0]}
     gated = max(at["lstm"], at["gru"])
@@ -347,7 +348,8 @@ def _attention(budget: float, seed: int) -> dict[str, Any]:
                      "final_valid_bits": hist[-1]["valid_loss"] / math.log(2) if hist else None,
                      "seconds_to_target": None if reach is None else round(reach, 1)})
     fig = _svg_lines(f"validation bits per character against seconds (target {target / math.log(2):.3f})",
-                     "seconds", "validation bits per char", curves, hline=target / math.log(2))
+                     "seconds", "validation bits per char", curves, hline=target / math.log(2),
+                     hline_label="target")
     tr, ls = rows[1], rows[0]
     ratio = tr["tokens_per_second"] / ls["tokens_per_second"]
     def secs(v: float | None) -> str:

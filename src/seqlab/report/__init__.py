@@ -172,7 +172,7 @@ def render_html(results: dict[str, Any], *, title: str | None = None) -> str:
         title=title or results.get("title") or f"seqlab compare {task}: {results.get('data', '')}",
         subtitle=subtitle, generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         notes=results.get("notes", []), outcome=results.get("outcome", ""), columns=columns, table=table,
-        ranked=bool(rows) and bool(metric), figures=figs, surprisal=_surprisal(results.get("surprisal", {})),
+        ranked=bool(rows) and bool(metric) and task != "experiment", figures=figs, surprisal=_surprisal(results.get("surprisal", {})),
         samples=list(results.get("samples", {}).items()), prompt=results.get("prompt", ""), grid=grid,
         grid_title=grid_title, settings=json.dumps(settings, indent=2, default=str) if settings else "")
     return page

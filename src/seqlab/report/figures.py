@@ -39,8 +39,8 @@ def _finite(values: Sequence[Any]) -> list[float]:
 def quality_vs_compute(rows: list[dict[str, Any]], metric: str, *, lower_is_better: bool) -> str | None:
     """The metric against training CPU seconds and against parameters, one point per model."""
     pts = [r for r in rows if isinstance(r.get(metric), int | float) and math.isfinite(r[metric])]
-    if not pts:
-        return None
+    if not any(isinstance(r.get(k), int | float) for r in pts for k in ("cpu_seconds", "parameters")):
+        return None  # nothing to put on either axis
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
     for ax, key, xlabel in ((axes[0], "cpu_seconds", "training CPU seconds"), (axes[1], "parameters", "parameters")):
