@@ -120,3 +120,23 @@ def test_a_neural_part_mixes_with_an_ngram_and_round_trips(tmp_path):
     assert np.exp(mix.next_log_probs(["a"])).sum() == pytest.approx(1.0, abs=1e-6)
     back = io.load(mix.save(tmp_path / "m"))
     np.testing.assert_allclose(back.token_log_probs(VALID)[0], mix.token_log_probs(VALID)[0], rtol=1e-6)
+
+
+def test_a_saved_mixture_with_a_neural_part_loads_in_a_fresh_process(tmp_path):
+    """The manifest names each part's class and module, so io.load imports the family itself."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    from seqlab.models import NeuralLM
+    from seqlab.train import TrainConfig
+
+    uni, _ = _parts()
+    lstm = NeuralLM(model="lstm", n_layers=1, d_hidden=8, d_embed=8, dropout=0.0, device="cpu",
+                    train=TrainConfig(max_steps=2, batch_size=2, bptt=4, eval_every=100)).fit(
+        TRAIN, vocabulary=uni.vocabulary_)
+    path = InterpolatedLM([uni, lstm]).fit_weights(VALID).save(tmp_path / "m")
+    code = (f"from seqlab import io; m = io.load({str(path)!r}); "
+            "print(type(m).__name__, [type(p).__name__ for p in m.models_], round(float(m.weights_.sum()), 6))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["InterpolatedLM", "['NGramLM',", "'NeuralLM']", "1.0"], out.stdout + out.stderr

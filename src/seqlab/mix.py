@@ -21,6 +21,7 @@ import importlib
 import inspect
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -257,6 +258,28 @@ class InterpolatedLM(BaseModel):
         summary = {"parts": [p["class"] for p in parts], "weights": [float(w) for w in self.weights_]}
         return {"parts": parts, "em_history": list(self.em_history_), "summary": summary}, arrays
 
+    def save(self, path: str | Path) -> Path:
+        """Save to a model directory: the parts' states and arrays inside one manifest and one file.
+
+        The parts' templates are left out of the manifest's ``params`` (their fitted states are in
+        ``state["parts"]``, each naming its class and module), so loading imports each part's
+        family when it is needed: a mixture with a neural part loads without importing torch first.
+        """
+        from safetensors.numpy import save_file
+
+        self._check_fitted()
+        meta, arrays = self._to_state()
+        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        manifest = io.make_manifest(InterpolatedLM(weights=self.weights, max_iter=self.max_iter, tol=self.tol),
+                                    meta, arrays)
+        manifest["params"].pop("models", None)
+
+        def fill(tmp: Path) -> None:
+            save_file(arrays, str(tmp / io.ARRAYS))
+            io.write_json(tmp / io.MANIFEST, manifest)
+
+        return io.write_directory(path, fill)
+
     @classmethod
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         parts = []
@@ -265,7 +288,8 @@ class InterpolatedLM(BaseModel):
             prefix = f"part{k}."
             part_arrays = {name[len(prefix):]: a for name, a in arrays.items() if name.startswith(prefix)}
             parts.append(part_cls._from_state(io.from_json(spec["params"]), spec["state"], part_arrays))
-        obj = cls(**params)
+        obj = cls(**{k: v for k, v in params.items() if k != "models"})
+        obj.models = [p.clone() if hasattr(p, "clone") else p for p in parts]  # unfitted templates, as fit expects
         obj.models_ = parts
         obj.vocabulary_ = parts[0].vocabulary_
         obj.weights_ = np.asarray(arrays["weights"], dtype=np.float64)
