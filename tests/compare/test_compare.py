@@ -178,3 +178,14 @@ def test_cli_list_shows_the_registered_keys(capsys):
     assert main(["compare", "forecast", "--list"]) == 0
     text = capsys.readouterr().out
     assert "ar" in text and "lags=9" in text and "seasonal-naive" in text
+
+
+def test_parameter_counts_are_the_estimated_parameters():
+    from seqlab.compare import n_parameters
+    from seqlab.forecast import ARForecaster
+    from seqlab.ngram import NGramLM, WittenBell
+
+    x = np.sin(np.arange(80) / 3.0)
+    assert n_parameters(ARForecaster(lags=9).fit(x)) == 10  # 9 lags + the constant
+    lm = NGramLM(order=2, smoothing=WittenBell()).fit([s.split() for s in LINES])
+    assert n_parameters(lm) > 0
