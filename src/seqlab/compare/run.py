@@ -68,7 +68,8 @@ def n_parameters(model: Any) -> int | None:
     if isinstance(parts, list) and parts and not hasattr(model, "classes_"):
         counts = [n_parameters(p) for p in parts]
         return None if any(c is None for c in counts) else int(sum(c for c in counts if c is not None)) + len(parts)
-    fitted = [getattr(model, a) for a in ("params_", "coef_", "intercept_") if getattr(model, a, None) is not None]
+    names = ("params_",) if getattr(model, "params_", None) is not None else ("coef_", "intercept_")
+    fitted = [getattr(model, a) for a in names if getattr(model, a, None) is not None]
     if fitted and not hasattr(model, "classes_"):  # an estimated parameter vector (AR, linear models)
         return int(sum(np.asarray(a).size for a in fitted))
     try:
