@@ -75,7 +75,8 @@ def test_em_weights_recovers_a_known_mixture():
 
 
 def test_fit_clones_and_fits_parts_on_one_vocabulary_and_save_load_round_trips(tmp_path):
-    mix = InterpolatedLM([NGramLM(order=1, smoothing=Lidstone(1.0)), NGramLM(order=3, smoothing=Lidstone(0.1))]).fit(TRAIN, valid=VALID)
+    parts = [NGramLM(order=1, smoothing=Lidstone(1.0)), NGramLM(order=3, smoothing=Lidstone(0.1))]
+    mix = InterpolatedLM(parts).fit(TRAIN, valid=VALID)
     assert mix.models_[0].vocabulary_ == mix.models_[1].vocabulary_
     assert not hasattr(mix.models[0], "vocabulary_"), "fit must not fit the templates in place"
     path = mix.save(tmp_path / "mix")
@@ -88,7 +89,8 @@ def test_fit_clones_and_fits_parts_on_one_vocabulary_and_save_load_round_trips(t
 
 
 def test_fit_without_valid_holds_out_every_tenth_sequence():
-    mix = InterpolatedLM([NGramLM(order=1, smoothing=Lidstone(1.0)), NGramLM(order=2, smoothing=Lidstone(0.1))]).fit(TRAIN)
+    parts = [NGramLM(order=1, smoothing=Lidstone(1.0)), NGramLM(order=2, smoothing=Lidstone(0.1))]
+    mix = InterpolatedLM(parts).fit(TRAIN)
     assert mix.weights_.shape == (2,) and mix.em_history_
 
 

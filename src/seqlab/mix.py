@@ -30,7 +30,6 @@ from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import BaseModel
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.protocols import LanguageModel
 
 _PROTOCOL = ("token_log_probs", "next_log_probs", "begin", "advance")
 
@@ -295,7 +294,8 @@ class InterpolatedLM(BaseModel):
         obj.weights_ = np.asarray(arrays["weights"], dtype=np.float64)
         obj.em_history_ = [float(v) for v in state.get("em_history", [])]
         if obj.weights_.shape != (len(parts),):
-            raise FormatError(f"weights has shape {obj.weights_.shape}, expected ({len(parts)},) for {len(parts)} parts.")
+            raise FormatError(f"weights has shape {obj.weights_.shape}, expected ({len(parts)},) "
+                              f"for {len(parts)} parts.")
         return obj
 
     @classmethod

@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
+from report import chromium  # tests/ is on sys.path (pytest.ini)
 from seqlab.compare import Context, compare_classify, compare_forecast, compare_lm
 from seqlab.exceptions import SeqlabError
 from seqlab.report import build_report, results_from_model_dirs
-
-from report import chromium  # tests/ is on sys.path (pytest.ini)
 
 LINES = ["in the beginning god created the heaven and the earth .",
          "and the earth was without form , and void .",
@@ -32,7 +31,8 @@ def corpus(tmp_path_factory):
 def lm_results(corpus):
     pytest.importorskip("torch")
     lstm = "lstm:hidden=16:embed=8:batch=2:bptt=8"
-    return compare_lm(str(corpus), ["ngram:order=2:smoothing=witten-bell", lstm, f"mix:ngram:order=1:smoothing=witten-bell+{lstm}"],
+    return compare_lm(str(corpus), ["ngram:order=2:smoothing=witten-bell", lstm,
+                                    f"mix:ngram:order=1:smoothing=witten-bell+{lstm}"],
                       context=Context(budget=None, steps=12, eval_every=4), prompt="and god").results
 
 

@@ -40,9 +40,9 @@ def test_missing_or_foreign_file_is_a_one_line_error(tmp_path):
 
 
 def test_the_log_module_itself_imports_no_torch():
-    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('l', "
-            f"{str(__import__('seqlab.train.log', fromlist=['x']).__file__)!r}); m = importlib.util.module_from_spec(spec); "
-            "spec.loader.exec_module(m); print('torch' in sys.modules)")
+    path = str(__import__("seqlab.train.log", fromlist=["x"]).__file__)
+    code = (f"import importlib.util, sys; spec = importlib.util.spec_from_file_location('l', {path!r}); "
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

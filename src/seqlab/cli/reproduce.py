@@ -76,7 +76,8 @@ def register(groups: Any) -> None:
                           description=__doc__.splitlines()[0], formatter_class=Formatter)
     p.add_argument("name", nargs="?", default=None, help="experiment name, or all (see --list)")
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
-    p.add_argument("--budget", type=float, default=None, help="CPU seconds per trained model (default: the experiment's)")
+    p.add_argument("--budget", type=float, default=None,
+                   help="CPU seconds per trained model (default: the experiment's)")
     p.add_argument("--report", default=None, metavar="DIR", help="write the HTML report here")
     p.add_argument("--record", default=None, metavar="FILE", help="add the result to this JSON file")
     p.add_argument("--force", action="store_true", help="write into a non-empty --report directory")

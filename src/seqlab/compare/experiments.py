@@ -54,7 +54,8 @@ def run_experiment(name: str, *, budget: float | None = None, seed: int = 0) -> 
     results = exp.run(b, seed)
     results.update(title=f"seqlab reproduce {name}", data=results.get("data", ""), claim=exp.claim,
                    documents=exp.documents, budget_cpu_seconds=b, seed=seed,
-                   run_seconds=round(time.perf_counter() - wall0, 1), run_cpu_seconds=round(time.process_time() - cpu0, 1))
+                   run_seconds=round(time.perf_counter() - wall0, 1),
+                   run_cpu_seconds=round(time.process_time() - cpu0, 1))
     results["outcome"] = f"Claim ({exp.documents}): {exp.claim} Measured: {results['outcome']}"
     return results
 
@@ -101,7 +102,8 @@ def _ngram_vs_neural(budget: float, seed: int) -> dict[str, Any]:
                 level_rows.setdefault(r["model"], ([], []))
                 level_rows[r["model"]][0].append(b)
                 level_rows[r["model"]][1].append(r["bits_per_token"])
-                rows.append({"data": data, "model": r["model"], "budget_cpu_s": b, "bits_per_token": r["bits_per_token"],
+                rows.append({"data": data, "model": r["model"], "budget_cpu_s": b,
+                             "bits_per_token": r["bits_per_token"],
                              "perplexity": r["perplexity"], "steps": r["steps"]})
         rows.append({"data": data, "model": "ngram:order=5 (modified KN)", "budget_cpu_s": None,
                      "bits_per_token": kn, "perplexity": 2 ** kn if kn is not None else None, "steps": None})

@@ -30,7 +30,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
 <style>
   body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto; max-width: 1040px;
          padding: 1rem; color: #1d1d1f; line-height: 1.45; }
-  h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+  h1 { font-size: 1.5rem; margin-bottom: .2rem; }
+  h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
   .meta { color: #666; font-size: .85rem; }
   table { border-collapse: collapse; font-size: .85rem; display: block; overflow-x: auto; max-width: 100%; }
   th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
@@ -53,7 +54,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
 <table>
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row in table %}<tr{% if loop.first and ranked %} class="best"{% endif %}>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% for row in table %}<tr{% if loop.first and ranked %} class="best"{% endif %}>
+{%- for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</tbody>
 </table>
 {% for fig in figures %}
@@ -62,8 +64,10 @@ _TEMPLATE = r"""<!DOCTYPE html>
 {% endfor %}
 {% if surprisal %}
 <h2>Where the models differ: surprisal per token</h2>
-<p class="meta">One test sentence; each token shaded by the model's surprisal −log₂ p (white 0 bits, dark red ≥ {{ surprisal.cap }} bits; hover for the value).</p>
-{% for row in surprisal.rows %}<p><b>{{ row.label }}</b> ({{ row.total }} bits)<br><span class="tokens">{{ row.html | safe }}</span></p>
+<p class="meta">One test sentence; each token shaded by the model's surprisal −log₂ p
+(white 0 bits, dark red ≥ {{ surprisal.cap }} bits; hover for the value).</p>
+{% for row in surprisal.rows %}<p><b>{{ row.label }}</b> ({{ row.total }} bits)<br>
+<span class="tokens">{{ row.html | safe }}</span></p>
 {% endfor %}{% endif %}
 {% if samples %}
 <h2>Samples</h2>
@@ -72,7 +76,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
 {% endfor %}{% endif %}
 {% if grid %}
 <h2>{{ grid_title }}</h2>
-<div class="grid">{% for fig in grid %}<figure class="fig">{{ fig.svg | safe }}<figcaption>{{ fig.caption }}</figcaption></figure>{% endfor %}</div>
+<div class="grid">{% for fig in grid %}
+<figure class="fig">{{ fig.svg | safe }}<figcaption>{{ fig.caption }}</figcaption></figure>{% endfor %}</div>
 {% endif %}
 {% if settings %}<h2>Settings</h2><pre class="sample">{{ settings }}</pre>{% endif %}
 </body>
@@ -172,7 +177,8 @@ def render_html(results: dict[str, Any], *, title: str | None = None) -> str:
         title=title or results.get("title") or f"seqlab compare {task}: {results.get('data', '')}",
         subtitle=subtitle, generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         notes=results.get("notes", []), outcome=results.get("outcome", ""), columns=columns, table=table,
-        ranked=bool(rows) and bool(metric) and task != "experiment", figures=figs, surprisal=_surprisal(results.get("surprisal", {})),
+        ranked=bool(rows) and bool(metric) and task != "experiment", figures=figs,
+        surprisal=_surprisal(results.get("surprisal", {})),
         samples=list(results.get("samples", {}).items()), prompt=results.get("prompt", ""), grid=grid,
         grid_title=grid_title, settings=json.dumps(settings, indent=2, default=str) if settings else "")
     return page
