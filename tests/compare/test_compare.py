@@ -189,3 +189,34 @@ def test_parameter_counts_are_the_estimated_parameters():
     assert n_parameters(ARForecaster(lags=9).fit(x)) == 10  # 9 lags + the constant
     lm = NGramLM(order=2, smoothing=WittenBell()).fit([s.split() for s in LINES])
     assert n_parameters(lm) > 0
+
+
+def test_attention_maps_are_the_weights_the_transformer_uses(corpus):
+    """Rows sum to one, nothing attends to the future, and weights @ values reproduce the layer's output."""
+    torch = pytest.importorskip("torch")
+    from seqlab.compare.run import attention_maps
+    from seqlab.data.vocab import BOS_ID
+    from seqlab.models import NeuralLM
+    from seqlab.train import TrainConfig
+
+    lm = NeuralLM(model="transformer", n_layers=2, d_hidden=16, n_heads=1, context_size=32, dropout=0.0,
+                  device="cpu", train=TrainConfig(max_steps=3, batch_size=2, bptt=8, eval_every=100)).fit(
+        [s.split() for s in LINES])
+    tokens = LINES[0].split()[:6]
+    maps = attention_maps(lm, tokens)
+    assert maps is not None and len(maps) == 2 and maps[0].shape == (7, 7)
+    for w in maps:
+        np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-6)
+        assert np.all(np.triu(w, 1) == 0.0)
+    # one head: the first layer's attention output equals maps[0] @ v, projected out
+    m = lm.module_
+    ids = torch.tensor([[BOS_ID, *lm.vocabulary_.encode(tokens).tolist()]])
+    with torch.no_grad():
+        x = m.pos(m.embed(ids), offset=0)
+        block = m.blocks[0]
+        h = block.norm1(x)
+        v = block.attn.qkv(h)[..., 32:]  # (1, L, E): the value third of the projection
+        want = block.attn.out(torch.from_numpy(maps[0]).float() @ v[0])
+        got, _ = block.attn.step(h)
+    np.testing.assert_allclose(got[0].numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
+    assert attention_maps(NeuralLM(model="lstm"), tokens) is None  # no attention layers: nothing to draw

@@ -32,6 +32,7 @@ def lm_results(corpus):
     pytest.importorskip("torch")
     lstm = "lstm:hidden=16:embed=8:batch=2:bptt=8"
     return compare_lm(str(corpus), ["ngram:order=2:smoothing=witten-bell", lstm,
+                                    "transformer:hidden=8:heads=2:batch=2:bptt=8",
                                     f"mix:ngram:order=1:smoothing=witten-bell+{lstm}"],
                       context=Context(budget=None, steps=12, eval_every=4), prompt="and god").results
 
@@ -49,7 +50,7 @@ def test_lm_report_is_self_contained_with_every_section(lm_results, tmp_path):
     page = path.read_text()
     _self_contained(page)
     for section in ("Results", "Quality against compute", "Learning curves", "surprisal per token", "Samples",
-                    "Embeddings (PCA)"):
+                    "Embeddings (PCA)", "Attention: transformer"):
         assert section in page, section
     assert page.count("<svg") >= 4
     # the table is best first: the first data row is the lowest perplexity
@@ -121,6 +122,11 @@ def test_report_loads_in_headless_chromium_without_console_errors(lm_results, tm
     assert all(w > 50 and h > 50 for w, h in check.figure_sizes), check.figure_sizes
     png = chromium.screenshot(path, tmp_path / "shot.png", binary=binary)
     assert png.stat().st_size > 10_000
+    import os
+    import shutil
+
+    if keep := os.environ.get("SEQLAB_KEEP_SCREENSHOT"):  # to look at it: SEQLAB_KEEP_SCREENSHOT=out.png
+        shutil.copy(png, keep)
 
 
 def test_the_browser_check_catches_a_broken_page(tmp_path):

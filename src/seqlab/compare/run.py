@@ -178,6 +178,42 @@ def _embedding_points(model: Any, n_words: int = 40) -> dict[str, Any] | None:
             "all_xy": xy[np.linspace(0, len(xy) - 1, min(len(xy), 1500)).astype(int)].round(4).tolist()}
 
 
+def attention_maps(model: Any, tokens: Sequence[str]) -> list[np.ndarray] | None:
+    """Self-attention weights of a model built from :class:`seqlab.nn.TransformerBlock` layers.
+
+    Feeds ``<s> + tokens`` and returns one (L, L) array per layer, averaged over heads
+    (row ``t``: how much position ``t`` attends to each position ``<= t``); ``None`` for a
+    model without such layers. Only the layers' own modules are used (``norm1``, ``attn.qkv``),
+    and each block's output is taken from the block itself, so the maps are the ones it uses.
+    """
+    module = getattr(model, "module_", None)
+    blocks = getattr(module, "blocks", None)
+    vocab = getattr(model, "vocabulary_", None)
+    if blocks is None or vocab is None or not all(hasattr(b, "attn") and hasattr(b, "norm1") for b in blocks):
+        return None
+    import torch
+
+    from seqlab.data.vocab import BOS_ID
+
+    ids = torch.tensor([[BOS_ID, *vocab.encode(list(tokens)).tolist()]], dtype=torch.int64)
+    maps = []
+    with torch.no_grad():
+        device = next(module.parameters()).device
+        ids = ids.to(device)
+        x = module.pos(module.embed(ids), offset=0) if hasattr(module, "pos") else module.embed(ids)  # (1, L, E)
+        length = ids.size(1)
+        for block in blocks:
+            attn = block.attn
+            q, k, _ = attn.qkv(block.norm1(x)).view(1, length, 3, attn.n_heads, -1).permute(2, 0, 3, 1, 4)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (1, h, L, L)
+            if getattr(attn, "causal", False):
+                future = torch.ones(length, length, dtype=torch.bool, device=device).triu(1)
+                scores = scores.masked_fill(future, float("-inf"))
+            maps.append(scores.softmax(-1)[0].mean(0).double().cpu().numpy())  # (L, L), heads averaged
+            x, _ = block.step(x)  # (1, L, E)
+    return maps
+
+
 def compare_lm(data: str, models: Sequence[str], *, context: Context | None = None, prompt: str | None = None,
                sample_tokens: int = 40, temperature: float = 1.0, limit: int | None = None,
                progress: Any = None) -> Comparison:
@@ -262,13 +298,16 @@ def compare_lm(data: str, models: Sequence[str], *, context: Context | None = No
         lp, _ = model.token_log_probs([sentence])
         surprisal["models"][label] = [round(-float(v) / math.log(2), 4) for v in lp]
     embeddings = {label: e for label, m in fitted.items() if (e := _embedding_points(m)) is not None}
+    short = sentence[: 24 if level == "word" else 40]
+    attention = {label: {"tokens": ["<s>", *short], "layers": [a.round(4).tolist() for a in maps]}
+                 for label, m in fitted.items() if (maps := attention_maps(m, short)) is not None}
     results = {
         "task": "lm", "data": data, "level": level, "metric": "perplexity", "lower_is_better": True,
         "sizes": {"train_tokens": sum(map(len, train)), "test_tokens": sum(map(len, test)) + len(test),
                   "vocabulary": len(vocabulary)},
         "settings": {"budget_cpu_seconds": ctx.budget, "steps": ctx.steps, "seed": ctx.seed, "limit": limit},
         "rows": rows, "curves": curves, "samples": samples, "prompt": prompt or "", "surprisal": surprisal,
-        "embeddings": embeddings, "mixture_weights": weights,
+        "embeddings": embeddings, "attention": attention, "mixture_weights": weights,
     }
     return Comparison(results, fitted)
 

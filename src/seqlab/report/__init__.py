@@ -161,6 +161,10 @@ def render_html(results: dict[str, Any], *, title: str | None = None) -> str:
         grid = [{"svg": F.embeddings_pca(label, pts), "caption": f"{label}: the most frequent tokens labelled"}
                 for label, pts in results["embeddings"].items()]
         grid_title = "Embeddings (PCA)"
+    for label, att in (results.get("attention") or {}).items():
+        figs.append({"title": f"Attention: {label}", "svg": F.attention_heatmaps(label, att["tokens"], att["layers"]),
+                     "caption": "The test sentence's self-attention weights per layer, averaged over heads: row t "
+                                "shows how much the prediction after token t draws on each earlier token."})
     for extra in results.get("extra_figures", []):
         figs.append(extra)
     for hmm in results.get("state_paths", []):

@@ -110,6 +110,24 @@ def embeddings_pca(label: str, points: dict[str, Any]) -> str:
     return _svg(fig)
 
 
+def attention_heatmaps(label: str, tokens: list[str], layers: list[list[list[float]]]) -> str:
+    """One heatmap per layer: row t is how much position t attends to each earlier position (heads averaged)."""
+    plt = pyplot()
+    n = len(layers)
+    size = 2.2 + 0.16 * len(tokens)
+    fig, axes = plt.subplots(1, n, figsize=(min(4.8 * n, 10.0), min(size, 6.0)), squeeze=False)
+    for i, (ax, w) in enumerate(zip(axes[0], layers, strict=True)):
+        ax.imshow(np.asarray(w, dtype=float), cmap="Greys", vmin=0.0, vmax=1.0)
+        ticks = range(len(tokens))
+        shown = [_short(t if t.strip() else "␣", 10) for t in tokens]
+        ax.set_xticks(ticks, shown, rotation=90, fontsize=6)
+        ax.set_yticks(ticks, shown if i == 0 else [""] * len(tokens), fontsize=6)
+        ax.set_title(f"layer {i + 1}", fontsize=8)
+    fig.suptitle(f"{_short(label, 50)}: self-attention (query rows, key columns)", fontsize=9)
+    fig.tight_layout()
+    return _svg(fig)
+
+
 def forecasts(series: dict[str, Any], fc: dict[str, Any]) -> str | None:
     """The series (grey), the actual values of the test span and each model's 1-step (lead-1) forecasts."""
     if not fc.get("models"):
