@@ -255,12 +255,15 @@ def test_positional_arguments_are_deprecated_not_broken():
 
 
 def test_every_estimator_init_is_keyword_only():
-    allowed = {"KalmanFilter"}  # owned by statespace/: KalmanFilter(F=..., ...) keeps its positional form
+    # InterpolatedLM([lm1, lm2], weights=None): the list of parts is positional, as scikit-learn's
+    # Pipeline(steps) is (its public signature); everything else is keyword-only
+    allowed = {"InterpolatedLM"}
     for cls in ESTIMATORS:
         if cls.__name__ in allowed:
             continue
         kinds = {p.kind for name, p in inspect.signature(cls).parameters.items()}
         assert kinds <= {inspect.Parameter.KEYWORD_ONLY}, f"{cls.__name__}.__init__ takes positional arguments"
+    assert list(inspect.signature(seqlab.models.InterpolatedLM).parameters)[0] == "models"
 
 
 CLASSICAL = ("ngram", "classify", "embed", "hmm", "statespace", "forecast", "data", "evaluate")

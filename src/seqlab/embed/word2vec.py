@@ -182,7 +182,7 @@ class Word2Vec(BaseModel):
         return 5 if self.negative is None else int(self.negative)
 
     def fit(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], y: None = None, *,
-            progress: bool | None = None) -> Self:
+            progress: bool | None = None, log: Any = None) -> Self:
         """Build the vocabulary from ``corpus`` and train ``epochs`` passes over it.
 
         Parameters
@@ -196,6 +196,9 @@ class Word2Vec(BaseModel):
             Ignored (scikit-learn convention).
         progress : bool or None, default=None
             Show a progress bar on stderr (None: only when stderr is a terminal).
+        log : seqlab.train.log.MetricsLog, optional
+            Receives one row per epoch (mean loss; the clocks of the whole run on the last row,
+            since the worker threads pipeline the epochs).
 
         Returns
         -------
@@ -222,6 +225,11 @@ class Word2Vec(BaseModel):
         self.tree_vectors_ = np.zeros((max(n_words - 1, 1), dim), np.float32) if self.loss == "hierarchical" else None
         self.loss_history_: list[float] = []
         self._run(corpus, self.epochs, progress, per_epoch=int(sum(self.vocabulary_.counts or [])))
+        for epoch, loss in enumerate(self.loss_history_ if log is not None else [], 1):
+            last = epoch == len(self.loss_history_)
+            log.write(step=epoch, train_loss=loss, lr=self._alpha_at(epoch / len(self.loss_history_)),
+                      wall_seconds=self.train_stats_["seconds"] if last else None,
+                      cpu_seconds=self.train_stats_["cpu_seconds"] if last else None)
         return self
 
     def train(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], *, epochs: int | None = None,

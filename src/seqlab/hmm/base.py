@@ -203,7 +203,7 @@ class BaseHMM(BaseModel):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None) -> Self:
+            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
         """Fit by Baum-Welch (EM), keeping the best of ``n_init`` restarts.
 
         Parameters
@@ -220,6 +220,9 @@ class BaseHMM(BaseModel):
             Starting parameters by attribute name (``{"startprob_": ..., "transmat_": ..., ...}``);
             when given, exactly one run starts there and ``n_init`` is ignored. This is how to
             reproduce hmmlearn's ``init_params=""`` runs.
+        log : seqlab.train.log.MetricsLog, optional
+            Receives one row per Baum-Welch iteration (``train_loss``: negative log-likelihood per
+            observation); live with one start, the best run's afterwards with several.
 
         Notes
         -----
@@ -238,10 +241,13 @@ class BaseHMM(BaseModel):
             starts = [self._check_params(init_params)]
         else:
             starts = [self._initial_params(X, offsets, rng) for _ in range(self.n_init)]
-        runs = [self._baum_welch(X, offsets, p) for p in starts]
+        runs = [self._baum_welch(X, offsets, p, log=log if len(starts) == 1 else None) for p in starts]
         finals = np.array([r[1][-1] if len(r[1]) else -np.inf for r in runs])
         best = int(np.argmax(finals)) if np.any(np.isfinite(finals)) else 0
         params, history, converged = runs[best]
+        if log is not None and len(starts) > 1:  # the chosen run's curve (its timings were not kept)
+            for i, ll in enumerate(history, 1):
+                log.write(step=i, train_loss=-ll / max(len(X), 1), wall_seconds=None, cpu_seconds=None)
         self._set_params_from(params)
         self.log_likelihoods_ = np.asarray(history, dtype=np.float64)
         self.n_iter_ = len(history)
@@ -261,7 +267,8 @@ class BaseHMM(BaseModel):
         params.update(self._init_emissions(X, offsets, rng))
         return params
 
-    def _baum_welch(self, X: np.ndarray, offsets: np.ndarray, params: Params) -> tuple[Params, list[float], bool]:
+    def _baum_welch(self, X: np.ndarray, offsets: np.ndarray, params: Params,
+                    log: Any = None) -> tuple[Params, list[float], bool]:
         history: list[float] = []
         converged = False
         previous = params
@@ -276,6 +283,8 @@ class BaseHMM(BaseModel):
                 params, converged = previous, True
                 break
             history.append(float(ll))
+            if log is not None:
+                log.write(step=len(history), train_loss=-float(ll) / max(len(X), 1))
             previous = params
             params = self._mstep(params, start_counts, trans_counts, self._emission_stats(params, X, gamma))
             if len(history) >= 2 and history[-1] - history[-2] < self.tol:

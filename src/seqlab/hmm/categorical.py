@@ -189,7 +189,7 @@ class CategoricalHMM(BaseHMM):
         return alg.sample_symbols(states, params["emissionprob_"], rng.random(len(states)))
 
     def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None) -> CategoricalHMM:
+            init_params: dict[str, Any] | None = None, log: Any = None) -> CategoricalHMM:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. Symbols are ids ``0..n_symbols-1``."""
         # with n_symbols=None the alphabet is the starting emissionprob_'s width, else the data's
         width = None
@@ -198,7 +198,7 @@ class CategoricalHMM(BaseHMM):
         self._fit_width = width
         self._restart = -1
         try:
-            return super().fit(sequences, y, lengths=lengths, init_params=init_params)
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
         finally:
             del self._fit_width, self._restart
 

@@ -210,12 +210,12 @@ class GaussianHMM(BaseHMM):
         return out
 
     def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None) -> Self:
+            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
         self._validate_params()
         self._fit_features = self._as_sequences_unchecked(sequences, y if lengths is None else lengths)
         try:
-            return super().fit(sequences, y, lengths=lengths, init_params=init_params)
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
         finally:
             del self._fit_features
 

@@ -45,6 +45,7 @@ _LAZY = {
     "ConvForecaster": "seqlab.models.forecaster",
     "NeuralClassifier": "seqlab.models.classifier",
     "NeuralTagger": "seqlab.models.tagger",
+    "InterpolatedLM": "seqlab.mix",  # a mixture of any LanguageModels (needs no torch)
 }
 
 

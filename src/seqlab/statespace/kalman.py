@@ -252,7 +252,7 @@ class KalmanFilter(BaseModel):
 
     # ------------------------------------------------------------------ EM
     def em(self, z: Any, u: Any = None, *, n_iter: int = 10, em_vars: Any = _DEFAULT_EM_VARS,
-           tol: float | None = None) -> Self:
+           tol: float | None = None, log: Any = None) -> Self:
         """Estimate ``em_vars`` by expectation-maximisation, as pykalman's ``em``.
 
         ``em_vars`` holds any of ``"F", "H", "Q", "R", "x0", "P0"`` (pykalman's names such as
@@ -262,7 +262,8 @@ class KalmanFilter(BaseModel):
         R with the new H, F, then Q with the new F, then x0 and P0; Shumway & Stoffer). R and
         H use fully observed steps only. ``log_likelihoods_`` records the log-likelihood before
         each M-step; with ``tol`` the loop stops once a gain is below it. F and H must be
-        constant (no time axis) to be estimated.
+        constant (no time axis) to be estimated. ``log`` (a :class:`seqlab.train.log.MetricsLog`)
+        receives one row per iteration.
         """
         chosen = self._em_vars(em_vars)
         if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
@@ -272,6 +273,8 @@ class KalmanFilter(BaseModel):
         for _ in range(n_iter):
             sm, sP, gains, ll, ctx = self._smooth_all(z, u)
             history.append(ll)
+            if log is not None:  # negative log-likelihood per time step
+                log.write(step=len(history), train_loss=-float(ll) / max(len(ctx["z"]), 1))
             mats, st = ctx["mats"], dict(ctx["stacks"])
             complete = ctx["observed"].all(axis=1)
             new: dict[str, Any] = {}

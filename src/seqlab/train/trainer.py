@@ -66,17 +66,6 @@ class TrainResult:
         return {k: v for k, v in asdict(self).items() if k != "history" and not (k == "best_step" and v is None)}
 
 
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise SeqlabError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}.")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SeqlabError("device='cuda' was requested but CUDA is not available; use --device cpu or auto.")
-    return torch.device(device)
-
-
 class Trainer:
     """Train a module on deterministic batches, minimising the task's objective.
 
