@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 DEPS   := pyproject.toml constraints.txt
 
-.PHONY: demo test test-fast bench lint clean
+.PHONY: demo test test-fast bench lint docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-fast: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(PIP) -e '.[torch,test,bench]'
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+# The guides and the API reference (MkDocs + mkdocstrings), built offline into build/site; warnings fail.
+docs: $(VENV)/.test-installed
+	$(PY) -m mkdocs build --strict
 
 lint: $(VENV)/.test-installed
 	$(PIP) -e '.[dev]'

@@ -186,8 +186,8 @@ def test_grid_search_and_cross_val_score(cls):
     grid = {k: [v] for k, v in sorted({**cls().get_params(deep=False), **params}.items())[:1]}  # {} if no params
     search = GridSearchCV(cls(**params), grid, cv=cv, error_score="raise").fit(X, y)
     assert np.isfinite(search.best_score_) and search.best_estimator_._is_fitted()
-    for k, v in grid.items():
-        assert getattr(search.best_estimator_, k) == v[0]
+    for k, v in grid.items():  # (GridSearchCV clones estimator-valued parameters: compare their repr)
+        assert repr(getattr(search.best_estimator_, k)) == repr(v[0])
 
 
 def test_nested_params_are_discovered_and_searched():
@@ -248,7 +248,7 @@ def test_positional_arguments_are_deprecated_not_broken():
     with pytest.warns(DeprecationWarning, match="by position is deprecated"):
         old = LagRegressor(Ridge(), lags=2)
     assert isinstance(old.estimator, Ridge) and old.lags == 2
-    assert list(inspect.signature(LagRegressor).parameters) == ["estimator", "lags", "extra"]
+    assert list(inspect.signature(LagRegressor).parameters)[:3] == ["estimator", "lags", "extra"]
     assert all(p.kind is p.KEYWORD_ONLY for p in inspect.signature(LagRegressor).parameters.values())
     assert "estimator" in LagRegressor(estimator=Ridge()).get_params(deep=False)
 

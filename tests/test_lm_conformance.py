@@ -51,8 +51,12 @@ def _neural(arch: str) -> Callable[[], Any]:
         from seqlab.models.neural import NeuralLM
         from seqlab.train.config import TrainConfig
 
-        extra = {"n_heads": 2, "context_size": 16} if arch == "transformer" else {}
-        return NeuralLM(model=arch, n_layers=1, d_hidden=8, d_embed=8, dropout=0.0, device="cpu", **extra,
+        extra: dict[str, Any] = {"n_layers": 1, "d_embed": 8}  # settings that do not apply are refused:
+        if arch == "transformer":
+            extra = {"n_layers": 1, "n_heads": 2, "context_size": 16}  # embeddings are d_model wide
+        elif arch == "window":
+            extra = {"d_embed": 8}  # one hidden layer
+        return NeuralLM(model=arch, d_hidden=8, dropout=0.0, device="cpu", **extra,
                         train=TrainConfig(max_steps=3, batch_size=2, bptt=4, eval_every=10)).fit(TRAIN)
     return make
 

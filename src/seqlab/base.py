@@ -154,6 +154,11 @@ class BaseModel:
                 "requires_fit": True}
 
     # ------------------------------------------------------------------ checks
+    def check_params(self) -> Self:
+        """Validate the hyperparameters now (``fit`` does it too): fail before any data is read."""
+        self._validate_params()
+        return self
+
     def _validate_params(self) -> None:
         """Check every declared constraint; raise one clear error for the first that fails."""
         for name, (ok, expected) in self._constraints.items():
@@ -182,6 +187,12 @@ class BaseModel:
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         """Rebuild a fitted model from what ``_to_state`` returned. Override in subclasses."""
         raise NotImplementedError(f"{cls.__name__} does not support loading yet.")
+
+    def describe(self) -> dict[str, Any]:
+        """The fitted model's summary: what ``seqlab info`` and the ``train`` commands print."""
+        self._check_fitted()
+        summary = self._to_state()[0].get("summary") or {}
+        return dict(summary)
 
     def save(self, path: str | Path) -> Path:
         """Save to a model directory (manifest.json + safetensors); see :func:`seqlab.io.save`."""

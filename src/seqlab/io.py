@@ -172,8 +172,12 @@ def make_manifest(model: Any, state: dict[str, Any], arrays: dict[str, np.ndarra
     }
 
 
-def save(model: Any, path: str | Path) -> Path:
-    """Save a fitted model to directory ``path`` (atomically; see :func:`write_directory`)."""
+def write_model_files(model: Any, directory: str | Path) -> None:
+    """Write ``model``'s ``manifest.json`` and ``arrays.safetensors`` into an existing ``directory``.
+
+    The one writer of model files: :func:`save`, training checkpoints and every command use it
+    (through :func:`save` or a checkpoint's ``write_model``), so the format is written in one place.
+    """
     from safetensors.numpy import save_file
 
     if hasattr(model, "_check_fitted"):
@@ -181,10 +185,24 @@ def save(model: Any, path: str | Path) -> Path:
     meta, arrays = model._to_state()
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     manifest = make_manifest(model, meta, arrays)
+    directory = Path(directory)
+    save_file(arrays, str(directory / ARRAYS))
+    write_json(directory / MANIFEST, manifest)
+
+
+def save(model: Any, path: str | Path, *, extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Save a fitted model to directory ``path`` atomically (see :func:`write_directory`).
+
+    ``extra_files`` maps a file name to a function writing it (e.g. a neural model's
+    ``trainer.pt`` for ``--resume``); they land in the same atomic replace as the model files.
+    """
+    if hasattr(model, "_check_fitted"):
+        model._check_fitted()
 
     def fill(tmp: Path) -> None:
-        save_file(arrays, str(tmp / ARRAYS))
-        write_json(tmp / MANIFEST, manifest)
+        write_model_files(model, tmp)
+        for name, write in (extra_files or {}).items():
+            write(tmp / name)
 
     return write_directory(path, fill)
 

@@ -156,7 +156,10 @@ CORPUS = [["the", "cat", "sat"], ["the", "dog", "sat", "down"], ["a", "cat", "ra
 
 def fit_lm(model="lstm", **kw):
     train = kw.pop("train", TrainConfig(max_steps=20, batch_size=4, bptt=6, lr=1e-2, eval_every=10))
-    params = {"n_layers": 1, "d_hidden": 12, "d_embed": 12, "n_heads": 2, "dropout": 0.0, "device": "cpu"}
+    params = {"n_layers": 1, "d_hidden": 12, "dropout": 0.0, "device": "cpu",
+              **({"n_heads": 2} if model == "transformer" else {"d_embed": 12})}
+    if model == "window":
+        params.pop("n_layers")
     return NeuralLM(model=model, train=train, **{**params, **kw}).fit(CORPUS, valid=CORPUS[:4])
 
 

@@ -22,8 +22,10 @@ def corpus(tmp_path):
 
 
 def train_args(corpus, out, model="lstm", *extra):
-    return ["lm", "train", "--model", model, "--data", corpus, "--layers", "1", "--hidden", "16", "--embed-dim", "16",
-            "--heads", "2", "--batch-size", "4", "--bptt", "8", "--eval-every", "5", "-o", out, "--quiet", *extra]
+    shape = ["--heads", "2"] if model == "transformer" else ["--embed-dim", "16"]
+    layers = [] if model == "window" else ["--layers", "1"]
+    return ["lm", "train", "--model", model, "--data", corpus, *layers, "--hidden", "16", *shape,
+            "--batch-size", "4", "--bptt", "8", "--eval-every", "5", "-o", out, "--quiet", *extra]
 
 
 @pytest.mark.parametrize("model", ["lstm", "transformer", "window"])

@@ -13,6 +13,7 @@ from seqlab.data.windows import WindowBatches
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models.lm import ModelOutput
 from seqlab.train import TrainConfig, Trainer
+from seqlab.train.batch import TensorBatch
 from seqlab.train.objectives import MEAN_SQUARED_ERROR, TOKEN_CROSS_ENTROPY
 
 
@@ -31,7 +32,8 @@ def test_token_cross_entropy_is_the_default_and_sums_over_unmasked_targets():
     assert Trainer(TrainConfig()).objective is TOKEN_CROSS_ENTROPY
     logits = torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(0))
     targets = torch.tensor([[1, IGNORE_INDEX, 4], [0, 2, IGNORE_INDEX]])
-    total, count, state = TOKEN_CROSS_ENTROPY(FixedLogits(logits), torch.zeros(2, 3, dtype=torch.long), targets, None)
+    batch = TensorBatch(inputs=torch.zeros(2, 3, dtype=torch.long), targets=targets)
+    total, count, state = TOKEN_CROSS_ENTROPY(FixedLogits(logits), batch, None)
     mean = F.cross_entropy(logits.reshape(-1, 5), targets.reshape(-1), ignore_index=IGNORE_INDEX)
     assert int(count) == 4 and state == "next-state"
     torch.testing.assert_close(total / count, mean, rtol=1e-6, atol=0)
@@ -39,8 +41,8 @@ def test_token_cross_entropy_is_the_default_and_sums_over_unmasked_targets():
 
 def test_mean_squared_error_by_hand():
     module = nn.Identity()
-    total, count, state = MEAN_SQUARED_ERROR(module, torch.tensor([[1.0, 2.0], [3.0, 5.0]]),
-                                             torch.tensor([[1.0, 0.0], [0.0, 5.0]]), None)
+    batch = TensorBatch(inputs=torch.tensor([[1.0, 2.0], [3.0, 5.0]]), targets=torch.tensor([[1.0, 0.0], [0.0, 5.0]]))
+    total, count, state = MEAN_SQUARED_ERROR(module, batch, None)
     assert float(total) == 4.0 + 9.0 and int(count) == 4 and state is None
 
 

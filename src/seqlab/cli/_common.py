@@ -25,6 +25,22 @@ def add_verb(verbs: Any, name: str, help: str, run: Any) -> argparse.ArgumentPar
     return p
 
 
+def defer_options(p: argparse.ArgumentParser, adder: Any) -> None:
+    """Run ``adder(p, argv)`` just before ``p`` parses its arguments (once).
+
+    Lets a verb add options that need a heavy import (torch) only when the command line uses
+    them, so commands that do not start fast.
+    """
+    original = p.parse_known_args
+
+    def parse_known_args(args: Any = None, namespace: Any = None) -> Any:
+        p.parse_known_args = original  # type: ignore[method-assign]
+        adder(p, list(sys.argv[1:] if args is None else args))
+        return original(args, namespace)
+
+    p.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
 def add_group(groups: Any, name: str, help: str) -> Any:
     """Add a command group and return its verb subparsers."""
     g = groups.add_parser(name, help=help, description=help)

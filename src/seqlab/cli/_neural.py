@@ -17,19 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from seqlab.cli._options import add_param_options, dataclass_params, init_params, values_from_args
 from seqlab.exceptions import InvalidParameterError
 
-NEURAL_MODELS = ("rnn", "jordan", "lstm", "peephole", "gru", "conv", "transformer", "window")
-_HELP = {
-    "rnn": "Elman RNN language model (torch nn.RNN)",
-    "jordan": "Jordan RNN language model (output fed back)",
-    "lstm": "LSTM language model (torch nn.LSTM)",
-    "peephole": "peephole LSTM language model (Gers & Schmidhuber)",
-    "gru": "GRU language model (torch nn.GRU)",
-    "conv": "residual dilated causal convolution language model",
-    "transformer": "GPT-style Transformer language model",
-    "window": "Bengio et al.'s fixed-window neural language model",
-}
 _added: set[int] = set()
 
 
@@ -71,58 +61,78 @@ def parse_duration(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+#: TrainConfig fields under their earlier flag names too (users' scripts use them).
+TRAIN_ALIASES = {"warmup_steps": ["--warmup"], "step_start": ["--decay-start"], "step_every": ["--decay-every"]}
+#: NeuralLM-style estimator parameters under their earlier flag names too.
+MODEL_ALIASES = {"n_layers": ["--layers"], "d_hidden": ["--hidden"], "d_embed": ["--embed-dim"],
+                 "n_heads": ["--heads"]}
+#: Parameters every neural estimator takes but the command line sets another way.
+_NOT_FLAGS = ("model", "train", "random_state", "seed")
+
+
+def _clip(text: str) -> float | None:
+    value = float(text)
+    return None if value == 0 else value
+
+
+def _tie(text: str) -> bool | None:
+    choices = {"auto": None, "yes": True, "no": False, "true": True, "false": False}
+    if text.lower() not in choices:
+        raise argparse.ArgumentTypeError(f"expected auto, yes or no, got {text!r}")
+    return choices[text.lower()]
+
+
+def add_train_options(p: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per :class:`~seqlab.train.TrainConfig` field (``--seed`` is the common option)."""
+    from seqlab.train import TrainConfig
+
+    g = p.add_argument_group("training options (every neural model)")
+    add_param_options(g, dataclass_params(TrainConfig), aliases=TRAIN_ALIASES, skip=("seed",),
+                      types={"max_time": str, "clip": _clip},
+                      helps={"max_time": "stop after this long, e.g. 90s, 5m, 1h",
+                             "clip": "clip the global gradient norm (0: no clipping)"})
+
+
+def train_config(args: argparse.Namespace, **overrides: Any) -> Any:
+    """The :class:`~seqlab.train.TrainConfig` of parsed ``add_train_options`` flags."""
+    from seqlab.train import TrainConfig
+
+    values = values_from_args(dataclass_params(TrainConfig), args, skip=("seed",))
+    values["seed"] = 0 if getattr(args, "seed", None) is None else args.seed
+    if isinstance(values.get("max_time"), str):
+        values["max_time"] = parse_duration(values["max_time"])
+    return TrainConfig(**{**values, **overrides})
+
+
+def add_estimator_options(p: argparse.ArgumentParser, cls: type, *, title: str, skip: tuple[str, ...] = (),
+                          aliases: dict[str, list[str]] | None = None) -> None:
+    """One ``--flag`` per keyword parameter of a neural estimator class (flags already present are kept)."""
+    existing = {a.dest for a in p._actions}
+    g = p.add_argument_group(title)
+    add_param_options(g, init_params(cls), aliases={**MODEL_ALIASES, **(aliases or {})},
+                      skip=(*_NOT_FLAGS, *skip), existing=existing, types={"tie_weights": _tie})
+
+
+def estimator_kwargs(cls: type, args: argparse.Namespace, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The estimator keywords held by parsed ``add_estimator_options`` flags."""
+    return values_from_args(init_params(cls), args, skip=(*_NOT_FLAGS, *skip))
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
-    """The neural flags (one argument group shared by every neural ``--model``)."""
+    """The neural flags of ``lm train`` (one set of argument groups shared by every neural ``--model``)."""
     if id(p) in _added:
         return
     _added.add(id(p))
-    g = p.add_argument_group("neural options (--model " + "|".join(NEURAL_MODELS) + ")")
-    g.add_argument("--layers", type=int, default=2, help="recurrent / convolution / Transformer layers")
-    g.add_argument("--hidden", type=int, default=256, help="hidden units (d_model for the Transformer)")
-    g.add_argument("--embed-dim", type=int, default=64, help="embedding width (not the Transformer's)")
-    g.add_argument("--heads", type=int, default=4, help="attention heads (transformer)")
-    g.add_argument("--context-size", type=int, default=None,
-                   help="position table (transformer, default 256) or window (window, default 4)")
-    g.add_argument("--positions", choices=("learned", "sinusoidal"), default="learned",
-                   help="Transformer positions; sinusoidal ones extend past --context-size")
-    g.add_argument("--kernel-size", type=int, default=3, help="convolution taps (conv)")
-    g.add_argument("--dropout", type=float, default=0.1, help="dropout rate")
-    g.add_argument("--tie-weights", choices=("auto", "yes", "no"), default="auto",
-                   help="share input and output embeddings (auto: Transformer only)")
-    g.add_argument("--init-range", type=float, default=None, metavar="R",
-                   help="draw weights from U(-R, R) (Zaremba et al.'s PTB LSTMs: 0.1); default: each layer's own")
-    g.add_argument("--batch-size", type=int, default=32, help="rows per batch (global, over all processes)")
-    g.add_argument("--bptt", type=int, default=64, help="truncated-BPTT window / longest padded piece")
-    g.add_argument("--batching", choices=("stream", "padded"), default="stream",
-                   help="stream: one token stream with carried state; padded: one sentence per row")
-    g.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw", help="optimizer")
-    g.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    g.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
-    g.add_argument("--schedule", choices=("cosine", "constant", "step"), default="cosine",
-                   help="learning-rate schedule")
-    g.add_argument("--warmup", type=int, default=0, help="linear warm-up steps")
-    g.add_argument("--decay-start", type=int, default=0, help="step schedule: first step of decay")
-    g.add_argument("--decay-every", type=int, default=1000, help="step schedule: steps between decays")
-    g.add_argument("--gamma", type=float, default=0.5, help="step schedule: decay factor")
-    g.add_argument("--clip", type=float, default=1.0, help="clip the gradient norm (0: no clipping)")
-    g.add_argument("--max-steps", type=int, default=None, help="stop after N optimisation steps")
-    g.add_argument("--max-epochs", type=int, default=None, help="stop after N passes over the data")
-    g.add_argument("--max-time", default=None, help="stop after this long, e.g. 90s, 5m, 1h")
-    g.add_argument("--clock", choices=("wall", "process"), default="wall",
-                   help="what --max-time measures: elapsed time or this process's CPU time")
-    g.add_argument("--eval-every", type=int, default=200, help="evaluate + checkpoint every N steps")
-    g.add_argument("--eval-batches", type=int, default=None, help="cap validation batches per evaluation")
-    g.add_argument("--patience", type=int, default=None, help="early stopping after N evaluations without gain")
-    g.add_argument("--restore-best", action="store_true",
-                   help="end with the weights of the best validation loss, not the last ones")
+    from seqlab.models import LM_ARCHITECTURES, NeuralLM
+
+    add_estimator_options(p, NeuralLM, title="neural options (--model " + "|".join(LM_ARCHITECTURES) + ")")
+    add_train_options(p)
+    g = p.add_argument_group("neural data and run options")
     g.add_argument("--valid", default=None,
                    help="validation data (file or dataset split); default: the dataset's valid split, "
                         "or the last 5%% of the lines of a file")
     g.add_argument("--vocab-from", default=None, metavar="MODEL_DIR",
                    help="use the vocabulary of a saved model (e.g. an n-gram model) instead of building one")
-    g.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default 1, with OMP_WAIT_POLICY=PASSIVE unless set)")
-    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
     g.add_argument("--resume", action="store_true", help="continue from the checkpoint in -o DIR")
     g.add_argument("--metrics", default=None, help="append metrics as JSON lines to this file")
 
@@ -131,28 +141,9 @@ def build(args: argparse.Namespace) -> Any:
     """An unfitted ``NeuralLM`` from the parsed flags (validated before any data is read)."""
     configure_threads(args.threads)
     from seqlab.models import NeuralLM
-    from seqlab.train import TrainConfig
 
-    train = TrainConfig(
-        optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
-        warmup_steps=args.warmup, step_start=args.decay_start, step_every=args.decay_every, gamma=args.gamma,
-        clip=args.clip or None, batch_size=args.batch_size, bptt=args.bptt, batching=args.batching,
-        max_steps=args.max_steps, max_epochs=args.max_epochs, max_time=parse_duration(args.max_time),
-        clock=args.clock,
-        eval_every=args.eval_every, eval_batches=args.eval_batches, patience=args.patience,
-        restore_best=args.restore_best,
-        seed=0 if args.seed is None else args.seed)
-    tie = {"auto": None, "yes": True, "no": False}[args.tie_weights]
-    model = NeuralLM(model=args.model, n_layers=args.layers, d_hidden=args.hidden, d_embed=args.embed_dim,
-                     n_heads=args.heads, context_size=args.context_size, kernel_size=args.kernel_size,
-                     dropout=args.dropout, tie_weights=tie, positions=args.positions, min_count=args.min_count,
-                     init_range=args.init_range, train=train, device=args.device)
-    model._validate_params()
-    from seqlab.models.lm import ARCHITECTURES
-
-    family, fields = model._config_fields(5)  # bad widths / heads fail here, before any data is read
-    ARCHITECTURES[family][1](**fields)
-    return model
+    model = NeuralLM(model=args.model, **estimator_kwargs(NeuralLM, args), train=train_config(args))
+    return model.check_params()
 
 
 def fit(model: Any, corpus: Any, args: argparse.Namespace, *, load_valid: Any) -> Any:
@@ -174,10 +165,6 @@ def fit(model: Any, corpus: Any, args: argparse.Namespace, *, load_valid: Any) -
             raise InvalidParameterError(f"--vocab-from {args.vocab_from}: that model has no vocabulary_.")
     return model.fit(train, valid=[s for s in valid if s] or None, vocabulary=vocabulary, checkpoint_dir=args.output,
                      resume=args.resume, metrics_path=args.metrics, quiet=getattr(args, "quiet", False))
-
-
-def help_for(name: str) -> str:
-    return _HELP[name]
 
 
 # ---------------------------------------------------------------------- demo rows

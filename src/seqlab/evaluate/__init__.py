@@ -27,3 +27,14 @@ __all__ = [
     "ClassificationReport", "accuracy", "classification_report", "confusion_matrix", "f1_score", "log_loss",
     "precision_recall_f1", "stratified_kfold", "stratified_split",
 ]
+
+from seqlab.evaluate.tagging import (  # noqa: E402 - appended section (tagging metrics)
+    bio_chunks,
+    entity_scores,
+    is_bio,
+    oov_accuracy,
+    tagging_report,
+    token_accuracy,
+)
+
+__all__ += ["bio_chunks", "entity_scores", "is_bio", "oov_accuracy", "tagging_report", "token_accuracy"]

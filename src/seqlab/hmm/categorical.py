@@ -178,7 +178,7 @@ class CategoricalHMM(BaseHMM):
         start = np.bincount(group[X[offsets[:-1]]], minlength=k) + 1.0
         return {"startprob_": start / start.sum(), "transmat_": trans, "emissionprob_": emit}
 
-    def _emission_stats(self, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
+    def _emission_stats(self, params: Params, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
         n_symbols = self._alphabet_size() or int(X.max()) + 1
         return {"obs": alg.symbol_counts(X, gamma, n_symbols)}
 
@@ -188,7 +188,8 @@ class CategoricalHMM(BaseHMM):
     def _sample_emissions(self, params: Params, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return alg.sample_symbols(states, params["emissionprob_"], rng.random(len(states)))
 
-    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None) -> CategoricalHMM:
+    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
+            init_params: dict[str, Any] | None = None) -> CategoricalHMM:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. Symbols are ids ``0..n_symbols-1``."""
         # with n_symbols=None the alphabet is the starting emissionprob_'s width, else the data's
         width = None
@@ -197,9 +198,16 @@ class CategoricalHMM(BaseHMM):
         self._fit_width = width
         self._restart = -1
         try:
-            return super().fit(sequences, y, init_params=init_params)
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params)
         finally:
             del self._fit_width, self._restart
+
+    def _smooth_emission_stats(self, stats: dict[str, np.ndarray], pseudocount: float) -> dict[str, np.ndarray]:
+        return {"obs": stats["obs"] + pseudocount}
+
+    def _n_emission_params(self, params: Params) -> int:
+        k, m = (int(v) for v in params["emissionprob_"].shape)
+        return k * (m - 1)
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:

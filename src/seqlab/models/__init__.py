@@ -1,25 +1,72 @@
-"""Torch task models assembled from layers, each behind a fit/score facade.
+"""Torch task models assembled from layers, each behind a fit/predict facade.
 
-Language models: :class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`,
-:class:`WindowLM` (``nn.Module``s with frozen configs) and :class:`NeuralLM`, the facade that
-implements the :class:`~seqlab.protocols.LanguageModel` protocol over any of them.
+Every facade subclasses :class:`TorchEstimator` (validation, build, Trainer, checkpoints,
+save/load, device, seed and threads live there once) and names its architectures in a registry
+(:mod:`seqlab.models.architectures`). Language models: :class:`NeuralLM` over
+:class:`RecurrentLM`, :class:`ConvLM`, :class:`TransformerLM`, :class:`WindowLM`; forecasters:
+:class:`NeuralForecaster` (:class:`MLPForecaster`, :class:`RecurrentForecaster`,
+:class:`ConvForecaster`).
+
+Names are imported on first use, so ``import seqlab.models`` and the registries cost nothing
+and work without torch; using a model without torch installed says how to install it.
 """
 
-from seqlab.models.forecaster import ConvForecaster, MLPForecaster, RecurrentForecaster  # noqa: F401
-from seqlab.models.lm import (
-    ConvLM,
-    ConvLMConfig,
-    ModelOutput,
-    RecurrentLM,
-    RecurrentLMConfig,
-    TransformerLM,
-    TransformerLMConfig,
-    WindowLM,
-    WindowLMConfig,
-)
-from seqlab.models.neural import MODELS, NeuralLM
+from __future__ import annotations
 
-__all__ = [
-    "MODELS", "ConvLM", "ConvLMConfig", "ModelOutput", "NeuralLM", "RecurrentLM", "RecurrentLMConfig",
-    "TransformerLM", "TransformerLMConfig", "WindowLM", "WindowLMConfig",
-]
+import importlib
+from typing import Any
+
+from seqlab.models.architectures import (
+    CLASSIFY_ARCHITECTURES,
+    FORECAST_ARCHITECTURES,
+    LM_ARCHITECTURES,
+    TAG_ARCHITECTURES,
+)
+from seqlab.models.registry import Architecture, Registry
+
+_LAZY = {
+    "TorchEstimator": "seqlab.models.estimator",
+    "resolve_device": "seqlab.models.estimator",
+    "NeuralLM": "seqlab.models.neural",
+    "MODELS": "seqlab.models.neural",
+    "ModelOutput": "seqlab.models.lm",
+    "RecurrentLM": "seqlab.models.lm",
+    "RecurrentLMConfig": "seqlab.models.lm",
+    "ConvLM": "seqlab.models.lm",
+    "ConvLMConfig": "seqlab.models.lm",
+    "TransformerLM": "seqlab.models.lm",
+    "TransformerLMConfig": "seqlab.models.lm",
+    "WindowLM": "seqlab.models.lm",
+    "WindowLMConfig": "seqlab.models.lm",
+    "NeuralForecaster": "seqlab.models.forecaster",
+    "MLPForecaster": "seqlab.models.forecaster",
+    "RecurrentForecaster": "seqlab.models.forecaster",
+    "ConvForecaster": "seqlab.models.forecaster",
+    "NeuralClassifier": "seqlab.models.classifier",
+    "NeuralTagger": "seqlab.models.tagger",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqlab.models' has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name == "torch" or (exc.name or "").startswith("torch."):
+            from seqlab.exceptions import SeqlabError
+
+            raise SeqlabError(f"seqlab.models.{name} needs PyTorch, which is not installed; "
+                              "install it with: pip install 'seqlab[torch]'") from None
+        raise
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = ["CLASSIFY_ARCHITECTURES", "FORECAST_ARCHITECTURES", "LM_ARCHITECTURES", "TAG_ARCHITECTURES", "Architecture",
+           "Registry", *_LAZY]

@@ -21,60 +21,102 @@ Module symbols: ``N`` windows, ``L`` window length (``lags``), ``C`` features, `
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, ClassVar, Self
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from seqlab.base import Constraint, int_at_least
+from seqlab._validation import check_int
+from seqlab.base import Constraint, float_at_least, int_at_least
 from seqlab.data.windows import WindowBatches
-from seqlab.exceptions import DataError
-from seqlab.forecast._base import BaseForecaster
+from seqlab.exceptions import DataError, InvalidParameterError
+from seqlab.forecast import BaseForecaster
 from seqlab.forecast._data import as_values
-from seqlab.forecast.ar import _check_horizon
 from seqlab.io import register
+from seqlab.models.architectures import FORECAST_ARCHITECTURES
+from seqlab.models.estimator import TorchEstimator
 from seqlab.nn import CausalConv1d, Recurrent
-from seqlab.train import TrainConfig, Trainer
+from seqlab.train import TrainConfig
 from seqlab.train.objectives import MEAN_SQUARED_ERROR
 
 _NEVER = 10**9  # eval_every / log_every: no evaluation or log line during a forecaster's run
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one thread: these networks are tiny, and more threads only add contention."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+# ---------------------------------------------------------------------- configs and modules
+@dataclass(frozen=True, kw_only=True)
+class MLPConfig:
+    """:class:`MLPNet`: ``n_layers`` ReLU layers of ``d_hidden`` units on the last ``lags`` steps."""
+
+    n_features: int
+    lags: int
+    d_hidden: int = 10
+    n_layers: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("n_features", "lags", "d_hidden", "n_layers"):
+            check_int(getattr(self, name), name, low=1)
 
 
-class _MLP(nn.Module):
-    def __init__(self, lags: int, c: int, d_hidden: int, n_layers: int) -> None:
+@dataclass(frozen=True, kw_only=True)
+class RecurrentNetConfig:
+    """:class:`RecurrentNet`: a ``cell`` stack reading the window, a linear head on its last state."""
+
+    n_features: int
+    cell: str = "lstm"
+    d_hidden: int = 32
+    n_layers: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("n_features", "d_hidden", "n_layers"):
+            check_int(getattr(self, name), name, low=1)
+        if self.cell not in ("lstm", "gru", "rnn"):
+            raise InvalidParameterError(f"cell must be 'lstm', 'gru' or 'rnn', got {self.cell!r}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvNetConfig:
+    """:class:`ConvNet`: ``n_layers`` causal convolutions with dilation ``2**i``, a head on the last step."""
+
+    n_features: int
+    kernel_size: int = 2
+    d_hidden: int = 16
+    n_layers: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("n_features", "kernel_size", "d_hidden", "n_layers"):
+            check_int(getattr(self, name), name, low=1)
+
+
+class MLPNet(nn.Module):
+    """Feed-forward AR: ``(N, L, C)`` window -> ``(N, C)`` next values (newest step first, like ``lag_matrix``)."""
+
+    def __init__(self, config: MLPConfig) -> None:
         super().__init__()
+        self.config = config
         layers: list[nn.Module] = []
-        width = lags * c
-        for _ in range(n_layers):
-            layers += [nn.Linear(width, d_hidden), nn.ReLU()]
-            width = d_hidden
-        layers.append(nn.Linear(width, c))
+        width = config.lags * config.n_features
+        for _ in range(config.n_layers):
+            layers += [nn.Linear(width, config.d_hidden), nn.ReLU()]
+            width = config.d_hidden
+        layers.append(nn.Linear(width, config.n_features))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
-        out: Tensor = self.net(x.flip(1).reshape(len(x), -1))  # newest step first, like lag_matrix
+        out: Tensor = self.net(x.flip(1).reshape(len(x), -1))  # (N, L * C), newest step first
         return out
 
 
-class _RNN(nn.Module):
-    def __init__(self, c: int, d_hidden: int, n_layers: int, cell: str) -> None:
+class RecurrentNet(nn.Module):
+    """Latent AR: a recurrent stack reads ``(N, L, C)``; a linear head maps its last state to ``(N, C)``."""
+
+    def __init__(self, config: RecurrentNetConfig) -> None:
         super().__init__()
-        self.rnn = Recurrent(c, d_hidden, cell=cell, n_layers=n_layers, return_sequences=False)
-        self.head = nn.Linear(d_hidden, c)
+        self.config = config
+        self.rnn = Recurrent(config.n_features, config.d_hidden, cell=config.cell, n_layers=config.n_layers,
+                             return_sequences=False)
+        self.head = nn.Linear(config.d_hidden, config.n_features)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
         last, _ = self.rnn(x)  # (N, H): the hidden state after the newest step
@@ -82,12 +124,16 @@ class _RNN(nn.Module):
         return out
 
 
-class _Conv(nn.Module):
-    def __init__(self, c: int, d_hidden: int, n_layers: int, kernel_size: int) -> None:
+class ConvNet(nn.Module):
+    """Causal convolutions over ``(N, L, C)``; a linear head on the newest step gives ``(N, C)``."""
+
+    def __init__(self, config: ConvNetConfig) -> None:
         super().__init__()
-        convs = [CausalConv1d(c if i == 0 else d_hidden, d_hidden, kernel_size, dilation=2**i) for i in range(n_layers)]
-        self.convs = nn.ModuleList(convs)
-        self.head = nn.Linear(d_hidden, c)
+        self.config = config
+        c, h = config.n_features, config.d_hidden
+        self.convs = nn.ModuleList(CausalConv1d(c if i == 0 else h, h, config.kernel_size, dilation=2**i)
+                                   for i in range(config.n_layers))
+        self.head = nn.Linear(h, c)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, L, C) -> (N, C)
         for conv in self.convs:
@@ -96,13 +142,26 @@ class _Conv(nn.Module):
         return out
 
 
-class _NeuralForecaster(BaseForecaster):
-    """Shared fit/predict/update/save of the torch forecasters (see the module docstring)."""
+# ---------------------------------------------------------------------- the facade
+class NeuralForecaster(TorchEstimator, BaseForecaster):
+    """Shared fit/predict/update/save of the torch forecasters (see the module docstring).
 
+    A :class:`~seqlab.models.TorchEstimator` whose data are the windows of one standardised
+    series, whose objective is mean squared error, and whose training settings come from
+    ``epochs``, ``lr`` and ``batch_size`` (Adam at a constant rate, no clipping).
+    """
+
+    architectures = FORECAST_ARCHITECTURES
+    objective = MEAN_SQUARED_ERROR
+    _fit_params = TorchEstimator._fit_params | {"epochs", "lr", "batch_size", "refit_epochs"}
+    _placeholder_fields: ClassVar[dict[str, Any]] = {"n_features": 1}
+    _array_prefix: ClassVar[str] = "net."
+    _summary_keys: ClassVar[tuple[str, ...]] = ()
     _constraints: ClassVar[dict[str, Constraint]] = {
+        **{k: v for k, v in TorchEstimator._constraints.items() if k != "train"},
         "lags": int_at_least(1), "d_hidden": int_at_least(1), "n_layers": int_at_least(1),
         "epochs": int_at_least(1), "refit_epochs": int_at_least(0), "batch_size": int_at_least(1),
-        "lr": (lambda v: isinstance(v, int | float) and v > 0, "a positive number"),
+        "lr": float_at_least(0, strict=True),
     }
 
     lags: int
@@ -111,10 +170,62 @@ class _NeuralForecaster(BaseForecaster):
     batch_size: int
     refit_epochs: int
     random_state: int
-    net_: nn.Module
 
-    def _build(self, c: int) -> nn.Module:
-        raise NotImplementedError
+    # ------------------------------------------------------------------ TorchEstimator hooks
+    def _train_config(self, epochs: int | None = None, seed: int | None = None) -> TrainConfig:
+        """Adam (AdamW without decay), constant ``lr``, no clipping, ``epochs`` epochs, silent."""
+        return TrainConfig(optimizer="adamw", lr=self.lr, weight_decay=0.0, schedule="constant", clip=None,
+                           batch_size=self.batch_size, max_epochs=epochs or self.epochs, eval_every=_NEVER,
+                           log_every=_NEVER, seed=self.seed_ if seed is None else seed)
+
+    @property
+    def seed_(self) -> int:
+        return int(self.random_state)
+
+    def _prepare(self, X: Any, y: Any = None, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        values = as_values(X)
+        if len(values) < self.lags + 1:
+            raise DataError(f"series has {len(values)} values but lags={self.lags} needs at least {self.lags + 1}; "
+                            "use fewer lags or a longer series.")
+        y2 = values.reshape(len(values), -1)
+        self._set_history(values)
+        self.mean_ = y2.mean(axis=0)
+        scale = y2.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        return self._windows(self._standardised())
+
+    def _data_fields(self) -> dict[str, Any]:
+        return {"n_features": self.n_features_in_}
+
+    def _batches(self, data: tuple[np.ndarray, np.ndarray], *, shuffle: bool, rows: slice | None) -> WindowBatches:
+        X, T = data
+        return WindowBatches(X, T, batch_size=self.batch_size, seed=self._batch_seed)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"n_features": self.n_features_in_, "summary": {"train_mse": self.train_mse_}}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        self.train_mse_ = float(state["summary"]["train_mse"])
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean_, "scale": self.scale_, "history": np.array(self._history.values)}
+
+    def _restore_extra_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._set_history(arrays["history"])
+        self.mean_, self.scale_ = arrays["mean"], arrays["scale"]
+
+    @classmethod
+    def _upgrade_state(cls, params: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        if "config" in state:
+            return state
+        model = cls(**params)  # files of earlier releases: rebuild the config from the parameters
+        values = model._config_values()
+        return {**state, "config": {**values, "n_features": int(state["n_features"])}}
+
+    @property
+    def net_(self) -> nn.Module:
+        """The fitted network (the same object as ``module_``)."""
+        return self.module_
 
     # ------------------------------------------------------------------ data
     def _windows(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,85 +240,54 @@ class _NeuralForecaster(BaseForecaster):
         return z
 
     # ------------------------------------------------------------------ training
-    def fit(self, series: Any) -> Self:
+    def fit(self, series: Any, y: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """Standardise ``series`` (n_steps,) or (n_steps, C) and train on all its windows."""
-        self._validate_params()
-        y = as_values(series)
-        if len(y) < self.lags + 1:
-            raise DataError(f"series has {len(y)} values but lags={self.lags} needs at least {self.lags + 1}; "
-                            "use fewer lags or a longer series.")
-        y2 = y.reshape(len(y), -1)
-        self._set_history(y)
-        self.mean_ = y2.mean(axis=0)
-        scale = y2.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        with torch.random.fork_rng(devices=[]), _one_thread():
-            torch.manual_seed(self.random_state)
-            self.net_ = self._build(y2.shape[1])
-            self._train(self.epochs, seed=self.random_state)
+        self._batch_seed = int(self.random_state)
+        super().fit(series, y, **kwargs)
+        self.train_mse_ = self._mse(*self._windows(self._standardised()))
         return self
 
-    def _train_config(self, epochs: int, seed: int) -> TrainConfig:
-        """The Trainer settings of a (re)fit: Adam, constant ``lr``, no clipping, ``epochs`` epochs."""
-        return TrainConfig(optimizer="adamw", lr=self.lr, weight_decay=0.0, schedule="constant", clip=None,
-                           batch_size=self.batch_size, max_epochs=epochs, eval_every=_NEVER, log_every=_NEVER,
-                           seed=seed)
+    def _mse(self, X: np.ndarray, T: np.ndarray) -> float:
+        """Mean squared error of one-step predictions on standardised windows."""
+        with self._inference():
+            pred = self.module_(self._tensor(X.astype(np.float32)))  # (N, C)
+            return float(((pred.double().cpu().numpy() - T) ** 2).mean())
 
-    def _train(self, epochs: int, *, seed: int) -> None:
+    def _refit(self) -> None:
+        """Warm start: ``refit_epochs`` more epochs on the current window (no rebuild)."""
+        if not self.refit_epochs:
+            return
         X, T = self._windows(self._standardised())
         if len(X) == 0:
             raise DataError(f"the training window of {len(self._history)} values has no complete window of "
                             f"lags={self.lags} + 1.")
-        data = WindowBatches(X, T, batch_size=self.batch_size, seed=seed)
-        trainer = Trainer(self._train_config(epochs, seed), objective=MEAN_SQUARED_ERROR, quiet=True)
-        trainer.fit(self.net_, data)
-        self.net_.eval()
-        self.train_mse_ = trainer.evaluate(self.net_, data)  # on the standardised scale
+        seed = int(self.random_state) + len(self._history)
+        self._batch_seed = seed
+        from seqlab.models.estimator import torch_threads
 
-    def _refit(self) -> None:
-        if self.refit_epochs:
-            with torch.random.fork_rng(devices=[]), _one_thread():
-                torch.manual_seed(self.random_state + len(self._history))
-                self._train(self.refit_epochs, seed=self.random_state + len(self._history))
+        with torch_threads(self.threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._run_trainer((X, T), self._train_config(self.refit_epochs, seed))
+        self.train_mse_ = self._mse(X, T)
 
     # ------------------------------------------------------------------ forecasts
-    @torch.no_grad()
-    def predict(self, horizon: int = 1) -> np.ndarray:
+    def predict(self, horizon: int = 1) -> np.ndarray:  # type: ignore[override]  # no intervals yet
         """Recursive forecasts: shape (horizon,) for a 1-D series, else (horizon, C)."""
-        self._check_fitted()
-        horizon = _check_horizon(horizon)
-        z = self._standardised()[-self.lags :]
-        window = torch.from_numpy(z).float()[None]  # (1, L, C)
-        out = []
-        with _one_thread():
+        horizon = check_int(horizon, "horizon", low=1)
+        with self._inference():
+            z = self._standardised()[-self.lags:]
+            window = self._tensor(z.astype(np.float32))[None]  # (1, L, C)
+            out = []
             for _ in range(horizon):
-                nxt = self.net_(window)  # (1, C)
-                out.append(nxt[0].double().numpy())
-                window = torch.cat([window[:, 1:], nxt[:, None].float()], dim=1)
+                nxt = self.module_(window)  # (1, C)
+                out.append(nxt[0].double().cpu().numpy())
+                window = torch.cat([window[:, 1:], nxt[:, None].float()], dim=1)  # (1, L, C): slide by one
         pred: np.ndarray = np.asarray(out) * self.scale_ + self.mean_
         return pred[:, 0] if self.n_features_in_ == 1 and self._history.values.ndim == 1 else pred
 
-    # ------------------------------------------------------------------ persistence
-    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        self._check_fitted()
-        arrays = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-        arrays.update(mean=self.mean_, scale=self.scale_, history=np.array(self._history.values))
-        return {"n_features": self.n_features_in_, "summary": {"train_mse": self.train_mse_}}, arrays
-
-    @classmethod
-    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        model = cls(**params)
-        model._set_history(arrays["history"])
-        model.mean_, model.scale_ = arrays["mean"], arrays["scale"]
-        model.train_mse_ = float(state["summary"]["train_mse"])
-        model.net_ = model._build(int(state["n_features"]))
-        weights = {k[4:]: torch.from_numpy(v.copy()) for k, v in arrays.items() if k.startswith("net.")}
-        try:
-            model.net_.load_state_dict(weights, strict=True)
-        except RuntimeError as exc:
-            raise DataError(f"saved network weights do not fit {cls.__name__}({params}): {exc}") from None
-        model.net_.eval()
-        return model
+    def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
+        """The point forecasts ``BaseForecaster.score`` uses (no exogenous input)."""
+        return self.predict(horizon)
 
     @classmethod
     def _test_data(cls) -> np.ndarray:
@@ -215,7 +295,7 @@ class _NeuralForecaster(BaseForecaster):
 
 
 @register
-class MLPForecaster(_NeuralForecaster):
+class MLPForecaster(NeuralForecaster):
     """Feed-forward autoregressive forecaster: an MLP on the last ``lags`` values (document 003).
 
     Parameters
@@ -231,6 +311,10 @@ class MLPForecaster(_NeuralForecaster):
         Warm-start epochs when the backtest refits (0: never retrain after ``fit``).
     random_state : int, default=0
         Seeds initialisation and minibatch order.
+    device : {"auto", "cpu", "cuda"}, default="cpu"
+        Where to train and predict (these networks are tiny: the CPU is usually fastest).
+    threads : int or None, default=1
+        torch threads while fitting and predicting (None: torch's setting).
 
     Examples
     --------
@@ -240,14 +324,14 @@ class MLPForecaster(_NeuralForecaster):
     (3,)
     """
 
+    model = "mlp"
+
     def __init__(self, *, lags: int = 4, d_hidden: int = 10, n_layers: int = 2, epochs: int = 200,
-                 lr: float = 1e-2, batch_size: int = 32, refit_epochs: int = 5, random_state: int = 0) -> None:
+                 lr: float = 1e-2, batch_size: int = 32, refit_epochs: int = 5, random_state: int = 0,
+                 device: str = "cpu", threads: int | None = 1) -> None:
         self.lags, self.d_hidden, self.n_layers = lags, d_hidden, n_layers
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.refit_epochs, self.random_state = refit_epochs, random_state
-
-    def _build(self, c: int) -> nn.Module:
-        return _MLP(self.lags, c, self.d_hidden, self.n_layers)
+        self.refit_epochs, self.random_state, self.device, self.threads = refit_epochs, random_state, device, threads
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
@@ -255,7 +339,7 @@ class MLPForecaster(_NeuralForecaster):
 
 
 @register
-class RecurrentForecaster(_NeuralForecaster):
+class RecurrentForecaster(NeuralForecaster):
     """Latent autoregressive forecaster: an RNN/LSTM/GRU reads the last ``lags`` values.
 
     Parameters
@@ -266,23 +350,28 @@ class RecurrentForecaster(_NeuralForecaster):
         Window (BPTT) length ``L`` fed to the network per forecast.
     d_hidden : int, default=32
     n_layers : int, default=1
-    epochs, lr, batch_size, refit_epochs, random_state : as :class:`MLPForecaster`.
+    epochs, lr, batch_size, refit_epochs, random_state, device, threads : as :class:`MLPForecaster`.
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        **_NeuralForecaster._constraints,
+        **NeuralForecaster._constraints,
         "cell": (lambda v: v in ("lstm", "gru", "rnn"), "'lstm', 'gru' or 'rnn'"),
     }
 
     def __init__(self, *, cell: str = "lstm", lags: int = 12, d_hidden: int = 32, n_layers: int = 1,
                  epochs: int = 100, lr: float = 1e-2, batch_size: int = 32, refit_epochs: int = 5,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, device: str = "cpu", threads: int | None = 1) -> None:
         self.cell, self.lags, self.d_hidden, self.n_layers = cell, lags, d_hidden, n_layers
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.refit_epochs, self.random_state = refit_epochs, random_state
+        self.refit_epochs, self.random_state, self.device, self.threads = refit_epochs, random_state, device, threads
 
-    def _build(self, c: int) -> nn.Module:
-        return _RNN(c, self.d_hidden, self.n_layers, self.cell)
+    @property
+    def model(self) -> str:  # type: ignore[override]
+        """The registry entry: the cell name."""
+        return self.cell
+
+    def _override_sources(self) -> set[str]:
+        return {"lags"}  # the window length, not a layer setting
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
@@ -290,7 +379,7 @@ class RecurrentForecaster(_NeuralForecaster):
 
 
 @register
-class ConvForecaster(_NeuralForecaster):
+class ConvForecaster(NeuralForecaster):
     """Causal-convolution forecaster: dilated causal Conv1d layers over the last ``lags`` values.
 
     Parameters
@@ -302,22 +391,24 @@ class ConvForecaster(_NeuralForecaster):
         Channels of every conv layer.
     n_layers : int, default=4
         Layer ``i`` has dilation ``2**i``.
-    epochs, lr, batch_size, refit_epochs, random_state : as :class:`MLPForecaster`.
+    epochs, lr, batch_size, refit_epochs, random_state, device, threads : as :class:`MLPForecaster`.
     """
 
     _constraints: ClassVar[dict[str, Constraint]] = {
-        **_NeuralForecaster._constraints, "kernel_size": int_at_least(1),
+        **NeuralForecaster._constraints, "kernel_size": int_at_least(1),
     }
+
+    model = "conv"
 
     def __init__(self, *, lags: int = 16, kernel_size: int = 2, d_hidden: int = 16, n_layers: int = 4,
                  epochs: int = 100, lr: float = 1e-2, batch_size: int = 32, refit_epochs: int = 5,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, device: str = "cpu", threads: int | None = 1) -> None:
         self.lags, self.kernel_size, self.d_hidden, self.n_layers = lags, kernel_size, d_hidden, n_layers
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.refit_epochs, self.random_state = refit_epochs, random_state
+        self.refit_epochs, self.random_state, self.device, self.threads = refit_epochs, random_state, device, threads
 
-    def _build(self, c: int) -> nn.Module:
-        return _Conv(c, self.d_hidden, self.n_layers, self.kernel_size)
+    def _override_sources(self) -> set[str]:
+        return {"lags"}  # the window length, not a layer setting
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
@@ -325,7 +416,7 @@ class ConvForecaster(_NeuralForecaster):
 
 
 def from_name(name: str, *, lags: int = 10, epochs: int = 200, d_hidden: int = 32,
-              random_state: int = 0) -> _NeuralForecaster:
+              random_state: int = 0) -> NeuralForecaster:
     """The CLI's ``--model mlp|lstm|gru|rnn|conv`` as a forecaster."""
     if name == "mlp":
         return MLPForecaster(lags=lags, epochs=epochs, d_hidden=d_hidden, random_state=random_state)

@@ -341,12 +341,3 @@ def init_uniform_(module: nn.Module, init_range: float) -> None:
                 continue
             for param in sub.parameters(recurse=False):
                 param.uniform_(-init_range, init_range)
-
-
-def detach_state(state: Any) -> Any:
-    """``state`` with every tensor detached (truncated BPTT cuts the graph at window borders)."""
-    if isinstance(state, Tensor):
-        return state.detach()
-    if isinstance(state, tuple | list):
-        return type(state)(detach_state(s) for s in state)
-    return state

@@ -14,7 +14,6 @@ or the Transformer's key/value cache, one token per call, instead of re-feeding 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -22,30 +21,27 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from seqlab import io
 from seqlab._validation import check_sequences
-from seqlab.base import BaseModel, float_at_least, int_at_least
+from seqlab.base import float_at_least, int_at_least
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
 from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS_ID, Vocabulary
-from seqlab.exceptions import DataError, FormatError, InvalidParameterError
-from seqlab.models.lm import _LMBase, build_module, init_uniform_
+from seqlab.exceptions import DataError, InvalidParameterError
+from seqlab.models.architectures import LM_ARCHITECTURES
+from seqlab.models.estimator import TorchEstimator
+from seqlab.models.lm import TransformerLMConfig, WindowLMConfig, _LMBase, init_uniform_
 from seqlab.protocols import LanguageModelMixin, as_corpus
 from seqlab.train.config import TrainConfig
-from seqlab.train.trainer import Trainer, TrainResult, resolve_device
+from seqlab.train.objectives import TOKEN_CROSS_ENTROPY
 
-#: ``--model`` name -> (module family, fixed config fields)
+#: Kept for scripts written against earlier releases: name -> (module family, fixed config fields).
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
-    "rnn": ("recurrent", {"cell": "rnn"}),
-    "jordan": ("recurrent", {"cell": "jordan"}),
-    "lstm": ("recurrent", {"cell": "lstm"}),
-    "peephole": ("recurrent", {"cell": "peephole"}),
-    "gru": ("recurrent", {"cell": "gru"}),
-    "conv": ("conv", {}),
-    "transformer": ("transformer", {}),
-    "window": ("window", {}),
+    name: ({"RecurrentLMConfig": "recurrent", "ConvLMConfig": "conv", "TransformerLMConfig": "transformer",
+            "WindowLMConfig": "window"}[LM_ARCHITECTURES[name].config.__name__], LM_ARCHITECTURES[name].fixed)
+    for name in LM_ARCHITECTURES
 }
 
 
@@ -85,15 +81,16 @@ def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[l
 
 
 @io.register
-class NeuralLM(LanguageModelMixin, BaseModel):
+class NeuralLM(LanguageModelMixin, TorchEstimator):
     """A neural language model (recurrent, convolutional, Transformer or fixed-window) with a fit/score API.
 
     Parameters
     ----------
     model : {"rnn", "jordan", "lstm", "peephole", "gru", "conv", "transformer", "window"}
+        An entry of :data:`LM_ARCHITECTURES`.
     n_layers, d_hidden, d_embed : int
-        Depth, hidden width (``d_model`` for the Transformer) and embedding width (unused by the
-        Transformer, whose embeddings are ``d_model`` wide).
+        Depth, hidden width (``d_model`` for the Transformer) and embedding width (not the
+        Transformer's, whose embeddings are ``d_model`` wide; setting it for one is an error).
     n_heads : int
         Attention heads (Transformer).
     context_size : int or None
@@ -111,6 +108,10 @@ class NeuralLM(LanguageModelMixin, BaseModel):
     min_count, max_vocab : vocabulary built from the training data when ``fit`` gets none.
     train : TrainConfig
     device : {"auto", "cpu", "cuda"}
+    random_state : int or None
+        Seed of initialisation, dropout and batch order (None: ``train.seed``).
+    threads : int or None
+        torch threads while fitting and scoring (None: torch's setting).
 
     Attributes
     ----------
@@ -121,16 +122,22 @@ class NeuralLM(LanguageModelMixin, BaseModel):
         Final figures of the last ``fit`` (``train_loss``, ``valid_loss``, ``steps``, ...).
     """
 
+    architectures = LM_ARCHITECTURES
+    objective = TOKEN_CROSS_ENTROPY
+    module_: _LMBase
     tokenizer_: Tokenizer  # set by the command line: how text becomes tokens for this model
+    _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 8}
+    _summary_keys: ClassVar[tuple[str, ...]] = ("steps", "valid_perplexity")
 
     _constraints: ClassVar[dict[str, Any]] = {
-        "model": (lambda v: v in MODELS, f"one of {list(MODELS)}"),
+        **TorchEstimator._constraints,
+        "model": (lambda v: v in LM_ARCHITECTURES, f"one of {LM_ARCHITECTURES.names()}"),
         "n_layers": int_at_least(1),
         "d_hidden": int_at_least(1),
         "d_embed": int_at_least(1),
         "n_heads": int_at_least(1),
-        "train": (lambda v: isinstance(v, TrainConfig), "a TrainConfig"),
-        "device": (lambda v: isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
+        "min_count": int_at_least(1),
+        "max_vocab": int_at_least(1, optional=True),
         "init_range": float_at_least(0, strict=True, optional=True),
     }
 
@@ -138,41 +145,45 @@ class NeuralLM(LanguageModelMixin, BaseModel):
                  n_heads: int = 4, context_size: int | None = None, kernel_size: int = 3, dropout: float = 0.1,
                  tie_weights: bool | None = None, positions: str = "learned", min_count: int = 1,
                  max_vocab: int | None = None, init_range: float | None = None, train: TrainConfig = _DEFAULT_TRAIN,
-                 device: str = "auto") -> None:
+                 device: str = "auto", random_state: int | None = None, threads: int | None = None) -> None:
         self.model, self.n_layers, self.d_hidden, self.d_embed = model, n_layers, d_hidden, d_embed
         self.n_heads, self.context_size, self.kernel_size, self.dropout = n_heads, context_size, kernel_size, dropout
         self.tie_weights, self.positions, self.min_count, self.max_vocab = tie_weights, positions, min_count, max_vocab
         self.init_range, self.train, self.device = init_range, train, device
+        self.random_state, self.threads = random_state, threads
 
-    # ------------------------------------------------------------------ building
-    def _config_fields(self, vocab_size: int) -> tuple[str, dict[str, Any]]:
-        family, fixed = MODELS[self.model]
-        tie = self.tie_weights if self.tie_weights is not None else family == "transformer"
-        common = {"vocab_size": vocab_size, "n_layers": self.n_layers, "dropout": self.dropout, "tie_weights": tie}
-        if family == "transformer":
-            fields = {**common, "d_model": self.d_hidden, "n_heads": self.n_heads, "positions": self.positions,
-                      "context_size": self.context_size or 256}
-        elif family == "window":
-            fields = {k: v for k, v in common.items() if k != "n_layers"}
-            fields.update(d_embed=self.d_embed, d_hidden=self.d_hidden, context_size=self.context_size or 4)
-        elif family == "conv":
-            fields = {**common, "d_embed": self.d_embed, "d_hidden": self.d_hidden, "kernel_size": self.kernel_size}
-        else:
-            fields = {**common, **fixed, "d_embed": self.d_embed, "d_hidden": self.d_hidden}
-        return family, fields
+    # ------------------------------------------------------------------ the TorchEstimator hooks
+    def _config_overrides(self) -> dict[str, Any]:
+        transformer = self.architecture.config is TransformerLMConfig
+        tie = self.tie_weights if self.tie_weights is not None else transformer
+        out: dict[str, Any] = {"tie_weights": tie}
+        if transformer:
+            out.update(d_model=self.d_hidden, context_size=self.context_size or 256)
+        elif self.architecture.config is WindowLMConfig:
+            out.update(context_size=self.context_size or 4)
+        return out
 
-    def _build(self, vocabulary: Vocabulary) -> None:
-        family, fields = self._config_fields(len(vocabulary))
-        torch.manual_seed(self.train.seed)
-        module = build_module(family, fields)
+    def _override_sources(self) -> set[str]:
+        return {"d_hidden", "tie_weights", "context_size"}
+
+    def _prepare(self, X: Any, y: Any = None, *, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> list[list[str]]:
+        corpus = check_sequences(X)
+        if vocabulary is None:
+            vocabulary = Vocabulary.build(corpus, min_count=self.min_count, max_size=self.max_vocab)
+        self.vocabulary_ = vocabulary
+        return corpus
+
+    def _encode(self, X: Any, y: Any = None) -> list[list[str]] | None:
+        corpus = [s for s in check_sequences(X, name="valid", allow_empty=True) if s]
+        return corpus or None
+
+    def _data_fields(self) -> dict[str, Any]:
+        return {"vocab_size": len(self.vocabulary_)}
+
+    def _init_module(self, module: nn.Module) -> None:
         if self.init_range is not None:
             init_uniform_(module, self.init_range)
-        self.vocabulary_ = vocabulary
-        self.family_ = family
-        self.config_: Any = module.config
-        self.device_ = resolve_device(self.device)
-        self.module_: _LMBase = module.to(self.device_)
-        self.train_result_: dict[str, Any] = {}
 
     def _batches(self, corpus: list[list[str]], *, shuffle: bool, rows: slice | None) -> Any:
         cfg = self.train
@@ -183,13 +194,32 @@ class NeuralLM(LanguageModelMixin, BaseModel):
                     f"bptt ({cfg.bptt}) exceeds the Transformer's position table ({limit}); "
                     f"use --bptt <= {limit} or a larger context_size.")
             return StreamBatches(encode_stream(corpus, self.vocabulary_), batch_size=cfg.batch_size, bptt=cfg.bptt,
-                           rows=rows)
+                                 rows=rows)
         return PaddedBatches(encode_sentences(corpus, self.vocabulary_), batch_size=cfg.batch_size,
-                             shuffle=shuffle, seed=cfg.seed, max_length=limit or cfg.bptt, rows=rows)
+                             shuffle=shuffle, seed=self.seed_, max_length=limit or cfg.bptt, rows=rows)
 
-    # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]], *, valid: Iterable[Sequence[str]] | None = None,
-            vocabulary: Vocabulary | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
+    def _extra_state(self) -> dict[str, Any]:
+        tokenizer = tokenizer_to_json(getattr(self, "tokenizer_", None))
+        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(), "tokenizer": tokenizer}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        self.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
+        if isinstance(state.get("tokenizer"), dict):
+            self.tokenizer_ = tokenizer_from_json(state["tokenizer"])
+
+    @property
+    def history_(self) -> list[dict[str, Any]]:
+        """Every evaluation of the last ``fit`` (the same list as ``train_history_``)."""
+        return self.train_history_
+
+    @property
+    def family_(self) -> str:
+        """The module family of ``model``: ``recurrent``, ``conv``, ``transformer`` or ``window``."""
+        return MODELS[self.model][0]
+
+    def fit(self, sequences: Iterable[Sequence[str]], y: Any = None, *,  # type: ignore[override]
+            valid: Iterable[Sequence[str]] | None = None, vocabulary: Vocabulary | None = None,
+            checkpoint_dir: str | Path | None = None, resume: bool = False, callbacks: Sequence[Any] = (),
             metrics_path: str | Path | None = None, quiet: bool = True) -> Self:
         """Train on token sequences (one sentence or line each).
 
@@ -205,92 +235,10 @@ class NeuralLM(LanguageModelMixin, BaseModel):
             Write checkpoints here (a loadable model directory plus ``trainer.pt``).
         resume : bool
             Continue from the checkpoint in ``checkpoint_dir``.
+        callbacks, metrics_path, quiet : see :meth:`TorchEstimator.fit`.
         """
-        self._validate_params()
-        if self.min_count < 1:
-            raise InvalidParameterError(f"min_count must be >= 1, got {self.min_count}.")
-        corpus = check_sequences(sequences)
-        valid_corpus = check_sequences(valid, name="valid") if valid is not None else None
-        if vocabulary is None:
-            vocabulary = Vocabulary.build(corpus, min_count=self.min_count, max_size=self.max_vocab)
-        self._build(vocabulary)
-        trainer = Trainer(self.train, device=self.device_, checkpoint_dir=checkpoint_dir,
-                          write_model=self._write_files if checkpoint_dir is not None else None,
-                          metrics_path=metrics_path, quiet=quiet)
-        rows = trainer.dist.rows(self.train.batch_size)
-        train_batches = self._batches(corpus, shuffle=True, rows=rows)
-        valid_batches = self._batches(valid_corpus, shuffle=False, rows=rows) if valid_corpus else None
-        if resume:
-            self._load_checkpoint_weights(Path(checkpoint_dir) if checkpoint_dir is not None else None)
-        result: TrainResult = trainer.fit(self.module_, train_batches, valid_batches, resume=resume)
-        self.module_.eval()
-        self.train_result_ = result.summary()
-        self.history_ = result.history
-        return self
-
-    def _load_checkpoint_weights(self, path: Path | None) -> None:
-        if path is None:
-            raise InvalidParameterError("resume=True needs checkpoint_dir.")
-        try:
-            other = io.load(path)
-        except FormatError as exc:
-            raise FormatError(f"Cannot resume from {path}: {exc}") from None
-        if not isinstance(other, NeuralLM):
-            raise FormatError(f"Cannot resume from {path}: it holds a {type(other).__name__}, not a NeuralLM.")
-        if other.config_ != self.config_ or other.vocabulary_ != self.vocabulary_:
-            raise FormatError(
-                f"Cannot resume from {path}: it holds {other.config_}, but this run builds {self.config_} "
-                "(or uses another vocabulary). Use the same model flags and data, or a new output directory.")
-        self.module_.load_state_dict(other.module_.state_dict())
-
-    # ------------------------------------------------------------------ persistence
-    def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        self._check_fitted()
-        arrays: dict[str, np.ndarray] = {}
-        seen: dict[int, str] = {}
-        for name, tensor in self.module_.state_dict().items():
-            ptr = tensor.data_ptr()
-            if ptr in seen:  # tied weights are stored once (as safetensors' save_model does)
-                continue
-            seen[ptr] = name
-            arrays[name] = tensor.detach().cpu().numpy()
-        summary = {"architecture": self.model, "parameters": self.module_.num_parameters(),
-                   "vocab_size": len(self.vocabulary_), **{k: v for k, v in self.train_result_.items()
-                                                          if k in ("steps", "valid_perplexity")}}
-        result = {k: v for k, v in self.train_result_.items() if k not in _TIMINGS}  # deterministic part only
-        meta = {"family": self.family_, "config": dataclasses.asdict(self.config_),
-                "vocabulary": self.vocabulary_.to_json(), "train_result": result, "summary": summary,
-                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}
-        return meta, arrays
-
-    @classmethod
-    def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        obj = cls(**params)
-        obj.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
-        obj.family_ = state["family"]
-        module = build_module(state["family"], state["config"])
-        tensors = {k: torch.from_numpy(v.copy()) for k, v in arrays.items()}
-        missing, unexpected = module.load_state_dict(tensors, strict=False)
-        tied = {"head.weight"} if getattr(module.config, "tie_weights", False) else set()
-        if unexpected or set(missing) - tied:
-            raise FormatError(f"The saved weights do not fit a {state['family']} model: missing {sorted(missing)}, "
-                              f"unexpected {sorted(unexpected)}.")
-        obj.config_ = module.config
-        obj.device_ = resolve_device(obj.device)
-        obj.module_ = module.to(obj.device_).eval()
-        obj.train_result_ = dict(state.get("train_result") or {})
-        if isinstance(state.get("tokenizer"), dict):
-            obj.tokenizer_ = tokenizer_from_json(state["tokenizer"])
-        return obj
-
-    def _write_files(self, directory: Path) -> None:
-        """Write manifest + weights into ``directory`` (used for checkpoints and :meth:`save`)."""
-        from safetensors.numpy import save_file
-
-        meta, arrays = self._to_state()
-        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        save_file(arrays, str(directory / io.ARRAYS))
-        io.write_json(directory / io.MANIFEST, io.make_manifest(self, meta, arrays))
+        return super().fit(sequences, y, valid=valid, checkpoint_dir=checkpoint_dir, resume=resume,
+                           callbacks=callbacks, metrics_path=metrics_path, quiet=quiet, vocabulary=vocabulary)
 
     # ------------------------------------------------------------------ scoring
     def _forward(self, ids: Tensor, state: Any = None, *, last_only: bool = False) -> tuple[Tensor, Any]:

@@ -56,11 +56,11 @@ def detach_state(state: State | None) -> State | None:
     Without the detach, the second ``backward`` fails (the first graph is freed) or, with
     ``retain_graph=True``, backpropagates through every earlier window.
     """
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return (state[0].detach(), state[1].detach())
-    return state.detach()
+    if isinstance(state, Tensor):
+        return state.detach()
+    if isinstance(state, tuple | list):  # (h, c), per-layer lists, nested caches
+        return type(state)(detach_state(s) for s in state)  # type: ignore[return-value]
+    return state
 
 
 class _Cell(nn.Module):

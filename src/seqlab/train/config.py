@@ -43,6 +43,12 @@ class TrainConfig:
     restore_best : bool
         At the end of ``fit``, load the weights of the evaluation with the lowest validation
         loss (Keras' ``restore_best_weights``); False keeps the last weights.
+    accumulate_steps : int
+        Gradient accumulation: add the gradients of this many batches before each optimiser step
+        (an effective batch of ``accumulate_steps * batch_size`` rows in the memory of one).
+    precision : {"32", "bf16", "16"}
+        ``bf16``: mixed precision through ``torch.autocast`` (CPU or CUDA); ``16``: float16 autocast
+        with a gradient scaler (CUDA only); ``32``: full precision.
     seed : int
         Seeds initialisation, dropout and shuffling.
     """
@@ -70,19 +76,26 @@ class TrainConfig:
     patience: int | None = None
     restore_best: bool = False
     log_every: int = 50
+    accumulate_steps: int = 1
+    precision: str = "32"
     seed: int = 0
 
     def __post_init__(self) -> None:
         choices = {"optimizer": ("adamw", "sgd"), "schedule": ("constant", "cosine", "step"),
-                   "batching": ("stream", "padded"), "clock": ("wall", "process")}
+                   "batching": ("stream", "padded"), "clock": ("wall", "process"), "precision": ("32", "bf16", "16")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InvalidParameterError(f"{name} must be one of {list(allowed)}, got {getattr(self, name)!r}.")
         if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
             raise InvalidParameterError(f"lr must be a positive number, got {self.lr!r}.")
-        if self.clip is not None and not self.clip > 0:
+        for name in ("weight_decay", "momentum", "min_lr_ratio", "gamma"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise InvalidParameterError(f"{name} must be a finite number >= 0, got {value!r}.")
+        if self.clip is not None and not (isinstance(self.clip, int | float) and math.isfinite(self.clip)
+                                          and self.clip > 0):
             raise InvalidParameterError(f"clip must be > 0 or None (no clipping), got {self.clip!r}.")
-        for name in ("batch_size", "bptt", "eval_every", "log_every", "step_every"):
+        for name in ("batch_size", "bptt", "eval_every", "log_every", "step_every", "accumulate_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidParameterError(f"{name} must be an int >= 1, got {value!r}.")
@@ -90,7 +103,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise InvalidParameterError(f"{name} must be an int >= 1 or None, got {value!r}.")
-        if self.max_time is not None and not self.max_time > 0:
+        if self.max_time is not None and not (isinstance(self.max_time, int | float) and math.isfinite(self.max_time)
+                                              and self.max_time > 0):
             raise InvalidParameterError(f"max_time must be > 0 seconds or None, got {self.max_time!r}.")
         if self.warmup_steps < 0 or self.step_start < 0:
             raise InvalidParameterError("warmup_steps and step_start must be >= 0.")

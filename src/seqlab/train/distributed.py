@@ -8,6 +8,7 @@ the averaged gradient equals the gradient of a single process seeing the whole b
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ def current(device: torch.device) -> DistContext:
         return DistContext()
     if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        atexit.register(_teardown)  # the group seqlab created is destroyed at exit (saves end at a barrier)
     if dist.is_initialized():
         return DistContext(dist.get_rank(), dist.get_world_size())
     return DistContext()
@@ -70,6 +72,12 @@ def current_rank_is_main() -> bool:
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
+def barrier() -> None:
+    """Wait until every process gets here (a no-op when not distributed)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 def finish() -> None:
     """Wait for every process, then tear the process group down (a no-op when not distributed).
 
@@ -78,4 +86,9 @@ def finish() -> None:
     """
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
+        dist.destroy_process_group()
+
+
+def _teardown() -> None:
+    if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

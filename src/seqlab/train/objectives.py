@@ -1,10 +1,11 @@
 """What the ``Trainer`` minimises: the task's loss as a (sum, count) pair.
 
 The Trainer owns the loop (schedule, clipping, checkpoints, DDP); an *objective* owns the
-loss. It runs the module on one batch and returns the summed loss, the number of terms in
-that sum and the module's new recurrent state. Returning a sum and a count (not a mean) lets
+loss. It runs the module on one :class:`~seqlab.train.batch.TensorBatch` (inputs, targets,
+lengths, an optional encoder source, optional example weights) and returns the summed loss, the
+number of terms in that sum and the module's new recurrent state. Returning a sum and a count (not a mean) lets
 the Trainer normalise by the *global* count across processes and weight evaluation batches
-exactly. Two objectives cover seqlab's tasks:
+exactly. A task model defines its objective next to its module; the two generic ones are:
 
 - :data:`TOKEN_CROSS_ENTROPY` (the default): next-token negative log-likelihood of a language
   model whose ``forward(inputs, targets=None, state=None)`` returns a ``ModelOutput`` with
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqlab.data.streams import IGNORE_INDEX
+from seqlab.train.batch import TensorBatch
 
 
 class Objective(Protocol):
@@ -43,7 +45,7 @@ class Objective(Protocol):
     @property
     def perplexity(self) -> bool: ...
 
-    def __call__(self, module: nn.Module, inputs: Tensor, targets: Tensor, state: Any) -> tuple[Tensor, Tensor, Any]:
+    def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
         """``(summed loss, number of terms, new state)`` of ``module`` on one batch."""
         ...
 
@@ -55,9 +57,10 @@ class TokenCrossEntropy:
     name: str = "token_cross_entropy"
     perplexity: bool = True
 
-    def __call__(self, module: nn.Module, inputs: Tensor, targets: Tensor, state: Any) -> tuple[Tensor, Tensor, Any]:
-        out = module(inputs, None, state)
-        logits = out.logits
+    def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
+        out = module(batch.inputs, None, state)
+        logits = out.logits  # (N, L, V)
+        targets = batch.targets  # (N, L); padding is IGNORE_INDEX, so it never counts
         total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
                                 ignore_index=IGNORE_INDEX, reduction="sum")
         count = (targets != IGNORE_INDEX).sum()
@@ -71,10 +74,10 @@ class MeanSquaredError:
     name: str = "mean_squared_error"
     perplexity: bool = False
 
-    def __call__(self, module: nn.Module, inputs: Tensor, targets: Tensor, state: Any) -> tuple[Tensor, Tensor, Any]:
-        prediction = module(inputs)
-        total = F.mse_loss(prediction, targets, reduction="sum")
-        return total, torch.tensor(targets.numel(), device=targets.device), None
+    def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
+        prediction = module(batch.inputs)  # (N, C)
+        total = F.mse_loss(prediction, batch.targets, reduction="sum")
+        return total, torch.tensor(batch.targets.numel(), device=batch.targets.device), None
 
 
 TOKEN_CROSS_ENTROPY = TokenCrossEntropy()

@@ -9,57 +9,38 @@ continue bit for bit on CPU. Checkpoints are written atomically with
 :func:`seqlab.io.write_directory`, and never after a non-finite loss.
 
 The loss comes from the task, not the loop: an *objective*
-(:mod:`seqlab.train.objectives`) turns one batch into a summed loss and a count. Language
-models use the default token cross-entropy; the neural forecasters use mean squared error.
+(:mod:`seqlab.train.objectives`) turns one :class:`~seqlab.train.batch.TensorBatch` (inputs,
+targets, lengths, optional source and weights) into a summed loss and a count. What happens
+around the loop (checkpoints, early stopping, logs, user hooks) is a list of callbacks
+(:mod:`seqlab.train.callbacks`) with ``on_step``, ``on_eval``, ``on_checkpoint`` and ``on_end``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from seqlab.exceptions import FormatError, SeqlabError
-from seqlab.io import write_directory
+from seqlab.nn import detach_state
 from seqlab.train import distributed
+from seqlab.train.batch import Batches, TensorBatch, to_device
+from seqlab.train.callbacks import TRAINER_STATE, Checkpoint, EarlyStopping, JsonLinesLog, RunState
 from seqlab.train.config import TrainConfig
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY, Objective
 
-TRAINER_STATE = "trainer.pt"
-
 
 class TrainingDivergedError(SeqlabError, FloatingPointError):
-    """The training loss became NaN or infinite."""
-
-
-class Batch(Protocol):
-    """One batch: numpy ``inputs`` and ``targets``; ``continues`` lets a recurrent model carry its state."""
-
-    @property
-    def inputs(self) -> np.ndarray: ...
-
-    @property
-    def targets(self) -> np.ndarray: ...
-
-    @property
-    def continues(self) -> bool: ...
-
-
-class Batches(Protocol):
-    """What the trainer iterates: ``len()`` batches per epoch, ``batch(epoch, k)`` deterministic."""
-
-    def __len__(self) -> int: ...
-
-    def batch(self, epoch: int, k: int) -> Batch: ...
+    """The training loss (or the validation loss) became NaN or infinite."""
 
 
 @dataclass
@@ -104,40 +85,59 @@ class Trainer:
     config : TrainConfig
     device : torch.device
     objective : Objective, default=TOKEN_CROSS_ENTROPY
-        The loss (:mod:`seqlab.train.objectives`): token cross-entropy for a language model on
-        :class:`~seqlab.data.streams.StreamBatches` or ``PaddedBatches``; mean squared error for
-        a forecaster on :class:`~seqlab.data.windows.WindowBatches`.
+        The loss (:mod:`seqlab.train.objectives`), called on each :class:`TensorBatch`.
+    callbacks : list of Callback
+        Hooks around the loop (:mod:`seqlab.train.callbacks`). Early stopping (``patience``),
+        checkpoints (``checkpoint_dir``) and the metrics log (``metrics_path``) are added from the
+        arguments below.
     checkpoint_dir : path, optional
         Where checkpoints go (replaced atomically at every evaluation).
     write_model : callable, optional
-        ``write_model(tmp_dir)`` writes the model files of a checkpoint (the facade's manifest
-        and weights); required with ``checkpoint_dir``.
+        ``write_model(tmp_dir)`` writes the model files of a checkpoint; required with ``checkpoint_dir``.
     metrics_path : path, optional
         Append one JSON object per log/eval line.
     quiet : bool
         No progress bar.
+
+    Attributes
+    ----------
+    last_state : dict or None
+        The trainer state of the last evaluation (what ``trainer.pt`` holds), kept in memory so the
+        model's final ``save`` writes this run's own optimizer state, never a copy from disk.
     """
 
     def __init__(self, config: TrainConfig, *, device: torch.device | None = None,
                  checkpoint_dir: str | Path | None = None, write_model: Callable[[Path], None] | None = None,
                  metrics_path: str | Path | None = None, quiet: bool = False,
-                 objective: Objective = TOKEN_CROSS_ENTROPY) -> None:
+                 objective: Objective = TOKEN_CROSS_ENTROPY, callbacks: Sequence[Any] = ()) -> None:
         self.config = config
         self.objective = objective
         self.device = device or torch.device("cpu")
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.write_model = write_model
-        self.metrics_path = Path(metrics_path) if metrics_path is not None else None
         self.quiet = quiet
         self.dist = distributed.current(self.device)
+        self.callbacks: list[Any] = list(callbacks)
+        if config.patience is not None:
+            self.callbacks.append(EarlyStopping(config.patience))
+        if self.checkpoint_dir is not None:
+            if write_model is None:
+                raise SeqlabError("Trainer.checkpoint_dir needs write_model to write the model files.")
+            self.callbacks.append(Checkpoint(self.checkpoint_dir, write_model))
+        if metrics_path is not None:
+            self.callbacks.append(JsonLinesLog(metrics_path, every=config.log_every))
+        self.last_state: dict[str, Any] | None = None
+        self._deadline: float | None = None  # clock value at which the time budget ends (None: no budget)
+        self._now: Callable[[], float] = time.perf_counter
 
     # ------------------------------------------------------------------ pieces
     def make_optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
+        """AdamW or SGD; weight decay on weight matrices only (biases, norms and embeddings excluded, as nanoGPT)."""
         cfg = self.config
-        params = [p for p in module.parameters() if p.requires_grad]
+        decay, no_decay = _decay_groups(module)
         if cfg.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+            return torch.optim.SGD(decay + no_decay, lr=cfg.lr, momentum=cfg.momentum)
+        groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr)
 
     def _total_steps(self, per_epoch: int) -> int | None:
         cfg = self.config
@@ -145,17 +145,31 @@ class Trainer:
         bounds = [b for b in (cfg.max_steps, epochs * per_epoch if epochs else None) if b]
         return min(bounds) if bounds else None
 
-    def _tensors(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        return (torch.from_numpy(batch.inputs).to(self.device), torch.from_numpy(batch.targets).to(self.device))
+    def _autocast(self) -> Any:
+        """``torch.autocast`` for ``config.precision`` (bf16 on CPU or CUDA, fp16 on CUDA), else a no-op."""
+        precision = self.config.precision
+        if precision == "32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
 
-    def _sum_loss(self, module: nn.Module, batch: Batch, state: Any) -> tuple[Tensor, Tensor, Any]:
+    def _sum_loss(self, module: nn.Module, batch: Any, state: Any) -> tuple[Tensor, Tensor, Any]:
         """``(summed loss, number of targets, new state)`` of the objective on ``batch``."""
-        inputs, targets = self._tensors(batch)
-        return self.objective(module, inputs, targets, state)
+        tensors = batch if isinstance(batch, TensorBatch) else to_device(batch, self.device)
+        with self._autocast():
+            loss_sum, count, new_state = self.objective(module, tensors, state)
+        return loss_sum.float(), count, new_state
+
+    def _out_of_time(self) -> bool:
+        return self._deadline is not None and self._now() >= self._deadline
 
     @torch.no_grad()
     def evaluate(self, module: nn.Module, data: Batches) -> float:
-        """Mean objective per target, e.g. negative log-likelihood per token (state carried across stream windows)."""
+        """Mean objective per target, e.g. negative log-likelihood per token (state carried across stream windows).
+
+        Inside ``fit`` with ``max_time`` set, evaluation stops at the end of the time budget (after
+        at least one batch), so the budget bounds the whole run, evaluations included.
+        """
         was_training = module.training
         module.eval()
         carries = getattr(_unwrap(module), "carries_state", False)
@@ -164,6 +178,8 @@ class Trainer:
         state = None
         n = len(data) if self.config.eval_batches is None else min(len(data), self.config.eval_batches)
         for k in range(n):
+            if k > 0 and self._out_of_time() and self.dist.world_size == 1:
+                break
             batch = data.batch(0, k)
             state = state if (carries and batch.continues) else None
             loss_sum, tokens, state = self._sum_loss(module, batch, state)
@@ -177,105 +193,128 @@ class Trainer:
     def fit(self, module: nn.Module, train: Batches, valid: Batches | None = None, *,
             resume: bool = False) -> TrainResult:
         """Train ``module`` in place; returns the run summary."""
-        from seqlab.models.lm import detach_state  # here, not at the top: seqlab.models imports this module
-
         cfg = self.config
         module.to(self.device).train()
         model = self.dist.wrap(module, self.device)
         optimizer = self.make_optimizer(module)
+        scaler = torch.amp.GradScaler("cuda") if cfg.precision == "16" and self.device.type == "cuda" else None
         per_epoch = len(train)
         if per_epoch == 0:
             raise SeqlabError("The training data yields no batch; give more data or a smaller --batch-size.")
         total_steps = self._total_steps(per_epoch)
         carries = getattr(module, "carries_state", False)
 
-        run = _RunState()
+        run = RunState()
         if resume:
             run = self._restore(optimizer)
-        log_loss, log_tokens, log_steps = 0.0, 0, 0
+        log_loss, log_tokens = 0.0, 0
         start = time.perf_counter() - run.elapsed
-        budget_start = time.process_time() - run.elapsed if cfg.clock == "process" else start
-        now = time.process_time if cfg.clock == "process" else time.perf_counter
+        if cfg.clock == "process":
+            self._now = time.process_time
+            budget_start = time.process_time() - run.elapsed
+        else:
+            self._now = time.perf_counter
+            budget_start = start
+        self._deadline = budget_start + cfg.max_time if cfg.max_time is not None else None
         bar = self._bar(total_steps, run.step)
         stopped = "max_epochs"
+        batches_seen = run.step * cfg.accumulate_steps
         try:
             while True:
                 if total_steps is not None and run.step >= total_steps:
                     stopped = "max_steps" if cfg.max_steps and run.step >= cfg.max_steps else "max_epochs"
                     break
-                if cfg.max_time is not None and now() - budget_start >= cfg.max_time:
+                if self._out_of_time():
                     stopped = "max_time"
                     break
-                epoch, k = divmod(run.step, per_epoch)
-                batch = train.batch(epoch, k)
-                state = detach_state(run.carried) if (carries and batch.continues) else None
                 lr = cfg.lr_at(run.step, total_steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                loss_sum, tokens, new_state = self._sum_loss(model, batch, state)
-                global_tokens = self.dist.all_sum(tokens.double())
-                if global_tokens.item() == 0:
+                optimizer.zero_grad(set_to_none=True)
+                step_loss, step_tokens = 0.0, 0
+                for _ in range(cfg.accumulate_steps):  # gradients of several batches add up before one step
+                    epoch, k = divmod(batches_seen, per_epoch)
+                    batches_seen += 1
+                    batch = train.batch(epoch, k)
+                    state = detach_state(run.carried) if (carries and batch.continues) else None
+                    loss_sum, tokens, new_state = self._sum_loss(model, batch, state)
+                    run.carried = new_state if carries else None
+                    global_tokens = self.dist.all_sum(tokens.double())
+                    if global_tokens.item() == 0:
+                        continue
+                    mean = float(self.dist.all_sum(loss_sum.detach().double()) / global_tokens)
+                    if not math.isfinite(mean):
+                        raise TrainingDivergedError(self._diverged_message(run.step, mean))
+                    loss = loss_sum * self.dist.world_size / global_tokens / cfg.accumulate_steps
+                    (scaler.scale(loss) if scaler is not None else loss).backward()  # type: ignore[no-untyped-call]
+                    n_tok = int(global_tokens.item())
+                    step_loss += mean * n_tok
+                    step_tokens += n_tok
+                if step_tokens == 0:
                     run.step += 1
                     continue
-                loss = loss_sum * self.dist.world_size / global_tokens
-                mean = float(self.dist.all_sum(loss_sum.detach().double()) / global_tokens)
-                if not math.isfinite(mean):
-                    raise TrainingDivergedError(self._diverged_message(run.step, mean))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()  # type: ignore[no-untyped-call]
+                if scaler is not None:
+                    scaler.unscale_(optimizer)
                 if cfg.clip is not None:
                     nn.utils.clip_grad_norm_(module.parameters(), cfg.clip)
-                optimizer.step()
-                run.carried = new_state if carries else None
+                if scaler is not None:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
                 run.step += 1
-                n_tok = int(global_tokens.item())
-                log_loss += mean * n_tok
-                log_tokens += n_tok
-                log_steps += 1
-                run.tokens += n_tok
+                mean = step_loss / step_tokens
+                log_loss += step_loss
+                log_tokens += step_tokens
+                run.tokens += step_tokens
+                seconds = time.perf_counter() - start
                 if bar is not None:
                     bar.update(1)
-                    seconds = time.perf_counter() - start
                     shown = {"ppl": f"{math.exp(min(mean, 50)):.1f}"} if self.objective.perplexity else {}
                     bar.set_postfix(loss=f"{mean:.3f}", **shown,
                                     tok_s=f"{run.tokens / max(seconds, 1e-9):.0f}", refresh=False)
-                if run.step % cfg.log_every == 0:
-                    self._log({"event": "train", "step": run.step, "lr": lr, "loss": mean,
-                               "tokens": run.tokens, "seconds": time.perf_counter() - start})
+                record = {"event": "train", "step": run.step, "lr": lr, "loss": mean, "tokens": run.tokens,
+                          "seconds": seconds}
+                for cb in self.callbacks:
+                    _call(cb, "on_step", self, run, record)
                 run.last_train_loss = log_loss / max(log_tokens, 1)
                 if run.step % cfg.eval_every == 0:
-                    log_loss, log_tokens, log_steps = 0.0, 0, 0
+                    log_loss, log_tokens = 0.0, 0
                     if self._evaluate_and_checkpoint(module, valid, optimizer, run, start):
                         stopped = "early_stopping"
                         break
         finally:
             if bar is not None:
                 bar.close()
-        if run.step % cfg.eval_every != 0 or run.history == [] or run.history[-1]["step"] != run.step:
+        if run.history == [] or run.history[-1]["step"] != run.step:
             self._evaluate_and_checkpoint(module, valid, optimizer, run, start, final=True)
         seconds = time.perf_counter() - start
         valid_loss = run.history[-1].get("valid_loss") if run.history else None
         if cfg.restore_best and run.best_weights is not None:
             module.load_state_dict(run.best_weights)
             valid_loss = run.best
-        return TrainResult(
+        result = TrainResult(
             train_loss=run.last_train_loss, valid_loss=valid_loss,
             valid_perplexity=math.exp(valid_loss) if valid_loss is not None and self.objective.perplexity else None,
             steps=run.step, seconds=seconds, tokens_per_second=run.tokens / max(seconds, 1e-9),
             stopped=stopped, best_step=run.best_step if cfg.restore_best else None, history=run.history)
+        for cb in self.callbacks:
+            _call(cb, "on_end", self, run, result)
+        return result
 
     # ------------------------------------------------------------------ evaluation, checkpoints
     def _evaluate_and_checkpoint(self, module: nn.Module, valid: Batches | None, optimizer: torch.optim.Optimizer,
-                                 run: _RunState, start: float, final: bool = False) -> bool:
-        """Evaluate, record, checkpoint; return True when early stopping says stop."""
+                                 run: RunState, start: float, final: bool = False) -> bool:
+        """Evaluate, record, checkpoint; return True when a callback (early stopping) says stop."""
         record: dict[str, Any] = {"event": "eval", "step": run.step, "train_loss": run.last_train_loss,
                                   "seconds": time.perf_counter() - start}
-        stop = False
         if valid is not None:
             loss = self.evaluate(module, valid)
+            if not math.isfinite(loss):
+                raise TrainingDivergedError(self._diverged_message(run.step - 1, loss, what="validation loss"))
             record["valid_loss"] = loss
             if self.objective.perplexity:
-                record["valid_perplexity"] = math.exp(loss) if math.isfinite(loss) else math.nan
+                record["valid_perplexity"] = math.exp(min(loss, 700.0))
             if loss < run.best:
                 run.best, run.bad_evals = loss, 0
                 if self.config.restore_best:
@@ -283,33 +322,26 @@ class Trainer:
                     run.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
             else:
                 run.bad_evals += 1
-                stop = self.config.patience is not None and run.bad_evals >= self.config.patience
         run.history.append(record)
-        self._log(record)
+        stop = False
+        for cb in self.callbacks:
+            stop = bool(_call(cb, "on_eval", self, run, record)) or stop
         run.elapsed = time.perf_counter() - start
-        self.save_checkpoint(optimizer, run)
+        self.last_state = self._state_payload(optimizer, run)
+        if self.dist.is_main:
+            for cb in self.callbacks:
+                _call(cb, "on_checkpoint", self, run, self.last_state)
         return stop and not final
 
-    def save_checkpoint(self, optimizer: torch.optim.Optimizer, run: _RunState) -> None:
-        """Write model files + ``trainer.pt`` to ``checkpoint_dir`` atomically (main process only)."""
-        if self.checkpoint_dir is None or not self.dist.is_main:
-            return
-        if self.write_model is None:
-            raise SeqlabError("Trainer.checkpoint_dir needs write_model to write the model files.")
-        payload = {"step": run.step, "tokens": run.tokens, "elapsed": run.elapsed, "best": run.best,
-                   "bad_evals": run.bad_evals, "last_train_loss": run.last_train_loss,
-                   "history": json.dumps(run.history), "optimizer": optimizer.state_dict(),
-                   "rng": torch.get_rng_state(), "carried": _to_cpu(run.carried),
-                   "best_step": -1 if run.best_step is None else run.best_step, "best_weights": run.best_weights or {}}
-        write_model = self.write_model
+    def _state_payload(self, optimizer: torch.optim.Optimizer, run: RunState) -> dict[str, Any]:
+        """Everything ``--resume`` needs besides the weights (loadable with ``torch.load(weights_only=True)``)."""
+        return {"step": run.step, "tokens": run.tokens, "elapsed": run.elapsed, "best": run.best,
+                "bad_evals": run.bad_evals, "last_train_loss": run.last_train_loss,
+                "history": json.dumps(run.history), "optimizer": optimizer.state_dict(),
+                "rng": torch.get_rng_state(), "carried": _to_cpu(run.carried),
+                "best_step": -1 if run.best_step is None else run.best_step, "best_weights": run.best_weights or {}}
 
-        def fill(tmp: Path) -> None:
-            write_model(tmp)
-            torch.save(payload, tmp / TRAINER_STATE)
-
-        write_directory(self.checkpoint_dir, fill)
-
-    def _restore(self, optimizer: torch.optim.Optimizer) -> _RunState:
+    def _restore(self, optimizer: torch.optim.Optimizer) -> RunState:
         if self.checkpoint_dir is None or not (self.checkpoint_dir / TRAINER_STATE).is_file():
             raise SeqlabError(f"Cannot resume: no {TRAINER_STATE} in {self.checkpoint_dir}; "
                               "train without --resume first.")
@@ -317,20 +349,23 @@ class Trainer:
         try:
             payload = torch.load(file, map_location="cpu", weights_only=True)
             optimizer.load_state_dict(payload["optimizer"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise FormatError(f"{file} is not a usable trainer state for this model ({exc}).") from None
-        torch.set_rng_state(payload["rng"])
-        return _RunState(step=int(payload["step"]), tokens=int(payload["tokens"]), elapsed=float(payload["elapsed"]),
-                         best=float(payload["best"]), bad_evals=int(payload["bad_evals"]),
-                         last_train_loss=float(payload["last_train_loss"]), history=json.loads(payload["history"]),
-                         carried=_to_device(payload["carried"], self.device),
-                         best_step=None if payload.get("best_step", -1) < 0 else int(payload["best_step"]),
-                         best_weights=payload.get("best_weights") or None)
+            torch.set_rng_state(payload["rng"])
+            return RunState(step=int(payload["step"]), tokens=int(payload["tokens"]),
+                            elapsed=float(payload["elapsed"]), best=float(payload["best"]),
+                            bad_evals=int(payload["bad_evals"]), last_train_loss=float(payload["last_train_loss"]),
+                            history=json.loads(payload["history"]),
+                            carried=_to_device(payload["carried"], self.device),
+                            best_step=None if payload.get("best_step", -1) < 0 else int(payload["best_step"]),
+                            best_weights=payload.get("best_weights") or None)
+        except Exception as exc:  # pickled, truncated or foreign files: never a traceback
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise FormatError(f"{file} is not a seqlab checkpoint usable by this model ({reason[:200]}); "
+                              "train without --resume or into a new directory.") from None
 
-    def _diverged_message(self, step: int, value: float) -> str:
+    def _diverged_message(self, step: int, value: float, what: str = "training loss") -> str:
         where = (f"the last good checkpoint is kept in {self.checkpoint_dir}" if self.checkpoint_dir is not None
                  else "no checkpoint was being written")
-        return (f"training loss became {value} at step {step + 1}; stopped without updating ({where}). "
+        return (f"{what} became {value} at step {step + 1}; stopped without updating ({where}). "
                 "Lower --lr, set --clip, or check the data.")
 
     def _bar(self, total: int | None, initial: int) -> Any:
@@ -340,25 +375,26 @@ class Trainer:
 
         return tqdm(total=total, initial=initial, file=sys.stderr, disable=None, leave=False, unit="step")
 
-    def _log(self, record: dict[str, Any]) -> None:
-        if self.metrics_path is None or not self.dist.is_main:
-            return
-        with open(self.metrics_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
+
+def _call(callback: Any, hook: str, *args: Any) -> Any:
+    """Call ``callback.hook(*args)`` when the callback has that hook (duck-typed callbacks)."""
+    method = getattr(callback, hook, None)
+    return method(*args) if method is not None else None
 
 
-@dataclass
-class _RunState:
-    step: int = 0
-    tokens: int = 0
-    elapsed: float = 0.0
-    best: float = math.inf
-    bad_evals: int = 0
-    last_train_loss: float = math.nan
-    history: list[dict[str, Any]] = field(default_factory=list)
-    carried: Any = None
-    best_step: int | None = None
-    best_weights: dict[str, Tensor] | None = None  # CPU copy, kept when TrainConfig.restore_best
+def _decay_groups(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """Trainable parameters split into (weight matrices, the rest: biases, norms, embeddings); tied ones once."""
+    no_decay_ids = {id(p) for m in module.modules() if isinstance(m, nn.Embedding | nn.EmbeddingBag)
+                    for p in m.parameters(recurse=False)}
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    seen: set[int] = set()
+    for p in module.parameters():
+        if not p.requires_grad or id(p) in seen:
+            continue
+        seen.add(id(p))
+        (decay if p.dim() >= 2 and id(p) not in no_decay_ids else no_decay).append(p)
+    return decay, no_decay
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
