@@ -14,6 +14,7 @@ $(PY):
 
 $(VENV)/.demo-installed: $(DEPS) | $(PY)
 	$(PIP) -e '.[torch,plot]'
+	$(VENV)/bin/seqlab warm-up -q  # compile the numba kernels into the cache once (bench/first_run.py)
 	touch $@
 
 $(VENV)/.test-installed: $(DEPS) | $(PY)

@@ -14,9 +14,15 @@ the actual value, lead 1 alone and all leads pooled, plus the mean interval scor
   the training window as calibration; the neural models are trained once and then only fed the
   new values (``refit_every=None``), as the CLI does with ``--refit-every 0``.
 
-darts is not installed in this environment, so no darts model is compared here.
+- ``darts-conformal`` (only when darts imports): darts ``ConformalNaiveModel`` around a
+  ``LinearRegressionModel(lags=p)`` fitted once on the first training window,
+  ``historical_forecasts(..., retrain=False, predict_likelihood_parameters=True)`` with the
+  0.05 / 0.95 quantiles. darts is not in the shared environment; the run that wrote the results
+  used ``pip install --no-deps --target DIR darts==0.48.1`` (plus its missing pure-Python
+  dependencies in a second directory) on ``PYTHONPATH``, which leaves the environment unchanged.
+
 Writes ``bench/results/forecast_intervals.json``. Run: ``python bench/forecast_intervals.py``
-(about 2-4 minutes on 2 cores; ``--quick`` runs the classical models only).
+(about 40 s on 2 shared cores; ``--quick`` runs the classical models only).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from seqlab.forecast import (  # noqa: E402
     WalkForward,
     backtest,
     interval_coverage,
+    interval_score,
     select_order,
 )
 
@@ -93,6 +100,39 @@ def statsmodels_side(y: np.ndarray, p: int, initial: int, horizon: int, ours: An
     }
 
 
+def darts_side(y: np.ndarray, p: int, initial: int, horizon: int, ours: Any) -> dict[str, Any] | None:
+    """darts' conformal intervals at the same origins, or None when darts is not importable."""
+    try:
+        import warnings
+
+        from darts import TimeSeries
+        from darts.models import ConformalNaiveModel, LinearRegressionModel
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = TimeSeries.from_values(y)
+        base = LinearRegressionModel(lags=p).fit(series[:initial])
+        model = ConformalNaiveModel(base, quantiles=[0.05, 0.5, 0.95])
+        fcs = model.historical_forecasts(series, start=initial, forecast_horizon=horizon, stride=1, retrain=False,
+                                         last_points_only=False, predict_likelihood_parameters=True, verbose=False)
+    seconds = time.perf_counter() - t0
+    lo = np.concatenate([f.values()[:, 0] for f in fcs])
+    hi = np.concatenate([f.values()[:, 2] for f in fcs])
+    pos = np.concatenate([np.arange(int(f.start_time()), int(f.start_time()) + len(f)) for f in fcs])
+    if not np.array_equal(pos, ours.positions):
+        raise RuntimeError("darts forecast other targets than seqlab's backtest")
+    lead1 = ours.lead == 1
+    return {
+        "coverage_lead1": interval_coverage(y[pos][lead1], lo[lead1], hi[lead1]),
+        "coverage_all_leads": interval_coverage(y[pos], lo, hi),
+        "interval_score": float(interval_score(y[pos], lo, hi, COVERAGE)),
+        "n_targets": int(len(pos)),
+        "seconds": round(seconds, 3),
+    }
+
+
 def run(quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (m, horizon) in SERIES.items():
@@ -106,6 +146,9 @@ def run(quick: bool) -> dict[str, Any]:
         ar = backtest(ARForecaster(lags=p), y, splitter, coverage=COVERAGE)
         rows["ar"] = summarise(ar, time.perf_counter() - t0)
         rows["statsmodels"] = statsmodels_side(y, p, initial, horizon, ar)
+        darts_row = darts_side(y, p, initial, horizon, ar)
+        if darts_row is not None:
+            rows["darts-conformal"] = darts_row
         t0 = time.perf_counter()
         sn = backtest(SeasonalNaive(season_length=m), y, splitter, coverage=COVERAGE)
         rows["seasonal-naive"] = summarise(sn, time.perf_counter() - t0)
@@ -133,6 +176,14 @@ def run(quick: bool) -> dict[str, Any]:
     return out
 
 
+def _darts_version() -> str | None:
+    try:
+        import darts
+    except ImportError:
+        return None
+    return str(darts.__version__)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     results = {
@@ -141,6 +192,7 @@ def main() -> None:
         "quick": quick,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "darts": _darts_version(),
         "series": run(quick),
     }
     path = Path(__file__).resolve().parent / "results" / "forecast_intervals.json"

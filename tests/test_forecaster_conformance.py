@@ -99,7 +99,7 @@ def test_predict_shape_and_determinism(cls):
 # The neural forecasters refit by warm start: ``refit_epochs`` more epochs from the current
 # weights (models/forecaster.py), not a new fit from scratch, so for them update(refit=True)
 # is checked to re-estimate (forecasts move) rather than to equal fit() on the window.
-WARM_START = {"MLPForecaster", "RecurrentForecaster", "ConvForecaster"}
+WARM_START = {"NeuralForecaster", "MLPForecaster", "RecurrentForecaster", "ConvForecaster"}
 
 
 def test_update_refit_equals_fit_on_the_new_window(cls):

@@ -51,11 +51,11 @@ def _neural(arch: str) -> Callable[[], Any]:
         from seqlab.models.neural import NeuralLM
         from seqlab.train.config import TrainConfig
 
-        extra: dict[str, Any] = {"n_layers": 1, "d_embed": 8}  # settings that do not apply are refused:
-        if arch == "transformer":
-            extra = {"n_layers": 1, "n_heads": 2, "context_size": 16}  # embeddings are d_model wide
-        elif arch == "window":
-            extra = {"d_embed": 8}  # one hidden layer
+        # only the settings each architecture uses (others raise): heads for the Transformer, an
+        # embedding width for the rest, no depth for the fixed window
+        extra = {"n_heads": 2, "context_size": 16} if arch == "transformer" else {"d_embed": 8}
+        if arch != "window":
+            extra["n_layers"] = 1
         return NeuralLM(model=arch, d_hidden=8, dropout=0.0, device="cpu", **extra,
                         train=TrainConfig(max_steps=3, batch_size=2, bptt=4, eval_every=10)).fit(TRAIN)
     return make

@@ -432,3 +432,60 @@ def test_multicolumn_ar_of_a_dataframe_returns_a_dataframe(rng):
     out = ARForecaster(lags=1).fit(frame).predict(2)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["a", "b"]
     assert out.index[0] == pd.Timestamp("2020-03-01")
+
+
+# ---------------------------------------------------------------------- several series: one global model
+def test_global_ar_is_least_squares_on_the_stacked_rows(rng):
+    ys = [ar2(rng, n) for n in (50, 80, 30)]
+    model = ARForecaster(lags=2).fit(ys)
+    rows = [(y[t - 1], y[t - 2], y[t]) for y in ys for t in range(2, len(y))]  # no window crosses two series
+    D = np.array([[1.0, a, b] for a, b, _ in rows])
+    beta = np.linalg.lstsq(D, np.array([c for *_, c in rows]), rcond=None)[0]
+    np.testing.assert_allclose(model.params_[0], beta, rtol=1e-10)
+    assert model.nobs_ == len(rows)
+    own = ARForecaster(lags=2).fit(ys[0])
+    own.params_ = model.params_.copy()  # the same parameters conditioned on series 0
+    np.testing.assert_allclose(model.predict(4, series=ys[0]), own.predict(4), rtol=1e-12)
+    model.update([1.0, 2.0])  # appends to the last series; equals a fresh global fit
+    fresh = ARForecaster(lags=2).fit([ys[0], ys[1], np.concatenate([ys[2], [1.0, 2.0]])])
+    np.testing.assert_allclose(model.params_, fresh.params_, rtol=1e-9)
+    assert model.nobs_ == fresh.nobs_
+
+
+def test_global_lag_regressor_and_multi_series_backtest(rng, tmp_path):
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    ys = [np.cumsum(rng.normal(size=90)) for _ in range(3)]
+    lr = LagRegressor(sklearn.LinearRegression(), lags=2).fit(ys)
+    ar = ARForecaster(lags=2).fit(ys)
+    np.testing.assert_allclose(lr.predict(3, series=ys[1]), ar.predict(3, series=ys[1]), rtol=1e-8)
+    res = backtest(ARForecaster(lags=2), ys, WalkForward(initial=70, horizon=2), coverage=0.9)
+    assert res.predictions.shape == (3 * 38,) and len(res.metrics_by_series) == 3
+    fold0 = ARForecaster(lags=2).fit([y[:70] for y in ys]).predict_interval(2, series=ys[2][:70])
+    np.testing.assert_allclose(res.for_series(2).predictions[:2], fold0.mean, rtol=1e-12)
+    np.testing.assert_allclose(res.for_series(2).upper[:2], fold0.upper, rtol=1e-12)
+    per = res.metrics_by_series
+    assert res.metrics["mase"] == pytest.approx(np.mean([row["mase"] for row in per]), rel=1e-12)
+    assert res.for_series(1).metrics["mae"] == pytest.approx(
+        np.abs(res.predictions - res.actuals)[res.series_id == 1].mean(), rel=1e-12)
+    res.plot(str(tmp_path / "many.png"))
+    with pytest.raises(DataError, match="one length"):
+        backtest(ARForecaster(lags=2), [ys[0], ys[1][:50]], WalkForward(initial=40))
+
+
+def test_global_lag_regressor_update_keeps_the_other_series(rng):
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    ys = [np.cumsum(rng.normal(size=60)) for _ in range(2)]
+    model = LagRegressor(sklearn.LinearRegression(), lags=2).fit(ys)
+    model.update([1.0, 2.0])
+    fresh = LagRegressor(sklearn.LinearRegression(), lags=2).fit([ys[0], np.concatenate([ys[1], [1.0, 2.0]])])
+    np.testing.assert_allclose(model.predict(3), fresh.predict(3), rtol=1e-10)
+
+
+def test_score_goes_through_predict_for_every_forecaster():
+    # one-step MAE of persistence on 10, 11, ..., 14 after 0..9: every forecast is one behind
+    assert Persistence().fit(np.arange(10.0)).score(np.arange(10.0, 15.0)) == -1.0
+    pytest.importorskip("torch")
+    from seqlab.models.forecaster import MLPForecaster
+
+    model = MLPForecaster(lags=3, epochs=2).fit(np.sin(np.arange(60) / 3.0))
+    assert np.isfinite(model.score(np.sin(np.arange(60, 70) / 3.0)))

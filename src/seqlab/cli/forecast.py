@@ -184,14 +184,11 @@ def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
     return LagRegressor(estimator=_regressor(args.regressor, seed), lags=lags, random_state=seed)
 
 
-def _coverage(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--coverage must be a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9), got {value}")
-    return value
+def _check_coverage(value: float | None) -> None:
+    """``--coverage`` must lie strictly between 0 and 1 (a one-line error, exit 1, like --horizon)."""
+    if value is not None and not 0 < value < 1:
+        raise InvalidParameterError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9 for 90% intervals), "
+                                    f"got {value:g}.")
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -200,6 +197,32 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index-column", default=None, help="CSV column with the index labels (e.g. year)")
     p.add_argument("--fill", choices=("ffill", "interpolate", "zero", "mean"), default=None,
                    help="fill NaN/missing values this way instead of stopping with an error")
+
+
+def _exog_columns(args: argparse.Namespace, n: int) -> np.ndarray | None:
+    """The ``--exog`` columns of the ``--data`` CSV as an (n, k) array, or None without ``--exog``."""
+    if not getattr(args, "exog", None):
+        return None
+    if not Path(args.data).is_file():
+        raise DataError(f"--exog reads columns of a CSV file; {args.data!r} is not a file.")
+    if args.model not in ("ar", "lag-regressor"):
+        raise InvalidParameterError(f"--exog works with --model ar or lag-regressor, not {args.model}.")
+    values = np.asarray(read_series_file(args.data, args.exog, args.index_column)["values"], dtype=np.float64)
+    values = values.reshape(len(values), -1)
+    if len(values) != n:
+        raise DataError(f"--exog columns have {len(values)} rows but the series has {n} values.")
+    return values
+
+
+def read_matrix(path: str) -> np.ndarray:
+    """Every column of a CSV (header optional) as an (n, k) float array (``--exog-future``)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    first = next((r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)), None)
+    if first is None:
+        raise DataError(f"{path} holds no values.")
+    spec = ",".join(str(i) for i in range(len(first)))
+    values = np.asarray(read_series_file(path, spec, None)["values"], dtype=np.float64)
+    return values.reshape(len(values), -1)
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -214,10 +237,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--d-hidden", type=int, default=32, help="neural models: hidden units")
     p.add_argument("--regressor", choices=REGRESSORS, default="ridge",
                    help="lag-regressor only: the scikit-learn regressor fitted on the lag table")
+    p.add_argument("--exog", default=None, metavar="COLS",
+                   help="ar/lag-regressor: CSV columns (a,b) used as exogenous regressors of the same row")
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "forecast", "forecast a numeric series: AR(p), baselines, neural; walk-forward backtests")
     bt = add_verb(verbs, "backtest", "walk-forward backtest of a forecaster on a series", run_backtest)
@@ -234,26 +259,35 @@ def register(groups: Any) -> None:
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
     bt.add_argument("--plot-kind", choices=("paths", "leads"), default="paths",
                     help="paths: every fold's forecast path with bands; leads: one panel per lead")
-    bt.add_argument("--coverage", type=_coverage, default=None,
+    bt.add_argument("--coverage", type=float, default=None,
                     help="also forecast prediction intervals of this coverage (e.g. 0.9) and report their "
                          "empirical coverage and interval score")
     bt.add_argument("--conformal", action="store_true",
                     help="conformal intervals from walk-forward errors for any model (the default for neural models)")
+    bt.add_argument("--global", dest="global_model", action="store_true",
+                    help="with several --column values: one global ar/lag-regressor model over the columns as "
+                         "separate series, with per-series metrics")
     bt.add_argument("--calibration", type=float, default=0.3,
                     help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
+    add_force(bt, "plot file")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    fit.add_argument("--summary", action="store_true",
+                     help="AR: print the coefficient table (std err, z, p-values, 95%% CI) as statsmodels does")
     fit.add_argument("--ignore-index", action="store_true",
                      help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
+    add_force(fit, "model directory")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
-    pr.add_argument("--coverage", type=_coverage, default=None,
+    pr.add_argument("--coverage", type=float, default=None,
                     help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
+    pr.add_argument("--exog-future", default=None, metavar="CSV",
+                    help="models fitted with --exog: CSV with one row of the exogenous columns per forecast step")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -263,12 +297,15 @@ def _check_positive(value: int, flag: str) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast import WalkForward, backtest, resolve_initial
+
+    check_output(args.plot, args.force, "plot file")
     from seqlab.forecast._data import as_values
 
     seed_everything(args.seed)
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     if args.refit_every < 0:
         raise InvalidParameterError(f"--refit-every must be >= 0 (0 = never refit), got {args.refit_every}.")
     data = load_data(args)
@@ -279,17 +316,27 @@ def run_backtest(args: argparse.Namespace) -> int:
                         f"use a smaller --initial.")
     splitter = WalkForward(initial=initial, horizon=args.horizon, step=args.step, window=args.window,
                            refit_every=args.refit_every or None)
-    model, info = build_model(args, y[:initial])
+    series: Any = y
+    if args.global_model:
+        if y.ndim != 2 or args.model not in ("ar", "lag-regressor") or args.conformal or args.exog:
+            raise InvalidParameterError("--global needs several --column values and --model ar or lag-regressor "
+                                        "(without --conformal or --exog): one model over the columns as series.")
+        series = [np.array(y[:, j]) for j in range(y.shape[1])]
+    model, info = build_model(args, y[:initial, 0] if args.global_model else y[:initial])
     if args.coverage is not None and (args.conformal or args.model in NEURAL):
         from seqlab.forecast import ConformalForecaster
 
         calibration = int(args.calibration) if args.calibration >= 1 else args.calibration
         model = ConformalForecaster(model, horizon=args.horizon, n_calibration=calibration)
         info["intervals"] = "conformal"
-    result = backtest(model, y, splitter, season_length=args.season_length,
-                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage)
+    exog = _exog_columns(args, len(y))
+    if exog is not None and "intervals" in info:
+        raise InvalidParameterError("--conformal does not take --exog; use the model's own intervals.")
+    result = backtest(model, series, splitter, season_length=args.season_length,
+                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage, X=exog)
     if args.plot:
-        result.plot(args.plot, series=_SeriesView(y, data["index"]), kind=args.plot_kind)
+        view = None if args.global_model else _SeriesView(y, data["index"])
+        result.plot(args.plot, series=view, kind=args.plot_kind)
     if args.format == "json":
         emit(args, {"data": str(data["name"]), "initial": initial, "initial_reading": how, **info, **result.to_dict()})
         return 0
@@ -304,6 +351,13 @@ def run_backtest(args: argparse.Namespace) -> int:
 
         print("\nby lead (errors build up with the horizon):")
         print(format_table(result.metrics_by_lead))
+    if result.metrics_by_series and args.format == "table":
+        from seqlab.cli._common import format_table
+
+        names = str(data["name"]).split(",")
+        print("\nby series (one global model):")
+        print(format_table([{"series": names[i] if len(names) == len(result.metrics_by_series) else i, **row}
+                            for i, row in enumerate(result.metrics_by_series)]))
     return 0
 
 
@@ -315,14 +369,19 @@ class _SeriesView:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab import io
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast._data import as_values
 
+    check_output(args.output, args.force, "model directory")
     seed_everything(args.seed)
     data = load_data(args)
     y = as_values(data["values"], name=str(data["name"]), fill=args.fill)
     model, info = build_model(args, y)
-    model.fit(y)
+    exog = _exog_columns(args, len(y))
+    if exog is not None:
+        model.fit(y, X=exog)
+    else:
+        model.fit(y)
     index = data["index"]
     series_info: dict[str, Any] = {"data": str(data["name"]), "n_values": len(y)}
     if index is not None and not args.ignore_index:
@@ -340,6 +399,16 @@ def run_fit(args: argparse.Namespace) -> int:
     elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
                        coef=json.dumps([round(float(c), 6) for c in model.coef_]))
+    if args.summary:
+        if not hasattr(model, "summary"):
+            raise InvalidParameterError(f"--summary needs --model ar, not {args.model}.")
+        table = model.summary()
+        if args.format == "json":
+            emit(args, {**summary, "summary": table.to_dict()})
+        else:
+            emit(args, summary)
+            print("\n" + str(table))
+        return 0
     emit(args, summary)
     return 0
 
@@ -361,7 +430,10 @@ def _index_continuation(index: np.ndarray) -> dict[str, Any]:
     labels = [str(v) for v in index]
     if index.dtype.kind not in "UO" or not all(len(v) in (7, 10) and v[4] == "-" for v in labels):
         return {}  # not ISO dates (yyyy-mm or yyyy-mm-dd): forecasts are numbered
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError:  # dates are continued with pandas' frequency inference only
+        return {}
 
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
@@ -397,9 +469,13 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.cli._common import emit
 
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     model = io.load(args.model_dir)
-    band = model.predict_interval(args.horizon, coverage=args.coverage) if args.coverage is not None else None
-    forecast = np.asarray(model.predict(args.horizon) if band is None else band.mean)
+    kw: dict[str, Any] = {}
+    if args.exog_future is not None:
+        kw["X_future"] = read_matrix(args.exog_future)
+    band = model.predict_interval(args.horizon, coverage=args.coverage, **kw) if args.coverage is not None else None
+    forecast = np.asarray(model.predict(args.horizon, **kw) if band is None else band.mean)
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []

@@ -24,13 +24,14 @@ SYMBOLS = "symbols.json"
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "hmm", "hidden Markov models: fit, decode, sample")
     p = add_verb(verbs, "fit", "fit an HMM by Baum-Welch and save it", run_fit)
     p.add_argument("--states", type=int, required=True, help="number of hidden states")
     p.add_argument("--data", required=True, help="symbol sequences (one per line) or a numeric CSV")
     p.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(p, "model directory")
     _add_kind(p)
     p.add_argument("--n-iter", type=int, default=100, help="largest number of Baum-Welch iterations")
     p.add_argument("--tol", type=float, default=1e-4, help="stop when an iteration gains less log-likelihood")
@@ -127,13 +128,14 @@ def _read(path: str, kind: str, symbols: list[str] | None) -> tuple[list[np.ndar
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit
+    from seqlab.cli._common import check_output, emit
     from seqlab.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
     if args.states < 1:
         raise SeqlabError(f"--states must be >= 1, got {args.states}.")
     if args.n_mix < 1:
         raise SeqlabError(f"--n-mix must be >= 1, got {args.n_mix}.")
+    check_output(args.output, args.force, "model directory")
     seqs, symbols = _read(args.data, args.kind, None)
     common = {"n_states": args.states, "n_iter": args.n_iter, "tol": args.tol, "n_init": args.n_init,
               "random_state": args.seed}

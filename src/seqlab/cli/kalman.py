@@ -74,7 +74,7 @@ def model_matrices(name: str, z: np.ndarray, *, q: float, r: float, dt: float) -
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "kalman", "Kalman filter and RTS smoother for noisy tracks")
     for verb, help_text in (("filter", "filtered state estimates (each step uses the past only)"),
@@ -95,6 +95,7 @@ def register(groups: Any) -> None:
         p.add_argument("--save", metavar="DIR", help="save the model (after --em) as a seqlab model directory")
         p.add_argument("-o", "--output", help="write the estimated states to this CSV file")
         p.add_argument("--plot", help="write a PNG plot of observations and estimates")
+        add_force(p, "file")
 
 
 def _fits(path: str, z: np.ndarray, expected: int, what: str) -> None:
@@ -105,7 +106,7 @@ def _fits(path: str, z: np.ndarray, expected: int, what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from seqlab import io
-    from seqlab.cli._common import emit
+    from seqlab.cli._common import check_finite, check_output, emit
     from seqlab.statespace import KalmanFilter
 
     for name in ("q", "r", "dt"):
@@ -115,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         raise SeqlabError(f"--em must be >= 0, got {args.em}.")
     if args.save and not args.em:
         raise SeqlabError("--save needs --em N: a model is saved once EM has estimated its matrices.")
+    check_output(args.output, args.force, "file")
+    check_output(args.plot, args.force, "file")
     z = read_numeric_csv(args.data)
     if args.dims is not None:
         _fits(args.data, z, args.dims, f"--dims {args.dims}")
@@ -147,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         kf.save(args.save)
     means, covs = kf.smooth(z, u) if args.verb == "smooth" else kf.filter(z, u)
     ll = kf.log_likelihood(z, u)
+    check_finite({"the state estimates": means, "the log-likelihood": ll})
     d = z.shape[1]
     names = [f"p{i + 1}" for i in range(d)] + ([f"v{i + 1}" for i in range(d)] if means.shape[1] > d else [])
     if args.output:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, defer_options, emit, progress
+from seqlab.cli._common import add_group, add_verb, check_output, defer_options, emit, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -88,7 +88,9 @@ def _neural_options(p: argparse.ArgumentParser) -> None:
     """Add the neural flags when the command line asks for a neural model (or for help): an n-gram
     command never imports torch."""
     def add(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-        if _asks_for_neural(argv):
+        from seqlab._deps import has_torch
+
+        if _asks_for_neural(argv) and has_torch():  # without torch, building the model says what to install
             from seqlab.cli import _neural
 
             _neural.add_options(parser)
@@ -116,6 +118,9 @@ def _register_neural() -> None:
 
 
 def _neural_build(args: argparse.Namespace) -> Any:
+    from seqlab._deps import require_torch
+
+    require_torch(f"--model {args.model}")
     from seqlab.cli import _neural
 
     return _neural.build(args)
@@ -167,9 +172,7 @@ def _load_lm(path: str) -> Any:
 
 
 def _refuse_existing(path: Path, force: bool, what: str) -> None:
-    if path.exists() and not force and (path.is_file() or any(path.iterdir())):
-        raise SeqlabError(f"{path} already exists; refusing to overwrite the {what}. "
-                          "Choose a new path or pass --force.")
+    check_output(path, force, what)  # and lock it for the run
 
 
 # ---------------------------------------------------------------------- verbs
@@ -178,8 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    if not getattr(args, "resume", False):
-        _refuse_existing(out, args.force, "existing model")
+    _refuse_existing(out, args.force or getattr(args, "resume", False), "existing model")
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it

@@ -12,6 +12,10 @@ Conventions (those of Hyndman & Koehler 2006, "Another look at measures of forec
   in [0, 200].
 - ``mase`` divides the MAE by the in-sample MAE of the seasonal naive forecast on the training
   series ``y_train`` (season length ``m``, 1 = persistence); below 1 beats that naive forecast.
+
+For prediction intervals: :func:`interval_coverage` (the fraction of targets inside their
+interval) and :func:`interval_score` (Gneiting & Raftery's interval / Winkler score; lower is
+better).
 """
 
 from __future__ import annotations

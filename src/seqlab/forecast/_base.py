@@ -84,7 +84,8 @@ class BaseForecaster(BaseModel):
         """Estimate parameters on ``series`` (subclasses)."""
         raise NotImplementedError
 
-    def predict(self, horizon: int = 1, *, coverage: float | None = None, X_future: Any = None) -> Any:
+    def predict(self, horizon: int = 1, *, coverage: float | None = None, X_future: Any = None,
+                series: Any = None) -> Any:
         """Forecast the ``horizon`` values after the history.
 
         Parameters
@@ -95,6 +96,9 @@ class BaseForecaster(BaseModel):
             with a ``coverage`` prediction interval (same as :meth:`predict_interval`).
         X_future : array-like of shape (horizon, n_exog), optional
             Exogenous regressors of the forecast steps (models fitted with ``X`` only).
+        series : array-like, optional
+            Forecast the values after this series instead of after the history, with the fitted
+            parameters (darts' ``predict(n, series=...)``: apply a global model to any series).
 
         Returns
         -------
@@ -102,6 +106,8 @@ class BaseForecaster(BaseModel):
             A pandas ``Series``/``DataFrame`` with the continued index when the model was fitted
             on a pandas object.
         """
+        if series is not None:
+            return self._conditioned(series).predict(horizon, coverage=coverage, X_future=X_future)
         if coverage is not None:
             return self.predict_interval(horizon, coverage=coverage, X_future=X_future)
         self._check_fitted()
@@ -121,7 +127,24 @@ class BaseForecaster(BaseModel):
             f"ConformalForecaster({type(self).__name__}(...), horizon=H) for conformal intervals."
         )
 
-    def predict_interval(self, horizon: int = 1, *, coverage: float = 0.9, X_future: Any = None) -> Forecast:
+    def _conditioned(self, series: Any) -> Self:
+        """A shallow copy whose history is ``series`` (same parameters): what ``predict(series=...)`` uses."""
+        self._check_fitted()
+        if getattr(self, "n_exog_", 0):
+            raise DataError("predict(series=...) is not supported for a model with exogenous regressors.")
+        y = as_values(series, name="series")
+        if y.shape[1:] != self._history.values.shape[1:]:
+            want = self._history.values.shape[1:]
+            raise DataError(f"series must have {want[0] if want else 1} column(s) like the fitted one, "
+                            f"got shape {y.shape}.")
+        other = copy.copy(self)
+        other._history = History(y)
+        other._index = index_info(series)
+        other._index_steps = 0
+        return other
+
+    def predict_interval(self, horizon: int = 1, *, coverage: float = 0.9, X_future: Any = None,
+                         series: Any = None) -> Forecast:
         """Point forecasts with an equal-tailed ``coverage`` prediction interval at each lead.
 
         Returns
@@ -135,6 +158,8 @@ class BaseForecaster(BaseModel):
         InvalidParameterError
             If ``coverage`` is not strictly between 0 and 1.
         """
+        if series is not None:
+            return self._conditioned(series).predict_interval(horizon, coverage=coverage, X_future=X_future)
         coverage = check_coverage(coverage)
         self._check_fitted()
         horizon = check_horizon(horizon)
@@ -285,7 +310,8 @@ class BaseForecaster(BaseModel):
         exog = getattr(self, "_exog", None)
         index, steps = getattr(self, "_index", None), getattr(self, "_index_steps", 0)
         if exog is not None:
-            self.fit(np.array(self._history.values), X=np.array(exog.values))
+            fit: Any = self.fit  # subclasses that take exogenous regressors accept X
+            fit(np.array(self._history.values), X=np.array(exog.values))
         else:
             self.fit(np.array(self._history.values))
         self._index, self._index_steps = index, steps
@@ -306,7 +332,7 @@ class BaseForecaster(BaseModel):
         model = copy.deepcopy(self)
         preds = []
         for value in values:
-            preds.append(np.asarray(model._point(1, None))[0])
+            preds.append(np.asarray(model.predict(1))[0])
             model.update(value[None] if np.ndim(value) else [value], refit=False)
         return -float(np.mean(np.abs(np.asarray(preds) - values)))
 

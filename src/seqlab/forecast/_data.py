@@ -149,3 +149,16 @@ def future_index(info: IndexInfo, offset: int, horizon: int) -> Any:
     if info.kind == "period":
         return pd.period_range(start=info.last + (offset + 1), periods=horizon, freq=info.step)
     return pd.date_range(start=info.last, periods=offset + horizon + 1, freq=info.step)[offset + 1 :]
+
+
+def as_many(series: Any) -> list[Any] | None:
+    """The list of series when ``series`` holds several (a list/tuple of arrays or pandas Series), else None.
+
+    A list of plain numbers or of plain lists stays one series (1-D, or 2-D rows); several series
+    are given as numpy arrays or pandas/seqlab ``Series`` objects: ``fit([y1, y2])``.
+    """
+    if not isinstance(series, list | tuple) or not series:
+        return None
+    if all(isinstance(s, np.ndarray) or hasattr(s, "index") for s in series):
+        return list(series)
+    return None

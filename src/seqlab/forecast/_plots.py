@@ -40,9 +40,9 @@ def time_axis(labels: Any) -> tuple[np.ndarray, bool]:
 def _date_axis(ax: Any) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
 def _first_column(values: np.ndarray | None) -> np.ndarray | None:
@@ -59,6 +59,8 @@ def plot_backtest(result: BacktestResult, path: str | None = None, *, series: An
     if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
         raise InvalidParameterError(f"max_paths must be an int >= 1, got {max_paths!r}.")
     plt = pyplot(headless=path is not None)
+    full: np.ndarray | None
+    full_index: np.ndarray | None
     if series is not None:
         values, idx = split_series(series)
         full = np.asarray(values, dtype=float)
@@ -161,6 +163,11 @@ def _paths_figure(plt: Any, result: BacktestResult, full: np.ndarray | None, x_a
     if is_date:
         _date_axis(top)
         _date_axis(err_ax)
+    elif x_all.dtype.kind in "iu":  # integer labels (years, positions): no fractional ticks
+        from matplotlib.ticker import MaxNLocator
+
+        for ax in (top, err_ax):
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=8 if ax is top else 5, integer=True))
     return fig
 
 

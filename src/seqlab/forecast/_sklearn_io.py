@@ -40,7 +40,7 @@ def _module(name: str) -> str:
 def _json_params(est: Any) -> dict[str, Any]:
     params = est.get_params(deep=False)
     try:
-        return json.loads(json.dumps(params))
+        return dict(json.loads(json.dumps(params)))
     except TypeError:
         raise FormatError(f"{type(est).__name__} has parameters that are not JSON ({params}); "
                           "seqlab saves only JSON + arrays, never pickle.") from None

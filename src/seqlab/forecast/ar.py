@@ -24,7 +24,7 @@ import numpy as np
 from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
-from seqlab.forecast._data import as_values
+from seqlab.forecast._data import as_many, as_values
 from seqlab.forecast._var import var_coefs, var_fit, var_forecast, var_forecast_cov
 from seqlab.forecast.intervals import Predictive, ma_weights, normal_quantile
 from seqlab.forecast.lags import normalize_lags
@@ -144,17 +144,35 @@ class ARForecaster(BaseForecaster):
         ``X`` of shape (n_steps, n_exog) adds exogenous regressors (ARX): row ``t`` of ``X``
         enters the equation of ``x[t]``, after the lags, as in statsmodels ``AutoReg(exog=X)``.
         Forecasts then need ``X_future``.
+
+        ``series`` may also be a list of 1-D arrays (or pandas Series) ``[y1, y2, ...]``: one global
+        AR fitted on the rows of all of them (the lag windows never cross from one series into
+        the next), as darts fits a global model. ``predict`` then forecasts the last series;
+        ``predict(h, series=y)`` any other.
         """
         self._setup()
-        y = as_values(series)
+        many = as_many(series)
+        if many is not None:
+            if X is not None:
+                raise InvalidParameterError("ARForecaster fitted on several series takes no exogenous X.")
+            ys = [as_values(s, name=f"series[{i}]") for i, s in enumerate(many)]
+            if any(y.ndim != 1 for y in ys):
+                raise DataError("a global ARForecaster takes several 1-D series; got "
+                                f"shapes {[y.shape for y in ys]}.")
+            series, y = many[-1], ys[-1]
+        else:
+            ys = None
+            y = as_values(series)
+        self._pool = ys[:-1] if ys is not None else []
         if y.ndim == 2:
             return self._fit_multi(series, y, X)
         self._multi = False
         self.__dict__.pop("sigma_u_", None)  # forget an earlier multi-column fit
         need = self._p + self._n_models
-        if len(y) < need:
+        short = [len(v) for v in [*self._pool, y] if len(v) < need]
+        if short:
             raise DataError(
-                f"series has {len(y)} values but AR with lags up to {self._p}"
+                f"series has {short[0]} values but AR with lags up to {self._p}"
                 f"{' and ' + str(self._n_models) + ' direct leads' if self._n_models > 1 else ''} needs at least "
                 f"{need}; use fewer lags or a longer series."
             )
@@ -168,26 +186,38 @@ class ARForecaster(BaseForecaster):
         params = np.empty((self._n_models, k + self.n_exog_))
         self._lead_sigma2 = np.empty(self._n_models)
         for h in range(1, self._n_models + 1):
-            lo, hi = self._row_range(h, len(y))
-            rows = np.arange(lo, hi)
-            D = _design(y, rows, self._lags, self._const)
-            if exog is not None:
-                D = np.concatenate([D, exog[rows]], axis=1)
-            params[h - 1] = np.linalg.lstsq(D, y[rows + h - 1], rcond=None)[0]
-            resid = y[rows + h - 1] - D @ params[h - 1]
-            self._lead_sigma2[h - 1] = float(resid @ resid) / len(rows)
+            D, target = self._stacked(h, y, exog)
+            params[h - 1] = np.linalg.lstsq(D, target, rcond=None)[0]
+            resid = target - D @ params[h - 1]
+            self._lead_sigma2[h - 1] = float(resid @ resid) / len(target)
             if h == 1:
-                self._set_summary(float(resid @ resid), len(rows), k + self.n_exog_)
+                self._set_summary(float(resid @ resid), len(target), k + self.n_exog_)
         self.params_ = params
         # normal equations of the centred window, ready for incremental updates
         self._shift = float(y.mean()) if self._const else 0.0
         self._gram = np.zeros((self._n_models, k, k))
         self._xty = np.zeros((self._n_models, k))
         self._yty = np.zeros(self._n_models)
+        for other in self._pool:  # the other series of a global model: their rows stay in G for good
+            for m in range(self._n_models):
+                self._add_rows(m, other - self._shift, self._p, len(other) - m, 1.0)
         z = y - self._shift
         for m in range(self._n_models):
             self._add_rows(m, z, self._p, len(z) - m, 1.0)
         return self
+
+    def _stacked(self, h: int, y: np.ndarray, exog: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Design and lead-``h`` targets of ``y`` stacked under those of the other series of a global fit."""
+        designs, targets = [], []
+        for v in [*self._pool, y]:
+            lo, hi = self._row_range(h, len(v))
+            rows = np.arange(lo, hi)
+            D = _design(v, rows, self._lags, self._const)
+            if exog is not None:
+                D = np.concatenate([D, exog[rows]], axis=1)
+            designs.append(D)
+            targets.append(v[rows + h - 1])
+        return np.concatenate(designs), np.concatenate(targets)
 
     def _fit_multi(self, series: Any, y: np.ndarray, X: Any) -> Self:
         """Multi-column series: a VAR(p), every column on a constant and the lags of all columns."""
@@ -314,9 +344,10 @@ class ARForecaster(BaseForecaster):
             except np.linalg.LinAlgError:  # singular (e.g. a constant window): minimum-norm solution
                 theta = np.linalg.lstsq(self._gram[m], self._xty[m], rcond=None)[0]
             ssr = float(self._yty[m] - 2 * theta @ self._xty[m] + theta @ self._gram[m] @ theta)
-            self._lead_sigma2[m] = max(ssr, 0.0) / (hi - lo)
+            n_rows = hi - lo + sum(max(0, len(v) - self._p - m) for v in self._pool)
+            self._lead_sigma2[m] = max(ssr, 0.0) / n_rows
             if m == 0:
-                self._set_summary(ssr, hi - lo, len(theta))
+                self._set_summary(ssr, n_rows, len(theta))
             if self._const:  # undo the centring: y - s = c' + sum phi (y_lag - s)
                 theta = theta.copy()
                 theta[0] += self._shift * (1.0 - theta[1:].sum())
@@ -379,12 +410,7 @@ class ARForecaster(BaseForecaster):
             raise DataError("summary() is defined for a one-column AR; fit each column alone for its table.")
         if not 0 < alpha < 1:
             raise InvalidParameterError(f"alpha must be strictly between 0 and 1, got {alpha!r}.")
-        y = self._history.values
-        lo, hi = self._row_range(1, len(y))
-        rows = np.arange(lo, hi)
-        D = _design(y, rows, self._lags, self._const)
-        if self._exog is not None:
-            D = np.concatenate([D, self._exog.values[rows]], axis=1)
+        D, _ = self._stacked(1, self._history.values, None if self._exog is None else self._exog.values)
         cov = self.sigma2_ * np.linalg.pinv(D.T @ D)
         params = self.params_[0]
         bse = np.sqrt(np.diag(cov))
@@ -426,6 +452,8 @@ class ARForecaster(BaseForecaster):
                   "xty": self._xty, "yty": self._yty, "lead_sigma2": self._lead_sigma2}
         if self._exog is not None:
             arrays["exog"] = np.array(self._exog.values)
+        meta["n_pool"] = len(self._pool)
+        arrays.update({f"pool.{i}": v for i, v in enumerate(self._pool)})
         return meta, arrays
 
     @classmethod
@@ -438,6 +466,7 @@ class ARForecaster(BaseForecaster):
                                                                history.shape[1]):
                 raise DataError(f"saved multi-column AR arrays do not fit lags={params['lags']!r}.")
             model._multi = True
+            model._pool = []
             model._set_history(history)
             model._set_exog(None, len(history))
             model._remember_index(None)
@@ -452,6 +481,7 @@ class ARForecaster(BaseForecaster):
         model._set_history(arrays["history"])
         model._set_exog(arrays.get("exog"), len(arrays["history"]))
         model._remember_index(None)
+        model._pool = [arrays[f"pool.{i}"].copy() for i in range(int(state.get("n_pool", 0)))]
         model.params_ = arrays["params"].copy()
         if "lead_sigma2" in arrays:
             model._lead_sigma2 = arrays["lead_sigma2"].copy()

@@ -18,7 +18,7 @@ import numpy as np
 from seqlab.evaluate.forecast import METRICS, forecast_metrics, interval_coverage, interval_score
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import _exog_array
-from seqlab.forecast._data import as_values, split_series
+from seqlab.forecast._data import as_many, as_values, split_series
 from seqlab.forecast.intervals import check_coverage
 from seqlab.forecast.split import WalkForward
 from seqlab.protocols import Forecaster
@@ -75,6 +75,8 @@ class BacktestResult:
     coverage: float | None = None
     series: np.ndarray | None = field(repr=False, default=None)
     series_index: np.ndarray | None = field(repr=False, default=None)
+    series_id: np.ndarray | None = field(repr=False, default=None)
+    metrics_by_series: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary: config, metrics and the forecasts (what ``--format json`` prints)."""
@@ -91,7 +93,28 @@ class BacktestResult:
         }
         if self.lower is not None and self.upper is not None:
             out.update(coverage=self.coverage, lower=self.lower.tolist(), upper=self.upper.tolist())
+        if self.series_id is not None:
+            out.update(series_id=self.series_id.tolist(), metrics_by_series=self.metrics_by_series)
         return out
+
+    def for_series(self, i: int) -> BacktestResult:
+        """The targets of series ``i`` of a multi-series backtest, as a one-series result (e.g. to plot)."""
+        if self.series_id is None:
+            return self
+        sel = self.series_id == i
+        if not sel.any():
+            raise DataError(f"series {i} is not in this backtest (series 0..{int(self.series_id.max())}).")
+
+        def pick(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[sel]
+
+        by_lead: list[dict[str, float]] = []
+        return BacktestResult(
+            predictions=self.predictions[sel], actuals=self.actuals[sel], positions=self.positions[sel],
+            index=self.index[sel], lead=self.lead[sel], metrics=self.metrics_by_series[i], metrics_by_lead=by_lead,
+            model_name=f"{self.model_name}, series {i}", splitter=self.splitter, model=self.model,
+            lower=pick(self.lower), upper=pick(self.upper), coverage=self.coverage,
+            series=None if self.series is None else self.series[i], series_index=self.series_index)
 
     def plot(self, path: str | None = None, *, series: Any = None, kind: str = "paths", max_paths: int = 40,
              ax: Any = None) -> Any:
@@ -116,7 +139,8 @@ class BacktestResult:
         """
         from seqlab.forecast._plots import plot_backtest
 
-        return plot_backtest(self, path, series=series, kind=kind, max_paths=max_paths)
+        result = self.for_series(0) if self.series_id is not None else self  # several series: the first one
+        return plot_backtest(result, path, series=series, kind=kind, max_paths=max_paths)
 
 def _fresh(model: Any) -> Any:
     return model.clone() if hasattr(model, "clone") else copy.deepcopy(model)
@@ -170,6 +194,12 @@ def backtest(
     """
     if not isinstance(splitter, WalkForward):
         raise DataError(f"splitter must be a WalkForward, got {type(splitter).__name__}.")
+    many = as_many(series)
+    if many is not None:
+        if X is not None:
+            raise DataError("a backtest over several series takes no exogenous X.")
+        return _backtest_many(model, many, splitter, metrics=metrics, season_length=season_length, index=index,
+                              fill=fill, coverage=coverage)
     _, own_index = split_series(series)
     y = as_values(series, fill=fill)
     labels = np.asarray(index if index is not None else own_index if own_index is not None else np.arange(len(y)))
@@ -237,3 +267,75 @@ def backtest(
         metrics=scores, metrics_by_lead=by_lead, model_name=_name(model), splitter=splitter, model=current,
         lower=lower, upper=upper, coverage=coverage, series=y, series_index=labels,
     )
+
+
+def _backtest_many(model: Any, many: list[Any], splitter: WalkForward, *, metrics: tuple[str, ...] | list[str],
+                   season_length: int, index: Any, fill: str | None, coverage: float | None) -> BacktestResult:
+    """One global model over several equally long series: fit on all training windows, forecast each series.
+
+    At every refit fold the model is fitted on the list of the series' training windows; every
+    fold forecasts each series with ``predict(horizon, series=window)``. Metrics are reported
+    overall (MASE: the mean of the per-series MASE), per lead and per series.
+    """
+    ys = [as_values(s, name=f"series[{i}]", fill=fill) for i, s in enumerate(many)]
+    if len({len(v) for v in ys}) != 1:
+        raise DataError(f"a backtest over several series needs series of one length, got lengths "
+                        f"{[len(v) for v in ys]}.")
+    if coverage is not None:
+        coverage = check_coverage(coverage)
+    if not hasattr(model, "_conditioned"):
+        raise DataError(f"{_name(model)} cannot forecast a series it was not fitted on (predict(series=...)); "
+                        "backtest each series separately.")
+    n = len(ys[0])
+    _, own_index = split_series(many[0])
+    labels = np.asarray(index if index is not None else own_index if own_index is not None else np.arange(n))
+    folds = list(splitter.split(n))
+    current = _fresh(model)
+    preds: list[list[np.ndarray]] = [[] for _ in ys]
+    lows: list[list[np.ndarray]] = [[] for _ in ys]
+    highs: list[list[np.ndarray]] = [[] for _ in ys]
+    for i, (train, _) in enumerate(folds):
+        start, stop = int(train[0]), int(train[-1]) + 1
+        windows = [v[start:stop] for v in ys]
+        if i == 0 or splitter.refits_at(i):
+            current.fit(windows)
+        for j, window in enumerate(windows):
+            if coverage is not None:
+                band = current.predict_interval(splitter.horizon, coverage=coverage, series=window)
+                preds[j].append(np.asarray(band.mean, dtype=np.float64))
+                lows[j].append(np.asarray(band.lower, dtype=np.float64))
+                highs[j].append(np.asarray(band.upper, dtype=np.float64))
+            else:
+                preds[j].append(np.asarray(current.predict(splitter.horizon, series=window), dtype=np.float64))
+    positions_one = np.concatenate([test for _, test in folds])
+    lead_one = np.tile(np.arange(1, splitter.horizon + 1), len(folds))
+    k = len(ys)
+    pred = np.concatenate([np.concatenate(p) for p in preds])
+    actual = np.concatenate([v[positions_one] for v in ys])
+    lower = np.concatenate([np.concatenate(v) for v in lows]) if coverage is not None else None
+    upper = np.concatenate([np.concatenate(v) for v in highs]) if coverage is not None else None
+    series_id = np.repeat(np.arange(k), len(positions_one))
+    positions = np.tile(positions_one, k)
+    lead = np.tile(lead_one, k)
+    point = [m for m in metrics if m != "mase"]
+
+    def score(sel: np.ndarray, train0: np.ndarray | None) -> dict[str, float]:
+        row = forecast_metrics(actual[sel], pred[sel], y_train=train0, season_length=season_length,
+                               metrics=metrics if train0 is not None else point)
+        if lower is not None and upper is not None and coverage is not None:
+            row["coverage"] = interval_coverage(actual[sel], lower[sel], upper[sel])
+            row["interval_score"] = interval_score(actual[sel], lower[sel], upper[sel], coverage)
+        return row
+
+    has_scale = splitter.initial > season_length
+    by_series = [score(series_id == j, ys[j][: splitter.initial] if has_scale else None) for j in range(k)]
+    overall = score(np.ones(len(pred), dtype=bool), None)
+    if "mase" in metrics and has_scale:
+        overall["mase"] = float(np.mean([row["mase"] for row in by_series]))
+    by_lead = [{"lead": h, **score(lead == h, None)} for h in range(1, splitter.horizon + 1)] \
+        if splitter.horizon > 1 else []
+    return BacktestResult(
+        predictions=pred, actuals=actual, positions=positions, index=labels[positions], lead=lead, metrics=overall,
+        metrics_by_lead=by_lead, model_name=f"{_name(model)} (global, {k} series)", splitter=splitter,
+        model=current, lower=lower, upper=upper, coverage=coverage, series=np.stack(ys), series_index=labels,
+        series_id=series_id, metrics_by_series=by_series)

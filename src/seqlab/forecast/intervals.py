@@ -91,9 +91,9 @@ class Predictive:
         """Quantiles at ``levels``: shape ``mean.shape + (len(levels),)``."""
         if self.std is not None:
             z = np.array([normal_quantile(float(v)) for v in levels])
-            return self.mean[..., None] + self.std[..., None] * z
+            return np.asarray(self.mean[..., None] + self.std[..., None] * z)
         if self.samples is not None:
-            return np.moveaxis(np.quantile(self.samples, levels, axis=0), 0, -1)
+            return np.asarray(np.moveaxis(np.quantile(self.samples, levels, axis=0), 0, -1))
         assert self.residuals is not None
         out = np.empty((*self.mean.shape, len(levels)))
         for h, res in enumerate(self.residuals):
@@ -250,7 +250,8 @@ class ConformalForecaster(BaseModel):
         from seqlab.forecast.split import WalkForward
 
         if self.model is None or not (hasattr(self.model, "fit") and hasattr(self.model, "predict")):
-            raise InvalidParameterError(f"ConformalForecaster needs a forecaster with fit and predict, got {self.model!r}.")
+            raise InvalidParameterError(
+                f"ConformalForecaster needs a forecaster with fit and predict, got {self.model!r}.")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
             raise InvalidParameterError(f"The 'horizon' parameter of ConformalForecaster must be an int >= 1. "
                                         f"Got {self.horizon!r} instead.")

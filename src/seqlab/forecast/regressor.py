@@ -24,7 +24,7 @@ import numpy as np
 from seqlab.base import Constraint, int_at_least, positional_deprecated
 from seqlab.exceptions import InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
-from seqlab.forecast._data import as_values
+from seqlab.forecast._data import as_many, as_values
 from seqlab.forecast.intervals import Predictive
 from seqlab.forecast.lags import lag_features, lag_matrix, min_history
 from seqlab.io import register
@@ -86,29 +86,58 @@ class LagRegressor(BaseForecaster):
         self.random_state = random_state
 
     def fit(self, series: Any, X: Any = None) -> Self:
-        """Build the lag table of ``series`` (plus the rows of ``X``) and fit a clone of the estimator on it."""
+        """Build the lag table of ``series`` (plus the rows of ``X``) and fit a clone of the estimator on it.
+
+        A list of arrays ``[y1, y2, ...]`` fits one global model on the stacked lag tables of all
+        of them (no window crosses two series); ``predict`` then continues the last one and
+        ``predict(h, series=y)`` any other.
+        """
         self._validate_params()
         if self.estimator is None or not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "predict")):
             raise InvalidParameterError(
                 "LagRegressor needs an estimator with fit and predict (e.g. sklearn's Ridge()), "
                 f"got {self.estimator!r}."
             )
-        y = as_values(series)
-        table = lag_matrix(y, self.lags, self.extra)
+        many = as_many(series)
+        if many is not None:
+            if X is not None:
+                raise InvalidParameterError("LagRegressor fitted on several series takes no exogenous X.")
+            ys = [as_values(s, name=f"series[{i}]") for i, s in enumerate(many)]
+            tables = [lag_matrix(v, self.lags, self.extra) for v in ys]
+            series, y = many[-1], ys[-1]
+            pool = ys[:-1]
+            table = tables[-1]
+            features = np.concatenate([t.X for t in tables])
+            target = np.concatenate([t.y for t in tables])
+        else:
+            y = as_values(series)
+            pool = []
+            table = lag_matrix(y, self.lags, self.extra)
+            features, target = table.X, table.y
         self._set_history(y)
         self._set_exog(X, len(y))
-        features = table.X
         columns = table.columns
         if self._exog is not None:
             features = np.concatenate([features, self._exog.values[table.index]], axis=1)
             columns = columns + tuple(f"exog{j}" for j in range(self.n_exog_))
         self.estimator_ = _clone(self.estimator)
-        self.estimator_.fit(features, table.y)
-        fitted = np.asarray(self.estimator_.predict(features), dtype=np.float64).reshape(table.y.shape)
-        self.residuals_ = table.y - fitted
+        self.estimator_.fit(features, target)
+        fitted = np.asarray(self.estimator_.predict(features), dtype=np.float64).reshape(target.shape)
+        self.residuals_ = target - fitted
         self.columns_ = columns
         self._remember_index(series)
+        self._pool = pool
         return self
+
+    def _refit(self) -> None:
+        """Refit on the current window (of the last series, beside the others of a global fit)."""
+        pool = getattr(self, "_pool", [])
+        if not pool:
+            super()._refit()
+            return
+        index, steps = self._index, self._index_steps
+        self.fit([*pool, np.array(self._history.values)])
+        self._index, self._index_steps = index, steps
 
     def _paths(self, buffers: list[list[np.ndarray]], horizon: int, X_future: np.ndarray | None,
                noise: np.ndarray | None) -> np.ndarray:
@@ -136,7 +165,7 @@ class LagRegressor(BaseForecaster):
 
     def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """Recursive forecasts: shape (horizon,) or (horizon, n_features)."""
-        return self._paths([self._start()], horizon, X_future, None)[0]
+        return np.asarray(self._paths([self._start()], horizon, X_future, None)[0])
 
     def _predictive(self, horizon: int, X_future: np.ndarray | None) -> Predictive:
         """Residual bootstrap: ``n_paths`` recursive paths, each step plus a resampled residual."""

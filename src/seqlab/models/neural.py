@@ -125,7 +125,7 @@ class NeuralLM(LanguageModelMixin, TorchEstimator):
     architectures = LM_ARCHITECTURES
     objective = TOKEN_CROSS_ENTROPY
     module_: _LMBase
-    tokenizer_: Tokenizer  # set by the command line: how text becomes tokens for this model
+    tokenizer_: Tokenizer  # how text becomes tokens for this model (set by the command line, saved with it)
     _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 8}
     _summary_keys: ClassVar[tuple[str, ...]] = ("steps", "valid_perplexity")
 
@@ -199,8 +199,8 @@ class NeuralLM(LanguageModelMixin, TorchEstimator):
                              shuffle=shuffle, seed=self.seed_, max_length=limit or cfg.bptt, rows=rows)
 
     def _extra_state(self) -> dict[str, Any]:
-        tokenizer = tokenizer_to_json(getattr(self, "tokenizer_", None))
-        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(), "tokenizer": tokenizer}
+        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(),
+                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
         self.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
