@@ -42,8 +42,9 @@ def _subclasses(cls: type) -> list[type]:
 
 
 _import_all()
-CLAIMS = sorted({c for c in _subclasses(BaseForecaster) if not c.__name__.startswith("_")
-                 and c.__module__.startswith("seqlab.")}, key=lambda c: c.__name__)
+_REGISTERED = {c for c in io.registered().values() if inspect.isclass(c)}
+CLAIMS = sorted({c for c in _subclasses(BaseForecaster) if c.__module__.startswith("seqlab.")
+                 and (c in _REGISTERED or c.__name__ in ("LagRegressor",))}, key=lambda c: c.__name__)
 
 
 def _lag_regressor_params() -> dict[str, Any]:

@@ -259,3 +259,16 @@ def test_evaluate_never_reads_a_str_sentence_as_characters(lm_case):
     _, lm = lm_case
     with pytest.raises(DataError, match="tokenizer"):
         perplexity(lm, ["a b c"])
+
+
+def test_a_tokenizer_set_before_fit_is_kept_and_not_taken_for_a_fit():
+    from seqlab.exceptions import NotFittedError
+
+    lm = NGramLM(order=2, smoothing=S.WittenBell())
+    lm.tokenizer_ = WhitespaceTokenizer()
+    assert not lm._is_fitted()
+    with pytest.raises(NotFittedError):
+        lm.perplexity(["a b"])
+    lm.fit(TRAIN)
+    assert lm.tokenizer_ == WhitespaceTokenizer()
+    assert lm.perplexity(["a b"]) == lm.perplexity([["a", "b"]])

@@ -101,3 +101,19 @@ def test_cli_trained_model_reads_prompt_and_eval_file_like_its_training_text(tmp
                  "--format", "json"]) == 0
     gen = json.loads(capsys.readouterr().out)
     assert gen["tokens"] == model.generate(["and", "god", "said"], max_tokens=3, seed=1)
+
+
+@pytest.mark.parametrize("name", ["kjv", "shakespeare", "austen"])
+def test_each_corpus_catalog_entry_holds_its_tokenizer(name):
+    from seqlab.exceptions import DataError
+
+    entry = datasets.info(name).extra["tokenizer"]
+    for level in ("word", "char"):
+        assert tokenizer_from_json(json.loads(json.dumps(entry[level]))) == datasets.tokenizer(name, level=level)
+    line = datasets.load_lines(name, "test")[0]
+    assert datasets.tokenizer(name)(line) == datasets.load(name, "test")[0]
+    assert datasets.tokenizer(name, level="char")(line) == datasets.load(name, "test", level="char")[0]
+    with pytest.raises(DataError, match="'word' or 'char'"):
+        datasets.tokenizer(name, level="bpe")
+    with pytest.raises(DataError):
+        datasets.tokenizer("sunspots")

@@ -48,8 +48,8 @@ from seqlab.data.catalog import (
     DatasetInfo,
     bundled_path,
 )
-from seqlab.data.tokenize import CORPUS_WORD_PATTERN, Tokenizer, corpus_tokenizer
-from seqlab.exceptions import DataError, InvalidParameterError
+from seqlab.data.tokenize import CORPUS_WORD_PATTERN, Tokenizer, corpus_tokenizer, tokenizer_from_json
+from seqlab.exceptions import DataError
 
 PREP_TOKEN = re.compile(CORPUS_WORD_PATTERN)
 """Word-level regex of the KenLM reference preparation, applied to lowercased text."""
@@ -225,12 +225,12 @@ def tokenizer(name: str | None = None, *, level: str = "word") -> Tokenizer:
     >>> tokenizer("kjv")("Verse 3:16")
     ['verse', '3', ':', '16']
     """
-    if name is not None:
-        _text_dataset(name.partition(":")[0], "all")
-    try:
+    if level not in ("word", "char"):
+        raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    if name is None:
         return corpus_tokenizer(level)
-    except InvalidParameterError as exc:
-        raise DataError(str(exc)) from None
+    ds = _text_dataset(name.partition(":")[0], "all")
+    return tokenizer_from_json(ds.extra["tokenizer"][level])  # the catalog entry is the one home
 
 
 def _text_dataset(name: str, split: str) -> DatasetInfo:

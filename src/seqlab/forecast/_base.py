@@ -23,6 +23,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from seqlab._validation import check_horizon
 from seqlab.base import BaseModel
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._data import as_values, future_index, index_info
@@ -110,7 +111,7 @@ class BaseForecaster(BaseModel):
         if coverage is not None:
             return self.predict_interval(horizon, coverage=coverage, X_future=X_future)
         self._check_fitted()
-        horizon = _horizon(horizon)
+        horizon = check_horizon(horizon)
         out = self._point(horizon, self._check_exog_future(X_future, horizon))
         return self._wrap(out, horizon)
 
@@ -161,7 +162,7 @@ class BaseForecaster(BaseModel):
             return self._conditioned(series).predict_interval(horizon, coverage=coverage, X_future=X_future)
         coverage = check_coverage(coverage)
         self._check_fitted()
-        horizon = _horizon(horizon)
+        horizon = check_horizon(horizon)
         pred = self._predictive(horizon, self._check_exog_future(X_future, horizon))
         return interval_from(pred, coverage, index=self._future_index(horizon))
 
@@ -173,7 +174,7 @@ class BaseForecaster(BaseModel):
         """
         levels = check_quantiles(q)
         self._check_fitted()
-        horizon = _horizon(horizon)
+        horizon = check_horizon(horizon)
         pred = self._predictive(horizon, self._check_exog_future(X_future, horizon))
         out = pred.quantiles(levels)
         if getattr(self, "_index", None) is not None and out.ndim == 2:
@@ -334,12 +335,6 @@ class BaseForecaster(BaseModel):
             preds.append(np.asarray(model.predict(1))[0])
             model.update(value[None] if np.ndim(value) else [value], refit=False)
         return -float(np.mean(np.abs(np.asarray(preds) - values)))
-
-
-def _horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise InvalidParameterError(f"horizon must be an int >= 1, got {horizon!r}.")
-    return int(horizon)
 
 
 def _exog_array(X: Any, name: str, min_length: int = 1) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from seqlab._validation import check_horizon
+from seqlab._validation import is_int
 from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.forecast._base import BaseForecaster
@@ -506,9 +506,6 @@ class ARForecaster(BaseForecaster):
         return x
 
 
-_check_horizon = check_horizon  # the shared validator (seqlab._validation); this name stays for older imports
-
-
 @dataclass(frozen=True)
 class ARSummary:
     """What :meth:`ARForecaster.summary` returns: the coefficient table and fit statistics.
@@ -576,7 +573,7 @@ def select_order(series: Any, max_lags: int, *, ic: str = "aic", trend: str = "c
         raise InvalidParameterError(f"ic must be 'aic', 'bic' or 'hqic', got {ic!r}.")
     if trend not in ("c", "n"):
         raise InvalidParameterError(f"trend must be 'c' or 'n', got {trend!r}.")
-    if isinstance(max_lags, bool) or not isinstance(max_lags, int | np.integer) or max_lags < 1:
+    if not is_int(max_lags, 1):
         raise InvalidParameterError(f"max_lags must be an int >= 1, got {max_lags!r}.")
     y = as_values(series)
     if y.ndim != 1 or len(y) < max_lags + 2:

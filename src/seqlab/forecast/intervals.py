@@ -31,6 +31,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from seqlab._validation import is_int
 from seqlab.base import BaseModel
 from seqlab.exceptions import DataError, InvalidParameterError
 
@@ -252,7 +253,7 @@ class ConformalForecaster(BaseModel):
         if self.model is None or not (hasattr(self.model, "fit") and hasattr(self.model, "predict")):
             raise InvalidParameterError(
                 f"ConformalForecaster needs a forecaster with fit and predict, got {self.model!r}.")
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int | np.integer) or self.horizon < 1:
+        if not is_int(self.horizon, 1):
             raise InvalidParameterError(f"The 'horizon' parameter of ConformalForecaster must be an int >= 1. "
                                         f"Got {self.horizon!r} instead.")
         y = as_values(series)
@@ -283,7 +284,7 @@ class ConformalForecaster(BaseModel):
 
     def _predictive(self, horizon: int, **kwargs: Any) -> Predictive:
         self._check_fitted()
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or not 1 <= horizon <= self.horizon:
+        if not is_int(horizon, 1, self.horizon):
             raise InvalidParameterError(f"horizon must be an int in 1..{self.horizon} (the calibrated horizon of "
                                         f"this ConformalForecaster), got {horizon!r}.")
         mean = np.asarray(self.model_.predict(horizon, **kwargs), dtype=np.float64)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._validation import int_at_least, require
+from seqlab._validation import int_at_least, is_int, require
 from seqlab.exceptions import DataError, InvalidParameterError
 
 
@@ -130,7 +130,7 @@ def resolve_initial(value: int, index: Any = None, *, kind: str = "auto") -> tup
     """
     if kind not in ("auto", "count", "label"):
         raise InvalidParameterError(f"initial kind must be 'auto', 'count' or 'label', got {kind!r}.")
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not is_int(value):
         raise InvalidParameterError(f"initial must be an int, got {value!r}.")
     idx = None if index is None else np.asarray(index)
     numeric = idx is not None and idx.dtype.kind in "iuf"

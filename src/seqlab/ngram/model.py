@@ -109,8 +109,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
         return self
 
     def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
-        for attr in list(vars(self)):
-            if attr.endswith("_") and not attr.startswith("_"):
+        for attr in list(vars(self)):  # forget an earlier fit; tokenizer_ (how text is read) stays
+            if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
         self.vocabulary_ = vocab
         self.keys_ = keys
