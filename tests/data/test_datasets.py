@@ -188,7 +188,7 @@ def test_bad_split_and_options() -> None:
 def test_info_records(name: str) -> None:
     info = datasets.info(name)
     assert isinstance(info, DatasetInfo)
-    assert info.name == name and info.kind in ("text", "labelled", "series", "pairs")
+    assert info.name == name and info.kind in ("text", "labelled", "series", "tagged", "sequences", "pairs")
     assert info.description and info.source and info.licence
     assert info.bytes > 0 and info.n_items > 0
     assert info.to_dict()["name"] == name
@@ -207,7 +207,7 @@ def test_list_kinds_ordered() -> None:
     names = datasets.list()
     assert "kjv" in names and len(names) == len(set(names))
     kinds = [datasets.info(n).kind for n in names]
-    assert kinds == sorted(kinds, key=["text", "labelled", "series", "pairs"].index)
+    assert kinds == sorted(kinds, key=["text", "labelled", "series", "tagged", "sequences", "pairs"].index)
 
 
 # ------------------------------------------------------------------ labelled sets

@@ -227,3 +227,30 @@ def test_forecasters_are_torch_estimators_with_device_threads_and_seed(tmp_path)
     np.testing.assert_allclose(back.predict(5), a.predict(5), rtol=1e-6)
     with pytest.raises(InvalidParameterError, match="'device' parameter"):
         RecurrentForecaster(device="gpu").fit(x)
+
+
+def test_a_very_long_line_is_scored_in_windows_with_the_same_numbers(monkeypatch):
+    from seqlab.models import neural
+
+    lm = tiny_lm().fit(CORPUS)
+    line = [["the", "cat", "sat", "a", "dog", "ran", "far"] * 30]  # 210 tokens + </s>
+    whole, _ = lm.token_log_probs(line)
+    monkeypatch.setattr(neural, "_STATEFUL_WINDOW", 16)  # force 14 windows carrying the state
+    windowed, _ = lm.token_log_probs(line)
+    np.testing.assert_allclose(windowed, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_the_training_curve_is_saved_as_metrics_csv_and_survives_resume(tmp_path):
+    from seqlab.train.log import read_metrics
+
+    cfg = dict(batch_size=2, bptt=4, eval_every=2, log_every=1)
+    lm = tiny_lm(train=TrainConfig(max_steps=4, **cfg)).fit(CORPUS, valid=CORPUS[:2], checkpoint_dir=tmp_path / "m")
+    rows = read_metrics(lm.save(tmp_path / "m"))
+    assert [r["step"] for r in rows if r["valid_metric"] is None] == [1, 2, 3, 4]
+    evals = [r for r in rows if r["valid_metric"] is not None]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert evals[-1]["valid_metric"] == pytest.approx(lm.train_result_["valid_perplexity"])
+    more = tiny_lm(train=TrainConfig(max_steps=6, **cfg)).fit(CORPUS, valid=CORPUS[:2], checkpoint_dir=tmp_path / "m",
+                                                              resume=True)
+    rows = read_metrics(more.save(tmp_path / "m"))
+    assert [r["step"] for r in rows if r["valid_metric"] is not None] == [2, 4, 6]

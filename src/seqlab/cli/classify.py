@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.cli._common import add_group, add_verb, emit, progress
+from seqlab.cli._common import add_force, add_group, add_verb, check_finite, check_output, emit, progress
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
 SIDECAR = "classify.json"
@@ -30,6 +30,7 @@ def register(groups: Any) -> None:
     train = add_verb(verbs, "train", "fit a Bayes sequence classifier and save it", run_train)
     train.add_argument("--data", required=True, help="bundled set name[:split], TSV file (label<TAB>text) or folder")
     train.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(train, "model directory")
     train.add_argument("--model", choices=("bayes-ngram",), default="bayes-ngram", help="classifier family")
     train.add_argument("--order", type=int, default=2, help="n-gram order of the class models (1 = naive Bayes)")
     train.add_argument("--smoothing", choices=SMOOTHINGS, default="lidstone", help="n-gram smoothing")
@@ -143,6 +144,7 @@ def run_train(args: argparse.Namespace) -> int:
     from seqlab.data.tokenize import get_tokenizer
 
     quiet = bool(getattr(args, "quiet", False))
+    check_output(args.output, args.force, "model directory")
     clf = _build_classifier(args)
     texts, labels, source = load_texts(args.data, "train", encoding=args.encoding)
     tok = get_tokenizer(args.tokenizer, lowercase=args.lowercase)
@@ -203,6 +205,7 @@ def run_predict(args: argparse.Namespace) -> int:
     best = proba.argmax(axis=1)
     labels = [str(model.classes_[i]) for i in best]
     probs = proba[np.arange(len(lines)), best]
+    check_finite(probs, "a class probability")
     if args.format == "json":
         emit(args, [{"label": lab, "probability": float(p)} for lab, p in zip(labels, probs, strict=True)])
     else:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, defer_options, emit, progress
+from seqlab.cli._common import add_group, add_verb, check_output, defer_options, emit, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -59,7 +59,7 @@ def _ngram_build(args: argparse.Namespace) -> Any:
 
     smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
     model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
-    model._validate_params()  # fail before reading any data
+    model.check_params()  # fail before reading any data
     return model
 
 
@@ -88,7 +88,9 @@ def _neural_options(p: argparse.ArgumentParser) -> None:
     """Add the neural flags when the command line asks for a neural model (or for help): an n-gram
     command never imports torch."""
     def add(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-        if _asks_for_neural(argv):
+        from seqlab._deps import has_torch
+
+        if _asks_for_neural(argv) and has_torch():  # without torch, building the model says what to install
             from seqlab.cli import _neural
 
             _neural.add_options(parser)
@@ -116,6 +118,9 @@ def _register_neural() -> None:
 
 
 def _neural_build(args: argparse.Namespace) -> Any:
+    from seqlab._deps import require_torch
+
+    require_torch(f"--model {args.model}")
     from seqlab.cli import _neural
 
     return _neural.build(args)
@@ -125,7 +130,7 @@ _register_neural()
 
 
 # ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False
               ) -> list[list[str]]:
     """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
     from seqlab.datasets import load_corpus
@@ -146,8 +151,8 @@ def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[s
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
     if override is not None:
         return get_tokenizer(override)
-    saved = getattr(model, "tokenizer_", None)
-    return tokenizer_from_json(saved) if isinstance(saved, dict) else None
+    saved = getattr(model, "tokenizer_", None)  # a Tokenizer (or its JSON form), restored exactly
+    return tokenizer_from_json(saved) if saved is not None else None
 
 
 def _load_lm(path: str) -> Any:
@@ -167,9 +172,7 @@ def _load_lm(path: str) -> Any:
 
 
 def _refuse_existing(path: Path, force: bool, what: str) -> None:
-    if path.exists() and not force and (path.is_file() or any(path.iterdir())):
-        raise SeqlabError(f"{path} already exists; refusing to overwrite the {what}. "
-                          "Choose a new path or pass --force.")
+    check_output(path, force, what)  # and lock it for the run
 
 
 # ---------------------------------------------------------------------- verbs
@@ -182,8 +185,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    if not getattr(args, "resume", False):
-        _refuse_existing(out, args.force, "existing model")
+    _refuse_existing(out, args.force or getattr(args, "resume", False), "existing model")
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
@@ -200,7 +202,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     model.tokenizer_ = tokenizer_json
     family.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
+    # the one JSON schema: "model" is the saved class, "output" the directory, "architecture" the --model name
+    result: dict[str, Any] = {"model": type(model).__name__, "output": str(out), "architecture": args.model,
+                              "seconds": round(seconds, 3)}
     described = family.describe(model)
     if not described:
         described = {k: v for k, v in model.describe().items() if not isinstance(v, dict)}
@@ -217,7 +221,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+    data = load_data(args.data, tokenizer=tok, encoding=args.encoding,
                      lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):

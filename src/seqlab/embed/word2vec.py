@@ -12,7 +12,6 @@ producer thread streams and encodes the corpus.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import queue
 import sys
@@ -26,6 +25,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab import io
+from seqlab._validation import is_int, is_real
 from seqlab.base import BaseModel
 from seqlab.data import SPECIALS, LineCorpus, Vocabulary
 from seqlab.embed import _kernels
@@ -41,12 +41,7 @@ _CHUNK_WORDS = 20000  # words per job handed to a worker thread
 _LOSS_EVERY = 8  # the progress loss is estimated on one example in eight
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(v)
+_is_int, _is_real = is_int, is_real  # the shared predicates of seqlab._validation
 
 
 @io.register
@@ -187,7 +182,7 @@ class Word2Vec(BaseModel):
         return 5 if self.negative is None else int(self.negative)
 
     def fit(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], y: None = None, *,
-            progress: bool | None = None) -> Self:
+            progress: bool | None = None, log: Any = None) -> Self:
         """Build the vocabulary from ``corpus`` and train ``epochs`` passes over it.
 
         Parameters
@@ -201,6 +196,9 @@ class Word2Vec(BaseModel):
             Ignored (scikit-learn convention).
         progress : bool or None, default=None
             Show a progress bar on stderr (None: only when stderr is a terminal).
+        log : seqlab.train.log.MetricsLog, optional
+            Receives one row per epoch (mean loss; the clocks of the whole run on the last row,
+            since the worker threads pipeline the epochs).
 
         Returns
         -------
@@ -227,6 +225,11 @@ class Word2Vec(BaseModel):
         self.tree_vectors_ = np.zeros((max(n_words - 1, 1), dim), np.float32) if self.loss == "hierarchical" else None
         self.loss_history_: list[float] = []
         self._run(corpus, self.epochs, progress, per_epoch=int(sum(self.vocabulary_.counts or [])))
+        for epoch, loss in enumerate(self.loss_history_ if log is not None else [], 1):
+            last = epoch == len(self.loss_history_)
+            log.write(step=epoch, train_loss=loss, lr=self._alpha_at(epoch / len(self.loss_history_)),
+                      wall_seconds=self.train_stats_["seconds"] if last else None,
+                      cpu_seconds=self.train_stats_["cpu_seconds"] if last else None)
         return self
 
     def train(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], *, epochs: int | None = None,

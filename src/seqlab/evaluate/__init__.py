@@ -30,3 +30,14 @@ __all__ = [
     "precision_recall_f1", "stratified_kfold", "stratified_split",
     "bleu", "chrf", "edit_distance", "exact_match", "seq2seq_metrics", "token_error_rate",
 ]
+
+from seqlab.evaluate.tagging import (  # noqa: E402 - appended section (tagging metrics)
+    bio_chunks,
+    entity_scores,
+    is_bio,
+    oov_accuracy,
+    tagging_report,
+    token_accuracy,
+)
+
+__all__ += ["bio_chunks", "entity_scores", "is_bio", "oov_accuracy", "tagging_report", "token_accuracy"]

@@ -43,4 +43,33 @@ FORECAST_ARCHITECTURES.add("rnn", f"{_FC}:RecurrentNetConfig", f"{_FC}:Recurrent
 FORECAST_ARCHITECTURES.add("conv", f"{_FC}:ConvNetConfig", f"{_FC}:ConvNet",
                            "dilated causal convolutions over the last lags values")
 
-__all__ = ["FORECAST_ARCHITECTURES", "LM_ARCHITECTURES"]
+_C = "seqlab.models.classifier"
+#: Neural sequence classifiers (:class:`~seqlab.models.NeuralClassifier`).
+CLASSIFY_ARCHITECTURES = Registry("classify")
+for _cell, _help in (("rnn", "Elman RNN encoder + pooling"), ("lstm", "LSTM encoder + pooling"),
+                     ("gru", "GRU encoder + pooling"), ("peephole", "peephole LSTM encoder + pooling")):
+    CLASSIFY_ARCHITECTURES.add(_cell, f"{_C}:RecurrentClassifierConfig", f"{_C}:SequenceClassifierNet", _help,
+                               {"cell": _cell})
+CLASSIFY_ARCHITECTURES.add("cnn", f"{_C}:ConvClassifierConfig", f"{_C}:SequenceClassifierNet",
+                           "Kim (2014) CNN: several kernel widths, max-over-time pooling")
+CLASSIFY_ARCHITECTURES.add("cnn-lstm", f"{_C}:ConvRecurrentClassifierConfig", f"{_C}:SequenceClassifierNet",
+                           "convolution features fed to an LSTM, then pooling")
+CLASSIFY_ARCHITECTURES.add("transformer", f"{_C}:TransformerClassifierConfig", f"{_C}:SequenceClassifierNet",
+                           "Transformer encoder with a padding mask, then pooling")
+
+_T = "seqlab.models.tagger"
+#: Neural sequence taggers (:class:`~seqlab.models.NeuralTagger`).
+TAG_ARCHITECTURES = Registry("tag")
+TAG_ARCHITECTURES.add("bilstm", f"{_T}:TaggerConfig", f"{_T}:SequenceTaggerNet",
+                      "bidirectional LSTM, softmax per token", {"encoder": "lstm", "bidirectional": True, "crf": False})
+TAG_ARCHITECTURES.add("bilstm-crf", f"{_T}:TaggerConfig", f"{_T}:SequenceTaggerNet",
+                      "bidirectional LSTM + linear-chain CRF", {"encoder": "lstm", "bidirectional": True, "crf": True})
+for _cell in ("lstm", "gru", "rnn"):
+    TAG_ARCHITECTURES.add(_cell, f"{_T}:TaggerConfig", f"{_T}:SequenceTaggerNet",
+                          f"{_cell.upper()} encoder (bidirectional by default)", {"encoder": _cell})
+TAG_ARCHITECTURES.add("transformer", f"{_T}:TaggerConfig", f"{_T}:SequenceTaggerNet",
+                      "Transformer encoder with a padding mask", {"encoder": "transformer"})
+TAG_ARCHITECTURES.add("cnn", f"{_T}:TaggerConfig", f"{_T}:SequenceTaggerNet",
+                      "same-length convolutions over the sentence", {"encoder": "cnn"})
+
+__all__ = ["CLASSIFY_ARCHITECTURES", "FORECAST_ARCHITECTURES", "LM_ARCHITECTURES", "TAG_ARCHITECTURES"]

@@ -11,7 +11,7 @@ Tutorial
 True
 >>> round(float(lm.next_log_probs(["<s>", "and"]).max()), 3) < 0    # a distribution over the vocabulary
 True
->>> total = lm.score("and the earth was light")     # natural log, with <s> and </s>
+>>> total = lm.sentence_log_prob("and the earth was light".split())   # natural log, with <s> and </s>
 >>> ppl = lm.perplexity([["and", "there", "was", "light"]])
 >>> words = lm.generate(["and"], max_tokens=5, seed=1)   # Markov-chain sampling, stops at </s>
 

@@ -8,6 +8,7 @@ writes to ARPA and what KenLM reads back are the same numbers.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from pathlib import Path
@@ -15,20 +16,21 @@ from typing import Any, Self
 
 import numpy as np
 
-from seqlab._validation import check_int
 from seqlab.base import BaseModel, int_at_least
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
 from seqlab.ngram import _kernels as K
 from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
+from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
 @register
-class NGramLM(BaseModel):
+class NGramLM(LanguageModelMixin, BaseModel):
     """N-gram language model over token sequences (one sentence per sequence).
 
     Parameters
@@ -65,6 +67,8 @@ class NGramLM(BaseModel):
     >>> round(lm.log_prob("b", ["a"]), 4)   # ln((1 + 1) / (2 + 1 * 5))
     -1.2528
     """
+
+    tokenizer_: Tokenizer  # set when fitted from text (the command line): how text becomes tokens
 
     _constraints = {
         "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
@@ -105,8 +109,8 @@ class NGramLM(BaseModel):
         return self
 
     def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
-        for attr in list(vars(self)):
-            if attr.endswith("_") and not attr.startswith("_"):
+        for attr in list(vars(self)):  # forget an earlier fit; tokenizer_ (how text is read) stays
+            if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
         self.vocabulary_ = vocab
         self.keys_ = keys
@@ -136,21 +140,20 @@ class NGramLM(BaseModel):
         out[[PAD_ID, BOS_ID]] = -np.inf
         return out
 
-    def next_log_probs(self, context: Sequence[str] = ()) -> np.ndarray:
-        """ln p(w | context) for every vocabulary id w: ndarray of shape (V,).
+    def ngram_log_prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """ln p(token | context) with ``context`` used as given, no implied ``<s>``.
 
-        ``context`` is used as given (no implicit ``<s>``; put ``"<s>"`` first for a
-        sentence start); only its last N-1 tokens matter. ``<pad>`` and ``<s>`` get ``-inf``.
+        The raw n-gram conditional that ARPA files and NLTK's ``score(word, context)`` hold:
+        ``ngram_log_prob(w)`` is the unigram level. Only the last N-1 tokens matter; a
+        ``"<s>"`` in ``context`` marks a sentence start. For the language-model meaning
+        (``context`` is a sentence prefix) use :meth:`log_prob`.
         """
         self._check_fitted()
-        return self._next_ids(self._context_ids(_tokens(context, "context")))
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | context); an unknown token is scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
+        ids = self._context_ids(as_tokens(self, context, "context"))
+        return float(self._next_ids(ids)[self.vocabulary_[token]])
 
     def prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """p(token | context) (see :meth:`log_prob`)."""
+        """p(token | <s> + context) (see :meth:`log_prob`)."""
         return math.exp(self.log_prob(token, context))
 
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,8 +167,7 @@ class NGramLM(BaseModel):
         :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
-        sents = [s if isinstance(s, list) else _tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
-        ids, lengths = _encode_flat(sents, self.vocabulary_.stoi)
+        ids, lengths = _encode_flat(as_corpus(self, corpus), self.vocabulary_.stoi)
         return self.token_log_probs_ids(ids, lengths)
 
     def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,7 +207,7 @@ class NGramLM(BaseModel):
         The state is an immutable tuple of the last N-1 ids, so beam search may branch from it.
         """
         self._check_fitted()
-        state = tuple(self._context_ids([BOS, *_tokens(context, "context")]))
+        state = tuple(self._context_ids([BOS, *self._prefix(context)]))
         return self._next_ids(state), state
 
     def advance(self, state: tuple[int, ...], token_id: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -241,30 +243,21 @@ class NGramLM(BaseModel):
             out.insert(0, (lp0, 1, bool(ids[0] == UNK_ID)))
         return out if eos else out[:-1]
 
-    def score(self, sentence: Sequence[str] | str, *, bos: bool = True, eos: bool = True) -> float:
-        """Natural-log probability of a sentence by the chain rule, with ``<s>``/``</s>`` padding."""
-        return float(sum(p for p, _, _ in self.full_scores(sentence, bos=bos, eos=eos)))
+    def score(self, corpus: Any, y: Any = None, *, bos: bool | None = None, eos: bool | None = None) -> float:
+        """Mean ln p per predicted token over a corpus (a list of token lists); higher is better.
 
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per predicted token (``</s>`` included, OOVs as ``<unk>``)."""
-        from seqlab.evaluate import perplexity
-
-        return perplexity(self, corpus)
-
-    def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-                 seed: int | None = None) -> list[str]:
-        """Sample a continuation of ``prompt`` from the Markov chain; stops at ``</s>`` (not returned).
-
-        Delegates to :func:`seqlab.generate.generate` (the same sampler as neural models).
+        The meaning every language model shares (:class:`~seqlab.protocols.LanguageModelMixin`).
+        Deprecated for one release: a single sentence (a str, or a list of str tokens), or
+        ``bos``/``eos``, gives the sentence's total ln p as before, with a
+        ``DeprecationWarning``; use :meth:`sentence_log_prob` (or :meth:`full_scores`) for that.
         """
-        from seqlab.generate import generate
-
-        self._check_fitted()
-        check_int(max_tokens, "max_tokens", low=0)
-        toks = prompt.split() if isinstance(prompt, str) else list(prompt)
-        return generate(self, toks, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                        greedy=greedy, seed=seed)
+        if bos is not None or eos is not None or _is_one_sentence(corpus):
+            warnings.warn("NGramLM.score(sentence) is deprecated and will mean the corpus mean ln p per token "
+                          "(as for every language model) in the next release; use "
+                          "sentence_log_prob(tokens) for a sentence's total.", DeprecationWarning, stacklevel=2)
+            flags = {"bos": True if bos is None else bos, "eos": True if eos is None else eos}
+            return float(sum(p for p, _, _ in self.full_scores(corpus, **flags)))
+        return super().score(corpus, y)
 
     # ------------------------------------------------------------------ ARPA
     def to_arpa(self, path: str | Path) -> Path:
@@ -294,7 +287,7 @@ class NGramLM(BaseModel):
             "default_backoff": self.default_backoff_,
             "discounts": [list(d) for d in self.discounts_] if self.discounts_ else None,
             "n_train_tokens": getattr(self, "n_train_tokens_", None),
-            "tokenizer": getattr(self, "tokenizer_", None),
+            "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None)),
             "summary": {"order": self._n, "vocabulary": len(self.vocabulary_), "ngrams": self.ngram_counts_,
                         "smoothing": getattr(self.smoothing, "name", type(self.smoothing).__name__)},
         }
@@ -317,7 +310,7 @@ class NGramLM(BaseModel):
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
         if isinstance(state.get("tokenizer"), dict):
-            model.tokenizer_ = state["tokenizer"]  # type: ignore[attr-defined]
+            model.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model
@@ -395,10 +388,11 @@ def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabul
     return vocabulary, remap
 
 
-def _sequences(corpus: Any) -> Iterable[Any]:
-    if isinstance(corpus, str | bytes):
-        raise DataError("corpus must be a list of token sequences, got a single str. Did you mean [text.split()]?")
-    return corpus  # type: ignore[no-any-return]
+def _is_one_sentence(value: Any) -> bool:
+    """A str, or a non-empty list whose items are all str: the old single-sentence ``score`` input."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list | tuple) and bool(value) and all(isinstance(t, str) for t in value)
 
 
 def _tokens(seq: Any, name: str) -> list[str]:

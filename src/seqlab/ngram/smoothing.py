@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from seqlab._validation import check_positive
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DegenerateFitWarning, InvalidParameterError
 from seqlab.io import register
@@ -65,13 +66,7 @@ def _log(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_positive(value: Any, name: str, owner: str, *, upper: float | None = None) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if ok and upper is not None:
-        ok = value <= upper
-    if not ok:
-        bound = f"in (0, {upper}]" if upper is not None else "> 0"
-        raise InvalidParameterError(f"{owner}: {name} must be a number {bound}, got {value!r}.")
+_check_positive = check_positive  # the shared validator of seqlab._validation
 
 
 def _predictable(V: int) -> int:
