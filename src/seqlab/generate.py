@@ -160,7 +160,8 @@ def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int
     a hypothesis ends when it emits ``</s>``. Final ranking divides by length**length_penalty
     (0 ranks by raw log-probability, which favours short outputs).
     """
-    (results,) = beam_search_batch(LMStepper(lm, [as_tokens(lm, prompt, "prompt")]), 1, beam_size=beam_size, max_new_tokens=max_new_tokens,
+    stepper = LMStepper(lm, [as_tokens(lm, prompt, "prompt")])
+    (results,) = beam_search_batch(stepper, 1, beam_size=beam_size, max_new_tokens=max_new_tokens,
                                    length_penalty=length_penalty, num_return_sequences=beam_size)
     decode = lm.vocabulary_.decode
     return [Hypothesis(decode(r.ids), r.log_prob, r.finished) for r in results]

@@ -198,7 +198,8 @@ _register(
     sizes={"train": 270, "test": 370}, split_rule="the original train/test files",
     labels=tuple(str(i) for i in range(1, 10)), n_features=12,
 )
-_PAIRS_RULE = "1-based item n in file order (a word, a date, a verse): n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
+_PAIRS_RULE = ("1-based item n in file order (a word, a date, a verse): n % 10 == 0 -> test, n % 10 == 5 -> valid, "
+               "else train")
 _register(
     "cmudict", "pairs",
     description="CMU Pronouncing Dictionary 0.7b: word spelling -> ARPAbet phonemes with stress, 123,874 letter "
