@@ -105,7 +105,7 @@ def _train_options(p: argparse.ArgumentParser, argv: list[str]) -> None:
 
 def register(groups: Any) -> None:
     from seqlab.cli._common import defer_options
-    from seqlab.models.vae import VAE_ARCHITECTURES
+    from seqlab.models.vae_architectures import VAE_ARCHITECTURES
 
     verbs = add_group(groups, "vae", "sequence (variational) autoencoders: sample, interpolate")
     p = add_verb(verbs, "train", "fit a sequence autoencoder and save it", cmd_train)

@@ -36,7 +36,7 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.generate import SamplingConfig, beam_search_batch, sample_batch
 from seqlab.models.conditional import INJECT, ConditionedDecoder, SentenceBatches
 from seqlab.models.estimator import TorchEstimator
-from seqlab.models.registry import Registry
+from seqlab.models.vae_architectures import VAE_ARCHITECTURES
 from seqlab.nn import Recurrent
 from seqlab.train.batch import TensorBatch
 from seqlab.train.config import TrainConfig
@@ -135,11 +135,6 @@ class SequenceVAENet(nn.Module):
         return logits, kl
 
 
-VAE_ARCHITECTURES = Registry("sequence autoencoder")
-for _cell in ("gru", "lstm", "rnn"):
-    VAE_ARCHITECTURES.add(_cell, SequenceVAEConfig, SequenceVAENet,
-                          f"bidirectional {_cell.upper()} encoder, {_cell.upper()} decoder conditioned on z",
-                          {"cell": _cell})
 
 
 def _encoder_ids(batch_inputs: Tensor, lengths: Tensor) -> Tensor:
