@@ -274,3 +274,11 @@ def test_cli_bad_beam_size(ngram_dir, capsys):
     assert main(["lm", "generate", str(ngram_dir), "--beam-size", "0"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("seqlab: error: beam_size must be an int >= 1") and "\n" not in err
+
+
+def test_generate_takes_max_new_tokens(rng):
+    lm = toy_model(rng, 5)
+    assert generate(lm, [], max_new_tokens=7, seed=2) == generate(lm, [], max_tokens=7, seed=2)
+    assert len(generate(lm, [], max_new_tokens=3, greedy=True)) <= 3
+    with pytest.raises(InvalidParameterError, match="alias"):
+        generate(lm, [], max_tokens=4, max_new_tokens=5)

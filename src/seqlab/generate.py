@@ -124,13 +124,20 @@ def sample_ids(lm: LanguageModel, prompt: Sequence[str] = (), config: SamplingCo
 
 def generate(lm: LanguageModel, prompt: Sequence[str] = (), *, max_tokens: int = 50, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-             seed: int | np.random.Generator | None = None) -> list[str]:
+             seed: int | np.random.Generator | None = None, max_new_tokens: int | None = None) -> list[str]:
     """Sample a continuation of ``prompt`` (tokens) from ``lm``; stops at ``</s>``.
 
     The Markov-chain sampling of the source notes for n-grams, and ancestral sampling for
     neural models: each token is drawn from p(. | everything so far). A str prompt is split
     by the model's saved ``tokenizer_`` or refused (:func:`seqlab.protocols.as_tokens`).
+    ``max_new_tokens`` is the length's name everywhere else; ``max_tokens`` stays its alias.
+    For beam search, penalties, stop strings and several sequences see :func:`generate_sequences`.
     """
+    if max_new_tokens is not None:
+        if max_tokens not in (50, max_new_tokens):
+            raise InvalidParameterError(f"max_tokens={max_tokens} is an alias of max_new_tokens={max_new_tokens}; "
+                                        "give only max_new_tokens.")
+        max_tokens = max_new_tokens
     config = SamplingConfig(max_new_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
                             greedy=greedy)
     ids = sample_ids(lm, prompt, config, seed=seed)
