@@ -72,3 +72,22 @@ def test_bad_labels_and_round_trip(by_label, tmp_path):
     again = io.load(by_label.save(tmp_path / "c"))
     assert again.labels_ == ["neg", "pos"]
     assert np.allclose(again.given("neg").next_log_probs(["bad"]), by_label.given("neg").next_log_probs(["bad"]))
+
+
+def test_view_follows_the_language_model_contract(by_label):
+    """The shared verbs (LanguageModelMixin) on the view: one <s> convention, chained = total = scored."""
+    from seqlab.protocols import LanguageModel
+
+    view = by_label.given("neg")
+    assert isinstance(view, LanguageModel)
+    for tok in ("good", "day", "</s>", "zzz"):
+        assert view.log_prob(tok, []) == view.log_prob(tok, ["<s>"])
+    sent = ["bad", "day", "zzz"]
+    chained = sum(view.log_prob(w, sent[:i]) for i, w in enumerate(sent)) + view.log_prob("</s>", sent)
+    assert view.sentence_log_prob(sent) == pytest.approx(chained, abs=1e-6)
+    lp, oov = view.token_log_probs([sent, []])
+    assert lp.sum() == pytest.approx(chained + view.log_prob("</s>", []), abs=1e-6)
+    assert oov.tolist() == [False, False, True, False, False], "zzz is out of vocabulary; </s> never"
+    assert view.perplexity([sent]) == pytest.approx(np.exp(-chained / 4), rel=1e-6)
+    with pytest.raises(DataError, match="tokenizer"):
+        view.token_log_probs(["bad day"])

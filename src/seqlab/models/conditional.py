@@ -38,6 +38,7 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models.estimator import TorchEstimator
 from seqlab.models.registry import Registry
 from seqlab.nn import Recurrent
+from seqlab.protocols import LanguageModelMixin, as_corpus
 from seqlab.train.batch import TensorBatch
 from seqlab.train.config import TrainConfig
 
@@ -335,8 +336,13 @@ class ConditionalLM(TorchEstimator):
         return [["a", "b"], ["b", "a", "a"], ["a"]], ["x", "y", "x"]
 
 
-class FixedCondition:
-    """A :class:`~seqlab.protocols.LanguageModel` view of a :class:`ConditionalLM` for one condition."""
+class FixedCondition(LanguageModelMixin):
+    """A :class:`~seqlab.protocols.LanguageModel` view of a :class:`ConditionalLM` for one condition.
+
+    It provides the protocol's primitives (``token_log_probs``, ``begin``, ``advance``); the
+    shared verbs (``log_prob``, ``next_log_probs``, ``sentence_log_prob``, ``score``,
+    ``perplexity``, ``generate``) come from :class:`~seqlab.protocols.LanguageModelMixin`.
+    """
 
     def __init__(self, model: ConditionalLM, condition: np.ndarray) -> None:
         self.model, self.vocabulary_ = model, model.vocabulary_
@@ -353,15 +359,9 @@ class FixedCondition:
             lp = torch.log_softmax(logits, -1)
         return lp.cpu().numpy(), state
 
-    def next_log_probs(self, context: Sequence[str]) -> np.ndarray:
-        return self.begin(context)[0]
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        return float(self.next_log_probs(context)[self.vocabulary_[token] if token in self.vocabulary_ else 1])
-
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         out, oov = [], []
-        for seq in corpus:
+        for seq in as_corpus(self, corpus):
             ids = encode_sentences([list(seq)], self.vocabulary_)[0]
             lp, _ = self._run(ids[:-1].tolist())
             out.append(lp[np.arange(len(ids) - 1), ids[1:]])
@@ -369,7 +369,7 @@ class FixedCondition:
         return np.concatenate(out), np.concatenate(oov)
 
     def begin(self, context: Sequence[str]) -> tuple[np.ndarray, Any]:
-        ids = [BOS_ID, *self.vocabulary_.encode(list(context)).tolist()]
+        ids = [BOS_ID, *self.vocabulary_.encode(self._prefix(context)).tolist()]
         lp, state = self._run(ids)
         return lp[-1], state
 
