@@ -46,6 +46,7 @@ _LAZY = {
     "Seq2Seq": "seqlab.models.seq2seq",
     "ConditionalLM": "seqlab.models.conditional",
     "SequenceVAE": "seqlab.models.vae",
+    "SeriesVAE": "seqlab.models.vae",
     "Seq2SeqConfig": "seqlab.models.seq2seq_net",
     "Seq2SeqNet": "seqlab.models.seq2seq_net",
     "NeuralClassifier": "seqlab.models.classifier",

@@ -36,12 +36,13 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.generate import SamplingConfig, beam_search_batch, sample_batch
 from seqlab.models.conditional import INJECT, ConditionedDecoder, SentenceBatches
 from seqlab.models.estimator import TorchEstimator
-from seqlab.models.vae_architectures import VAE_ARCHITECTURES
+from seqlab.models.vae_architectures import SERIES_VAE_ARCHITECTURES, VAE_ARCHITECTURES
 from seqlab.nn import Recurrent
 from seqlab.train.batch import TensorBatch
 from seqlab.train.config import TrainConfig
 
-__all__ = ["VAE_ARCHITECTURES", "SequenceVAE", "SequenceVAEConfig", "SequenceVAENet", "gaussian_kl"]
+__all__ = ["VAE_ARCHITECTURES", "SequenceVAE", "SequenceVAEConfig", "SequenceVAENet", "SeriesVAE", "SeriesVAEConfig",
+           "SeriesVAENet", "gaussian_kl"]
 
 IGNORE_INDEX = -100
 ANNEALING = ("none", "linear", "cyclical")
@@ -373,3 +374,264 @@ class _LatentStepper:
 
     def history(self, i: int) -> list[int]:
         return []
+
+
+# ---------------------------------------------------------------------- numeric sequences
+@dataclass(frozen=True, kw_only=True)
+class SeriesVAEConfig:
+    """``SeriesVAE`` hyperparameters; ``n_features`` comes from the data."""
+
+    n_features: int = 1
+    cell: str = "gru"
+    variational: bool = True
+    d_latent: int = 8
+    d_hidden: int = 64
+    n_layers: int = 1
+    inject: str = "both"
+    kl_annealing: str = "linear"
+    kl_anneal_steps: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("n_features", "d_latent", "d_hidden", "n_layers", "kl_anneal_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidParameterError(f"{name} must be an int >= 1, got {value!r}.")
+        if self.inject not in INJECT:
+            raise InvalidParameterError(f"inject must be one of {', '.join(INJECT)}; got {self.inject!r}.")
+        if self.kl_annealing not in ANNEALING:
+            raise InvalidParameterError(f"kl_annealing must be one of {', '.join(ANNEALING)}; "
+                                        f"got {self.kl_annealing!r}.")
+
+    def beta_at(self, step: int) -> float:
+        return SequenceVAEConfig.beta_at(self, step)  # type: ignore[arg-type]  # same schedule fields
+
+
+class SeriesVAENet(nn.Module):
+    """Numeric windows (N, L, D) -> z -> a recurrent decoder predicting each value from the previous ones
+    (Gaussian with unit variance on the standardised scale: the reconstruction loss is half the squared error)."""
+
+    def __init__(self, config: SeriesVAEConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.updates = 0
+        self.encoder = Recurrent(c.n_features, c.d_hidden, cell=c.cell, n_layers=c.n_layers, bidirectional=True,
+                                 return_sequences=False)
+        self.to_mu = nn.Linear(2 * c.d_hidden, c.d_latent)
+        self.to_logvar = nn.Linear(2 * c.d_hidden, c.d_latent) if c.variational else None
+        extra = c.d_latent if c.inject in ("input", "both") else 0
+        self.decoder = Recurrent(c.n_features + extra, c.d_hidden, cell=c.cell, n_layers=c.n_layers)
+        self.init = nn.Linear(c.d_latent, c.n_layers * c.d_hidden) if c.inject in ("init", "both") else None
+        self.head = nn.Linear(c.d_hidden, c.n_features)
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        h, _ = self.encoder(x)  # (N, 2H)
+        return self.to_mu(h), None if self.to_logvar is None else self.to_logvar(h)
+
+    def initial_state(self, z: Tensor) -> Any:
+        n, c = z.size(0), self.config
+        h = z.new_zeros(c.n_layers, n, c.d_hidden) if self.init is None else \
+            torch.tanh(self.init(z)).view(n, c.n_layers, c.d_hidden).transpose(0, 1).contiguous()  # (K, N, H)
+        return (h, torch.zeros_like(h)) if self.decoder.has_cell_state else h
+
+    def decode_step(self, prev: Tensor, z: Tensor, state: Any) -> tuple[Tensor, Any]:
+        """Previous values (N, L, D) -> predicted next values (N, L, D) and the decoder state."""
+        inp = prev
+        if self.config.inject in ("input", "both"):
+            inp = torch.cat([prev, z[:, None, :].expand(-1, prev.size(1), -1)], -1)  # (N, L, D + Z)
+        out, state = self.decoder(inp, state)  # (N, L, H)
+        return self.head(out), state
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        mu, logvar = self.encode(x)
+        if logvar is None:
+            z, kl = mu, torch.zeros_like(mu)
+        else:
+            z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
+            kl = gaussian_kl(mu, logvar)  # (N, Z)
+        prev = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)  # teacher forcing: values shifted right
+        mean, _ = self.decode_step(prev, z, self.initial_state(z))
+        return mean, kl
+
+
+@dataclass(frozen=True)
+class SeriesNegativeELBO:
+    """Summed half squared error (unit-variance Gaussian, up to a constant) + beta * KL."""
+
+    name: str = "series_negative_elbo"
+    perplexity: bool = False
+
+    def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
+        net = getattr(module, "module", module)
+        mean, kl = module(batch.inputs)
+        recon = 0.5 * (mean - batch.targets).pow(2).sum()
+        beta = 1.0
+        if net.training:
+            beta = net.config.beta_at(net.updates)
+            net.updates += 1
+        return recon + beta * kl.sum(), torch.tensor(batch.targets.numel(), device=mean.device), None
+
+
+
+
+class _WindowBatches:
+    def __init__(self, x: np.ndarray, *, batch_size: int, shuffle: bool, seed: int, rows: slice | None) -> None:
+        self.x, self.batch_size, self.shuffle, self.seed, self.rows = x, batch_size, shuffle, seed, rows
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def batch(self, epoch: int, k: int) -> Any:
+        from seqlab.data.batch import Batch
+
+        n = len(self.x)
+        order = np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
+        idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+        if self.rows is not None:
+            idx = idx[self.rows]
+        return Batch(inputs=self.x[idx], targets=self.x[idx])
+
+
+@io.register
+class SeriesVAE(TorchEstimator):
+    """(Variational) autoencoder of equal-length numeric sequences, e.g. windows cut from a series.
+
+    Parameters
+    ----------
+    model : {"gru", "lstm", "rnn"}
+    variational : bool, default=True
+    d_latent, d_hidden, n_layers : int
+    inject : {"init", "input", "both"}
+    kl_annealing : {"linear", "cyclical", "none"}
+    kl_anneal_steps : int
+    train : TrainConfig
+    device : {"auto", "cpu", "cuda"}
+    random_state : int or None
+    threads : int or None
+
+    Attributes
+    ----------
+    mean_, scale_ : ndarray of shape (n_features,)
+        Standardisation of the training values (applied inside; outputs are on the data's scale).
+    length_ : int
+        The window length.
+    """
+
+    architectures = SERIES_VAE_ARCHITECTURES
+    objective = SeriesNegativeELBO()
+    _placeholder_fields: ClassVar[dict[str, Any]] = {"n_features": 1}
+
+    def __init__(self, *, model: str = "gru", variational: bool = True, d_latent: int = 8, d_hidden: int = 64,
+                 n_layers: int = 1, inject: str = "both", kl_annealing: str = "linear", kl_anneal_steps: int = 500,
+                 train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto", random_state: int | None = None,
+                 threads: int | None = None) -> None:
+        self.model, self.variational, self.d_latent, self.d_hidden = model, variational, d_latent, d_hidden
+        self.n_layers, self.inject, self.kl_annealing, self.kl_anneal_steps = n_layers, inject, kl_annealing, \
+            kl_anneal_steps
+        self.train, self.device, self.random_state, self.threads = train, device, random_state, threads
+
+    def _windows(self, X: Any) -> np.ndarray:
+        if isinstance(X, np.ndarray) and X.ndim in (2, 3):
+            arr = X.astype(np.float32)
+        else:
+            try:
+                arr = np.stack([np.asarray(x, dtype=np.float32) for x in X])
+            except (TypeError, ValueError):
+                raise DataError("SeriesVAE takes equal-length numeric sequences (a list of arrays of shape (T,) "
+                                "or (T, D)); cut a series into windows first.") from None
+        if arr.ndim == 2:
+            arr = arr[:, :, None]
+        if arr.ndim != 3 or arr.shape[0] == 0 or arr.shape[1] < 2:
+            raise DataError(f"expected windows of shape (N, T) or (N, T, D) with T >= 2; got {arr.shape}.")
+        if not np.isfinite(arr).all():
+            raise DataError("the sequences contain NaN or infinity; fill or drop them first.")
+        return arr
+
+    def _prepare(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        if y is not None or kwargs:
+            raise InvalidParameterError("SeriesVAE.fit takes only the sequences: fit(windows).")
+        arr = self._windows(X)
+        self.mean_ = arr.mean((0, 1))
+        self.scale_ = np.where(arr.std((0, 1)) > 0, arr.std((0, 1)), 1.0).astype(np.float32)
+        self.length_ = int(arr.shape[1])
+        return self._encode(arr)
+
+    def _encode(self, X: Any, y: Any = None) -> Any:
+        arr = self._windows(X)
+        if arr.shape[2] != len(self.mean_):
+            raise DataError(f"sequences have {arr.shape[2]} features; this model was trained on {len(self.mean_)}.")
+        return ((arr - self.mean_) / self.scale_).astype(np.float32)
+
+    def _data_fields(self) -> dict[str, Any]:
+        return {"n_features": len(self.mean_)}
+
+    def _batches(self, data: Any, *, shuffle: bool, rows: slice | None) -> _WindowBatches:
+        return _WindowBatches(data, batch_size=self.train.batch_size, shuffle=shuffle, seed=self.seed_, rows=rows)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"mean": [float(v) for v in self.mean_], "scale": [float(v) for v in self.scale_],
+                "length": self.length_}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        self.mean_ = np.asarray(state["mean"], dtype=np.float32)
+        self.scale_ = np.asarray(state["scale"], dtype=np.float32)
+        self.length_ = int(state["length"])
+
+    def encode(self, sequences: Any) -> np.ndarray:
+        """Posterior means of windows: (N, d_latent)."""
+        x = self._tensor(self._encode(sequences))
+        with self._inference():
+            mu, _ = self.module_.encode(x)
+        return mu.double().cpu().numpy()
+
+    def decode(self, z: Any, *, length: int | None = None) -> np.ndarray:
+        """Codes (N, d_latent) -> sequences (N, length, D) on the data's scale, each value fed back."""
+        codes = np.asarray(z, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != self.config_.d_latent:
+            raise DataError(f"z must have shape (N, {self.config_.d_latent}); got {codes.shape}.")
+        steps = self.length_ if length is None else length
+        with self._inference():
+            zt = self._tensor(codes)
+            state = self.module_.initial_state(zt)
+            prev = zt.new_zeros(len(codes), 1, self.config_.n_features)
+            out = []
+            for _ in range(steps):
+                prev, state = self.module_.decode_step(prev, zt, state)  # (N, 1, D)
+                out.append(prev)
+            values = torch.cat(out, 1).double().cpu().numpy()
+        return values * self.scale_ + self.mean_
+
+    def reconstruct(self, sequences: Any) -> np.ndarray:
+        return self.decode(self.encode(sequences))
+
+    def sample(self, n: int = 1, *, random_state: int | None = None) -> np.ndarray:
+        self._check_fitted()
+        return self.decode(np.random.default_rng(random_state).standard_normal((n, self.config_.d_latent)))
+
+    def interpolate(self, a: Any, b: Any, steps: int = 5) -> np.ndarray:
+        if not isinstance(steps, int) or steps < 2:
+            raise InvalidParameterError(f"steps must be an int >= 2 (the two ends included), got {steps!r}.")
+        za, zb = self.encode([a, b])
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        return self.decode((1 - t) * za + t * zb)
+
+    def evaluate(self, sequences: Any) -> dict[str, float]:
+        """Reconstruction mean squared error (data scale, z = mu), KL (nats per sequence), active units."""
+        x = self._encode(sequences)
+        with self._inference():
+            mu, logvar = self.module_.encode(self._tensor(x))
+            mean, _ = self.module_.decode_step(
+                torch.cat([torch.zeros_like(self._tensor(x)[:, :1]), self._tensor(x)[:, :-1]], 1), mu,
+                self.module_.initial_state(mu))
+            kl = 0.0 if logvar is None else float(gaussian_kl(mu, logvar).sum(1).mean())
+            means = mu.double().cpu().numpy()
+        err = ((mean.double().cpu().numpy() - x) * self.scale_) ** 2
+        return {"mse": float(err.mean()), "kl": kl, "active_units": int((means.var(0) > 0.01).sum()),
+                "sequences": len(x)}
+
+    @classmethod
+    def _test_params(cls) -> dict[str, Any]:
+        return {"d_hidden": 8, "d_latent": 2, "train": TrainConfig(max_steps=2, batch_size=2), "random_state": 0}
+
+    @classmethod
+    def _test_data(cls) -> list[np.ndarray]:
+        return [np.sin(np.arange(6) + k).astype(np.float32) for k in range(4)]

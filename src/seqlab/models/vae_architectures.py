@@ -12,4 +12,11 @@ for _cell in ("gru", "lstm", "rnn"):
                           f"bidirectional {_cell.upper()} encoder, {_cell.upper()} decoder conditioned on z",
                           {"cell": _cell})
 
-__all__ = ["VAE_ARCHITECTURES"]
+#: Autoencoders of numeric windows (:class:`~seqlab.models.vae.SeriesVAE`).
+SERIES_VAE_ARCHITECTURES = Registry("series autoencoder")
+for _cell in ("gru", "lstm", "rnn"):
+    SERIES_VAE_ARCHITECTURES.add(_cell, f"{_VAE}:SeriesVAEConfig", f"{_VAE}:SeriesVAENet",
+                                 f"bidirectional {_cell.upper()} encoder, {_cell.upper()} decoder of values",
+                                 {"cell": _cell})
+
+__all__ = ["SERIES_VAE_ARCHITECTURES", "VAE_ARCHITECTURES"]
