@@ -74,24 +74,46 @@ class NGramLM(BaseModel):
         "min_count": int_at_least(1),
     }
 
-    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1,
+                 memory: int | str | None = None, temp_dir: str | None = None) -> None:
         self.order = order
         self.smoothing = smoothing
         self.min_count = min_count
+        self.memory = memory
+        self.temp_dir = temp_dir
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.memory is not None:
+            from seqlab.ngram.outofcore import parse_memory
+
+            parse_memory(self.memory)
+        if self.temp_dir is not None and not isinstance(self.temp_dir, str | Path):
+            raise InvalidParameterError(f"temp_dir must be a directory path or None, got {self.temp_dir!r}.")
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None) -> Self:
+    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None, *,
+            engine: Any = None) -> Self:
         """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
 
         ``sequences`` may be any iterable (read once), e.g. a streamed file. ``vocabulary``
         fixes the vocabulary instead of building it from ``sequences`` (``min_count`` is then
         not applied; tokens outside it count as ``<unk>``): models that must be compared
         token for token, such as the class models of a Bayes classifier, share one.
+
+        With ``memory`` set, counting is out of core (:mod:`seqlab.ngram.outofcore`): sorted
+        runs on disk under ``temp_dir``, merged. ``engine`` (e.g. a
+        :class:`~seqlab.ngram.dask_engine.DaskEngine`) counts on a cluster; ``sequences`` is then
+        a list of shard files that the workers read themselves. Every path gives the same model.
         """
         self._validate_params()
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
+        if engine is not None:
+            return self._fit_engine(sequences, vocabulary, engine)
+        if self.memory is not None:
+            return self._fit_out_of_core(sequences, vocabulary)
         raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
@@ -102,6 +124,38 @@ class NGramLM(BaseModel):
         counts = K.count_ngrams(ids, pos, self.order, len(vocab))
         self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
         self.n_train_tokens_ = int(raw.ids.size)
+        return self
+
+    def _fit_out_of_core(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None) -> Self:
+        from seqlab.ngram import outofcore as ooc
+
+        budget = ooc.Budget(ooc.parse_memory(self.memory))  # type: ignore[arg-type]
+        if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
+            raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
+        with ooc.scratch_dir(self.temp_dir) as tmp:
+            sp = ooc.spool(sequences, tmp, budget.chunk, stoi=None if vocabulary is None else vocabulary.stoi)
+            if sp.n_tokens == 0:
+                raise DataError(f"the training corpus holds no tokens ({sp.n_sentences} sequences, all empty); "
+                                "give at least one non-empty sequence.")
+            if vocabulary is None:
+                vocab, remap = vocabulary_from_frequencies(sp.tokens, sp.freq, self.min_count)
+            else:
+                vocab, remap = _fixed_vocabulary(K.RawCorpus(np.empty(0, np.int64), np.empty(0, np.int64),
+                                                             list(vocabulary.itos)), vocabulary)
+            remap = np.concatenate([np.arange(ooc.OFFSET, dtype=np.int64), remap])
+            counts, stats = ooc.count_spooled(sp, remap, self.order, len(vocab), budget)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = sp.n_tokens
+        self.count_stats_ = stats
+        return self
+
+    def _fit_engine(self, sequences: Any, vocabulary: Vocabulary | None, engine: Any) -> Self:
+        if vocabulary is not None:
+            raise InvalidParameterError("a fixed vocabulary is not supported with engine=...; leave vocabulary=None.")
+        vocab, counts, n_tokens, stats = engine.count(sequences, order=self.order, min_count=self.min_count)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = n_tokens
+        self.count_stats_ = stats
         return self
 
     def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
@@ -335,16 +389,23 @@ class NGramLM(BaseModel):
 
 # ---------------------------------------------------------------------- helpers
 def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.ndarray]:
-    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map.
+    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map."""
+    return vocabulary_from_frequencies(raw.tokens, np.bincount(raw.ids, minlength=len(raw.tokens)), min_count)
 
-    Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
+
+def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_count: int
+                                ) -> tuple[Vocabulary, np.ndarray]:
+    """Vocabulary from token frequencies (most frequent first, ties by token), and the token -> id map.
+
+    ``tokens[i]`` occurred ``freq[i]`` times; the result does not depend on the order of
+    ``tokens``, so shards counted apart give the same vocabulary. Literal specials in the
+    text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
-    freq = np.bincount(raw.ids, minlength=len(raw.tokens))
-    counter = {t: int(c) for t, c in zip(raw.tokens, freq, strict=False) if t not in SPECIALS}
+    counter = {t: int(c) for t, c in zip(tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
-    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
-                        dtype=np.int64, count=len(raw.tokens))
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in tokens),
+                        dtype=np.int64, count=len(tokens))
     return vocab, remap
 
 
