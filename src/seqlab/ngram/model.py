@@ -8,6 +8,7 @@ writes to ARPA and what KenLM reads back are the same numbers.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from pathlib import Path
@@ -24,6 +25,10 @@ from seqlab.ngram import _kernels as K
 from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 
 MAX_ORDER = 10
+#: corpora with at least this many positions are scored by the compiled hash scorer
+#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
+#: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
+FAST_SCORE_MIN_POSITIONS = 500_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
@@ -162,6 +167,7 @@ class NGramLM(BaseModel):
         for attr in list(vars(self)):
             if attr.endswith("_") and not attr.startswith("_"):
                 delattr(self, attr)
+        self._hash_index = None  # built on first use by the compiled scorer
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -208,6 +214,13 @@ class NGramLM(BaseModel):
         return math.exp(self.log_prob(token, context))
 
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._n > 1 and (ids.size >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules):
+            index = self.__dict__.get("_hash_index")
+            if index is None:
+                from seqlab.ngram._fastscore import HashIndex
+
+                index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
+            return index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)  # type: ignore[no-any-return]
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
 
@@ -420,9 +433,10 @@ def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabu
 
 def _encode_flat(seqs: list[list[str]], stoi: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence, both int64."""
-    flat = list(chain.from_iterable(seqs))
-    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
-    return ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    total = int(lengths.sum())
+    ids = np.fromiter(map(stoi.get, chain.from_iterable(seqs), repeat(UNK_ID, total)), dtype=np.int64, count=total)
+    return ids, lengths
 
 
 def _check_encoded(ids: Any, lengths: Any, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
