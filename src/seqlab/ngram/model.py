@@ -28,7 +28,7 @@ MAX_ORDER = 10
 #: corpora with at least this many positions are scored by the compiled hash scorer
 #: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
 #: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
-FAST_SCORE_MIN_POSITIONS = 500_000
+FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
