@@ -9,7 +9,8 @@ the sample keeps the Zipfian word and n-gram statistics of real text, and its n-
 tables grow with its size as real text's do. ``seed`` fixes the sample.
 
 For each size (``--sizes``, in tokens), order 5, each fit in a fresh child process:
-- in memory: ``NGramLM(order=5).fit(read_sequences(file))`` -> peak RSS (``ru_maxrss``), CPU s;
+- in memory: ``NGramLM(order=5).fit(read_sequences(file))`` -> peak RSS (``VmHWM`` of the child:
+  ``ru_maxrss`` would carry the parent's peak over fork + exec on Linux), CPU s;
 - out of core: the same with ``memory=`` 25 % of that peak -> peak RSS, CPU s, runs written;
   the ARPA of both is compared byte for byte;
 - ``lmplz -o 5 -S <same bytes>`` when the binary is found (PATH or ``--lmplz``).
@@ -39,14 +40,14 @@ RESULTS = Path(__file__).parent / "results" / "ngram_scale.json"
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from seqlab.data.readers import read_sequences
 from seqlab.ngram import NGramLM
 path, memory, arpa = sys.argv[1], (None if sys.argv[2] == "-" else sys.argv[2]), sys.argv[3]
 c = time.process_time(); w = time.perf_counter()
 lm = NGramLM(order=5, memory=memory).fit(read_sequences(path))
 cpu, wall = time.process_time() - c, time.perf_counter() - w
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+rss = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
 lm.to_arpa(arpa)
 print(json.dumps({"cpu_s": cpu, "wall_s": wall, "peak_rss_bytes": rss, "ngrams": lm.ngram_counts_,
                   "tokens": lm.n_train_tokens_, "runs": getattr(lm, "count_stats_", {}).get("runs")}))

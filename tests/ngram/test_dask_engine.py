@@ -47,10 +47,11 @@ def client():  # type: ignore[no-untyped-def]
     cluster.close()
 
 
-def reference(path, order, smoothing=ModifiedKneserNey(), min_count=1):  # type: ignore[no-untyped-def]
+def reference(path, order, smoothing=None, min_count=1):  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return NGramLM(order=order, smoothing=smoothing, min_count=min_count).fit(read_sequences(path))
+        lm = NGramLM(order=order, smoothing=smoothing or ModifiedKneserNey(), min_count=min_count)
+        return lm.fit(read_sequences(path))
 
 
 def test_counts_equal_single_machine_counts(client, corpus_file):

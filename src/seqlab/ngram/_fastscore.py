@@ -170,4 +170,4 @@ class HashIndex:
             ws = (np.empty((N, T), np.int32), np.empty((N, T), np.int8), np.empty((N, T)), np.empty((N, T)))
             if T <= WORKSPACE_MAX_POSITIONS:
                 self._local.ws = ws
-        return ws  # type: ignore[no-any-return]
+        return ws

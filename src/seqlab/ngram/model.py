@@ -136,7 +136,8 @@ class NGramLM(BaseModel):
 
         budget = ooc.Budget(ooc.parse_memory(self.memory))  # type: ignore[arg-type]
         if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
-            raise InvalidParameterError(f"vocabulary must be a seqlab Vocabulary or None, got {type(vocabulary).__name__}.")
+            raise InvalidParameterError("vocabulary must be a seqlab Vocabulary or None, "
+                                        f"got {type(vocabulary).__name__}.")
         with ooc.scratch_dir(self.temp_dir) as tmp:
             sp = ooc.spool(sequences, tmp, budget.chunk, stoi=None if vocabulary is None else vocabulary.stoi)
             if sp.n_tokens == 0:
@@ -167,7 +168,7 @@ class NGramLM(BaseModel):
         for attr in list(vars(self)):
             if attr.endswith("_") and not attr.startswith("_"):
                 delattr(self, attr)
-        self._hash_index = None  # built on first use by the compiled scorer
+        self._hash_index: Any = None  # built on first use by the compiled scorer
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -220,7 +221,8 @@ class NGramLM(BaseModel):
                 from seqlab.ngram._fastscore import HashIndex
 
                 index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
-            return index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)  # type: ignore[no-any-return]
+            out: tuple[np.ndarray, np.ndarray] = index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)
+            return out
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
 

@@ -178,8 +178,19 @@ def _write_run(directory: Path, n: int, index: int, table: tuple[np.ndarray, np.
     return path
 
 
+def _spill(directory: Path, n: int, runs: list[Path], buffered: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+           stats: dict[str, int]) -> None:
+    """Merge the buffered partial tables into one sorted run on disk and empty the buffer."""
+    table = K._merge(buffered)
+    runs.append(_write_run(directory, n, len(runs), table))
+    stats["runs"] += 1
+    stats["run_bytes"] += sum(a.nbytes for a in table)
+    buffered.clear()
+
+
 def _open_run(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return tuple(np.load(path / f"{name}.npy", mmap_mode="r") for name in ("keys", "counts", "suffix"))  # type: ignore[return-value]
+    keys, counts, suffix = (np.load(path / f"{name}.npy", mmap_mode="r") for name in ("keys", "counts", "suffix"))
+    return keys, counts, suffix
 
 
 def merge_runs(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], block: int
@@ -245,16 +256,6 @@ def count_spooled(sp: Spooled, remap: np.ndarray | None, order: int, vocab_size:
         buffered: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         rows_buffered = 0
         runs: list[Path] = []
-
-        def spill() -> None:
-            nonlocal rows_buffered
-            table = K._merge(buffered)
-            runs.append(_write_run(sp.dir, n, len(runs), table))
-            stats["runs"] += 1
-            stats["run_bytes"] += sum(a.nbytes for a in table)
-            buffered.clear()
-            rows_buffered = 0
-
         for lo in range(1, max(T, 1), C):
             hi = min(T, lo + C)
             pos = np.asarray(pos_mm[lo:hi])
@@ -267,10 +268,11 @@ def count_spooled(sp: Spooled, remap: np.ndarray | None, order: int, vocab_size:
             buffered.append((uniq, cnt, prev[where[first] + 1]))
             rows_buffered += uniq.size
             if rows_buffered >= budget.run_rows:
-                spill()
+                _spill(sp.dir, n, runs, buffered, stats)
+                rows_buffered = 0
         if runs:
             if buffered:
-                spill()
+                _spill(sp.dir, n, runs, buffered, stats)
             table = merge_runs([_open_run(r) for r in runs], budget.merge_rows(len(runs)))
             for r in runs:
                 shutil.rmtree(r, ignore_errors=True)
