@@ -187,7 +187,7 @@ def dask_scaling(path: Path, order: int = 5) -> dict:
     out: dict = {"corpus_bytes": path.stat().st_size, "order": order}
     for workers in (1, 2):
         with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=logging.WARNING) as cluster, \
+                                      dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
                 distributed.Client(cluster, set_as_default=False) as client:
             engine = DaskEngine(client, shard_bytes=max(1 << 20, path.stat().st_size // 8))
             w = time.perf_counter()

@@ -40,7 +40,7 @@ def corpus_file(tmp_path_factory, fixtures_dir):  # type: ignore[no-untyped-def]
 def client():  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         c = distributed.Client(cluster, set_as_default=False)
     yield c
     c.close()

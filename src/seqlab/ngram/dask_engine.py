@@ -215,7 +215,7 @@ class DaskEngine:
                 for name in ("distributed", "bokeh", "tornado"):  # the cluster's start/stop chatter
                     logging.getLogger(name).setLevel(logging.WARNING)
                 cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None, silence_logs=logging.WARNING)
+                                                   dashboard_address=":0", silence_logs=logging.WARNING)
                 client = distributed.Client(cluster, set_as_default=False)
             try:
                 yield cls(client, **kwargs)
