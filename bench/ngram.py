@@ -180,10 +180,13 @@ def bench_scoring_vs_kenlm(lm: NGramLM, test: list[list[str]], reps: int = 7) ->
         ngram_model.sys.modules["numba"] = saved
     return {
         "corpus": "kjv:test", "order": 5, "tokens_incl_eos": n_tok, "repetitions": reps,
-        "kenlm_tokens_per_cpu_s_best": n_tok / min(k_cpu), "kenlm_tokens_per_cpu_s_median": n_tok / float(np.median(k_cpu)),
-        "seqlab_tokens_per_cpu_s_best": n_tok / min(s_cpu), "seqlab_tokens_per_cpu_s_median": n_tok / float(np.median(s_cpu)),
+        "kenlm_tokens_per_cpu_s_best": n_tok / min(k_cpu),
+        "kenlm_tokens_per_cpu_s_median": n_tok / float(np.median(k_cpu)),
+        "seqlab_tokens_per_cpu_s_best": n_tok / min(s_cpu),
+        "seqlab_tokens_per_cpu_s_median": n_tok / float(np.median(s_cpu)),
         "seqlab_numpy_scorer_tokens_per_cpu_s_best": n_tok / min(np_cpu),
-        "seqlab_over_kenlm_best": min(k_cpu) / min(s_cpu), "seqlab_over_kenlm_median": float(np.median(k_cpu) / np.median(s_cpu)),
+        "seqlab_over_kenlm_best": min(k_cpu) / min(s_cpu),
+        "seqlab_over_kenlm_median": float(np.median(k_cpu) / np.median(s_cpu)),
         "total_log10_kenlm": k_total, "total_log10_seqlab": float(lp.sum() / math.log(10)),
         "scorers_bit_identical": bool(np.array_equal(lp, lp_np)),
         "note": "seqlab scores token lists (tokens -> ids -> hash look-ups); kenlm.Model.score takes each sentence "
@@ -243,8 +246,8 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
                                                               left_pad_symbol="<s>", right_pad_symbol="</s>"), 3)
                   if not (g[-1] == "</s>" and g[-2] == "</s>")]
     ppl = lm.perplexity(test_grams)
-    out.update({"nltk_model": "nltk.lm.Laplace(3)", "nltk_fit_cpu_s": fit, "nltk_perplexity_cpu_s": time.process_time() - c,
-                "nltk_perplexity": ppl})
+    out.update({"nltk_model": "nltk.lm.Laplace(3)", "nltk_fit_cpu_s": fit,
+                "nltk_perplexity_cpu_s": time.process_time() - c, "nltk_perplexity": ppl})
     seqlab_total = out["seqlab_train_cpu_s"] + out["seqlab_eval_cpu_s"]
     out["nltk_over_seqlab_cpu"] = (out["nltk_fit_cpu_s"] + out["nltk_perplexity_cpu_s"]) / seqlab_total
     return out
