@@ -160,7 +160,9 @@ def seed_everything(seed: int | None) -> None:
 
 def progress(iterable: Iterable[T], *, quiet: bool = False, **kwargs: Any) -> Iterable[T]:
     """A tqdm bar on stderr, off with ``--quiet`` or when stderr is not a terminal."""
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(iterable, file=sys.stderr, disable=True if quiet else None, leave=False, **kwargs)  # type: ignore[no-any-return]
 

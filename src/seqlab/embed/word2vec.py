@@ -542,7 +542,9 @@ def _encode(buf: list[int], lens: list[int]) -> tuple[np.ndarray, np.ndarray]:
 def _progress_bar(total: int, progress: bool | None) -> Any:
     if progress is False:
         return None
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False,
                 disable=None if progress is None else False, desc="word2vec", smoothing=0.1)
