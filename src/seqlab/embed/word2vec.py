@@ -406,7 +406,8 @@ class Word2Vec(BaseModel):
             arrays["output_vectors"] = self.output_vectors_
         if self.tree_vectors_ is not None:
             arrays["tree_vectors"] = self.tree_vectors_
-        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": [float(x) if math.isfinite(x) else None for x in self.loss_history_],
+        losses = [float(x) if math.isfinite(x) else None for x in self.loss_history_]  # an unmeasured epoch: null
+        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": losses,
                 "run": getattr(self, "train_stats_", {}),  # timings of the fitting run (informational)
                 "summary": {"words": len(self.vocabulary_) - _N_SPECIALS,
                             "vector_size": int(self.input_vectors_.shape[1])}}
