@@ -52,7 +52,8 @@ def _head(name: str, split: str, n: int) -> list[Any]:
         return [{"id": i, "tagged": _shorten(" ".join(f"{w}/{t}" for w, t in zip(s, ts, strict=True)))}
                 for i, s, ts in zip(first.ids, first.sentences, first.tags, strict=True)]
     if kind == "sequences":
-        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"} for lab, x in zip(first.labels, first.sequences, strict=True)]
+        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"}
+                for lab, x in zip(first.labels, first.sequences, strict=True)]
     return [{"index": str(i), "value": float(v)} for i, v in zip(first.index, first.values, strict=True)]
 
 
