@@ -31,6 +31,15 @@ class Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action) or text
 
 
+def save_with_curve(model: Any, path: Any, log: Any) -> None:
+    """Save a fitted model with its training curve (``metrics.csv``, :mod:`seqlab.train.log`) in one atomic write."""
+    from seqlab import io
+    from seqlab.train.log import FILENAME, write_metrics
+
+    rows = list(getattr(log, "rows", []) or [])
+    io.save(model, path, extra_files={FILENAME: lambda file: write_metrics(file, rows)} if rows else None)
+
+
 def add_verb(verbs: Any, name: str, help: str, run: Any) -> argparse.ArgumentParser:
     """Add a verb subparser with defaults shown in ``--help`` and the common options."""
     p: argparse.ArgumentParser = verbs.add_parser(name, help=help, description=help, formatter_class=Formatter)
@@ -151,7 +160,9 @@ def seed_everything(seed: int | None) -> None:
 
 def progress(iterable: Iterable[T], *, quiet: bool = False, **kwargs: Any) -> Iterable[T]:
     """A tqdm bar on stderr, off with ``--quiet`` or when stderr is not a terminal."""
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(iterable, file=sys.stderr, disable=True if quiet else None, leave=False, **kwargs)  # type: ignore[no-any-return]
 

@@ -50,10 +50,11 @@ def _head(name: str, split: str, n: int) -> list[Any]:
         return [{"id": i, "label": lab, "text": _shorten(t)}
                 for i, lab, t in zip(first.ids, first.labels, first.texts, strict=True)]
     if kind == "tagged":
-        return [{"id": i, "tagged": _shorten(" ".join(f"{w}/{t}" for w, t in zip(s, ts)))}
+        return [{"id": i, "tagged": _shorten(" ".join(f"{w}/{t}" for w, t in zip(s, ts, strict=True)))}
                 for i, s, ts in zip(first.ids, first.sentences, first.tags, strict=True)]
     if kind == "sequences":
-        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"} for lab, x in zip(first.labels, first.sequences)]
+        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"}
+                for lab, x in zip(first.labels, first.sequences, strict=True)]
     if kind == "pairs":
         return [{"source": _shorten(s, 60), "target": _shorten(t, 60)}
                 for s, t in zip(first.sources, first.targets, strict=True)]

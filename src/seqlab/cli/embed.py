@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +117,18 @@ def _train(args: argparse.Namespace) -> int:
     model.check_params()  # fail before reading the corpus
     check_output(args.output, args.force, "model directory")
     corpus = _corpus(args)
-    model.fit(corpus, progress=False if getattr(args, "quiet", False) else None)
-    model.save(args.output)
+    from seqlab.cli._common import save_with_curve
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per epoch, saved as metrics.csv
+    model.fit(corpus, progress=False if getattr(args, "quiet", False) else None, log=log)
+    save_with_curve(model, args.output, log)
     stats = model.train_stats_
     emit(args, {"output": str(args.output), "words": len(model.wv), "vector_size": model.wv.vector_size,
                 "tokens_trained": stats["words"], "seconds": round(stats["seconds"], 3),
                 "words_per_second": round(stats["words_per_second"]),
-                "final_loss": model.loss_history_[-1]})
+                # None when the last epoch sampled no example for the loss (a tiny corpus)
+                "final_loss": model.loss_history_[-1] if math.isfinite(model.loss_history_[-1]) else None})
     return 0
 
 

@@ -86,11 +86,13 @@ def _encode(seqs: list[list[str]], symbols: list[str], path: str) -> list[np.nda
     return out
 
 
-def _save(model: Any, path: str, symbols: list[str] | None) -> None:
-    """Save the model; a categorical model carries its symbol table as ``symbols_``."""
+def _save(model: Any, path: str, symbols: list[str] | None, log: Any = None) -> None:
+    """Save the model (and its Baum-Welch curve); a categorical model carries its symbol table as ``symbols_``."""
+    from seqlab.cli._common import save_with_curve
+
     if symbols is not None:
         model.symbols_ = list(symbols)
-    model.save(path)
+    save_with_curve(model, path, log)
 
 
 def _load(path: str) -> tuple[Any, list[str] | None]:
@@ -147,12 +149,15 @@ def run_fit(args: argparse.Namespace) -> int:
         model = GaussianHMM(covariance_type=args.covariance_type, **common)
     else:
         model = CategoricalHMM(n_symbols=len(symbols), **common)
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per Baum-Welch iteration, saved as metrics.csv
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(seqs)
+        model.fit(seqs, log=log)
     for w in caught:
         print(f"seqlab: warning: {w.message}", file=sys.stderr)
-    _save(model, args.output, symbols)
+    _save(model, args.output, symbols, log)
     n_steps = sum(len(s) for s in seqs)
     score = model.score(seqs)
     ll = model.log_likelihood(seqs[0]) if len(seqs) == 1 else score * n_steps

@@ -143,11 +143,16 @@ def run(args: argparse.Namespace) -> int:
                             f"must have {len(z)} rows (one per row of {args.data}) x {p} columns.")
         if np.isnan(u).any():
             raise DataError(f"{args.control} has empty or NaN cells; a control input needs every value.")
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per EM iteration, saved as metrics.csv with --save
     if args.em:
         em_vars = [v.strip() for v in args.em_vars.split(",") if v.strip()]
-        kf.em(z, u, n_iter=args.em, em_vars="all" if em_vars == ["all"] else em_vars)
+        kf.em(z, u, n_iter=args.em, em_vars="all" if em_vars == ["all"] else em_vars, log=log)
     if args.save:
-        kf.save(args.save)
+        from seqlab.cli._common import save_with_curve
+
+        save_with_curve(kf, args.save, log)
     means, covs = kf.smooth(z, u) if args.verb == "smooth" else kf.filter(z, u)
     ll = kf.log_likelihood(z, u)
     check_finite({"the state estimates": means, "the log-likelihood": ll})

@@ -52,15 +52,43 @@ def _ngram_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", type=float, default=None, help="add-k pseudo-count (lidstone) or backoff factor "
                    "(stupid-backoff)")
     g.add_argument("--discount", type=float, default=None, help="discount D (absolute-discount, kneser-ney)")
+    g.add_argument("--memory", default=None, metavar="SIZE",
+                   help="count out of core within SIZE (e.g. 4G, 512M; at least 1M): sorted runs on disk, merged")
+    g.add_argument("--temp-dir", default=None, metavar="DIR", help="where --memory writes its runs (default: $TMPDIR)")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="dask: count on a Dask cluster (needs seqlab[dask]); the workers read --data themselves")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="--engine dask: join this scheduler (tcp://HOST:8786) instead of starting workers")
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="--engine dask: start a local cluster of N worker processes (default 2)")
 
 
 def _ngram_build(args: argparse.Namespace) -> Any:
     from seqlab.ngram import NGramLM, make_smoothing
 
     smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
-    model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
+    model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count,
+                    memory=getattr(args, "memory", None), temp_dir=getattr(args, "temp_dir", None))
     model.check_params()  # fail before reading any data
+    if getattr(args, "engine", "local") != "dask" and (args.scheduler or args.workers is not None):
+        raise InvalidParameterError("--scheduler and --workers apply to --engine dask; add --engine dask.")
     return model
+
+
+def _ngram_streams(args: argparse.Namespace) -> bool:
+    """True when the n-gram path reads --data itself (out of core or on Dask) instead of loading it."""
+    return args.model == "ngram" and (getattr(args, "memory", None) is not None
+                                      or getattr(args, "engine", "local") == "dask")
+
+
+def _ngram_fit(model: Any, corpus: Any, args: argparse.Namespace) -> Any:
+    if getattr(args, "engine", "local") != "dask":
+        return model.fit(corpus)
+    from seqlab.ngram.dask_engine import DaskEngine
+
+    with DaskEngine.from_options(scheduler=args.scheduler, workers=args.workers, tokenizer=args.tokenizer
+                                 or "whitespace", encoding=args.encoding, lowercase=args.lowercase) as engine:
+        return model.fit(corpus, engine=engine)
 
 
 def _ngram_describe(model: Any) -> dict[str, Any]:
@@ -72,7 +100,7 @@ def _ngram_describe(model: Any) -> dict[str, Any]:
 
 
 FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
-                                describe=_ngram_describe)
+                                _ngram_fit, describe=_ngram_describe)
 
 
 # ---------------------------------------------------------------------- the neural families
@@ -138,6 +166,23 @@ def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "
     return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
 
 
+def _stream_data(args: argparse.Namespace) -> Any:
+    """--data for the out-of-core and Dask n-gram paths: a file is streamed line by line (never
+    loaded whole) or, with --engine dask, handed over as a path; a bundled corpus is small and loaded."""
+    from seqlab.data.readers import read_sequences
+    from seqlab.datasets import resolve
+
+    if resolve(args.data) is not None:
+        if getattr(args, "engine", "local") == "dask":
+            raise DataError(f"--engine dask reads text files on the workers; {args.data} is a bundled corpus. "
+                            "Give a file path (one sentence per line).")
+        return load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
+    if getattr(args, "engine", "local") == "dask":
+        return [args.data]
+    return read_sequences(args.data, args.tokenizer or "whitespace", encoding=args.encoding,
+                          lowercase=args.lowercase)
+
+
 def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
     """The tokenizer to save with a model, so that eval and generate read text the same way."""
     from seqlab.datasets import resolve
@@ -189,7 +234,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
-    corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
+    corpus = (_stream_data(args) if _ngram_streams(args) else
+              load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -34,21 +34,36 @@ def _group_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_") and m.name != "main")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: global options plus every command group found in :mod:`seqlab.cli`."""
+def _module_of(argv: Sequence[str], modules: list[str]) -> str | None:
+    """The command-group module the command line names (``warm-up`` -> ``warmup``), or None."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            name = arg.replace("-", "")
+            return name if name in modules else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: global options plus the command groups found in :mod:`seqlab.cli`.
+
+    Given the command line, only the group it names is imported (a command starts without
+    loading the other families); without one, or for an unknown name, every group is.
+    """
     parser = _Parser(prog="seqlab", description="Models for sequential data, from Markov chains to Transformers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common.add_logging_options(parser)
     parser.set_defaults(verbose=0, quiet=False, debug=False)
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP", parser_class=_Parser)
-    for name in _group_modules():
+    modules = _group_modules()
+    only = _module_of(argv, modules) if argv is not None else None
+    for name in [only] if only is not None else modules:
         importlib.import_module(f"seqlab.cli.{name}").register(groups)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     _common._VERBOSITY[0] = 0
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, stream=sys.stderr,

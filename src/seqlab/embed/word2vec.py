@@ -12,6 +12,7 @@ producer thread streams and encodes the corpus.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import sys
@@ -405,7 +406,8 @@ class Word2Vec(BaseModel):
             arrays["output_vectors"] = self.output_vectors_
         if self.tree_vectors_ is not None:
             arrays["tree_vectors"] = self.tree_vectors_
-        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": [float(x) for x in self.loss_history_],
+        losses = [float(x) if math.isfinite(x) else None for x in self.loss_history_]  # an unmeasured epoch: null
+        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": losses,
                 "run": getattr(self, "train_stats_", {}),  # timings of the fitting run (informational)
                 "summary": {"words": len(self.vocabulary_) - _N_SPECIALS,
                             "vector_size": int(self.input_vectors_.shape[1])}}
@@ -423,7 +425,7 @@ class Word2Vec(BaseModel):
         out, tree = arrays.get("output_vectors"), arrays.get("tree_vectors")
         model.output_vectors_ = None if out is None else out.astype(np.float32, copy=True)
         model.tree_vectors_ = None if tree is None else tree.astype(np.float32, copy=True)
-        model.loss_history_ = list(state.get("loss_history", []))
+        model.loss_history_ = [math.nan if x is None else float(x) for x in state.get("loss_history", [])]
         model.train_stats_ = dict(state.get("run", {}))
         model._embeddings = None
         return model
@@ -541,7 +543,9 @@ def _encode(buf: list[int], lens: list[int]) -> tuple[np.ndarray, np.ndarray]:
 def _progress_bar(total: int, progress: bool | None) -> Any:
     if progress is False:
         return None
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False,
                 disable=None if progress is None else False, desc="word2vec", smoothing=0.1)

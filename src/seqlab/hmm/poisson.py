@@ -140,12 +140,12 @@ class PoissonHMM(BaseHMM):
         return int(params["lambdas_"].size)
 
     def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None) -> Self:
+            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
         self._validate_params()
         self._fit_features = _first_width(sequences, y if lengths is None else lengths)
         try:
-            return super().fit(sequences, y, lengths=lengths, init_params=init_params)
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
         finally:
             del self._fit_features
 

@@ -42,9 +42,9 @@ from seqlab.models.registry import Architecture, Registry
 from seqlab.train import distributed
 from seqlab.train.batch import Batches
 from seqlab.train.callbacks import TRAINER_STATE, MetricsCsv
+from seqlab.train.config import TrainConfig
 from seqlab.train.log import FILENAME as METRICS_FILE
 from seqlab.train.log import read_metrics, write_metrics
-from seqlab.train.config import TrainConfig
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY, Objective
 from seqlab.train.trainer import Trainer, TrainResult
 

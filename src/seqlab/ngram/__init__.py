@@ -17,9 +17,14 @@ True
 
 The default smoothing is interpolated modified Kneser-Ney (KenLM's ``lmplz``); models
 save with :func:`seqlab.io.save` / ``lm.save(DIR)`` and export with ``lm.to_arpa(PATH)``.
+
+Large corpora: ``NGramLM(memory="4G", temp_dir=...)`` counts out of core (sorted runs on
+disk, merged: :mod:`seqlab.ngram.outofcore`); ``fit(files, engine=DaskEngine(client))``
+counts on a Dask cluster (:mod:`seqlab.ngram.dask_engine`). Both give the in-memory model.
 """
 
 from seqlab.ngram.arpa import read_arpa, write_arpa
+from seqlab.ngram.dask_engine import DaskEngine
 from seqlab.ngram.model import NGramLM
 from seqlab.ngram.smoothing import (
     MLE,
@@ -38,7 +43,7 @@ from seqlab.ngram.smoothing import (
 )
 
 __all__ = [
-    "MLE", "SMOOTHING", "AbsoluteDiscount", "FromARPA", "Katz", "KneserNey", "Laplace", "Lidstone",
+    "MLE", "SMOOTHING", "AbsoluteDiscount", "DaskEngine", "FromARPA", "Katz", "KneserNey", "Laplace", "Lidstone",
     "ModifiedKneserNey", "NGramLM", "Smoothing", "StupidBackoff", "WittenBell", "make_smoothing",
     "read_arpa", "write_arpa",
 ]

@@ -8,6 +8,7 @@ writes to ARPA and what KenLM reads back are the same numbers.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
@@ -26,6 +27,10 @@ from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
+#: corpora with at least this many positions are scored by the compiled hash scorer
+#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
+#: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
+FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
@@ -78,24 +83,46 @@ class NGramLM(LanguageModelMixin, BaseModel):
         "min_count": int_at_least(1),
     }
 
-    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1,
+                 memory: int | str | None = None, temp_dir: str | None = None) -> None:
         self.order = order
         self.smoothing = smoothing
         self.min_count = min_count
+        self.memory = memory
+        self.temp_dir = temp_dir
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.memory is not None:
+            from seqlab.ngram.outofcore import parse_memory
+
+            parse_memory(self.memory)
+        if self.temp_dir is not None and not isinstance(self.temp_dir, str | Path):
+            raise InvalidParameterError(f"temp_dir must be a directory path or None, got {self.temp_dir!r}.")
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None) -> Self:
+    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None, *,
+            engine: Any = None) -> Self:
         """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
 
         ``sequences`` may be any iterable (read once), e.g. a streamed file. ``vocabulary``
         fixes the vocabulary instead of building it from ``sequences`` (``min_count`` is then
         not applied; tokens outside it count as ``<unk>``): models that must be compared
         token for token, such as the class models of a Bayes classifier, share one.
+
+        With ``memory`` set, counting is out of core (:mod:`seqlab.ngram.outofcore`): sorted
+        runs on disk under ``temp_dir``, merged. ``engine`` (e.g. a
+        :class:`~seqlab.ngram.dask_engine.DaskEngine`) counts on a cluster; ``sequences`` is then
+        a list of shard files that the workers read themselves. Every path gives the same model.
         """
         self._validate_params()
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
+        if engine is not None:
+            return self._fit_engine(sequences, vocabulary, engine)
+        if self.memory is not None:
+            return self._fit_out_of_core(sequences, vocabulary)
         raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
@@ -108,10 +135,44 @@ class NGramLM(LanguageModelMixin, BaseModel):
         self.n_train_tokens_ = int(raw.ids.size)
         return self
 
+    def _fit_out_of_core(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None) -> Self:
+        from seqlab.ngram import outofcore as ooc
+
+        budget = ooc.Budget(ooc.parse_memory(self.memory))  # type: ignore[arg-type]
+        if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
+            raise InvalidParameterError("vocabulary must be a seqlab Vocabulary or None, "
+                                        f"got {type(vocabulary).__name__}.")
+        with ooc.scratch_dir(self.temp_dir) as tmp:
+            sp = ooc.spool(sequences, tmp, budget.chunk, stoi=None if vocabulary is None else vocabulary.stoi)
+            if sp.n_tokens == 0:
+                raise DataError(f"the training corpus holds no tokens ({sp.n_sentences} sequences, all empty); "
+                                "give at least one non-empty sequence.")
+            if vocabulary is None:
+                vocab, remap = vocabulary_from_frequencies(sp.tokens, sp.freq, self.min_count)
+            else:
+                vocab, remap = _fixed_vocabulary(K.RawCorpus(np.empty(0, np.int64), np.empty(0, np.int64),
+                                                             list(vocabulary.itos)), vocabulary)
+            remap = np.concatenate([np.arange(ooc.OFFSET, dtype=np.int64), remap])
+            counts, stats = ooc.count_spooled(sp, remap, self.order, len(vocab), budget)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = sp.n_tokens
+        self.count_stats_ = stats
+        return self
+
+    def _fit_engine(self, sequences: Any, vocabulary: Vocabulary | None, engine: Any) -> Self:
+        if vocabulary is not None:
+            raise InvalidParameterError("a fixed vocabulary is not supported with engine=...; leave vocabulary=None.")
+        vocab, counts, n_tokens, stats = engine.count(sequences, order=self.order, min_count=self.min_count)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = n_tokens
+        self.count_stats_ = stats
+        return self
+
     def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
         for attr in list(vars(self)):  # forget an earlier fit; tokenizer_ (how text is read) stays
             if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
+        self._hash_index: Any = None  # built on first use by the compiled scorer
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -157,6 +218,14 @@ class NGramLM(LanguageModelMixin, BaseModel):
         return math.exp(self.log_prob(token, context))
 
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._n > 1 and (ids.size >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules):
+            index = self.__dict__.get("_hash_index")
+            if index is None:
+                from seqlab.ngram._fastscore import HashIndex
+
+                index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
+            out: tuple[np.ndarray, np.ndarray] = index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)
+            return out
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
 
@@ -328,16 +397,23 @@ class NGramLM(LanguageModelMixin, BaseModel):
 
 # ---------------------------------------------------------------------- helpers
 def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.ndarray]:
-    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map.
+    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map."""
+    return vocabulary_from_frequencies(raw.tokens, np.bincount(raw.ids, minlength=len(raw.tokens)), min_count)
 
-    Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
+
+def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_count: int
+                                ) -> tuple[Vocabulary, np.ndarray]:
+    """Vocabulary from token frequencies (most frequent first, ties by token), and the token -> id map.
+
+    ``tokens[i]`` occurred ``freq[i]`` times; the result does not depend on the order of
+    ``tokens``, so shards counted apart give the same vocabulary. Literal specials in the
+    text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
-    freq = np.bincount(raw.ids, minlength=len(raw.tokens))
-    counter = {t: int(c) for t, c in zip(raw.tokens, freq, strict=False) if t not in SPECIALS}
+    counter = {t: int(c) for t, c in zip(tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
-    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
-                        dtype=np.int64, count=len(raw.tokens))
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in tokens),
+                        dtype=np.int64, count=len(tokens))
     return vocab, remap
 
 
@@ -352,9 +428,10 @@ def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabu
 
 def _encode_flat(seqs: list[list[str]], stoi: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence, both int64."""
-    flat = list(chain.from_iterable(seqs))
-    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
-    return ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    total = int(lengths.sum())
+    ids = np.fromiter(map(stoi.get, chain.from_iterable(seqs), repeat(UNK_ID, total)), dtype=np.int64, count=total)
+    return ids, lengths
 
 
 def _check_encoded(ids: Any, lengths: Any, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:

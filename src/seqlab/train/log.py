@@ -79,12 +79,8 @@ class MetricsLog:
         """Record one row; the clocks default to the time since the log was created (None: unknown)."""
         wall = time.perf_counter() - self._wall0 if wall_seconds is NOW else wall_seconds
         cpu = time.process_time() - self._cpu0 if cpu_seconds is NOW else cpu_seconds
-        row = {"step": int(step),
-               "wall_seconds": None if wall is None else float(wall),
-               "cpu_seconds": None if cpu is None else float(cpu),
-               "train_loss": None if train_loss is None else float(train_loss),
-               "valid_metric": None if valid_metric is None else float(valid_metric),
-               "lr": None if lr is None else float(lr)}
+        row = {"step": int(step), "wall_seconds": _finite(wall), "cpu_seconds": _finite(cpu),
+               "train_loss": _finite(train_loss), "valid_metric": _finite(valid_metric), "lr": _finite(lr)}
         self.rows.append(row)
         if self.path is not None:
             with open(self.path, "a", newline="", encoding="utf-8") as fh:
@@ -100,6 +96,14 @@ class MetricsLog:
         if self._tb is not None:
             self._tb.close()
             self._tb = None
+
+
+def _finite(value: Any) -> float | None:
+    """A float, or None for a value that is missing or not finite (an empty cell, never a bare NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _num(value: Any) -> str:

@@ -363,7 +363,9 @@ class Trainer:
     def _bar(self, total: int | None, initial: int) -> Any:
         if self.quiet or not self.dist.is_main:
             return None
-        from tqdm.auto import tqdm
+        from seqlab._progress import tqdm_class
+
+        tqdm = tqdm_class()
 
         return tqdm(total=total, initial=initial, file=sys.stderr, disable=None, leave=False, unit="step")
 
