@@ -15,9 +15,10 @@ File formats read by :func:`read_tagged`:
 * ``word/TAG``: one sentence per line, tokens separated by whitespace, each token split at
   its **last** ``/`` (so ``1/2/CD`` is the word ``1/2`` with tag ``CD``).
 
->>> import io, tempfile, os
->>> path = os.path.join(tempfile.mkdtemp(), "t.txt")
->>> _ = open(path, "w").write("The/DET dog/NOUN barks/VERB\\n")
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "t.txt"
+>>> _ = path.write_text("The/DET dog/NOUN barks/VERB\\n")
 >>> read_tagged(path).tags
 [['DET', 'NOUN', 'VERB']]
 """

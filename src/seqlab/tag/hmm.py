@@ -123,7 +123,7 @@ class HMMTagger(BaseModel):
         rare = word_total <= self.rare_count
         prior = emit[rare].sum(axis=0) + 1e-3
         prior = prior / prior.sum()                                # (n,) tag distribution of rare words
-        theta = float(np.std(prior))                               # Brants (2000), eq. 6
+        theta = max(float(np.std(prior)), 1e-3)                    # Brants (2000), eq. 6 (> 0: no zero rows)
         counts: dict[str, np.ndarray] = {}
         for i in np.flatnonzero(rare):
             w = words[i]
