@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -150,7 +148,7 @@ def main() -> None:
 
         t0, c0 = time.perf_counter(), cpu()
         pt = PerceptronTagger(load=False)
-        pt.train([list(zip(s, t)) for s, t in zip(train.sentences, train.tags)], nr_iter=5)
+        pt.train([list(zip(s, t, strict=False)) for s, t in zip(train.sentences, train.tags, strict=False)], nr_iter=5)
         results["nltk_averaged_perceptron"] = evaluate(
             "nltk_averaged_perceptron", lambda ss: [[t for _, t in pt.tag(s)] for s in ss], test, known,
             time.perf_counter() - t0, cpu() - c0)

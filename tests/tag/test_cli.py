@@ -7,7 +7,8 @@ import json
 import pytest
 
 SLASH = "the/DET dog/NOUN runs/VERB\na/DET cat/NOUN sleeps/VERB\ndogs/NOUN bark/VERB\n" * 4
-CONLL = "EU\tNNP\tB-ORG\nrejects\tVBZ\tO\nGerman\tJJ\tB-MISC\ncall\tNN\tO\n\nPeter\tNNP\tB-PER\nBlackburn\tNNP\tI-PER\n\n"
+CONLL = ("EU\tNNP\tB-ORG\nrejects\tVBZ\tO\nGerman\tJJ\tB-MISC\ncall\tNN\tO\n\n"
+         "Peter\tNNP\tB-PER\nBlackburn\tNNP\tI-PER\n\n")
 
 
 @pytest.mark.parametrize("model", ["hmm", "bilstm-crf"])

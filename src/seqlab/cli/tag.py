@@ -68,9 +68,8 @@ def _add_neural_options(parser: argparse.ArgumentParser, argv: list[str]) -> Non
         return
     from seqlab.cli._neural import MODEL_ALIASES, add_train_options
     from seqlab.cli._options import add_param_options, init_params
-    from seqlab.models import NeuralTagger
-
     from seqlab.cli.classify import _kernel_sizes
+    from seqlab.models import NeuralTagger
 
     g = parser.add_argument_group("neural options (--model " + "|".join(_neural_names()) + ")")
     add_param_options(g, init_params(NeuralTagger), aliases={**MODEL_ALIASES, "n_filters": ["--filters"]},
@@ -188,7 +187,8 @@ def run_predict(args: argparse.Namespace) -> int:
     sents = [line.split() for line in read_lines(args.input, encoding=args.encoding)]
     tags = model.predict(sents)
     if args.format == "json":
-        emit(args, [[{"word": w, "tag": t} for w, t in zip(s, ts)] for s, ts in zip(sents, tags)])
+        emit(args, [[{"word": w, "tag": t} for w, t in zip(s, ts, strict=True)]
+                    for s, ts in zip(sents, tags, strict=True)])
         return 0
     fmt = "conll" if args.format == "conll" or args.output_format == "conll" else "slash"
     sys.stdout.write(write_tagged(sents, tags, format=fmt))

@@ -175,8 +175,10 @@ def write_tagged(sentences: builtins.list[builtins.list[str]], tags: builtins.li
                  format: str = "slash") -> str:
     """Text of tagged sentences: ``word/TAG`` lines (``"slash"``) or CoNLL blocks (``"conll"``)."""
     if format == "conll":
-        return "".join("".join(f"{w}\t{t}\n" for w, t in zip(s, ts)) + "\n" for s, ts in zip(sentences, tags))
-    return "".join(" ".join(f"{w}/{t}" for w, t in zip(s, ts)) + "\n" for s, ts in zip(sentences, tags))
+        return "".join("".join(f"{w}\t{t}\n" for w, t in zip(s, ts, strict=True)) + "\n"
+                       for s, ts in zip(sentences, tags, strict=True))
+    return "".join(" ".join(f"{w}/{t}" for w, t in zip(s, ts, strict=True)) + "\n"
+                   for s, ts in zip(sentences, tags, strict=True))
 
 
 # ------------------------------------------------------------------ bundled: brown-pos

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -39,8 +39,8 @@ from seqlab.data.vocab import Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.io import register
 from seqlab.models._sequence_data import BucketBatches, check_numeric, check_tokens, is_numeric, load_pretrained
-from seqlab.models.estimator import TorchEstimator
 from seqlab.models.architectures import CLASSIFY_ARCHITECTURES
+from seqlab.models.estimator import TorchEstimator
 from seqlab.models.registry import Registry
 from seqlab.nn.cells import CELLS
 from seqlab.nn.pooling import POOLING_MODES, SequencePooling
@@ -331,7 +331,8 @@ class NeuralClassifier(TorchEstimator):
                  truncate: int | None = 400, train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto",
                  random_state: int | None = None, threads: int | None = None) -> None:
         self.model, self.d_embed, self.d_hidden, self.n_layers = model, d_embed, d_hidden, n_layers
-        self.bidirectional, self.pooling, self.kernel_sizes, self.n_filters = bidirectional, pooling, kernel_sizes, n_filters
+        self.bidirectional, self.pooling = bidirectional, pooling
+        self.kernel_sizes, self.n_filters = kernel_sizes, n_filters
         self.n_heads, self.max_length, self.dropout = n_heads, max_length, dropout
         self.embeddings, self.embeddings_mode, self.class_weight = embeddings, embeddings_mode, class_weight
         self.tokenizer, self.lowercase, self.min_count, self.max_vocab = tokenizer, lowercase, min_count, max_vocab

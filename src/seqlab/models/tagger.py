@@ -242,7 +242,7 @@ class NeuralTagger(TorchEstimator):
         if self.char_vocabulary_ is None:
             return words
         rows = []
-        for s, ids in zip(sentences, words):
+        for s, ids in zip(sentences, words, strict=False):
             width = max(1, min(MAX_WORD_CHARS, max((len(w) for w in s), default=1)))
             row = np.zeros((len(s), 1 + width), dtype=np.int64)
             row[:, 0] = ids

@@ -95,11 +95,11 @@ class HMMTagger(BaseModel):
         start = np.full(n, k)
         trans = np.full((n, n), k)
         pair_counts: Counter[tuple[str, int]] = Counter()
-        for s, ts in zip(sents, tag_lists):
+        for s, ts in zip(sents, tag_lists, strict=False):
             ids = [index[t] for t in ts]
             start[ids[0]] += 1
             np.add.at(trans, (ids[:-1], ids[1:]), 1.0)
-            pair_counts.update(zip(s, ids))
+            pair_counts.update(zip(s, ids, strict=False))
         words = sorted({w for w, _ in pair_counts})
         vocab = {w: i for i, w in enumerate(words)}
         emit = np.zeros((len(words), n))
