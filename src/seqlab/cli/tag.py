@@ -133,6 +133,7 @@ def run_train(args: argparse.Namespace) -> int:
         from seqlab.data.tagged import load_tagged
 
         sents, tags = data.sentences, data.tags
+        valid_pair: tuple[Any, Any] | None
         if args.valid is not None:
             valid = load_tagged(args.valid, tagset=args.tagset, encoding=args.encoding)
             valid_pair = (valid.sentences, valid.tags)
@@ -187,8 +188,9 @@ def run_predict(args: argparse.Namespace) -> int:
     sents = [line.split() for line in read_lines(args.input, encoding=args.encoding)]
     tags = model.predict(sents)
     if args.format == "json":
-        emit(args, [[{"word": w, "tag": t} for w, t in zip(s, ts, strict=True)]
-                    for s, ts in zip(sents, tags, strict=True)])
+        rows: Any = [[{"word": w, "tag": t} for w, t in zip(s, ts, strict=True)]
+                     for s, ts in zip(sents, tags, strict=True)]
+        emit(args, rows)
         return 0
     fmt = "conll" if args.format == "conll" or args.output_format == "conll" else "slash"
     sys.stdout.write(write_tagged(sents, tags, format=fmt))

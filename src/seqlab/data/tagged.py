@@ -259,7 +259,8 @@ def load_japanese_vowels(split: str = "train") -> LabelledSequences:
 # ------------------------------------------------------------------ data specs for commands
 def load_tagged(spec: str, *, tagset: str = "universal", encoding: str = "utf-8") -> TaggedSentences:
     """Tagged sentences from ``brown-pos[:SPLIT]`` or a CoNLL / ``word/TAG`` file path."""
-    from seqlab.data.datasets import REGISTRY, resolve
+    from seqlab.data.catalog import REGISTRY
+    from seqlab.data.datasets import resolve
 
     resolved = resolve(spec)
     if resolved is not None:

@@ -169,7 +169,7 @@ class HMMTagger(BaseModel):
         self._check_fitted()
         log_start = np.log(self.startprob_)
         log_trans = np.log(self.transmat_)
-        out = []
+        out: list[list[str]] = []
         for s in check_untagged(sentences):
             if not s:
                 out.append([])
