@@ -10,8 +10,12 @@ Measured in one run, on the same data:
 - NLTK 3.x ``KneserNeyInterpolated`` (order 3): fit on the full training text; its scoring
   is far too slow for the whole test set (tens of words per second), so it scores a subset
   of test sentences and its full-test time is extrapolated from that rate (stated in the JSON).
-- KenLM ``lmplz -o N -S 1G`` when the binary is on PATH (it is not installed by seqlab; build
-  KenLM from source, e.g. the ``kenlm`` PyPI sdist with cmake and the Boost headers).
+- KenLM ``lmplz -o N -S 1G`` when the binary is on PATH or named by ``$LMPLZ`` (it is not
+  installed by seqlab; build KenLM from source, e.g. the ``kenlm`` PyPI sdist with cmake and
+  the Boost headers).
+- Scoring against the ``kenlm`` Python module's ``Model.score`` (same ARPA, same sentences,
+  interleaved repetitions), and CLI start-up: ``lm train`` + ``lm eval`` as two processes
+  against NLTK in process.
 
 Writes ``bench/results/ngram.json``. Run: ``python bench/ngram.py``.
 """
@@ -113,7 +117,7 @@ def bench_kenlm(train: list[list[str]], test: list[list[str]]) -> dict | None:
 
     from seqlab.ngram import read_arpa
 
-    lmplz = shutil.which("lmplz")
+    lmplz = os.environ.get("LMPLZ") or shutil.which("lmplz")
     if lmplz is None:
         return None
     out: dict = {"binary": lmplz}
@@ -138,12 +142,125 @@ def bench_kenlm(train: list[list[str]], test: list[list[str]]) -> dict | None:
     return out
 
 
+def bench_scoring_vs_kenlm(lm: NGramLM, test: list[list[str]], reps: int = 7) -> dict | None:
+    """Tokens per CPU-second: seqlab ``token_log_probs`` vs the ``kenlm`` module's ``Model.score``.
+
+    Same model (seqlab's order-5 ARPA, loaded by kenlm), same sentences, interleaved
+    repetitions in one process; best and median of ``reps``. seqlab is measured on both its
+    scorers: the compiled hash scorer (numba loaded) and the numpy one (what a fresh process
+    uses on a corpus under ``FAST_SCORE_MIN_POSITIONS``, where importing numba would cost more).
+    """
+    try:
+        import kenlm
+    except ImportError:
+        return None
+    import numba  # noqa: F401  (loaded: the compiled scorer is used whatever the corpus size)
+
+    from seqlab.ngram import model as ngram_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        arpa = Path(tmp) / "o5.arpa"
+        lm.to_arpa(arpa)
+        km = kenlm.Model(str(arpa))
+    sents = [" ".join(s) for s in test]
+    n_tok = sum(len(s) + 1 for s in test)
+    lm.token_log_probs(test)  # build the hash index and load the compiled kernels once
+    k_cpu, s_cpu, np_cpu = [], [], []
+    for _ in range(reps):
+        (k_total, _w, c) = timed(lambda: sum(km.score(x) for x in sents))
+        k_cpu.append(c)
+        ((lp, _oov), _w, c) = timed(lm.token_log_probs, test)
+        s_cpu.append(c)
+    saved = ngram_model.sys.modules.pop("numba")
+    try:
+        for _ in range(max(3, reps // 2)):
+            ((lp_np, _oov), _w, c) = timed(lm.token_log_probs, test)
+            np_cpu.append(c)
+    finally:
+        ngram_model.sys.modules["numba"] = saved
+    return {
+        "corpus": "kjv:test", "order": 5, "tokens_incl_eos": n_tok, "repetitions": reps,
+        "kenlm_tokens_per_cpu_s_best": n_tok / min(k_cpu),
+        "kenlm_tokens_per_cpu_s_median": n_tok / float(np.median(k_cpu)),
+        "seqlab_tokens_per_cpu_s_best": n_tok / min(s_cpu),
+        "seqlab_tokens_per_cpu_s_median": n_tok / float(np.median(s_cpu)),
+        "seqlab_numpy_scorer_tokens_per_cpu_s_best": n_tok / min(np_cpu),
+        "seqlab_over_kenlm_best": min(k_cpu) / min(s_cpu),
+        "seqlab_over_kenlm_median": float(np.median(k_cpu) / np.median(s_cpu)),
+        "total_log10_kenlm": k_total, "total_log10_seqlab": float(lp.sum() / math.log(10)),
+        "scorers_bit_identical": bool(np.array_equal(lp, lp_np)),
+        "note": "seqlab scores token lists (tokens -> ids -> hash look-ups); kenlm.Model.score takes each sentence "
+                "as one string. Both include the token-to-id mapping.",
+    }
+
+
+def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: int = 355_000) -> dict:
+    """``seqlab lm train`` + ``seqlab lm eval`` (order 3, two process starts) vs NLTK in process.
+
+    Training text: the first KJV training sentences totalling ``target_tokens`` words; held
+    out: ``kjv:test``. NLTK: ``Laplace(3)`` fit + ``perplexity`` over every test trigram, in
+    this process (NLTK's Kneser-Ney scores ~16 tokens/s and would take hours). CPU seconds.
+    """
+    import resource
+
+    from nltk.lm import Laplace
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+    from nltk.util import ngrams, pad_sequence
+
+    part, n = [], 0
+    for sent in train:
+        if n >= target_tokens:
+            break
+        part.append(sent)
+        n += len(sent)
+    out: dict = {"train_words": n, "train_sentences": len(part), "test": "kjv:test",
+                 "test_tokens_incl_eos": sum(len(s) + 1 for s in test)}
+    with tempfile.TemporaryDirectory() as tmp:
+        tr, te, model = Path(tmp) / "train.txt", Path(tmp) / "test.txt", Path(tmp) / "m"
+        tr.write_text("\n".join(" ".join(s) for s in part) + "\n")
+        te.write_text("\n".join(" ".join(s) for s in test) + "\n")
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+        cmds = {"train": ["lm", "train", "--data", str(tr), "-o", str(model), "--order", "3", "-q"],
+                "eval": ["lm", "eval", str(model), "--data", str(te), "-q", "--format", "json"]}
+        for name, cmd in cmds.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            res = subprocess.run([sys.executable, "-m", "seqlab", *cmd], env=env, capture_output=True, text=True,
+                                 check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out[f"seqlab_{name}_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            if name == "eval":
+                out["seqlab_perplexity"] = json.loads(res.stdout)["perplexity"]
+        importtime = subprocess.run([sys.executable, "-X", "importtime", "-c", "import seqlab.cli.main"], env=env,
+                                    capture_output=True, text=True, check=True).stderr
+        total_us = sum(int(line.split("|")[0].split(":")[1]) for line in importtime.splitlines() if "|" in line
+                       and line.split("|")[0].split(":")[1].strip().isdigit())
+        out["cli_import_self_ms_sum"] = total_us / 1000
+        out["cli_imports_numba_or_torch"] = any(m in importtime for m in ("numba", "torch"))
+    c = time.process_time()
+    lm = Laplace(3)
+    grams, vocab = padded_everygram_pipeline(3, part)
+    lm.fit(grams, vocab)
+    fit = time.process_time() - c
+    c = time.process_time()
+    test_grams = [g for s in test for g in ngrams(pad_sequence(s, 3, pad_left=True, pad_right=True,
+                                                              left_pad_symbol="<s>", right_pad_symbol="</s>"), 3)
+                  if not (g[-1] == "</s>" and g[-2] == "</s>")]
+    ppl = lm.perplexity(test_grams)
+    out.update({"nltk_model": "nltk.lm.Laplace(3)", "nltk_fit_cpu_s": fit,
+                "nltk_perplexity_cpu_s": time.process_time() - c, "nltk_perplexity": ppl})
+    seqlab_total = out["seqlab_train_cpu_s"] + out["seqlab_eval_cpu_s"]
+    out["nltk_over_seqlab_cpu"] = (out["nltk_fit_cpu_s"] + out["nltk_perplexity_cpu_s"]) / seqlab_total
+    return out
+
+
 def main() -> None:
     train = load_corpus("kjv:train+valid", tokenizer="word")
     test = load_corpus("kjv:test", tokenizer="word")
     seqlab = bench_seqlab(train, test)
     nltk = bench_nltk(train, test, seqlab["order3"]["fit_cpu_s"])
     kenlm = bench_kenlm(train, test)
+    scoring = bench_scoring_vs_kenlm(NGramLM(order=5).fit(train), test)
+    startup = bench_startup(train, test)
     s3 = seqlab["order3"]
     seqlab_total = s3["fit_cpu_s"] + s3["score_test_cpu_s"]
     nltk_total = nltk["fit_cpu_s"] + nltk["score_full_test_cpu_s_extrapolated"]
@@ -167,10 +284,14 @@ def main() -> None:
                             "perplexity_excl_oov_order3": 44.00, "perplexity_excl_oov_order5": 36.79,
                             "lmplz_cpu_s_order3": 0.6, "lmplz_cpu_s_order5": 1.4,
                             "source": "shared/reference/ngram/README.md (same machine class, 2 cores)"},
-        "seqlab": seqlab, "nltk": nltk, "kenlm_lmplz": kenlm if kenlm else "lmplz not on PATH; not run",
+        "seqlab": seqlab, "nltk": nltk, "scoring_vs_kenlm_module": scoring or "kenlm module not installed",
+        "startup_cli_vs_nltk": startup, "kenlm_lmplz": kenlm if kenlm else "lmplz not on PATH; not run",
         "ratios": ratios,
         "targets": {"seqlab_vs_nltk_at_least_100x": ratios["fit_plus_test_perplexity_nltk_over_seqlab_cpu"] >= 100,
                     "scoring_at_least_1M_tokens_per_s": seqlab["score_tokens_per_s_cpu"] >= 1e6,
+                    "scoring_at_least_kenlm_module": (scoring["seqlab_over_kenlm_best"] >= 1 if scoring
+                                                      else "kenlm module not installed"),
+                    "cli_train_plus_eval_at_least_10x_nltk": startup["nltk_over_seqlab_cpu"] >= 10,
                     "order5_build_within_2x_of_lmplz_wall": (
                         ratios["fit_order5_seqlab_over_lmplz_wall"] <= 2 if kenlm else "lmplz not run")},
         "environment": {"python": sys.version.split()[0], "numpy": np.__version__, "machine": platform.machine(),

@@ -9,6 +9,11 @@ Runs both sides on the same data in one process and writes ``bench/results/state
 3. Kalman filter + RTS smoother on 100,000 steps of a 2-D constant-velocity model against
    statsmodels' state-space smoother and filterpy (full length) and pykalman (first 10,000 steps:
    its pure-Python loop takes about 48 s for 100,000), with the largest differences of the results.
+5. GMMHMM (3 states x 2 components, diagonal, 2-D, 20,000 steps, 5 iterations) and PoissonHMM (3 states, 3
+   count features, 100,000 steps) Baum-Welch against hmmlearn from identical starts.
+6. EKF and UKF (+ RTS / URTS smoothers) on 2,000 steps of range-bearing radar tracking against
+   filterpy's ExtendedKalmanFilter / UnscentedKalmanFilter (largest differences; time of one
+   filter pass + smoother on each side).
 4. Fitting that works: on 10 seeds of planted 3-state models (categorical and Gaussian), the
    number of fits that reach the planted model's log-likelihood, for seqlab's default start with
    ``n_init=5`` restarts and for hmmlearn's default initialisation.
@@ -31,8 +36,14 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 
-from seqlab.hmm import CategoricalHMM, GaussianHMM  # noqa: E402
-from seqlab.statespace import KalmanFilter, constant_velocity  # noqa: E402
+from seqlab.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM  # noqa: E402
+from seqlab.hmm.gmm import hmmlearn_priors  # noqa: E402
+from seqlab.statespace import (  # noqa: E402
+    ExtendedKalmanFilter,
+    KalmanFilter,
+    UnscentedKalmanFilter,
+    constant_velocity,
+)
 
 RESULTS = Path(__file__).parent / "results" / "statespace.json"
 STICKY = np.array([[0.90, 0.05, 0.05], [0.05, 0.90, 0.05], [0.05, 0.05, 0.90]])
@@ -107,6 +118,47 @@ def bench_baum_welch_gaussian(n_iter: int) -> dict[str, Any]:
     return _compare_with_hmmlearn(out, ours, n_iter, lambda impl: hmm.GaussianHMM(
         n_components=3, n_iter=n_iter, tol=-np.inf, init_params="", implementation=impl),
         lambda ref: set_params(ref, start).fit(x), repeat=2)
+
+
+def bench_baum_welch_gmm(n_iter: int, n: int) -> dict[str, Any]:
+    from hmmlearn import hmm
+
+    rng = np.random.default_rng(2)
+    truth = set_params(GMMHMM(n_states=3, n_mix=2), {
+        "startprob_": np.full(3, 1 / 3), "transmat_": STICKY, "weights_": [[0.5, 0.5], [0.3, 0.7], [0.6, 0.4]],
+        "means_": 3 * rng.normal(size=(3, 2, 2)), "covars_": rng.uniform(0.3, 1.0, size=(3, 2, 2))})
+    x, _ = truth.sample(n, random_state=0)
+    start = {"startprob_": np.full(3, 1 / 3), "transmat_": np.full((3, 3), 1 / 3),
+             "weights_": np.full((3, 2), 0.5), "means_": truth.means_ + rng.normal(scale=0.5, size=(3, 2, 2)),
+             "covars_": np.ones((3, 2, 2))}
+    out: dict[str, Any] = {"data": f"one {n:,}-step 2-D sequence, 3 states x 2 diagonal components",
+                           "n_iter": n_iter}
+    ours = GMMHMM(n_states=3, n_mix=2, covars_prior=1e-2, n_iter=n_iter, tol=0.0)
+    ours.fit([x[:100]], init_params=start)
+    t_ours, _ = timed(lambda: ours.fit([x], init_params=start), repeat=2)
+    out["seqlab_s_per_iter"] = t_ours / ours.n_iter_
+    priors = hmmlearn_priors("diag", 1e-2, 3, 2, 2)
+    return _compare_with_hmmlearn(out, ours, n_iter, lambda impl: hmm.GMMHMM(
+        n_components=3, n_mix=2, covariance_type="diag", n_iter=n_iter, tol=-np.inf, init_params="",
+        implementation=impl, **priors), lambda ref: set_params(ref, start).fit(x), repeat=1)
+
+
+def bench_baum_welch_poisson(n_iter: int, n: int) -> dict[str, Any]:
+    from hmmlearn import hmm
+
+    truth = set_params(PoissonHMM(n_states=3), {"startprob_": np.full(3, 1 / 3), "transmat_": STICKY,
+                                                "lambdas_": [[1.0, 5.0, 2.0], [4.0, 1.0, 8.0], [10.0, 3.0, 0.5]]})
+    x, _ = truth.sample(n, random_state=0)
+    start = {"startprob_": np.full(3, 1 / 3), "transmat_": np.full((3, 3), 1 / 3),
+             "lambdas_": np.array([[2.0, 3.0, 3.0], [3.0, 2.0, 5.0], [6.0, 3.0, 2.0]])}
+    out: dict[str, Any] = {"data": f"one {n:,}-step sequence of 3 counts, 3 states", "n_iter": n_iter}
+    ours = PoissonHMM(n_states=3, n_iter=n_iter, tol=0.0)
+    ours.fit([x[:100]], init_params=start)
+    t_ours, _ = timed(lambda: ours.fit([x], init_params=start), repeat=2)
+    out["seqlab_s_per_iter"] = t_ours / ours.n_iter_
+    return _compare_with_hmmlearn(out, ours, n_iter, lambda impl: hmm.PoissonHMM(
+        n_components=3, n_iter=n_iter, tol=-np.inf, init_params="", implementation=impl),
+        lambda ref: set_params(ref, start).fit(x), repeat=1)
 
 
 # ---------------------------------------------------------------------- 2. sampling
@@ -211,6 +263,92 @@ def bench_kalman(n: int, n_pykalman: int) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------------- 6. EKF / UKF
+def bench_nonlinear(n: int) -> dict[str, Any]:
+    from filterpy.kalman import ExtendedKalmanFilter as FilterpyEKF
+    from filterpy.kalman import KalmanFilter as FilterpyKF
+    from filterpy.kalman import MerweScaledSigmaPoints
+    from filterpy.kalman import UnscentedKalmanFilter as FilterpyUKF
+
+    F = np.array([[1, 1.0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1.0], [0, 0, 0, 1.0]])
+    Q = 0.01 * np.kron(np.eye(2), np.array([[1 / 3, 1 / 2], [1 / 2, 1.0]]))
+    R = np.diag([0.25, 1e-4])
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return F @ x
+
+    def h(x: np.ndarray) -> np.ndarray:
+        return np.array([np.hypot(x[0], x[2]), np.arctan2(x[2], x[0])])
+
+    def hj(x: np.ndarray) -> np.ndarray:
+        r2 = x[0] ** 2 + x[2] ** 2
+        r = np.sqrt(r2)
+        return np.array([[x[0] / r, 0, x[2] / r, 0], [-x[2] / r2, 0, x[0] / r2, 0]])
+
+    rng = np.random.default_rng(0)
+    x = np.array([100.0, 1.0, 50.0, 0.5])
+    zs = []
+    for _ in range(n):
+        x = F @ x + rng.multivariate_normal(np.zeros(4), Q)
+        zs.append(h(x) + rng.multivariate_normal(np.zeros(2), R))
+    z = np.array(zs)
+    x0, P0 = np.array([99.0, 0.8, 51.0, 0.4]), np.diag([4.0, 1.0, 4.0, 1.0])
+    out: dict[str, Any] = {"data": f"{n:,} steps of range-bearing radar tracking (4 states, 2 observations)"}
+
+    ekf = ExtendedKalmanFilter(f=f, h=h, F_jacobian=lambda x: F, H_jacobian=hj, Q=Q, R=R, x0=x0, P0=P0)
+    ekf.smooth(z[:5])  # compile outside the clock
+    fm, fP = ekf.filter(z)
+    t_ours, (sm, sP) = timed(lambda: ekf.smooth(z), repeat=2)  # the smoother runs its own filter pass
+
+    def filterpy_ekf() -> tuple[np.ndarray, ...]:
+        ref = FilterpyEKF(dim_x=4, dim_z=2)
+        ref.x, ref.P, ref.F, ref.Q, ref.R = x0.copy(), P0.copy(), F, Q, R
+        xs, ps = np.empty((n, 4)), np.empty((n, 4, 4))
+        for t in range(n):
+            if t:
+                ref.predict()
+            ref.update(z[t], hj, h)
+            xs[t], ps[t] = ref.x, ref.P
+        rx, rp, _, _ = FilterpyKF(dim_x=4, dim_z=2).rts_smoother(xs, ps, Fs=[F] * n, Qs=[Q] * n)
+        return xs, ps, rx, rp
+
+    t_ref, (rfm, rfP, rsm, rsP) = timed(filterpy_ekf, repeat=2)
+    out["ekf"] = {"seqlab_filter_smooth_s": t_ours, "filterpy_filter_smooth_s": t_ref,
+                  "ratio_filterpy_over_seqlab": t_ref / t_ours,
+                  "max_abs_diff": {"filtered_mean": float(np.abs(fm - rfm).max()),
+                                   "filtered_cov": float(np.abs(fP - rfP).max()),
+                                   "smoothed_mean": float(np.abs(sm - rsm).max()),
+                                   "smoothed_cov": float(np.abs(sP - rsP).max())}}
+
+    ukf = UnscentedKalmanFilter(f=f, h=h, Q=Q, R=R, x0=x0, P0=P0, alpha=0.1, beta=2.0, kappa=-1.0)
+    ukf.smooth(z[:5])  # compile outside the clock
+    fm, fP = ukf.filter(z)
+    t_ours, (sm, sP) = timed(lambda: ukf.smooth(z), repeat=2)  # the smoother runs its own filter pass
+
+    def filterpy_ukf() -> tuple[np.ndarray, ...]:
+        points = MerweScaledSigmaPoints(4, alpha=0.1, beta=2.0, kappa=-1.0)
+        ref = FilterpyUKF(dim_x=4, dim_z=2, dt=1.0, hx=h, fx=lambda x, dt: F @ x, points=points)
+        ref.x, ref.P, ref.Q, ref.R = x0.copy(), P0.copy(), Q, R
+        ref.sigmas_f = points.sigma_points(x0, P0)
+        xs, ps = np.empty((n, 4)), np.empty((n, 4, 4))
+        for t in range(n):
+            if t:
+                ref.predict()
+            ref.update(z[t])
+            xs[t], ps[t] = ref.x, ref.P
+        rx, rp, _ = ref.rts_smoother(xs, ps)
+        return xs, ps, rx, rp
+
+    t_ref, (rfm, rfP, rsm, rsP) = timed(filterpy_ukf, repeat=2)
+    out["ukf"] = {"seqlab_filter_smooth_s": t_ours, "filterpy_filter_smooth_s": t_ref,
+                  "ratio_filterpy_over_seqlab": t_ref / t_ours,
+                  "max_abs_diff": {"filtered_mean": float(np.abs(fm - rfm).max()),
+                                   "filtered_cov": float(np.abs(fP - rfP).max()),
+                                   "smoothed_mean": float(np.abs(sm - rsm).max()),
+                                   "smoothed_cov": float(np.abs(sP - rsP).max())}}
+    return out
+
+
 # ---------------------------------------------------------------------- 4. planted models
 def planted_models() -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng(42)
@@ -262,14 +400,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, to check the script runs")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="sections to run (bw_cat bw_gauss sample kalman planted)")
+                        help="sections to run (bw_cat bw_gauss bw_gmm bw_poisson sample kalman nonlinear planted)")
     args = parser.parse_args()
     quick = args.quick
     sections = {
         "baum_welch_categorical": ("bw_cat", lambda: bench_baum_welch_categorical(3 if quick else 10)),
         "baum_welch_gaussian": ("bw_gauss", lambda: bench_baum_welch_gaussian(3 if quick else 10)),
+        "baum_welch_gmm": ("bw_gmm", lambda: bench_baum_welch_gmm(3 if quick else 5, 5_000 if quick else 20_000)),
+        "baum_welch_poisson": ("bw_poisson",
+                               lambda: bench_baum_welch_poisson(3 if quick else 10, 5_000 if quick else 100_000)),
         "sample": ("sample", lambda: bench_sample(5_000 if quick else 100_000)),
         "kalman": ("kalman", lambda: bench_kalman(5_000 if quick else 100_000, 1_000 if quick else 10_000)),
+        "nonlinear_filters": ("nonlinear", lambda: bench_nonlinear(300 if quick else 2_000)),
         "planted_fits": ("planted", lambda: bench_planted(2 if quick else 10, 5)),
     }
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}

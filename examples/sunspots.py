@@ -6,9 +6,15 @@
    persistence, seasonal-naive (11-year cycle) and mean baselines.
 2. Document 003's warning: recursive multi-step forecasts feed on their own predictions, so the
    error builds up with the lead. Forecast 1..16 years ahead from every origin and report MAE by lead.
+3. How sure is each forecast? 90% prediction intervals 1..16 years ahead from every 4th year
+   after 1920: AR(9)'s analytic intervals (statsmodels' formula) and conformal intervals from
+   AR(9)'s own walk-forward errors, with their empirical coverage per lead. Saves the backtest
+   plots ``docs/forecast_backtest_paths.png`` (every fold's 16-year path with its band, and
+   the error by horizon) and ``docs/forecast_backtest_leads.png`` (one panel per lead).
 
-Run: ``PYTHONPATH=src python examples/sunspots.py [--out docs/forecast_sunspots.png]``.
-Prints two Markdown tables (the README's "Forecasting" section) and saves the figure.
+Run: ``PYTHONPATH=src python examples/sunspots.py [--out docs/forecast_sunspots.png]``
+(``--intervals-only`` runs step 3 alone, in a few seconds).
+Prints Markdown tables (the README's "Forecasting" section) and saves the figures.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy as np
 
 from seqlab.forecast import (
     ARForecaster,
+    ConformalForecaster,
     MeanForecaster,
     Persistence,
     SeasonalNaive,
@@ -61,11 +68,17 @@ def neural_models() -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/forecast_sunspots.png", help="figure path")
+    parser.add_argument("--paths-out", default="docs/forecast_backtest_paths.png", help="interval paths figure")
+    parser.add_argument("--leads-out", default="docs/forecast_backtest_leads.png", help="per-lead figure")
+    parser.add_argument("--intervals-only", action="store_true", help="run step 3 (intervals) only")
     args = parser.parse_args()
 
     y, years = load_sunspots()
     initial, how = resolve_initial(1920, years)  # train on 1700..1920, first forecast for 1921
     print(f"yearly sunspots {years[0]}..{years[-1]}, initial {how}")
+    if args.intervals_only:
+        intervals(args, y, years, initial)
+        return
     every_year = WalkForward(initial=initial, refit_every=1)
     once = WalkForward(initial=initial, refit_every=None)
 
@@ -111,6 +124,27 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(f"{maes[k]:.1f}" for k in leads) + " |")
     plot(args.out, y, years, initial, results, by_lead)
     print(f"\nfigure: {args.out}")
+    intervals(args, y, years, initial)
+
+
+def intervals(args: argparse.Namespace, y: np.ndarray, years: np.ndarray, initial: int) -> None:
+    """Step 3: 90% intervals 1..16 years ahead, analytic vs conformal, and the backtest plots."""
+    splitter = WalkForward(initial=initial, horizon=LEADS, step=4)
+    analytic = backtest(ARForecaster(lags=9), y, splitter, index=years, coverage=0.9)
+    conformal = backtest(ConformalForecaster(ARForecaster(lags=9), horizon=LEADS, n_calibration=80), y, splitter,
+                         index=years, coverage=0.9)
+    leads = (1, 2, 4, 8, 16)
+    print(f"\n90% intervals of AR(9), {len(analytic.predictions) // LEADS} origins every 4 years from "
+          f"{years[initial]}: empirical coverage by lead (interval score over all leads)\n")
+    print("| intervals | " + " | ".join(f"k={k}" for k in leads) + " | all leads | interval score |")
+    print("| --- | " + " | ".join("---:" for _ in leads) + " | ---: | ---: |")
+    for name, res in (("analytic (MA(inf) weights, sigma2)", analytic), ("conformal (walk-forward errors)", conformal)):
+        cov = {row["lead"]: row["coverage"] for row in res.metrics_by_lead}
+        print(f"| {name} | " + " | ".join(f"{100 * cov[k]:.0f}%" for k in leads)
+              + f" | {100 * res.metrics['coverage']:.1f}% | {res.metrics['interval_score']:.1f} |")
+    analytic.plot(args.paths_out, max_paths=12)
+    analytic.plot(args.leads_out, kind="leads")
+    print(f"\nfigures: {args.paths_out}, {args.leads_out}")
 
 
 def plot(path: str, y: np.ndarray, years: np.ndarray, initial: int, results: dict, by_lead: dict) -> None:

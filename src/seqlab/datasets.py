@@ -24,7 +24,9 @@ from seqlab.data.datasets import (
     load_lines,
     resolve,
     tokenize,
+    tokenizer,
 )
 
 __all__ = ["PREP_TOKEN", "DatasetInfo", "LabelledTexts", "Series", "info", "list", "load", "load_corpus",
-           "load_lines", "resolve", "tokenize"]
+           "load_lines", "resolve", "tokenize",
+           "tokenizer"]

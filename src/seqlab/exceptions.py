@@ -34,3 +34,7 @@ class ConvergenceWarning(UserWarning):
 
 class DegenerateFitWarning(UserWarning):
     """A fit was made but its result is unreliable (too little data, fallback values used)."""
+
+
+class MissingDependencyError(SeqlabError, ImportError):
+    """An optional dependency (torch, matplotlib, ...) is needed and not installed; the message names the extra."""

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._validation import is_int
 from seqlab.data.vocab import EOS_ID
 from seqlab.exceptions import InvalidParameterError
-from seqlab.protocols import LanguageModel
+from seqlab.protocols import LanguageModel, as_tokens
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,8 +67,7 @@ class SamplingConfig:
             )
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+_is_int = is_int  # the shared predicate of seqlab._validation
 
 
 def filter_log_probs(log_probs: np.ndarray, config: SamplingConfig) -> np.ndarray:
@@ -110,7 +110,7 @@ def sample_ids(lm: LanguageModel, prompt: Sequence[str] = (), config: SamplingCo
     """Generate token ids after ``<s> + prompt`` with carried decoding state."""
     config = config or SamplingConfig()
     rng = np.random.default_rng(seed)
-    log_probs, state = lm.begin(list(prompt))
+    log_probs, state = lm.begin(as_tokens(lm, prompt, "prompt"))
     out: list[int] = []
     for _ in range(config.max_new_tokens):
         tok = choose(log_probs, config, rng)
@@ -128,11 +128,13 @@ def generate(lm: LanguageModel, prompt: Sequence[str] = (), *, max_tokens: int =
     """Sample a continuation of ``prompt`` (tokens) from ``lm``; stops at ``</s>``.
 
     The Markov-chain sampling of the source notes for n-grams, and ancestral sampling for
-    neural models: each token is drawn from p(. | everything so far).
+    neural models: each token is drawn from p(. | everything so far). A str prompt is split
+    by the model's saved ``tokenizer_`` or refused (:func:`seqlab.protocols.as_tokens`).
     """
     config = SamplingConfig(max_new_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
                             greedy=greedy)
-    return lm.vocabulary_.decode(sample_ids(lm, prompt, config, seed=seed))
+    ids = sample_ids(lm, prompt, config, seed=seed)
+    return lm.vocabulary_.decode(ids)
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def beam_search(lm: LanguageModel, prompt: Sequence[str] = (), *, beam_size: int
         raise InvalidParameterError(f"beam_size must be an int >= 1, got {beam_size!r}.")
     if not _is_int(max_new_tokens) or max_new_tokens < 1:
         raise InvalidParameterError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}.")
-    log_probs, state = lm.begin(list(prompt))
+    log_probs, state = lm.begin(as_tokens(lm, prompt, "prompt"))
     beams: list[tuple[float, list[int], np.ndarray, Any]] = [(0.0, [], log_probs, state)]
     finished: list[tuple[float, list[int]]] = []
     for step in range(max_new_tokens):

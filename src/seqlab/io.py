@@ -5,18 +5,24 @@ class, the seqlab version, the hyperparameters and small state as JSON (by conve
 ``state["summary"]`` is what ``seqlab info`` shows and ``state["run"]`` holds informational
 figures of the fitting run, such as timings); every array lives in
 ``arrays.safetensors`` with its shape and dtype recorded in the manifest, so loading can check
-them. Nothing is ever unpickled: loading is safe on untrusted files. Writes go to a temporary
-sibling directory that is renamed into place, so a crash never leaves half a model.
+them. Nothing is ever unpickled: loading is safe on untrusted files (links out of the
+directory, mistyped manifests, non-finite weights and headers claiming more than the file holds
+are ``FormatError``). Writes go to a temporary sibling directory swapped into place in one
+atomic step, under a lock on the output path, so a crash never leaves half a model and two
+writers never silently replace each other's output.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import glob
 import importlib
 import json
+import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +30,7 @@ from typing import IO, Any, TypeVar
 
 import numpy as np
 
-from seqlab.exceptions import FormatError, SeqlabError
+from seqlab.exceptions import FormatError, MissingDependencyError, SeqlabError
 
 FORMAT = "seqlab.model"
 FORMAT_VERSION = 1
@@ -91,6 +97,12 @@ def from_json(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- writing
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike[str], mode: str = "wb", **open_kw: Any) -> Iterator[IO[Any]]:
     """Write ``path`` through a temporary sibling renamed into place: never a half-written file.
@@ -105,46 +117,229 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "wb", **open_kw: Any) 
     try:
         with os.fdopen(fd, mode, **open_kw) as f:
             yield f
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+# Output locks: ``.NAME.lock`` beside the output, held with ``flock`` while a writer runs and
+# removed when it lets go. Keyed by the lock file so that one process may take it again.
+_HELD: dict[str, int] = {}
+_MADE: dict[str, list[Path]] = {}  # parent directories a lock had to create, removed again if left empty
+
+
+def _lock_file(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    return path.parent / f".{path.name}.lock"
+
+
+def _acquire(path: Path) -> str | None:
+    """Take the lock on output ``path``; ``None`` if this process already holds it."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): writes are still atomic, just not exclusive
+        return None
+    lock = _lock_file(path)
+    key = str(lock)
+    if key in _HELD:
+        return None
+    made = [p for p in [lock.parent, *lock.parent.parents] if not p.exists()]
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            _remove_empty(made)
+            raise SeqlabError(
+                f"{path} is being written by another seqlab process (lock {lock}); "
+                "wait for it to finish or choose another output path."
+            ) from None
+        try:  # the holder before us may have removed the file: then lock the new one
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            _HELD[key] = fd
+            _MADE[key] = made
+            return key
+        os.close(fd)
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for d in directories:  # deepest first; a directory that got content stays
+        try:
+            d.rmdir()
+        except OSError:
+            break
+
+
+def _release(key: str | None) -> None:
+    if key is None or key not in _HELD:
+        return
+    fd = _HELD.pop(key)
+    with contextlib.suppress(OSError):
+        os.unlink(key)  # still holding the lock, so nobody else has it
+    os.close(fd)
+    _remove_empty(_MADE.pop(key, []))
+
+
+@contextlib.contextmanager
+def output_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the lock on output ``path`` (a model directory or a file) for the ``with`` block.
+
+    A second process asking for the same path gets a one-line :class:`SeqlabError` at once
+    instead of silently replacing the first one's output. Re-entrant within a process.
+    """
+    key = _acquire(Path(path))
+    try:
+        yield
+    finally:
+        _release(key)
+
+
+def hold_output_lock(path: str | os.PathLike[str]) -> None:
+    """Take the lock on output ``path`` until :func:`release_output_locks` (or the process ends).
+
+    The command line takes it when a command starts, so a whole run (training included)
+    owns its output; :func:`write_directory` then finds it already held.
+    """
+    _acquire(Path(path))
+
+
+def release_output_locks() -> None:
+    """Let go of every lock taken with :func:`hold_output_lock`."""
+    for key in list(_HELD):
+        _release(key)
+
+
+def _leftovers(path: Path, kind: str) -> list[Path]:
+    return sorted(path.parent.glob(f"{glob.escape('.' + path.name)}.{kind}-*"), key=lambda p: p.name)
+
+
+def _recover(path: Path) -> None:
+    """Undo what an interrupted write left beside ``path`` (call with the lock held).
+
+    Where the two-rename fallback was cut between its renames, ``path`` is missing and the
+    previous model waits in ``.NAME.old-*``: it is put back. Temporary directories are removed.
+    """
+    olds = [p for p in _leftovers(path, "old") if (p / MANIFEST).is_file()]
+    if not os.path.lexists(path) and olds:
+        newest = max(olds, key=lambda p: p.stat().st_mtime_ns)
+        os.rename(newest, path)
+    for p in _leftovers(path, "old") + _leftovers(path, "tmp"):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or the file system does not offer it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _finish_tree(root: Path) -> None:
+    """Give the files under ``root`` ordinary permissions and flush them to disk.
+
+    Writers such as safetensors create private ``0o600`` files; a model directory is readable
+    by group and others as the umask allows, like any file the user creates.
+    """
+    umask = _umask()
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs:
+            os.chmod(os.path.join(dirpath, name), 0o777 & ~umask)
+        for name in files:
+            file = os.path.join(dirpath, name)
+            if os.path.islink(file):
+                continue
+            os.chmod(file, 0o666 & ~umask)
+            with contextlib.suppress(OSError):
+                fd = os.open(file, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+    _sync_dir(root)
+
+
+def _sync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_directory(path: str | Path, fill: Callable[[Path], None]) -> Path:
     """Create directory ``path`` atomically: ``fill(tmp)`` writes into a temporary sibling.
 
     An existing seqlab model directory at ``path`` is replaced only after the new one is
-    complete; any other non-empty directory or file there is refused, never overwritten.
+    complete, in one atomic step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two
+    renames whose interrupted middle the next write repairs), so a reader or a crash sees the
+    old model or the new one, never neither. Any other non-empty directory or file there is
+    refused, never overwritten. The output is locked while writing (a concurrent writer gets a
+    :class:`SeqlabError`), and leftovers of interrupted writes are cleaned up first.
     """
     path = Path(path)
-    if path.exists():
-        if not path.is_dir():
-            raise SeqlabError(f"{path} exists and is not a directory; choose another output path.")
-        if any(path.iterdir()) and not (path / MANIFEST).is_file():
-            raise SeqlabError(
-                f"{path} exists and is not a seqlab model directory; refusing to overwrite it. "
-                "Choose a new output path or remove it first."
-            )
-    parent = path.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
-    try:
-        fill(tmp)
+    with output_lock(path):
+        _recover(Path(os.path.abspath(path)))
+        if path.is_symlink():
+            raise SeqlabError(f"{path} is a symbolic link; write the model to a real directory path.")
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=parent))
-            old.rmdir()
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            if not path.is_dir():
+                raise SeqlabError(f"{path} exists and is not a directory; choose another output path.")
+            if any(path.iterdir()) and not (path / MANIFEST).is_file():
+                raise SeqlabError(
+                    f"{path} exists and is not a seqlab model directory; refusing to overwrite it. "
+                    "Choose a new output path or remove it first."
+                )
+        parent = Path(os.path.abspath(path)).parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0o700)
+            fill(tmp)
+            _finish_tree(tmp)
+            if path.exists() and _exchange(tmp, path):
+                shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous model
+            elif path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=parent))
+                old.rmdir()
+                os.rename(path, old)
+                os.rename(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp, path)
+            _sync_dir(parent)
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if type(exc).__name__ == "SafetensorError":  # e.g. a full disk while writing the arrays
+                reason = str(exc).splitlines()[0] if str(exc) else "write failed"
+                was = "the previous model there is unchanged" if path.exists() else "nothing was written"
+                raise SeqlabError(f"could not write {path} ({reason}); {was}.") from None
+            raise
     return path
 
 
@@ -166,7 +361,7 @@ def make_manifest(model: Any, state: dict[str, Any], arrays: dict[str, np.ndarra
         "seqlab_version": __version__,
         "class": cls.__name__,
         "module": cls.__module__,
-        "params": to_json(model.get_params()),
+        "params": to_json(model.get_params(deep=False)),
         "state": state,
         "arrays": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }
@@ -208,21 +403,45 @@ def save(model: Any, path: str | Path, *, extra_files: dict[str, Callable[[Path]
 
 
 # ---------------------------------------------------------------------- reading
+#: the largest safetensors header read (the safetensors library's own limit)
+MAX_HEADER_BYTES = 100_000_000
+
+
+def _inside(directory: Path, file: Path) -> Path:
+    """``file`` if it stays inside ``directory`` once links are followed, else a FormatError."""
+    real_dir = directory.resolve()
+    real = file.resolve()
+    if real != real_dir and real_dir not in real.parents:
+        raise FormatError(
+            f"{file} is a link to {real}, outside the model directory; refusing to read it. "
+            "Copy the file into the directory instead."
+        )
+    return file
+
+
+def _load_json(file: Path, text: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise FormatError(f"{file} is not valid JSON ({reason}); the {what} is damaged.") from None
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read and check the manifest of model directory ``path`` (upgraded to the current version)."""
     path = Path(path)
     file = path / MANIFEST
     if not file.is_file():
         raise FormatError(f"{path} is not a seqlab model directory: {MANIFEST} is missing.")
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{file} is not valid JSON ({exc}); the model directory is damaged.") from None
+    for entry in path.iterdir():  # nothing in a model directory may point outside it
+        if entry.is_symlink():
+            _inside(path, entry)
+    manifest = _load_json(file, file.read_bytes(), "model directory")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else None
         raise FormatError(f"{path} is not a seqlab model (format={got!r}, expected {FORMAT!r}).")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise FormatError(f"{file}: field 'format_version' must be a positive int, got {version!r}.")
     if version > FORMAT_VERSION:
         raise FormatError(
@@ -234,20 +453,92 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     for field in ("class", "params", "state"):
         if field not in manifest:
             raise FormatError(f"{file}: required field {field!r} is missing.")
+    _check_manifest_types(file, manifest)
     checked: dict[str, Any] = manifest
     return checked
 
 
+def _check_manifest_types(file: Path, manifest: dict[str, Any]) -> None:
+    """Every field has the JSON type the loaders expect (a string class, object params, ...)."""
+    kinds = {"class": (str, "a string"), "module": (str, "a string"), "params": (dict, "an object"),
+             "state": (dict, "an object"), "arrays": (dict, "an object")}
+    for field, (kind, name) in kinds.items():
+        if field in manifest and not isinstance(manifest[field], kind):
+            raise FormatError(f"{file}: field {field!r} must be {name}, got {type(manifest[field]).__name__} "
+                              f"{_short(manifest[field])}; the model directory is damaged.")
+    for name, spec in manifest.get("arrays", {}).items():
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        dtype = spec.get("dtype") if isinstance(spec, dict) else None
+        if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                for d in shape) and isinstance(dtype, str)):
+            raise FormatError(f"{file}: array {name!r} must be described as {{\"dtype\": str, \"shape\": [int, ...]}}, "
+                              f"got {_short(spec)}; the model directory is damaged.")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+                       "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U64": "uint64",
+                       "U32": "uint32", "U16": "uint16", "U8": "uint8", "BOOL": "bool"}
+
+
+def check_safetensors_header(file: Path) -> dict[str, Any]:
+    """Read and check the header of safetensors ``file`` against the file's size.
+
+    Every tensor must lie inside the file, and its byte range must match its shape and dtype,
+    so no header can make a reader allocate more than the file holds. Returns the header.
+    """
+    size = file.stat().st_size
+    with open(file, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise FormatError(f"{file} is not a readable safetensors file (only {size} bytes); it may be truncated.")
+        n = int.from_bytes(head, "little")
+        if n > min(size - 8, MAX_HEADER_BYTES):
+            raise FormatError(f"{file}: the safetensors header claims {n} bytes but the file has {size}; "
+                              "it is damaged or truncated.")
+        header = _load_json(file, f.read(n), "safetensors file")
+    if not isinstance(header, dict):
+        raise FormatError(f"{file}: the safetensors header is not a JSON object; the file is damaged.")
+    data = size - 8 - n
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            start, end = spec["data_offsets"]
+            shape = [int(d) for d in spec["shape"]]
+            itemsize = np.dtype(_SAFETENSORS_DTYPES[spec["dtype"]]).itemsize if spec["dtype"] != "BF16" else 2
+            ok = (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= data
+                  and all(d >= 0 for d in shape) and math.prod(shape) * itemsize == end - start)
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise FormatError(f"{file}: tensor {name!r} has a header entry {_short(spec)} that does not fit the "
+                              f"file's {data} data bytes; the file is damaged.")
+    return header
+
+
 def read_arrays(path: str | Path, manifest: dict[str, Any], filename: str = ARRAYS) -> dict[str, np.ndarray]:
-    """Load the arrays of a model directory and check names, shapes and dtypes against the manifest."""
+    """Load the arrays of a model directory and check names, shapes, dtypes and values against the manifest.
+
+    Floating-point arrays must be finite (``-inf`` is allowed in arrays named ``log...``: the log
+    of a zero probability), so damaged weights are refused at load time, not printed as NaN later.
+    """
     from safetensors.numpy import load_file
 
     file = Path(path) / filename
     specs: dict[str, Any] = manifest.get("arrays", {})
+    if not isinstance(specs, dict):
+        raise FormatError(f"{Path(path) / MANIFEST}: field 'arrays' must be an object; the model directory is damaged.")
     if not file.is_file():
         if specs:
             raise FormatError(f"{file} is missing; the model directory is incomplete.")
         return {}
+    _inside(Path(path), file)
+    check_safetensors_header(file)
     try:
         arrays = load_file(str(file))
     except Exception as exc:  # safetensors raises its own error types for truncated/bad files
@@ -258,11 +549,18 @@ def read_arrays(path: str | Path, manifest: dict[str, Any], filename: str = ARRA
         )
     for name, spec in specs.items():
         arr = arrays[name]
-        if list(arr.shape) != list(spec["shape"]) or str(arr.dtype) != spec["dtype"]:
+        if not isinstance(spec, dict) or list(arr.shape) != spec.get("shape") or str(arr.dtype) != spec.get("dtype"):
             raise FormatError(
                 f"{file}: array {name!r} has shape {list(arr.shape)} dtype {arr.dtype}, "
-                f"but the manifest says shape {spec['shape']} dtype {spec['dtype']}."
+                f"but the manifest says {_short(spec)}; the directory is damaged."
             )
+        if arr.dtype.kind in "fc":
+            bad = np.isnan(arr) | np.isposinf(arr) if "log" in name.lower() else ~np.isfinite(arr)
+            if bad.any():
+                raise FormatError(
+                    f"{file}: array {name!r} holds {int(bad.sum())} non-finite values (NaN or inf); "
+                    "the model is damaged or its training diverged. Retrain it."
+                )
     return arrays
 
 
@@ -271,8 +569,13 @@ def _resolve_class(name: str, module: str | None, what: str) -> type:
     if cls is None and isinstance(module, str) and module.startswith("seqlab."):
         try:  # importing a seqlab module registers its classes; nothing outside seqlab is imported
             importlib.import_module(module)
-        except ImportError:
-            pass
+        except ImportError as exc:
+            from seqlab._deps import is_torch_import_error, torch_message
+
+            if is_torch_import_error(exc) or (isinstance(exc, MissingDependencyError) and "torch" in str(exc)):
+                raise MissingDependencyError(torch_message(f"loading a saved {name}")) from None
+            if isinstance(exc, MissingDependencyError):
+                raise
         cls = _REGISTRY.get(name)
     if cls is None:
         raise FormatError(f"Unknown {what} class {name!r}; known: {sorted(_REGISTRY)}.")
@@ -284,10 +587,11 @@ def load(path: str | Path) -> Any:
     manifest = read_manifest(path)
     cls = _resolve_class(manifest["class"], manifest.get("module"), "model")
     arrays = read_arrays(path, manifest)
-    params = from_json(manifest["params"])
     try:
+        params = from_json(manifest["params"])
         return cls._from_state(params, manifest["state"], arrays)  # type: ignore[attr-defined]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
         if isinstance(exc, SeqlabError):
             raise
-        raise FormatError(f"{path}: the manifest does not describe a valid {cls.__name__} ({exc!r}).") from None
+        raise FormatError(f"{path}: the manifest does not describe a valid {cls.__name__} "
+                          f"({type(exc).__name__}: {_short(str(exc))}); the model directory is damaged.") from None

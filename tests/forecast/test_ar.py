@@ -147,8 +147,8 @@ def test_ar_bad_input():
         ARForecaster(lags=3).fit([1.0, 2.0, 3.0])
     with pytest.raises(DataError, match="non-finite value .* at index 1"):
         ARForecaster(lags=1).fit([1.0, np.inf, 3.0, 4.0])
-    with pytest.raises(DataError, match="1-D"):
-        ARForecaster(lags=1).fit(np.ones((10, 2)))
+    with pytest.raises(DataError, match="parameters per column"):  # 2 columns: a VAR(3) needs > 7 rows after lags
+        ARForecaster(lags=3).fit(np.ones((6, 2)))
     with pytest.raises(InvalidParameterError, match="trend"):
         ARForecaster(trend="ct").fit(np.arange(10.0))
     with pytest.raises(NotFittedError):

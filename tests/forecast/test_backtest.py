@@ -89,7 +89,7 @@ def test_lag_regressor_with_linear_regression_equals_ar(rng):
 
     y = walk(rng, 100)
     splitter = WalkForward(initial=70, horizon=2)
-    ours = backtest(LagRegressor(LinearRegression(), lags=3), y, splitter)
+    ours = backtest(LagRegressor(estimator=LinearRegression(), lags=3), y, splitter)
     ar = backtest(ARForecaster(lags=3), y, splitter)
     np.testing.assert_allclose(ours.predictions, ar.predictions, rtol=1e-8, atol=1e-8)
 
@@ -98,7 +98,7 @@ def test_lag_regressor_multivariate_and_extras(rng):
     from sklearn.linear_model import Ridge
 
     y = np.column_stack([walk(rng, 80), walk(rng, 80)])
-    model = LagRegressor(Ridge(alpha=1.0), lags=2, extra=["rolling_mean:5"]).fit(y)
+    model = LagRegressor(estimator=Ridge(alpha=1.0), lags=2, extra=["rolling_mean:5"]).fit(y)
     assert model.predict(3).shape == (3, 2)
     result = backtest(model, y, WalkForward(initial=60, horizon=2, step=2))
     assert result.predictions.shape == (20, 2)

@@ -150,7 +150,7 @@ def test_unfitted_and_bad_hyperparameters():
     with pytest.raises(InvalidParameterError, match="'n_states' parameter"):
         CategoricalHMM(n_states=0).fit([[0, 1]])
     with pytest.raises(InvalidParameterError, match="'covariance_type'"):
-        GaussianHMM(covariance_type="tied").fit([np.zeros(3)])
+        GaussianHMM(covariance_type="bogus").fit([np.zeros(3)])
     with pytest.raises(InvalidParameterError, match="algorithm"):
         planted_categorical().decode([0], algorithm="beam")
 

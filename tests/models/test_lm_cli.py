@@ -106,3 +106,15 @@ def test_demo_neural_step_scores_on_the_shared_test_split():
     rows = _neural_step(data, argparse.Namespace(neural_seconds=0.3, seed=0, threads=None), True)
     assert [r.model_name.split(" (")[0] for r in rows] == ["neural lstm", "neural transformer"]
     assert all(math.isfinite(r.metrics["perplexity"]) and r.metrics["perplexity"] > 1 for r in rows)
+
+
+@pytest.mark.parametrize("model", ["ngram", "lstm"])
+def test_train_json_schema_model_is_the_class_output_the_directory(cli, corpus, tmp_path, model):
+    out = tmp_path / model
+    args = ["lm", "train", "--model", "ngram", "--data", corpus, "-o", out] if model == "ngram" else \
+        train_args(corpus, out, model, "--max-steps", "2")
+    r = cli(*args, "--format", "json")
+    assert r.code == 0, r.err
+    result = json.loads(r.out)
+    assert result["model"] == ("NGramLM" if model == "ngram" else "NeuralLM")
+    assert result["output"] == str(out) and result["architecture"] == model

@@ -36,7 +36,7 @@ def test_mle_values():
     assert lm.prob("</s>", ["c"]) == pytest.approx(1.0, abs=1e-12)  # 4 / 4
     assert lm.prob("a", ["<s>"]) == pytest.approx(3 / 5, abs=1e-12)  # 3 of 5 sentences start with a
     # "a b": p(a|<s>) p(b|a) p(</s>|b) = 3/5 * 2/3 * 1/3 = 2/15
-    assert lm.score("a b") == pytest.approx(math.log(2 / 15), abs=1e-12)
+    assert lm.sentence_log_prob(["a", "b"]) == pytest.approx(math.log(2 / 15), abs=1e-12)
 
 
 def test_mle_unigram_model():
@@ -54,7 +54,7 @@ def test_laplace_values():
     assert lm.prob("zzz", ["a"]) == pytest.approx(1 / 8, abs=1e-12)  # unknown -> <unk>, also (0 + 1) / 8
     assert lm.prob("a", ["<s>"]) == pytest.approx(4 / 10, abs=1e-12)  # (3 + 1) / (5 + 5)
     # "a b" = 4/10 * 3/8 * p(</s>|b) with p(</s>|b) = (1 + 1) / (3 + 5) = 2/8  ->  0.0375
-    assert lm.score(["a", "b"]) == pytest.approx(math.log(0.0375), abs=1e-12)
+    assert lm.sentence_log_prob(["a", "b"]) == pytest.approx(math.log(0.0375), abs=1e-12)
 
 
 def test_lidstone_values():
@@ -67,10 +67,10 @@ def test_kneser_ney_values():
     lm = fit(KneserNey(discount=0.5))
     # Unigram level: continuation counts N1+(. w): a 1 {<s>}, b 2 {<s>, a}, c 3 {<s>, a, b},
     # </s> 2 {b, c}, <unk> 0; total 8. gamma0 = 0.5 * 4 types / 8 = 0.25, spread as 0.25 / 5 = 0.05.
-    assert lm.prob("a", []) == pytest.approx(0.5 / 8 + 0.05, abs=1e-12)  # 0.1125
-    assert lm.prob("b", []) == pytest.approx(1.5 / 8 + 0.05, abs=1e-12)  # 0.2375
-    assert lm.prob("c", []) == pytest.approx(2.5 / 8 + 0.05, abs=1e-12)  # 0.3625
-    assert lm.prob("zzz", []) == pytest.approx(0.05, abs=1e-12)
+    assert math.exp(lm.ngram_log_prob("a")) == pytest.approx(0.5 / 8 + 0.05, abs=1e-12)  # 0.1125
+    assert math.exp(lm.ngram_log_prob("b")) == pytest.approx(1.5 / 8 + 0.05, abs=1e-12)  # 0.2375
+    assert math.exp(lm.ngram_log_prob("c")) == pytest.approx(2.5 / 8 + 0.05, abs=1e-12)  # 0.3625
+    assert math.exp(lm.ngram_log_prob("zzz")) == pytest.approx(0.05, abs=1e-12)
     # Context a: c(a .) = 3 with 2 types, gamma(a) = 0.5 * 2 / 3 = 1/3.
     assert lm.prob("b", ["a"]) == pytest.approx(1.5 / 3 + 0.2375 / 3, abs=1e-12)  # 0.5791667
     assert lm.prob("c", ["a"]) == pytest.approx(0.5 / 3 + 0.3625 / 3, abs=1e-12)  # 0.2875

@@ -81,7 +81,7 @@ def test_corpus_scoring_agrees_with_next_token_distributions(smoothing):
     finite = np.isfinite(expected)
     assert np.allclose(log_probs[finite], expected[finite], rtol=0, atol=1e-12)
     assert is_oov.tolist() == oov
-    assert lm.score(test[0]) == pytest.approx(sum(log_probs[:4]), abs=1e-12)
+    assert lm.sentence_log_prob(test[0]) == pytest.approx(sum(log_probs[:4]), abs=1e-12)
 
 
 @pytest.mark.parametrize(("smoothing", "order"), [(ModifiedKneserNey(), 3), (WittenBell(), 2), (Laplace(), 1)],
@@ -202,7 +202,7 @@ def test_full_scores_without_sentence_boundaries():
     with_bos = lm.full_scores(list("ab"))
     no_bos = lm.full_scores(list("ab"), bos=False, eos=False)
     assert len(with_bos) == 3 and len(no_bos) == 2
-    assert no_bos[0][0] == pytest.approx(lm.log_prob("a", []), abs=1e-12)
+    assert no_bos[0][0] == pytest.approx(lm.ngram_log_prob("a"), abs=1e-12)  # no <s>: the unigram level
     assert no_bos[1][0] == pytest.approx(with_bos[1][0], abs=1e-12)  # p(b | a) either way
 
 

@@ -38,3 +38,35 @@ def test_missing_cells_and_errors(cli, tmp_path):
     assert r.code == 1 and "line 2" in r.err and r.err.count("\n") == 1
     r = cli("kalman", "smooth", "--data", data, "--r", "0")
     assert r.code == 1 and "--r must be > 0" in r.err
+
+
+def test_shape_refusal_control_input_and_saved_models(cli, tmp_path):
+    states, z = KalmanFilter(**constant_velocity(2, q=0.01, r=1.0)).sample(60, random_state=1)
+    data = tmp_path / "track.csv"
+    data.write_text("\n".join(f"{a:.6f},{b:.6f}" for a, b in z) + "\n")
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join(f"{a:.6f},{b:.6f},0" for a, b in z) + "\n")
+    r = cli("kalman", "smooth", "--data", wide, "--dims", "2")
+    assert r.code == 1 and "60 rows x 3 columns" in r.err and "expects 2 columns" in r.err and r.err.count("\n") == 1
+    model = tmp_path / "kf"
+    r = cli("kalman", "smooth", "--data", data, "--em", "3", "--save", model, "--format", "json")
+    assert r.code == 0, r.err
+    r = cli("kalman", "filter", "--data", wide, "--load", model)
+    assert r.code == 1 and "60 rows x 3 columns" in r.err and "H of shape (2, 4)" in r.err and r.err.count("\n") == 1
+    r = cli("kalman", "filter", "--data", data, "--load", model, "--format", "json")
+    assert r.code == 0 and len(json.loads(r.out)["states"]) == 60, r.err
+    r = cli("kalman", "smooth", "--data", data, "--save", tmp_path / "x")
+    assert r.code == 1 and "--save needs --em" in r.err
+    # a constant push of +1 in x: the filtered velocity follows the control input
+    accel = tmp_path / "u.csv"
+    accel.write_text("\n".join("1.0,0.0" for _ in range(60)) + "\n")
+    plain = json.loads(cli("kalman", "filter", "--data", data, "--format", "json").out)
+    pushed = cli("kalman", "filter", "--data", data, "--control", accel, "--format", "json")
+    assert pushed.code == 0, pushed.err
+    assert json.loads(pushed.out)["states"][-1][2] > plain["states"][-1][2] + 0.1, "control must push vx up"
+    short = tmp_path / "short.csv"
+    short.write_text("1.0,0.0\n")
+    r = cli("kalman", "filter", "--data", data, "--control", short)
+    assert r.code == 1 and "must have 60 rows" in r.err and r.err.count("\n") == 1
+    r = cli("kalman", "smooth", "--data", data, "--em", "2", "--em-vars", "F,H,Q,R", "--format", "json")
+    assert r.code == 0, r.err

@@ -14,7 +14,7 @@ GOLDEN = np.load(Path(__file__).with_name("golden") / "pykalman.npz")
 
 def test_filter_and_smoother_match_frozen_pykalman_outputs():
     g = GOLDEN
-    kf = KalmanFilter(g["F"], g["H"], g["Q"], g["R"], g["x0"], g["P0"])  # positional, as documented
+    kf = KalmanFilter(F=g["F"], H=g["H"], Q=g["Q"], R=g["R"], x0=g["x0"], P0=g["P0"])  # keyword-only
     fm, fP = kf.filter(g["z"])  # NaN rows are missing, as pykalman's masked rows
     sm, sP = kf.smooth(g["z"])
     np.testing.assert_allclose(fm, g["filtered_mean"], rtol=1e-10, atol=1e-12)

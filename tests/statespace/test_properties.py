@@ -45,7 +45,7 @@ def test_loglik_and_smoother_equal_the_joint_gaussian(T, n, m, seed):  # type: i
     diff = z.ravel() - mu_z
     _, logdet = np.linalg.slogdet(Szz)
     brute = -0.5 * (len(diff) * np.log(2 * np.pi) + logdet + diff @ np.linalg.solve(Szz, diff))
-    kf = KalmanFilter(F, H, Q, R, x0, P0)
+    kf = KalmanFilter(F=F, H=H, Q=Q, R=R, x0=x0, P0=P0)
     assert np.isclose(kf.log_likelihood(z), brute, rtol=1e-9, atol=1e-9), "log-likelihood != joint Gaussian"
     # E[x | z] and Cov(x | z) by Gaussian conditioning of the stacked vector
     gain = Sxx @ Hb.T @ np.linalg.inv(Szz)

@@ -22,10 +22,11 @@ import numpy as np
 from seqlab import io
 from seqlab._validation import check_same_length, check_sequences
 from seqlab.base import BaseModel
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import EOS_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.ngram import Lidstone, NGramLM  # also registers the default class model for loading
-from seqlab.protocols import LanguageModel
+from seqlab.protocols import LanguageModel, as_corpus
 
 PRIORS = ("empirical", "uniform")
 OOV_RULES = ("unk", "ignore")
@@ -113,6 +114,9 @@ class BayesSequenceClassifier(BaseModel):
         The shared vocabulary: the union of the training tokens, in sorted order.
     models_ : list of LanguageModel
         The fitted class models, in the order of ``classes_``.
+    tokenizer_ : Tokenizer, optional
+        Set it (before or after ``fit``) to pass texts as str: each is split by it, and it is
+        saved with the model. Without it a str text is a ``DataError``, never characters.
 
     Examples
     --------
@@ -136,6 +140,8 @@ class BayesSequenceClassifier(BaseModel):
     class_log_prior_: np.ndarray
     vocabulary_: Vocabulary
     models_: list[Any]
+
+    tokenizer_: Tokenizer  # optional: how a str text becomes tokens (set it, or the command line does)
 
     def __init__(self, *, lm: LanguageModel | None = None, prior: str = "empirical", oov: str = "unk",
                  boundaries: bool = True, length_normalize: bool = False) -> None:
@@ -172,7 +178,7 @@ class BayesSequenceClassifier(BaseModel):
             two classes are present.
         """
         self._validate_params()
-        seqs = _token_lists(sequences, allow_empty=False)
+        seqs = _token_lists(sequences, allow_empty=False, model=self)
         y = _check_labels(labels)
         check_same_length(seqs, list(y), ("sequences", "labels"))
         empty = next((i for i, s in enumerate(seqs) if not s), None)
@@ -216,7 +222,7 @@ class BayesSequenceClassifier(BaseModel):
 
     def _log_likelihoods(self, sequences: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        seqs = _token_lists(sequences, allow_empty=True)
+        seqs = _token_lists(sequences, allow_empty=True, model=self)
         if self.oov == "ignore":  # keep ordinary vocabulary tokens (ids >= 4); literal specials go too
             get = self.vocabulary_.stoi.get
             seqs = [[t for t in s if get(t, 0) >= len(SPECIALS)] for s in seqs]
@@ -331,6 +337,7 @@ class BayesSequenceClassifier(BaseModel):
             "class_count": self.class_count_.tolist(),
             "vocabulary": self.vocabulary_.to_json(),
             "models": models,
+            "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None)),
             "summary": {"classes": len(self.classes_), "vocabulary": len(self.vocabulary_),
                         "class model": type(self.models_[0]).__name__},
         }
@@ -340,7 +347,7 @@ class BayesSequenceClassifier(BaseModel):
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         obj = cls(**params)
         template = obj.lm if obj.lm is not None else default_lm()
-        template_params = template.get_params()  # type: ignore[attr-defined]
+        template_params = template.get_params(deep=False)  # type: ignore[attr-defined]
         models = []
         for c, entry in enumerate(state["models"]):
             model_cls = type(template)
@@ -358,6 +365,8 @@ class BayesSequenceClassifier(BaseModel):
         obj.class_log_prior_ = obj._log_prior(obj.class_count_)
         obj.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
         obj.models_ = models
+        if isinstance(state.get("tokenizer"), dict):
+            obj.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         return obj
 
     # ------------------------------------------------------------------ conformance suite
@@ -385,7 +394,7 @@ def _check_labels(labels: Any) -> np.ndarray:
 def _clone(lm: Any) -> Any:
     if callable(getattr(lm, "clone", None)):
         return lm.clone()
-    return type(lm)(**lm.get_params())
+    return type(lm)(**lm.get_params(deep=False))
 
 
 def _fit_with_vocabulary(template: Any, sequences: list[list[str]], vocabulary: Vocabulary) -> Any:
@@ -406,12 +415,15 @@ def _fit_with_vocabulary(template: Any, sequences: list[list[str]], vocabulary: 
     return model
 
 
-def _token_lists(sequences: Any, *, allow_empty: bool) -> list[list[str]]:
-    """``sequences`` as token lists: a list of lists of str passes as is (no per-token copy), else
+def _token_lists(sequences: Any, *, allow_empty: bool, model: Any = None) -> list[list[str]]:
+    """``sequences`` as token lists: a list of lists of str passes as is (no per-token copy), a str
+    text goes through ``model.tokenizer_`` or is refused (:func:`~seqlab.protocols.as_tokens`), else
     :func:`~seqlab._validation.check_sequences` converts it or raises its clear error."""
     if (isinstance(sequences, list) and all(type(s) is list for s in sequences)
             and set(map(type, chain.from_iterable(sequences))) <= {str} and (allow_empty or any(sequences))):
         return sequences
+    if isinstance(sequences, list | tuple) and any(isinstance(s, str) for s in sequences):
+        sequences = as_corpus(model, sequences, "sequences")  # texts: the saved tokenizer, never characters
     return check_sequences(sequences, allow_empty=allow_empty)
 
 

@@ -5,16 +5,39 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from seqlab import io
+from seqlab.exceptions import SeqlabError
+
 T = TypeVar("T")
 
-Formatter = argparse.ArgumentDefaultsHelpFormatter
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each meaningful default shown once: no ``(default: None)`` or on/off-flag noise."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or action.nargs == 0  # flags: "(default: False)" says nothing
+                or action.default in (None, "", argparse.SUPPRESS) or action.default == []):
+            return text
+        return super()._get_help_string(action) or text
+
+
+def save_with_curve(model: Any, path: Any, log: Any) -> None:
+    """Save a fitted model with its training curve (``metrics.csv``, :mod:`seqlab.train.log`) in one atomic write."""
+    from seqlab import io
+    from seqlab.train.log import FILENAME, write_metrics
+
+    rows = list(getattr(log, "rows", []) or [])
+    io.save(model, path, extra_files={FILENAME: lambda file: write_metrics(file, rows)} if rows else None)
 
 
 def add_verb(verbs: Any, name: str, help: str, run: Any) -> argparse.ArgumentParser:
@@ -44,15 +67,88 @@ def defer_options(p: argparse.ArgumentParser, adder: Any) -> None:
 def add_group(groups: Any, name: str, help: str) -> Any:
     """Add a command group and return its verb subparsers."""
     g = groups.add_parser(name, help=help, description=help)
+    add_logging_options(g)
     return g.add_subparsers(dest="verb", required=True, metavar="VERB")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    """Options every verb accepts: ``--seed``, ``--format``, ``--quiet``, ``--debug``."""
+    """Options every verb accepts: ``--seed``, ``--format``, ``-v``, ``--quiet``, ``--debug``."""
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same result)")
     p.add_argument("--format", choices=("table", "json", "tsv"), default="table", help="output format on stdout")
+    add_logging_options(p)
+
+
+def add_logging_options(p: argparse.ArgumentParser) -> None:
+    """``-v``, ``-q`` and ``--debug``, accepted at every level (``seqlab -v lm train`` = ``seqlab lm train -v``).
+
+    Defaults are suppressed so that a flag given at an outer level is not reset by an inner one.
+    """
+    p.add_argument("-v", "--verbose", action=_Count, default=argparse.SUPPRESS, nargs=0,
+                   help="more log output on stderr (repeat for more)")
     p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bars")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
+
+
+class _Count(argparse.Action):
+    """``-v`` counting across parser levels (argparse's own count restarts in each subparser)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        _VERBOSITY[0] += 1
+        setattr(namespace, self.dest, _VERBOSITY[0])
+
+
+_VERBOSITY = [0]  # reset by seqlab.cli.main.main at the start of each run
+
+
+# ---------------------------------------------------------------------- outputs
+def add_force(p: argparse.ArgumentParser, what: str = "output") -> None:
+    """The ``--force`` flag of a command that writes: replace an existing output."""
+    p.add_argument("--force", action="store_true", help=f"replace an existing {what}")
+
+
+def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "output", *,
+                 directory: bool | None = None) -> Path | None:
+    """Refuse an existing output unless ``--force``, then lock it for the rest of the run.
+
+    Every command that writes calls this before doing any work, so a long run never ends by
+    overwriting something, and a second run writing the same path fails at once with a
+    one-line error instead of silently replacing the first one's result. ``None`` passes.
+    ``directory`` says whether the output is a model directory (default: unless ``what``
+    names a file); even ``--force`` never replaces a directory that is not a seqlab model,
+    nor a directory with a file.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    directory = "file" not in what if directory is None else directory
+    if directory and p.is_dir() and any(p.iterdir()) and not (p / io.MANIFEST).is_file():
+        raise SeqlabError(f"{p} exists and is not a seqlab model directory; refusing to overwrite it. "
+                          "Choose a new output path or remove it first.")
+    if not directory and p.is_dir():
+        raise SeqlabError(f"{p} is a directory; give a file name for the {what}.")
+    if p.exists() and not force and (not p.is_dir() or any(p.iterdir())):
+        raise SeqlabError(f"{p} already exists; refusing to overwrite the {what}. "
+                          "Choose a new path or pass --force.")
+    if os.environ.get("RANK", "0") in ("0", ""):  # under torchrun only the first process writes
+        io.hold_output_lock(p)
+    return p
+
+
+def check_finite(result: Any, where: str = "result") -> None:
+    """Refuse to print a NaN or infinite number as a result: say which one and why instead."""
+    if isinstance(result, dict):
+        for key, value in result.items():
+            check_finite(value, str(key))
+    elif isinstance(result, list | tuple):
+        for value in result:
+            check_finite(value, where)
+    elif isinstance(result, np.ndarray) and result.dtype.kind in "fc":
+        if not np.isfinite(result).all():
+            check_finite(float(result[~np.isfinite(result)].flat[0]), where)
+    elif isinstance(result, float | np.floating) and not math.isfinite(result):
+        raise SeqlabError(f"{where} came out as {float(result)}, not a finite number: the data or the model "
+                          "holds values too extreme or damaged to compute it; check the input or refit the model.")
 
 
 def seed_everything(seed: int | None) -> None:
@@ -64,7 +160,9 @@ def seed_everything(seed: int | None) -> None:
 
 def progress(iterable: Iterable[T], *, quiet: bool = False, **kwargs: Any) -> Iterable[T]:
     """A tqdm bar on stderr, off with ``--quiet`` or when stderr is not a terminal."""
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(iterable, file=sys.stderr, disable=True if quiet else None, leave=False, **kwargs)  # type: ignore[no-any-return]
 
@@ -81,6 +179,7 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     """Rows of dicts as an aligned plain-text table (numbers right-aligned)."""
     if not rows:
         return "(no rows)"
+    check_finite(list(rows))
     cols = list(columns or rows[0].keys())
     cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
@@ -95,9 +194,20 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None =
     return "\n".join(out)
 
 
+def _is_first_process() -> bool:
+    """False in the other processes of a torchrun job (torch is never imported just to ask)."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return True
+    return bool(dist.get_rank() == 0)
+
+
 def emit(args: argparse.Namespace, result: dict[str, Any] | list[dict[str, Any]], *, title: str | None = None) -> None:
-    """Print a result as a table (default), JSON or TSV on stdout."""
+    """Print a result as a table (default), JSON or TSV on stdout (under torchrun: the first process only)."""
     fmt = getattr(args, "format", "table")
+    check_finite(result)
+    if not _is_first_process():
+        return
     rows = result if isinstance(result, list) else [result]
     if fmt == "json":
         print(json.dumps(result, indent=2, default=_json_default))

@@ -43,7 +43,7 @@ def init_params(cls: type) -> list[Param]:
     """The keyword-only ``__init__`` parameters of an estimator as :class:`Param` s."""
     docs = _param_docs(cls.__doc__ or "")
     out = []
-    for p in inspect.signature(cls.__init__).parameters.values():
+    for p in inspect.signature(cls).parameters.values():
         if p.kind is p.KEYWORD_ONLY:
             out.append(_param(p.name, str(p.annotation), p.default, docs))
     return out

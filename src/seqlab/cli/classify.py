@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.cli._common import add_group, add_verb, defer_options, emit, progress
+from seqlab.cli._common import (
+    add_force,
+    add_group,
+    add_verb,
+    check_finite,
+    check_output,
+    defer_options,
+    emit,
+    progress,
+)
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
 SIDECAR = "classify.json"
@@ -37,6 +46,7 @@ def register(groups: Any) -> None:
     train = add_verb(verbs, "train", "fit a Bayes sequence classifier and save it", run_train)
     train.add_argument("--data", required=True, help="bundled set name[:split], TSV file (label<TAB>text) or folder")
     train.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(train, "model directory")
     train.add_argument("--model", choices=("bayes-ngram", *_neural_names()), default="bayes-ngram",
                        help="classifier family: bayes-ngram, or a neural encoder")
     train.add_argument("--order", type=int, default=2, help="n-gram order of the class models (1 = naive Bayes)")
@@ -115,6 +125,7 @@ def _train_neural(args: argparse.Namespace) -> int:
     from seqlab.models.classifier import fit_summary
 
     configure_threads(args.threads)
+    check_output(args.output, args.force, "model directory")
     kwargs = estimator_kwargs(NeuralClassifier, args, skip=("tokenizer", "lowercase"))
     train = train_config(args)
     clf = NeuralClassifier(model=args.model, tokenizer=args.tokenizer, lowercase=args.lowercase,
@@ -233,6 +244,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.model != "bayes-ngram":
         return _train_neural(args)
     quiet = bool(getattr(args, "quiet", False))
+    check_output(args.output, args.force, "model directory")
     clf = _build_classifier(args)
     texts, labels, source = load_texts(args.data, "train", encoding=args.encoding)
     tok = get_tokenizer(args.tokenizer, lowercase=args.lowercase)
@@ -293,6 +305,7 @@ def run_predict(args: argparse.Namespace) -> int:
     best = proba.argmax(axis=1)
     labels = [str(model.classes_[i]) for i in best]
     probs = proba[np.arange(len(lines)), best]
+    check_finite(probs, "a class probability")
     if args.format == "json":
         emit(args, [{"label": lab, "probability": float(p)} for lab, p in zip(labels, probs, strict=True)])
     else:

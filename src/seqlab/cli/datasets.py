@@ -39,20 +39,21 @@ def run_list(args: argparse.Namespace) -> int:
 def _head(name: str, split: str, n: int) -> list[Any]:
     """The first ``n`` items of a split, in a printable form (only those are parsed)."""
     from seqlab import datasets
-    from seqlab.data.datasets import _preview
+    from seqlab.data.datasets import preview
 
     kind = datasets.info(name).kind
-    first = _preview(name, split, n)
+    first = preview(name, split, n)
     if kind == "text":
         return list(first)
     if kind == "labelled":
         return [{"id": i, "label": lab, "text": _shorten(t)}
                 for i, lab, t in zip(first.ids, first.labels, first.texts, strict=True)]
     if kind == "tagged":
-        return [{"id": i, "tagged": _shorten(" ".join(f"{w}/{t}" for w, t in zip(s, ts)))}
+        return [{"id": i, "tagged": _shorten(" ".join(f"{w}/{t}" for w, t in zip(s, ts, strict=True)))}
                 for i, s, ts in zip(first.ids, first.sentences, first.tags, strict=True)]
     if kind == "sequences":
-        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"} for lab, x in zip(first.labels, first.sequences)]
+        return [{"label": lab, "shape": f"{x.shape[0]}x{x.shape[1]}"}
+                for lab, x in zip(first.labels, first.sequences, strict=True)]
     return [{"index": str(i), "value": float(v)} for i, v in zip(first.index, first.values, strict=True)]
 
 

@@ -8,12 +8,14 @@ model family joins the comparison by appending a step: ``STEPS.append(DemoStep(.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from seqlab.cli._common import add_common, emit, format_table, progress
+from seqlab.exceptions import MissingDependencyError
 
 
 @dataclass
@@ -73,9 +75,11 @@ def _ngram_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[R
 def _neural_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[Row]:
     """A small LSTM and a small Transformer, ``--neural-seconds`` of training each, on the same
     tokens and the same vocabulary rule as the n-gram models (so the perplexities compare)."""
+    from seqlab._deps import require_torch
     from seqlab.cli import _neural
     from seqlab.data.vocab import Vocabulary
 
+    require_torch("the neural rows (LSTM, Transformer)")
     vocabulary = Vocabulary.build(data.train)  # = NGramLM's vocabulary at min_count=1
     _neural.configure_threads(getattr(args, "threads", None))
     rows = []
@@ -100,8 +104,13 @@ def run(args: argparse.Namespace) -> int:
     data = DemoData(load_corpus("kjv:train+valid", tokenizer="word"), load_corpus("kjv:test", tokenizer="word"))
     rows: list[Row] = []
     step_best: list[Row] = []
+    missing: list[str] = []
     for step in STEPS:
-        step_rows = step.run(data, args, quiet)
+        try:
+            step_rows = step.run(data, args, quiet)
+        except MissingDependencyError as exc:  # e.g. no torch: show the other rows, then say why
+            missing.append(f"the {step.name} are left out: {exc}")
+            continue
         rows += step_rows
         step_best.append(min(step_rows, key=lambda r: r.metrics["perplexity"]))
     best = min(rows, key=lambda r: r.metrics["perplexity"])
@@ -117,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(args, {"rows": [r.as_dict() for r in rows], "best": best.as_dict(), "sample": text,
                     "samples": {best.model_name: text, **others}})
+        for line in missing:
+            print(f"seqlab: warning: {line}", file=sys.stderr)
         return 0
     n_train = sum(map(len, data.train))
     n_test = sum(map(len, data.test)) + len(data.test)
@@ -129,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     for name, other in others.items():
         print(f"\nSample from {name}:\n")
         print(other)
+    for line in missing:
+        print(f"seqlab: warning: {line}", file=sys.stderr)
     return 0
 
 

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
-from seqlab.cli._common import add_group, add_verb, emit
+from seqlab.cli._common import add_force, add_group, add_verb, check_output, emit
 from seqlab.exceptions import DataError, SeqlabError
 
 
@@ -43,6 +44,7 @@ def register(groups: Any) -> None:
     p.add_argument("--lowercase", action="store_true", help="lower-case the text first")
     p.add_argument("--encoding", default="utf-8", help="encoding of --data")
     p.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(p, "model directory")
     p.set_defaults(architecture="skipgram", seed=1)
 
     p = add_verb(verbs, "similar", "nearest words to a word by cosine similarity", _similar)
@@ -71,6 +73,7 @@ def register(groups: Any) -> None:
     p.add_argument("model", metavar="DIR", help="model directory")
     p.add_argument("--word2vec", required=True, metavar="OUT", help="file to write")
     p.add_argument("--binary", action="store_true", help="binary format (default: text)")
+    add_force(p, "file")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -111,15 +114,21 @@ def _train(args: argparse.Namespace) -> int:
                      max_vocab_size=args.max_vocab_size, sample=args.sample, alpha=args.alpha,
                      min_alpha=args.min_alpha, epochs=args.epochs, workers=args.workers, seed=args.seed,
                      ns_exponent=args.ns_exponent)
-    model._validate_params()  # fail before reading the corpus
+    model.check_params()  # fail before reading the corpus
+    check_output(args.output, args.force, "model directory")
     corpus = _corpus(args)
-    model.fit(corpus, progress=False if getattr(args, "quiet", False) else None)
-    model.save(args.output)
+    from seqlab.cli._common import save_with_curve
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per epoch, saved as metrics.csv
+    model.fit(corpus, progress=False if getattr(args, "quiet", False) else None, log=log)
+    save_with_curve(model, args.output, log)
     stats = model.train_stats_
     emit(args, {"output": str(args.output), "words": len(model.wv), "vector_size": model.wv.vector_size,
                 "tokens_trained": stats["words"], "seconds": round(stats["seconds"], 3),
                 "words_per_second": round(stats["words_per_second"]),
-                "final_loss": model.loss_history_[-1]})
+                # None when the last epoch sampled no example for the loss (a tiny corpus)
+                "final_loss": model.loss_history_[-1] if math.isfinite(model.loss_history_[-1]) else None})
     return 0
 
 
@@ -155,6 +164,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    check_output(args.word2vec, args.force, "file")
     emb = _load(args.model)
     path = emb.save_word2vec_format(args.word2vec, binary=args.binary)
     emit(args, {"output": str(path), "format": "word2vec binary" if args.binary else "word2vec text",

@@ -22,7 +22,8 @@ import numpy as np
 
 from seqlab.exceptions import DataError, InvalidParameterError
 
-CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean")
+CLASSICAL = ("ar", "persistence", "seasonal-naive", "mean", "lag-regressor")
+REGRESSORS = ("ridge", "linear", "lasso", "random-forest", "extra-trees", "mlp", "gradient-boosting")
 NEURAL = ("mlp", "lstm", "gru", "rnn", "conv")
 SERIES_FILE = "series.json"
 
@@ -143,6 +144,8 @@ def build_model(args: argparse.Namespace, train: np.ndarray) -> tuple[Any, dict[
         return SeasonalNaive(season_length=args.season_length), info
     if args.model == "mean":
         return MeanForecaster(), info
+    if args.model == "lag-regressor":
+        return _lag_regressor(args, lags), info
     try:
         from seqlab.models import forecaster as neural
     except ImportError as exc:
@@ -151,12 +154,75 @@ def build_model(args: argparse.Namespace, train: np.ndarray) -> tuple[Any, dict[
                             random_state=args.seed if args.seed is not None else 0), info
 
 
+def _regressor(name: str, seed: int) -> Any:
+    """The scikit-learn regressor named by ``--regressor`` (scikit-learn imported here only)."""
+    try:
+        from sklearn import ensemble, linear_model, neural_network
+    except ImportError:
+        raise DataError("--model lag-regressor needs scikit-learn (pip install scikit-learn).") from None
+    if name == "ridge":
+        return linear_model.Ridge(alpha=1.0)
+    if name == "linear":
+        return linear_model.LinearRegression()
+    if name == "lasso":
+        return linear_model.Lasso(alpha=0.1)
+    if name == "random-forest":
+        return ensemble.RandomForestRegressor(n_estimators=100, random_state=seed)
+    if name == "extra-trees":
+        return ensemble.ExtraTreesRegressor(n_estimators=100, random_state=seed)
+    if name == "gradient-boosting":
+        return ensemble.GradientBoostingRegressor(random_state=seed)
+    return neural_network.MLPRegressor(hidden_layer_sizes=(32,), max_iter=2000, random_state=seed)
+
+
+def _lag_regressor(args: argparse.Namespace, lags: int) -> Any:
+    from seqlab.forecast import LagRegressor
+
+    if lags < 1:
+        raise InvalidParameterError(f"--model lag-regressor needs --lags >= 1, got {lags}.")
+    seed = args.seed if args.seed is not None else 0
+    return LagRegressor(estimator=_regressor(args.regressor, seed), lags=lags, random_state=seed)
+
+
+def _check_coverage(value: float | None) -> None:
+    """``--coverage`` must lie strictly between 0 and 1 (a one-line error, exit 1, like --horizon)."""
+    if value is not None and not 0 < value < 1:
+        raise InvalidParameterError(f"--coverage must be strictly between 0 and 1 (e.g. 0.9 for 90% intervals), "
+                                    f"got {value:g}.")
+
+
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="bundled series name, CSV file or one-value-per-line file")
     p.add_argument("--column", default=None, help="CSV value column (name or 0-based number; a,b for several)")
     p.add_argument("--index-column", default=None, help="CSV column with the index labels (e.g. year)")
     p.add_argument("--fill", choices=("ffill", "interpolate", "zero", "mean"), default=None,
                    help="fill NaN/missing values this way instead of stopping with an error")
+
+
+def _exog_columns(args: argparse.Namespace, n: int) -> np.ndarray | None:
+    """The ``--exog`` columns of the ``--data`` CSV as an (n, k) array, or None without ``--exog``."""
+    if not getattr(args, "exog", None):
+        return None
+    if not Path(args.data).is_file():
+        raise DataError(f"--exog reads columns of a CSV file; {args.data!r} is not a file.")
+    if args.model not in ("ar", "lag-regressor"):
+        raise InvalidParameterError(f"--exog works with --model ar or lag-regressor, not {args.model}.")
+    values = np.asarray(read_series_file(args.data, args.exog, args.index_column)["values"], dtype=np.float64)
+    values = values.reshape(len(values), -1)
+    if len(values) != n:
+        raise DataError(f"--exog columns have {len(values)} rows but the series has {n} values.")
+    return values
+
+
+def read_matrix(path: str) -> np.ndarray:
+    """Every column of a CSV (header optional) as an (n, k) float array (``--exog-future``)."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    first = next((r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)), None)
+    if first is None:
+        raise DataError(f"{path} holds no values.")
+    spec = ",".join(str(i) for i in range(len(first)))
+    values = np.asarray(read_series_file(path, spec, None)["values"], dtype=np.float64)
+    return values.reshape(len(values), -1)
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -169,10 +235,14 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--season-length", type=int, default=1, help="seasonal-naive period; MASE scale period")
     p.add_argument("--epochs", type=int, default=200, help="neural models: training epochs")
     p.add_argument("--d-hidden", type=int, default=32, help="neural models: hidden units")
+    p.add_argument("--regressor", choices=REGRESSORS, default="ridge",
+                   help="lag-regressor only: the scikit-learn regressor fitted on the lag table")
+    p.add_argument("--exog", default=None, metavar="COLS",
+                   help="ar/lag-regressor: CSV columns (a,b) used as exogenous regressors of the same row")
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "forecast", "forecast a numeric series: AR(p), baselines, neural; walk-forward backtests")
     bt = add_verb(verbs, "backtest", "walk-forward backtest of a forecaster on a series", run_backtest)
@@ -187,15 +257,37 @@ def register(groups: Any) -> None:
     bt.add_argument("--window", type=int, default=None, help="sliding training window length (default: expanding)")
     bt.add_argument("--refit-every", type=int, default=1, help="re-estimate every N folds (0: never after the first)")
     bt.add_argument("--plot", default=None, help="save forecast-vs-actual and error plot to this PNG")
+    bt.add_argument("--plot-kind", choices=("paths", "leads"), default="paths",
+                    help="paths: every fold's forecast path with bands; leads: one panel per lead")
+    bt.add_argument("--coverage", type=float, default=None,
+                    help="also forecast prediction intervals of this coverage (e.g. 0.9) and report their "
+                         "empirical coverage and interval score")
+    bt.add_argument("--conformal", action="store_true",
+                    help="conformal intervals from walk-forward errors for any model (the default for neural models)")
+    bt.add_argument("--global", dest="global_model", action="store_true",
+                    help="with several --column values: one global ar/lag-regressor model over the columns as "
+                         "separate series, with per-series metrics")
+    bt.add_argument("--calibration", type=float, default=0.3,
+                    help="conformal: calibration points at the end of each training window (count, or fraction < 1)")
+    add_force(bt, "plot file")
 
     fit = add_verb(verbs, "fit", "fit a forecaster on a whole series and save it", run_fit)
     _add_data_options(fit)
     _add_model_options(fit)
     fit.add_argument("-o", "--output", required=True, help="model directory to create")
+    fit.add_argument("--summary", action="store_true",
+                     help="AR: print the coefficient table (std err, z, p-values, 95%% CI) as statsmodels does")
+    fit.add_argument("--ignore-index", action="store_true",
+                     help="do not continue the series' index in forecasts (e.g. irregular dates): number the steps")
+    add_force(fit, "model directory")
 
     pr = add_verb(verbs, "predict", "forecast the next values with a saved forecaster", run_predict)
     pr.add_argument("model_dir", help="directory written by 'seqlab forecast fit'")
     pr.add_argument("--horizon", type=int, default=10, help="number of future values")
+    pr.add_argument("--coverage", type=float, default=None,
+                    help="add lower/upper bounds of a prediction interval of this coverage (e.g. 0.9)")
+    pr.add_argument("--exog-future", default=None, metavar="CSV",
+                    help="models fitted with --exog: CSV with one row of the exogenous columns per forecast step")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -205,12 +297,15 @@ def _check_positive(value: int, flag: str) -> None:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast import WalkForward, backtest, resolve_initial
+
+    check_output(args.plot, args.force, "plot file")
     from seqlab.forecast._data import as_values
 
     seed_everything(args.seed)
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     if args.refit_every < 0:
         raise InvalidParameterError(f"--refit-every must be >= 0 (0 = never refit), got {args.refit_every}.")
     data = load_data(args)
@@ -221,24 +316,48 @@ def run_backtest(args: argparse.Namespace) -> int:
                         f"use a smaller --initial.")
     splitter = WalkForward(initial=initial, horizon=args.horizon, step=args.step, window=args.window,
                            refit_every=args.refit_every or None)
-    model, info = build_model(args, y[:initial])
-    result = backtest(model, y, splitter, season_length=args.season_length,
-                      index=data["index"] if data["index"] is not None else None)
+    series: Any = y
+    if args.global_model:
+        if y.ndim != 2 or args.model not in ("ar", "lag-regressor") or args.conformal or args.exog:
+            raise InvalidParameterError("--global needs several --column values and --model ar or lag-regressor "
+                                        "(without --conformal or --exog): one model over the columns as series.")
+        series = [np.array(y[:, j]) for j in range(y.shape[1])]
+    model, info = build_model(args, y[:initial, 0] if args.global_model else y[:initial])
+    if args.coverage is not None and (args.conformal or args.model in NEURAL):
+        from seqlab.forecast import ConformalForecaster
+
+        calibration = int(args.calibration) if args.calibration >= 1 else args.calibration
+        model = ConformalForecaster(model, horizon=args.horizon, n_calibration=calibration)
+        info["intervals"] = "conformal"
+    exog = _exog_columns(args, len(y))
+    if exog is not None and "intervals" in info:
+        raise InvalidParameterError("--conformal does not take --exog; use the model's own intervals.")
+    result = backtest(model, series, splitter, season_length=args.season_length,
+                      index=data["index"] if data["index"] is not None else None, coverage=args.coverage, X=exog)
     if args.plot:
-        result.plot(args.plot, series=_SeriesView(y, data["index"]))
+        view = None if args.global_model else _SeriesView(y, data["index"])
+        result.plot(args.plot, series=view, kind=args.plot_kind)
     if args.format == "json":
         emit(args, {"data": str(data["name"]), "initial": initial, "initial_reading": how, **info, **result.to_dict()})
         return 0
     rows = [{"metric": k, "value": v} for k, v in result.metrics.items()]
     title = (f"{result.model_name} on {data['name']}: {len(result.predictions)} forecasts, "
              f"initial {how}, horizon {args.horizon}, refit every {args.refit_every or 'never'}"
-             + (f", selected lags {info['selected_lags']}" if info else ""))
+             + (f", selected lags {info['selected_lags']}" if "selected_lags" in info else "")
+             + (f", {100 * args.coverage:g}% {info.get('intervals', 'model')} intervals" if args.coverage else ""))
     emit(args, rows, title=title)
     if result.metrics_by_lead and args.format == "table":
         from seqlab.cli._common import format_table
 
         print("\nby lead (errors build up with the horizon):")
         print(format_table(result.metrics_by_lead))
+    if result.metrics_by_series and args.format == "table":
+        from seqlab.cli._common import format_table
+
+        names = str(data["name"]).split(",")
+        print("\nby series (one global model):")
+        print(format_table([{"series": names[i] if len(names) == len(result.metrics_by_series) else i, **row}
+                            for i, row in enumerate(result.metrics_by_series)]))
     return 0
 
 
@@ -250,18 +369,23 @@ class _SeriesView:
 
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab import io
-    from seqlab.cli._common import emit, seed_everything
+    from seqlab.cli._common import check_output, emit, seed_everything
     from seqlab.forecast._data import as_values
 
+    check_output(args.output, args.force, "model directory")
     seed_everything(args.seed)
     data = load_data(args)
     y = as_values(data["values"], name=str(data["name"]), fill=args.fill)
     model, info = build_model(args, y)
-    model.fit(y)
+    exog = _exog_columns(args, len(y))
+    if exog is not None:
+        model.fit(y, X=exog)
+    else:
+        model.fit(y)
     index = data["index"]
-    series_info = {"data": str(data["name"]), "n_values": len(y)}
-    if index is not None and len(index) > 1 and np.asarray(index).dtype.kind in "iu":
-        series_info.update(last_label=int(index[-1]), label_step=int(index[-1] - index[-2]))
+    series_info: dict[str, Any] = {"data": str(data["name"]), "n_values": len(y)}
+    if index is not None and not args.ignore_index:
+        series_info.update(_index_continuation(np.asarray(index)))
 
     def fill(tmp: Path) -> None:
         model.save(tmp)
@@ -269,11 +393,75 @@ def run_fit(args: argparse.Namespace) -> int:
 
     io.write_directory(args.output, fill)
     summary: dict[str, Any] = {"model": type(model).__name__, "output": str(args.output), **info, **series_info}
-    if hasattr(model, "params_"):  # AR: the fitted equation and its criteria
+    if hasattr(model, "sigma_u_"):  # multi-column AR (a VAR): the residual covariance
+        summary.update(columns=int(model.n_features_in_),
+                       sigma_u=json.dumps([[round(float(v), 6) for v in row] for row in model.sigma_u_]))
+    elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
                        coef=json.dumps([round(float(c), 6) for c in model.coef_]))
+    if args.summary:
+        if not hasattr(model, "summary"):
+            raise InvalidParameterError(f"--summary needs --model ar, not {args.model}.")
+        table = model.summary()
+        if args.format == "json":
+            emit(args, {**summary, "summary": table.to_dict()})
+        else:
+            emit(args, summary)
+            print("\n" + str(table))
+        return 0
     emit(args, summary)
     return 0
+
+
+def _index_continuation(index: np.ndarray) -> dict[str, Any]:
+    """How ``forecast predict`` labels future steps: integer labels by their step, ISO dates by their frequency.
+
+    Raises ``DataError`` for integer labels without a constant step and dates without an
+    inferable frequency (``--ignore-index`` numbers the steps instead).
+    """
+    if len(index) < 2:
+        return {}
+    if index.dtype.kind in "iu":
+        steps = np.unique(np.diff(index))
+        if len(steps) != 1 or steps[0] == 0:
+            raise DataError(f"the series' integer index has no constant step (steps {steps[:5].tolist()}); "
+                            "pass --ignore-index to number the forecast steps instead.")
+        return {"last_label": int(index[-1]), "label_step": int(steps[0])}
+    labels = [str(v) for v in index]
+    if index.dtype.kind not in "UO" or not all(len(v) in (7, 10) and v[4] == "-" for v in labels):
+        return {}  # not ISO dates (yyyy-mm or yyyy-mm-dd): forecasts are numbered
+    try:
+        import pandas as pd
+    except ImportError:  # dates are continued with pandas' frequency inference only
+        return {}
+
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(labels, format="ISO8601"))
+    except (ValueError, TypeError):
+        return {}
+    freq = _infer_freq(dates)
+    if freq is None:
+        raise DataError(f"the series' dates have no inferable frequency (first dates {labels[:3]}); make them "
+                        "regular or pass --ignore-index to number the forecast steps instead.")
+    return {"last_date": labels[-1], "freq": freq, "date_format": "%Y-%m" if len(labels[-1]) == 7 else "%Y-%m-%d"}
+
+
+def _infer_freq(dates: Any) -> str | None:
+    from seqlab.forecast._data import infer_freq
+
+    offset = infer_freq(dates)
+    return None if offset is None else str(offset.freqstr)
+
+
+def _future_labels(info: dict[str, Any], horizon: int) -> list[Any] | None:
+    if "last_label" in info:
+        return [info["last_label"] + h * info["label_step"] for h in range(1, horizon + 1)]
+    if "freq" in info:
+        import pandas as pd
+
+        dates = pd.date_range(pd.Timestamp(info["last_date"]), periods=horizon + 1, freq=info["freq"])[1:]
+        return [d.strftime(info["date_format"]) for d in dates]
+    return None
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -281,19 +469,30 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.cli._common import emit
 
     _check_positive(args.horizon, "--horizon")
+    _check_coverage(args.coverage)
     model = io.load(args.model_dir)
-    forecast = np.asarray(model.predict(args.horizon))
+    kw: dict[str, Any] = {}
+    if args.exog_future is not None:
+        kw["X_future"] = read_matrix(args.exog_future)
+    band = model.predict_interval(args.horizon, coverage=args.coverage, **kw) if args.coverage is not None else None
+    forecast = np.asarray(model.predict(args.horizon, **kw) if band is None else band.mean)
     info_file = Path(args.model_dir) / SERIES_FILE
     info = json.loads(info_file.read_text()) if info_file.is_file() else {}
     rows = []
+    labels = _future_labels(info, args.horizon)
     for h, value in enumerate(forecast, start=1):
         row: dict[str, Any] = {"step": h}
-        if "last_label" in info:
-            row["label"] = info["last_label"] + h * info["label_step"]
+        if labels is not None:
+            row["label"] = labels[h - 1]
         if np.ndim(value):
             row.update({f"x{j}": float(v) for j, v in enumerate(value)})
+            if band is not None:
+                row.update({f"x{j}_lower": float(v) for j, v in enumerate(band.lower[h - 1])})
+                row.update({f"x{j}_upper": float(v) for j, v in enumerate(band.upper[h - 1])})
         else:
             row["forecast"] = float(value)
+            if band is not None:
+                row.update(lower=float(band.lower[h - 1]), upper=float(band.upper[h - 1]))
         rows.append(row)
     emit(args, rows)
     return 0

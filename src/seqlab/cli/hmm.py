@@ -2,8 +2,9 @@
 
 Data is either a text file with one symbol sequence per line (symbols are whitespace-separated
 tokens, or characters when no line has whitespace; a categorical HMM) or a numeric CSV with
-one row per step (a Gaussian HMM over one sequence; ``.csv``/``.tsv`` files). The symbol
-table is saved next to the model as ``symbols.json``.
+one row per step (a Gaussian, Gaussian-mixture or Poisson HMM over one sequence; ``.csv``/``.tsv``
+files). The symbol table is model state (``CategoricalHMM.symbols_``, saved in the manifest);
+model directories written before that, with the table in a ``symbols.json`` side file, still load.
 """
 
 from __future__ import annotations
@@ -23,18 +24,23 @@ SYMBOLS = "symbols.json"
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "hmm", "hidden Markov models: fit, decode, sample")
     p = add_verb(verbs, "fit", "fit an HMM by Baum-Welch and save it", run_fit)
     p.add_argument("--states", type=int, required=True, help="number of hidden states")
     p.add_argument("--data", required=True, help="symbol sequences (one per line) or a numeric CSV")
     p.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(p, "model directory")
     _add_kind(p)
     p.add_argument("--n-iter", type=int, default=100, help="largest number of Baum-Welch iterations")
     p.add_argument("--tol", type=float, default=1e-4, help="stop when an iteration gains less log-likelihood")
     p.add_argument("--n-init", type=int, default=5, help="restarts; the best is kept")
-    p.add_argument("--covariance-type", choices=("diag", "full"), default="diag", help="Gaussian HMMs only")
+    p.add_argument("--covariance-type", choices=("diag", "full", "spherical", "tied"), default="diag",
+                   help="Gaussian and Gaussian-mixture HMMs only")
+    p.add_argument("--emission", choices=("gaussian", "gmm", "poisson"), default="gaussian",
+                   help="emission family of numeric data: Gaussian, Gaussian mixture (--n-mix) or Poisson counts")
+    p.add_argument("--n-mix", type=int, default=2, help="Gaussian components per state (--emission gmm)")
 
     p = add_verb(verbs, "decode", "most likely hidden states of each sequence", run_decode)
     p.add_argument("model", help="model directory written by 'seqlab hmm fit'")
@@ -80,22 +86,13 @@ def _encode(seqs: list[list[str]], symbols: list[str], path: str) -> list[np.nda
     return out
 
 
-def _save(model: Any, path: str, symbols: list[str] | None) -> None:
-    from safetensors.numpy import save_file
+def _save(model: Any, path: str, symbols: list[str] | None, log: Any = None) -> None:
+    """Save the model (and its Baum-Welch curve); a categorical model carries its symbol table as ``symbols_``."""
+    from seqlab.cli._common import save_with_curve
 
-    from seqlab import io
-
-    meta, arrays = model._to_state()
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    manifest = io.make_manifest(model, meta, arrays)
-
-    def fill(tmp: Path) -> None:
-        save_file(arrays, str(tmp / io.ARRAYS))
-        io.write_json(tmp / io.MANIFEST, manifest)
-        if symbols is not None:
-            io.write_json(tmp / SYMBOLS, {"symbols": symbols})
-
-    io.write_directory(path, fill)
+    if symbols is not None:
+        model.symbols_ = list(symbols)
+    save_with_curve(model, path, log)
 
 
 def _load(path: str) -> tuple[Any, list[str] | None]:
@@ -105,7 +102,10 @@ def _load(path: str) -> tuple[Any, list[str] | None]:
     model = io.load(path)
     if not isinstance(model, BaseHMM):
         raise FormatError(f"{path} holds a {type(model).__name__}, not an HMM.")
-    file = Path(path) / SYMBOLS
+    table: list[str] | None = getattr(model, "symbols_", None)
+    if table is not None:
+        return model, list(table)
+    file = Path(path) / SYMBOLS  # model directories written before symbols_ was model state
     if not file.is_file():
         return model, None
     try:
@@ -130,28 +130,40 @@ def _read(path: str, kind: str, symbols: list[str] | None) -> tuple[list[np.ndar
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit
-    from seqlab.hmm import CategoricalHMM, GaussianHMM
+    from seqlab.cli._common import check_output, emit
+    from seqlab.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 
     if args.states < 1:
         raise SeqlabError(f"--states must be >= 1, got {args.states}.")
+    if args.n_mix < 1:
+        raise SeqlabError(f"--n-mix must be >= 1, got {args.n_mix}.")
+    check_output(args.output, args.force, "model directory")
     seqs, symbols = _read(args.data, args.kind, None)
     common = {"n_states": args.states, "n_iter": args.n_iter, "tol": args.tol, "n_init": args.n_init,
               "random_state": args.seed}
-    if symbols is None:
-        model: Any = GaussianHMM(covariance_type=args.covariance_type, **common)
+    if symbols is None and args.emission == "poisson":
+        model: Any = PoissonHMM(**common)
+    elif symbols is None and args.emission == "gmm":
+        model = GMMHMM(n_mix=args.n_mix, covariance_type=args.covariance_type, **common)
+    elif symbols is None:
+        model = GaussianHMM(covariance_type=args.covariance_type, **common)
     else:
         model = CategoricalHMM(n_symbols=len(symbols), **common)
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per Baum-Welch iteration, saved as metrics.csv
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(seqs)
+        model.fit(seqs, log=log)
     for w in caught:
         print(f"seqlab: warning: {w.message}", file=sys.stderr)
-    _save(model, args.output, symbols)
+    _save(model, args.output, symbols, log)
     n_steps = sum(len(s) for s in seqs)
     score = model.score(seqs)
+    ll = model.log_likelihood(seqs[0]) if len(seqs) == 1 else score * n_steps
     emit(args, {"model": type(model).__name__, "n_states": args.states, "n_sequences": len(seqs),
-                "n_steps": n_steps, "log_likelihood": score * n_steps, "score": score, "n_iter": model.n_iter_,
+                "n_steps": n_steps, "log_likelihood": ll, "score": score, "aic": model.aic(seqs),
+                "bic": model.bic(seqs), "n_iter": model.n_iter_,
                 "converged": bool(model.converged_), "best_init": model.best_init_, "output": args.output})
     return 0
 

@@ -10,11 +10,12 @@ from seqlab import io
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import Formatter
+    from seqlab.cli._common import Formatter, add_logging_options
 
     p = groups.add_parser("info", help="describe a saved model directory", formatter_class=Formatter)
     p.add_argument("model", help="model directory")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    add_logging_options(p)
     p.set_defaults(run=run)
 
 

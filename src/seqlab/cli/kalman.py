@@ -1,4 +1,10 @@
-"""``seqlab kalman filter|smooth``: Kalman filtering and RTS smoothing of a track in a CSV file."""
+"""``seqlab kalman filter|smooth``: Kalman filtering and RTS smoothing of a track in a CSV file.
+
+The model is a named one (``--model``) sized from the file, or a saved ``KalmanFilter``
+(``--load``); either way the file must fit it (one column per observed coordinate), else a
+one-line error names its rows, columns and what the model expects. ``--control`` adds a
+control input (accelerations for the constant-velocity model, velocities for the random walk).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +52,11 @@ def read_numeric_csv(path: str) -> np.ndarray:
 
 
 def model_matrices(name: str, z: np.ndarray, *, q: float, r: float, dt: float) -> dict[str, np.ndarray]:
-    """Matrices of the named model for observations ``z`` (T, D); x0 starts at the first observed row."""
+    """Matrices of the named model for observations ``z`` (T, D); x0 starts at the first observed row.
+
+    ``B`` is the control matrix of a D-column input: accelerations (constant velocity:
+    ``[dt^2/2 I; dt I]``) or velocities (random walk: ``dt I``).
+    """
     from seqlab.statespace import constant_velocity
 
     d = z.shape[1]
@@ -56,13 +66,15 @@ def model_matrices(name: str, z: np.ndarray, *, q: float, r: float, dt: float) -
         mats = constant_velocity(d, dt=dt, q=q, r=r, p0=1.0)
         mats["x0"] = np.concatenate([first, np.zeros(d)])
         mats["P0"] = np.diag(np.concatenate([np.full(d, max(r, 1e-12)), np.full(d, 1e2 * max(r, 1e-12))]))
+        mats["B"] = np.vstack([0.5 * dt**2 * np.eye(d), dt * np.eye(d)])
         return mats
     eye = np.eye(d)
-    return {"F": eye, "H": eye, "Q": q * dt * eye, "R": r * eye, "x0": first, "P0": max(r, 1e-12) * eye}
+    return {"F": eye, "H": eye, "Q": q * dt * eye, "R": r * eye, "x0": first, "P0": max(r, 1e-12) * eye,
+            "B": dt * eye}
 
 
 def register(groups: Any) -> None:
-    from seqlab.cli._common import add_group, add_verb
+    from seqlab.cli._common import add_force, add_group, add_verb
 
     verbs = add_group(groups, "kalman", "Kalman filter and RTS smoother for noisy tracks")
     for verb, help_text in (("filter", "filtered state estimates (each step uses the past only)"),
@@ -74,12 +86,27 @@ def register(groups: Any) -> None:
         p.add_argument("--r", type=float, default=1.0, help="measurement-noise variance")
         p.add_argument("--dt", type=float, default=1.0, help="time between rows")
         p.add_argument("--em", type=int, default=0, metavar="N", help="first estimate Q, R, x0, P0 by N EM iterations")
+        p.add_argument("--em-vars", default="Q,R,x0,P0",
+                       help="comma-separated matrices EM estimates (any of F,H,Q,R,x0,P0, or 'all')")
+        p.add_argument("--control", metavar="CSV", help="control input: one row per step, one column per coordinate "
+                       "(accelerations for constant-velocity, velocities for random-walk; row 0 is not used)")
+        p.add_argument("--dims", type=int, help="refuse a data file that does not have this many columns")
+        p.add_argument("--load", metavar="DIR", help="use a KalmanFilter saved by --save instead of --model")
+        p.add_argument("--save", metavar="DIR", help="save the model (after --em) as a seqlab model directory")
         p.add_argument("-o", "--output", help="write the estimated states to this CSV file")
         p.add_argument("--plot", help="write a PNG plot of observations and estimates")
+        add_force(p, "file")
+
+
+def _fits(path: str, z: np.ndarray, expected: int, what: str) -> None:
+    if z.shape[1] != expected:
+        raise DataError(f"{path} has {z.shape[0]} rows x {z.shape[1]} columns, but {what} expects {expected} "
+                        f"column{'s' if expected != 1 else ''} (one per observed coordinate).")
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqlab.cli._common import emit
+    from seqlab import io
+    from seqlab.cli._common import check_finite, check_output, emit
     from seqlab.statespace import KalmanFilter
 
     for name in ("q", "r", "dt"):
@@ -87,12 +114,48 @@ def run(args: argparse.Namespace) -> int:
             raise SeqlabError(f"--{name} must be > 0, got {getattr(args, name)}.")
     if args.em < 0:
         raise SeqlabError(f"--em must be >= 0, got {args.em}.")
+    if args.save and not args.em:
+        raise SeqlabError("--save needs --em N: a model is saved once EM has estimated its matrices.")
+    check_output(args.output, args.force, "file")
+    check_output(args.plot, args.force, "file")
     z = read_numeric_csv(args.data)
-    kf = KalmanFilter(**model_matrices(args.model, z, q=args.q, r=args.r, dt=args.dt))
+    if args.dims is not None:
+        _fits(args.data, z, args.dims, f"--dims {args.dims}")
+    if args.load:
+        kf = io.load(args.load)
+        if not isinstance(kf, KalmanFilter):
+            raise SeqlabError(f"{args.load} holds a {type(kf).__name__}, not a KalmanFilter.")
+        H = np.asarray(getattr(kf, "H_", None) if getattr(kf, "H_", None) is not None else kf.H)
+        _fits(args.data, z, H.shape[-2], f"the model in {args.load} (H of shape {H.shape})")
+        label = f"loaded:{args.load}"
+    else:
+        kf = KalmanFilter(**model_matrices(args.model, z, q=args.q, r=args.r, dt=args.dt))
+        label = args.model
+    u = None
+    if args.control:
+        u = read_numeric_csv(args.control)
+        B = getattr(kf, "B_", None) if getattr(kf, "B_", None) is not None else kf.B
+        p = 0 if B is None else np.asarray(B).shape[1]
+        if B is None:
+            raise SeqlabError(f"--control was given but the model has no control matrix B ({label}).")
+        if u.shape != (len(z), p):
+            raise DataError(f"{args.control} has {u.shape[0]} rows x {u.shape[1]} columns, but the control input "
+                            f"must have {len(z)} rows (one per row of {args.data}) x {p} columns.")
+        if np.isnan(u).any():
+            raise DataError(f"{args.control} has empty or NaN cells; a control input needs every value.")
+    from seqlab.train.log import MetricsLog
+
+    log = MetricsLog(None)  # one row per EM iteration, saved as metrics.csv with --save
     if args.em:
-        kf.em(z, n_iter=args.em)
-    means, covs = kf.smooth(z) if args.verb == "smooth" else kf.filter(z)
-    ll = kf.log_likelihood(z)
+        em_vars = [v.strip() for v in args.em_vars.split(",") if v.strip()]
+        kf.em(z, u, n_iter=args.em, em_vars="all" if em_vars == ["all"] else em_vars, log=log)
+    if args.save:
+        from seqlab.cli._common import save_with_curve
+
+        save_with_curve(kf, args.save, log)
+    means, covs = kf.smooth(z, u) if args.verb == "smooth" else kf.filter(z, u)
+    ll = kf.log_likelihood(z, u)
+    check_finite({"the state estimates": means, "the log-likelihood": ll})
     d = z.shape[1]
     names = [f"p{i + 1}" for i in range(d)] + ([f"v{i + 1}" for i in range(d)] if means.shape[1] > d else [])
     if args.output:
@@ -100,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             np.savetxt(f, means, delimiter=",", header=",".join(names), comments="")
     if args.plot:
         _plot(Path(args.plot), z, means, covs, args.verb)
-    summary = {"model": args.model, "mode": args.verb, "n_steps": len(z), "log_likelihood": ll,
+    summary = {"model": label, "mode": args.verb, "n_steps": len(z), "log_likelihood": ll,
                "rmse_to_observations": float(np.sqrt(np.nanmean((means[:, :d] - z) ** 2)))}
     if args.format == "json":
         emit(args, {**summary, "states": means.tolist()})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, defer_options, emit, progress
+from seqlab.cli._common import add_group, add_verb, check_output, defer_options, emit, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -52,15 +52,43 @@ def _ngram_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", type=float, default=None, help="add-k pseudo-count (lidstone) or backoff factor "
                    "(stupid-backoff)")
     g.add_argument("--discount", type=float, default=None, help="discount D (absolute-discount, kneser-ney)")
+    g.add_argument("--memory", default=None, metavar="SIZE",
+                   help="count out of core within SIZE (e.g. 4G, 512M; at least 1M): sorted runs on disk, merged")
+    g.add_argument("--temp-dir", default=None, metavar="DIR", help="where --memory writes its runs (default: $TMPDIR)")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="dask: count on a Dask cluster (needs seqlab[dask]); the workers read --data themselves")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="--engine dask: join this scheduler (tcp://HOST:8786) instead of starting workers")
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="--engine dask: start a local cluster of N worker processes (default 2)")
 
 
 def _ngram_build(args: argparse.Namespace) -> Any:
     from seqlab.ngram import NGramLM, make_smoothing
 
     smoothing = make_smoothing(args.smoothing, alpha=args.alpha, discount=args.discount)
-    model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count)
-    model._validate_params()  # fail before reading any data
+    model = NGramLM(order=args.order, smoothing=smoothing, min_count=args.min_count,
+                    memory=getattr(args, "memory", None), temp_dir=getattr(args, "temp_dir", None))
+    model.check_params()  # fail before reading any data
+    if getattr(args, "engine", "local") != "dask" and (args.scheduler or args.workers is not None):
+        raise InvalidParameterError("--scheduler and --workers apply to --engine dask; add --engine dask.")
     return model
+
+
+def _ngram_streams(args: argparse.Namespace) -> bool:
+    """True when the n-gram path reads --data itself (out of core or on Dask) instead of loading it."""
+    return args.model == "ngram" and (getattr(args, "memory", None) is not None
+                                      or getattr(args, "engine", "local") == "dask")
+
+
+def _ngram_fit(model: Any, corpus: Any, args: argparse.Namespace) -> Any:
+    if getattr(args, "engine", "local") != "dask":
+        return model.fit(corpus)
+    from seqlab.ngram.dask_engine import DaskEngine
+
+    with DaskEngine.from_options(scheduler=args.scheduler, workers=args.workers, tokenizer=args.tokenizer
+                                 or "whitespace", encoding=args.encoding, lowercase=args.lowercase) as engine:
+        return model.fit(corpus, engine=engine)
 
 
 def _ngram_describe(model: Any) -> dict[str, Any]:
@@ -72,7 +100,7 @@ def _ngram_describe(model: Any) -> dict[str, Any]:
 
 
 FAMILIES["ngram"] = ModelFamily("ngram", "n-gram (Markov) model, counted and smoothed", _ngram_options, _ngram_build,
-                                describe=_ngram_describe)
+                                _ngram_fit, describe=_ngram_describe)
 
 
 # ---------------------------------------------------------------------- the neural families
@@ -88,7 +116,9 @@ def _neural_options(p: argparse.ArgumentParser) -> None:
     """Add the neural flags when the command line asks for a neural model (or for help): an n-gram
     command never imports torch."""
     def add(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-        if _asks_for_neural(argv):
+        from seqlab._deps import has_torch
+
+        if _asks_for_neural(argv) and has_torch():  # without torch, building the model says what to install
             from seqlab.cli import _neural
 
             _neural.add_options(parser)
@@ -116,6 +146,9 @@ def _register_neural() -> None:
 
 
 def _neural_build(args: argparse.Namespace) -> Any:
+    from seqlab._deps import require_torch
+
+    require_torch(f"--model {args.model}")
     from seqlab.cli import _neural
 
     return _neural.build(args)
@@ -125,12 +158,29 @@ _register_neural()
 
 
 # ---------------------------------------------------------------------- data
-def load_data(spec: str, *, tokenizer: str | None, encoding: str = "utf-8", lowercase: bool = False
+def load_data(spec: str, *, tokenizer: str | Tokenizer | None, encoding: str = "utf-8", lowercase: bool = False
               ) -> list[list[str]]:
     """Token sequences from a file (one per line) or a bundled corpus ``NAME[:SPLIT]`` (e.g. ``kjv:test``)."""
     from seqlab.datasets import load_corpus
 
     return load_corpus(spec, tokenizer=tokenizer or "whitespace", encoding=encoding, lowercase=lowercase)
+
+
+def _stream_data(args: argparse.Namespace) -> Any:
+    """--data for the out-of-core and Dask n-gram paths: a file is streamed line by line (never
+    loaded whole) or, with --engine dask, handed over as a path; a bundled corpus is small and loaded."""
+    from seqlab.data.readers import read_sequences
+    from seqlab.datasets import resolve
+
+    if resolve(args.data) is not None:
+        if getattr(args, "engine", "local") == "dask":
+            raise DataError(f"--engine dask reads text files on the workers; {args.data} is a bundled corpus. "
+                            "Give a file path (one sentence per line).")
+        return load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
+    if getattr(args, "engine", "local") == "dask":
+        return [args.data]
+    return read_sequences(args.data, args.tokenizer or "whitespace", encoding=args.encoding,
+                          lowercase=args.lowercase)
 
 
 def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[str, Any]:
@@ -146,8 +196,8 @@ def _data_tokenizer(spec: str, tokenizer: str | None, lowercase: bool) -> dict[s
 def _model_tokenizer(model: Any, override: str | None) -> Tokenizer | None:
     if override is not None:
         return get_tokenizer(override)
-    saved = getattr(model, "tokenizer_", None)
-    return tokenizer_from_json(saved) if isinstance(saved, dict) else None
+    saved = getattr(model, "tokenizer_", None)  # a Tokenizer (or its JSON form), restored exactly
+    return tokenizer_from_json(saved) if saved is not None else None
 
 
 def _load_lm(path: str) -> Any:
@@ -167,9 +217,7 @@ def _load_lm(path: str) -> Any:
 
 
 def _refuse_existing(path: Path, force: bool, what: str) -> None:
-    if path.exists() and not force and (path.is_file() or any(path.iterdir())):
-        raise SeqlabError(f"{path} already exists; refusing to overwrite the {what}. "
-                          "Choose a new path or pass --force.")
+    check_output(path, force, what)  # and lock it for the run
 
 
 # ---------------------------------------------------------------------- verbs
@@ -178,12 +226,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer = args.level
     family = FAMILIES[args.model]
     out = Path(args.output)
-    if not getattr(args, "resume", False):
-        _refuse_existing(out, args.force, "existing model")
+    _refuse_existing(out, args.force or getattr(args, "resume", False), "existing model")
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
-    corpus = load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase)
+    corpus = (_stream_data(args) if _ngram_streams(args) else
+              load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -196,7 +244,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     model.tokenizer_ = tokenizer_json
     family.save(model, out)
-    result: dict[str, Any] = {"model": str(out), "family": args.model, "seconds": round(seconds, 3)}
+    # the one JSON schema: "model" is the saved class, "output" the directory, "architecture" the --model name
+    result: dict[str, Any] = {"model": type(model).__name__, "output": str(out), "architecture": args.model,
+                              "seconds": round(seconds, 3)}
     described = family.describe(model)
     if not described:
         described = {k: v for k, v in model.describe().items() if not isinstance(v, dict)}
@@ -213,7 +263,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok.name if tok is not None else None, encoding=args.encoding,
+    data = load_data(args.data, tokenizer=tok, encoding=args.encoding,
                      lowercase=bool(tok and tok.lowercase))
     corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
     if not any(corpus):

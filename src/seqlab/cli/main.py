@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 
-from seqlab import __version__
+from seqlab import __version__, io
+from seqlab.cli import _common
 from seqlab.exceptions import SeqlabError
 
 
@@ -31,33 +34,97 @@ def _group_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_") and m.name != "main")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: global options plus every command group found in :mod:`seqlab.cli`."""
+def _module_of(argv: Sequence[str], modules: list[str]) -> str | None:
+    """The command-group module the command line names (``warm-up`` -> ``warmup``), or None."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            name = arg.replace("-", "")
+            return name if name in modules else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: global options plus the command groups found in :mod:`seqlab.cli`.
+
+    Given the command line, only the group it names is imported (a command starts without
+    loading the other families); without one, or for an unknown name, every group is.
+    """
     parser = _Parser(prog="seqlab", description="Models for sequential data, from Markov chains to Transformers.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    _common.add_logging_options(parser)
+    parser.set_defaults(verbose=0, quiet=False, debug=False)
     groups = parser.add_subparsers(dest="group", required=True, metavar="GROUP", parser_class=_Parser)
-    for name in _group_modules():
+    modules = _group_modules()
+    only = _module_of(argv, modules) if argv is not None else None
+    for name in [only] if only is not None else modules:
         importlib.import_module(f"seqlab.cli.{name}").register(groups)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
+    _common._VERBOSITY[0] = 0
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING - 10 * args.verbose, stream=sys.stderr,
                         format="seqlab: %(levelname)s: %(message)s")
+    logging.getLogger("seqlab").setLevel(logging.WARNING - 10 * args.verbose)
+    formatted = warnings.formatwarning
+    if not args.debug:  # a warning is one line too, like the errors (--debug keeps Python's form)
+        warnings.formatwarning = _one_line_warning  # only the display: recording (pytest.warns) is untouched
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # ``seqlab ... | head``: the reader has gone, which is not an error worth a message
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
+    except ImportError as exc:  # a neural path reached without torch installed
+        from seqlab._deps import is_torch_import_error, torch_message
+
+        if args.debug or not (isinstance(exc, SeqlabError) or is_torch_import_error(exc)):
+            raise
+        print(f"seqlab: error: {exc if isinstance(exc, SeqlabError) else torch_message('this command')}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("seqlab: interrupted", file=sys.stderr)
         return 130
-    except (SeqlabError, OSError) as exc:
+    except (SeqlabError, OSError, UnicodeDecodeError, MemoryError) as exc:
         if args.debug:
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"seqlab: error: {message}", file=sys.stderr)
+        print(f"seqlab: error: {_one_line(exc, getattr(args, 'data', None))}", file=sys.stderr)
         return 1
+    finally:
+        io.release_output_locks()
+        warnings.formatwarning = formatted
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+    text = str(message).splitlines()[0] if str(message) else category.__name__
+    return (text if text.startswith("seqlab: ") else f"seqlab: warning: {text}") + "\n"
+
+
+def _one_line(exc: BaseException, source: object = None) -> str:
+    """The message of a reported error, on one line (the safety nets say what happened and what to do)."""
+    if isinstance(exc, UnicodeDecodeError):
+        where = f"{source}: " if isinstance(source, str) else ""
+        byte = exc.object[exc.start]
+        return (f"{where}the input is not valid {exc.encoding} (byte 0x{byte:02x} at offset {exc.start}); "
+                "pass --encoding if the command has it, or convert the file to UTF-8.")
+    if isinstance(exc, MemoryError):
+        detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
+        return f"out of memory: {detail}; ask for smaller sizes (states, steps, vocabulary, batch)."
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already closed
+        pass

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from seqlab.cli._common import add_group, add_verb, defer_options, emit
+from seqlab.cli._common import add_force, add_group, add_verb, check_output, defer_options, emit
 from seqlab.exceptions import DataError, FormatError
 
 SIDECAR = "tag.json"
@@ -34,6 +34,7 @@ def register(groups: Any) -> None:
     train = add_verb(verbs, "train", "fit a tagger and save it", run_train)
     train.add_argument("--data", required=True, help="brown-pos[:split], a CoNLL-style file or a word/TAG file")
     train.add_argument("-o", "--output", required=True, help="model directory to create")
+    add_force(train, "model directory")
     train.add_argument("--model", choices=(*_neural_names(), "hmm"), default="bilstm", help="tagger family")
     train.add_argument("--tagset", choices=("universal", "brown"), default="universal",
                        help="tag set of brown-pos (files keep their own tags)")
@@ -111,6 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
     from seqlab import io
 
     quiet = bool(getattr(args, "quiet", False))
+    check_output(args.output, args.force, "model directory")
     if args.model == "hmm":
         from seqlab.tag import HMMTagger
 

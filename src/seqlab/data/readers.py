@@ -16,7 +16,7 @@ from seqlab.data.tokenize import Tokenizer, get_tokenizer
 from seqlab.exceptions import DataError
 
 
-def _open_binary(path: str | Path) -> BinaryIO:
+def open_binary(path: str | Path) -> BinaryIO:
     if str(path) == "-":
         return sys.stdin.buffer
     p = Path(path)
@@ -45,7 +45,7 @@ def read_lines(path: str | Path, *, encoding: str = "utf-8") -> Iterator[str]:
     except LookupError:
         raise DataError(f"Unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252.") from None
     offset = 0
-    stream = _open_binary(path)
+    stream = open_binary(path)
     try:
         for raw in stream:
             try:
@@ -85,7 +85,7 @@ class LineCorpus:
         self.tokenizer = get_tokenizer(tokenizer, lowercase=lowercase)
         if str(path) == "-":
             raise DataError("A LineCorpus cannot re-read stdin; save the text to a file first.")
-        _open_binary(path).close()  # fail now, not at the first pass
+        open_binary(path).close()  # fail now, not at the first pass
 
     def __iter__(self) -> Iterator[list[str]]:
         return read_sequences(self.path, self.tokenizer, encoding=self.encoding)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqlab.data.batch import Batch
 from seqlab.data.vocab import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 
@@ -27,17 +28,15 @@ IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
-class LMBatch:
-    """One batch: ``inputs`` and ``targets`` of shape (N, L) int64, ``lengths`` of shape (N,).
+class LMBatch(Batch):
+    """One language-model :class:`~seqlab.data.batch.Batch`: ``inputs`` and ``targets`` of shape (N, L)
+    int64, ``lengths`` of shape (N,).
 
     ``continues`` is True for stream batches that continue the previous window, so a
     recurrent model may carry its state; padded batches always start afresh.
     """
 
-    inputs: np.ndarray
-    targets: np.ndarray
-    lengths: np.ndarray
-    continues: bool = False
+    lengths: np.ndarray  # always present for language-model batches
 
     @property
     def n_tokens(self) -> int:

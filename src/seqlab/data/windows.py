@@ -9,19 +9,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqlab.data.batch import Batch
 from seqlab.exceptions import DataError, InvalidParameterError
 
 
 @dataclass(frozen=True)
-class WindowBatch:
-    """``inputs`` (N, L, C) float32 windows, oldest step first; ``targets`` (N, C) float32 next values.
+class WindowBatch(Batch):
+    """A :class:`~seqlab.data.batch.Batch` of ``inputs`` (N, L, C) float32 windows, oldest step first,
+    and ``targets`` (N, C) float32 next values.
 
     ``continues`` is always False: each window is a complete input, no state is carried.
     """
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    continues: bool = False
 
 
 class WindowBatches:

@@ -25,6 +25,7 @@ from seqlab.exceptions import DataError, FormatError
 from seqlab.io import atomic_file
 
 _MAX_WORD_BYTES = 10_000
+_SMALL_ALLOCATION = 2**22  # bytes allocated up front without checking the header against the file
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -88,8 +89,18 @@ def read_word2vec(path: str | os.PathLike[str], *, binary: bool | None = None,
     if binary is None:
         binary = _looks_binary(data, pos, d) if n else False
     want = n if limit is None else min(n, int(limit))
+    # the smallest record is a 1-byte word, a space and D floats (4 bytes each, or "x " as text):
+    # check the header's claim against the bytes there before allocating (n, D) floats for it
+    smallest = 4 * d + 2 if binary else 2 * d + 1
+    if want * d * 4 > _SMALL_ALLOCATION and want * smallest > len(data) - pos + 1:
+        raise FormatError(f"{path}: the header claims {n} words of {d} values, but the file has only "
+                          f"{len(data) - pos} bytes after it; the header is wrong or the file is truncated.")
     reader = _read_binary if binary else _read_text
     words, vectors = reader(path, data, pos, n, d, want)
+    if not np.isfinite(vectors).all():
+        row = int(np.flatnonzero(~np.isfinite(vectors).all(axis=1))[0])
+        raise FormatError(f"{path}: the vector of word {words[row]!r} (record {row + 1}) holds NaN or inf; "
+                          "the file is damaged.")
     seen: dict[str, int] = {}
     for i, w in enumerate(words):
         if w in seen:

@@ -26,6 +26,7 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab import io
+from seqlab._validation import is_int, is_real
 from seqlab.base import BaseModel
 from seqlab.data import SPECIALS, LineCorpus, Vocabulary
 from seqlab.embed import _kernels
@@ -41,12 +42,7 @@ _CHUNK_WORDS = 20000  # words per job handed to a worker thread
 _LOSS_EVERY = 8  # the progress loss is estimated on one example in eight
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: Any) -> bool:
-    return isinstance(v, int | float | np.number) and not isinstance(v, bool) and math.isfinite(v)
+_is_int, _is_real = is_int, is_real  # the shared predicates of seqlab._validation
 
 
 @io.register
@@ -187,7 +183,7 @@ class Word2Vec(BaseModel):
         return 5 if self.negative is None else int(self.negative)
 
     def fit(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], y: None = None, *,
-            progress: bool | None = None) -> Self:
+            progress: bool | None = None, log: Any = None) -> Self:
         """Build the vocabulary from ``corpus`` and train ``epochs`` passes over it.
 
         Parameters
@@ -201,6 +197,9 @@ class Word2Vec(BaseModel):
             Ignored (scikit-learn convention).
         progress : bool or None, default=None
             Show a progress bar on stderr (None: only when stderr is a terminal).
+        log : seqlab.train.log.MetricsLog, optional
+            Receives one row per epoch (mean loss; the clocks of the whole run on the last row,
+            since the worker threads pipeline the epochs).
 
         Returns
         -------
@@ -227,6 +226,11 @@ class Word2Vec(BaseModel):
         self.tree_vectors_ = np.zeros((max(n_words - 1, 1), dim), np.float32) if self.loss == "hierarchical" else None
         self.loss_history_: list[float] = []
         self._run(corpus, self.epochs, progress, per_epoch=int(sum(self.vocabulary_.counts or [])))
+        for epoch, loss in enumerate(self.loss_history_ if log is not None else [], 1):
+            last = epoch == len(self.loss_history_)
+            log.write(step=epoch, train_loss=loss, lr=self._alpha_at(epoch / len(self.loss_history_)),
+                      wall_seconds=self.train_stats_["seconds"] if last else None,
+                      cpu_seconds=self.train_stats_["cpu_seconds"] if last else None)
         return self
 
     def train(self, corpus: Iterable[Sequence[str]] | str | os.PathLike[str], *, epochs: int | None = None,
@@ -402,7 +406,8 @@ class Word2Vec(BaseModel):
             arrays["output_vectors"] = self.output_vectors_
         if self.tree_vectors_ is not None:
             arrays["tree_vectors"] = self.tree_vectors_
-        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": [float(x) for x in self.loss_history_],
+        losses = [float(x) if math.isfinite(x) else None for x in self.loss_history_]  # an unmeasured epoch: null
+        meta = {"vocabulary": self.vocabulary_.to_json(), "loss_history": losses,
                 "run": getattr(self, "train_stats_", {}),  # timings of the fitting run (informational)
                 "summary": {"words": len(self.vocabulary_) - _N_SPECIALS,
                             "vector_size": int(self.input_vectors_.shape[1])}}
@@ -420,7 +425,7 @@ class Word2Vec(BaseModel):
         out, tree = arrays.get("output_vectors"), arrays.get("tree_vectors")
         model.output_vectors_ = None if out is None else out.astype(np.float32, copy=True)
         model.tree_vectors_ = None if tree is None else tree.astype(np.float32, copy=True)
-        model.loss_history_ = list(state.get("loss_history", []))
+        model.loss_history_ = [math.nan if x is None else float(x) for x in state.get("loss_history", [])]
         model.train_stats_ = dict(state.get("run", {}))
         model._embeddings = None
         return model
@@ -538,7 +543,9 @@ def _encode(buf: list[int], lens: list[int]) -> tuple[np.ndarray, np.ndarray]:
 def _progress_bar(total: int, progress: bool | None) -> Any:
     if progress is False:
         return None
-    from tqdm.auto import tqdm
+    from seqlab._progress import tqdm_class
+
+    tqdm = tqdm_class()
 
     return tqdm(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False,
                 disable=None if progress is None else False, desc="word2vec", smoothing=0.1)

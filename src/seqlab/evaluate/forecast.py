@@ -12,6 +12,10 @@ Conventions (those of Hyndman & Koehler 2006, "Another look at measures of forec
   in [0, 200].
 - ``mase`` divides the MAE by the in-sample MAE of the seasonal naive forecast on the training
   series ``y_train`` (season length ``m``, 1 = persistence); below 1 beats that naive forecast.
+
+For prediction intervals: :func:`interval_coverage` (the fraction of targets inside their
+interval) and :func:`interval_score` (Gneiting & Raftery's interval / Winkler score; lower is
+better).
 """
 
 from __future__ import annotations
@@ -109,3 +113,36 @@ def forecast_metrics(
         else:
             out[name] = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape}[name](y_true, y_pred)
     return out
+
+
+# ---------------------------------------------------------------------- interval metrics
+INTERVAL_METRICS = ("coverage", "interval_score")
+
+
+def _bounds(y_true: Any, lower: Any, upper: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t, lo = _pair(y_true, lower)
+    _, hi = _pair(y_true, upper)
+    if np.any(lo > hi):
+        raise DataError("interval bounds are crossed: some lower bound is above its upper bound.")
+    return t, lo, hi
+
+
+def interval_coverage(y_true: Any, lower: Any, upper: Any) -> float:
+    """Fraction of targets inside ``[lower, upper]`` (the empirical coverage, in [0, 1])."""
+    t, lo, hi = _bounds(y_true, lower, upper)
+    return float(np.mean((t >= lo) & (t <= hi)))
+
+
+def interval_score(y_true: Any, lower: Any, upper: Any, coverage: float) -> float:
+    """Mean interval (Winkler) score of central ``coverage`` intervals; lower is better.
+
+    ``(u - l) + (2 / alpha) (l - y) [y < l] + (2 / alpha) (y - u) [y > u]`` with
+    ``alpha = 1 - coverage`` (Gneiting & Raftery 2007, eq. 43): the width, plus a penalty for
+    every miss proportional to how far outside the target fell.
+    """
+    if not 0 < coverage < 1:
+        raise DataError(f"coverage must be strictly between 0 and 1, got {coverage!r}.")
+    t, lo, hi = _bounds(y_true, lower, upper)
+    alpha = 1.0 - coverage
+    score = (hi - lo) + (2 / alpha) * np.maximum(lo - t, 0) + (2 / alpha) * np.maximum(t - hi, 0)
+    return float(np.mean(score))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.protocols import LanguageModel
+from seqlab.protocols import LanguageModel, as_corpus
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class PerplexityReport:
 
 def perplexity_report(lm: LanguageModel, corpus: Iterable[Sequence[str]]) -> PerplexityReport:
     """Score ``corpus`` with ``lm`` and summarise it (natural-log sums, reported as ppl and bits)."""
-    corpus = [list(s) for s in corpus]
+    corpus = as_corpus(lm, corpus)  # a str sentence goes through lm.tokenizer_ or is refused, never split in chars
     log_probs, is_oov = lm.token_log_probs(corpus)
     return summarise_log_probs(np.asarray(log_probs, dtype=np.float64), np.asarray(is_oov, dtype=bool), len(corpus))
 

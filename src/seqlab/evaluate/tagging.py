@@ -117,8 +117,8 @@ def tagging_report(y_true: Tags, y_pred: Tags, *, sentences: Sequence[Sequence[s
                    known: Collection[str] | None = None) -> dict[str, Any]:
     """Every tagging metric in one JSON-able dict (what ``seqlab tag eval`` prints).
 
-    Keys: ``accuracy``, ``tokens``, ``oov_accuracy`` and ``oov_tokens`` (when ``sentences``
-    and ``known`` are given), ``per_tag`` (tag -> precision, recall, f1, support),
+    Keys: ``accuracy``, ``tokens``, ``oov_accuracy`` (None when no token is unseen) and
+    ``oov_tokens`` (when ``sentences`` and ``known`` are given), ``per_tag`` (tag -> precision, recall, f1, support),
     ``labels`` and ``confusion`` (rows true, columns predicted), and ``entity_f1``,
     ``entity_precision``, ``entity_recall`` for BIO-tagged data.
     """
@@ -128,7 +128,7 @@ def tagging_report(y_true: Tags, y_pred: Tags, *, sentences: Sequence[Sequence[s
     report: dict[str, Any] = {"accuracy": token_accuracy(y_true, y_pred), "tokens": len(t)}
     if sentences is not None and known is not None:
         acc, n = oov_accuracy(sentences, y_true, y_pred, known)
-        report["oov_accuracy"], report["oov_tokens"] = acc, n
+        report["oov_accuracy"], report["oov_tokens"] = (acc if n else None), n   # None: no unseen token
     report["per_tag"] = {lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                                "support": int(support[i])} for i, lab in enumerate(labels)}
     report["labels"] = labels

@@ -26,22 +26,45 @@ A short tour (documents 000, 002 and 003):
 >>> len(result.predictions), sorted(result.metrics)
 (50, ['mae', 'mape', 'mase', 'rmse', 'smape'])
 
+**Uncertainty.** ``predict_interval(horizon, coverage=0.9)`` (or ``predict(horizon,
+coverage=0.9)``) returns a :class:`Forecast` with ``mean``, ``lower`` and ``upper``;
+``predict_quantiles(horizon, q=...)`` the quantiles. AR intervals are analytic (statsmodels'
+``get_prediction().conf_int()``), the baselines use the textbook normal formulas, LagRegressor a
+residual bootstrap, and :class:`ConformalForecaster` wraps *any* forecaster (neural ones too) with
+conformal intervals from its walk-forward errors. ``backtest(..., coverage=0.9)`` reports the
+empirical coverage and the interval score. ``ARForecaster.summary()`` gives standard errors,
+z and p-values; ``fit(y, X=...)``/``predict(h, X_future=...)`` add exogenous regressors (AR,
+LagRegressor); a pandas ``Series`` in gives forecasts with the continued index.
+
 Every forecaster follows the ``Forecaster`` protocol (``fit(series)``, ``predict(horizon)``)
 plus ``update(new_values, refit=..., forget=...)``, the path the backtest uses to feed a fitted
 model the newest observations (see :mod:`seqlab.forecast._base`).
 """
 
-from seqlab.evaluate.forecast import forecast_metrics, mae, mape, mase, rmse, smape
+from seqlab.evaluate.forecast import (
+    forecast_metrics,
+    interval_coverage,
+    interval_score,
+    mae,
+    mape,
+    mase,
+    rmse,
+    smape,
+)
 from seqlab.forecast._base import BaseForecaster
-from seqlab.forecast.ar import ARForecaster, OrderSelection, select_order
+from seqlab.forecast.ar import ARForecaster, ARSummary, OrderSelection, select_order
 from seqlab.forecast.backtest import BacktestResult, backtest
 from seqlab.forecast.baselines import MeanForecaster, Persistence, SeasonalNaive
+from seqlab.forecast.intervals import ConformalForecaster, Forecast
 from seqlab.forecast.lags import LagTable, lag_features, lag_matrix, min_history
 from seqlab.forecast.regressor import LagRegressor
 from seqlab.forecast.split import WalkForward, resolve_initial
 
 __all__ = [
     "ARForecaster",
+    "ARSummary",
+    "ConformalForecaster",
+    "Forecast",
     "BacktestResult",
     "BaseForecaster",
     "LagRegressor",
@@ -53,6 +76,8 @@ __all__ = [
     "WalkForward",
     "backtest",
     "forecast_metrics",
+    "interval_coverage",
+    "interval_score",
     "lag_features",
     "lag_matrix",
     "mae",

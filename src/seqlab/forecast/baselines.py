@@ -2,6 +2,12 @@
 
 They need no parameters beyond the history itself, so ``update(..., refit=True)`` costs
 nothing more than appending. They accept 1-D and n-D series (each column forecast alike).
+
+Their prediction intervals are the normal ones of Hyndman & Athanasopoulos, *Forecasting:
+Principles and Practice* (3rd ed.), section 5.5, with ``sigma`` the root mean square of the
+in-sample one-step residuals of the history: persistence ``sigma sqrt(h)``, seasonal naive
+``sigma sqrt(floor((h - 1) / m) + 1)``, mean ``sigma sqrt(1 + 1 / T)`` (there ``sigma`` divides
+by ``T - 1``).
 """
 
 from __future__ import annotations
@@ -14,8 +20,16 @@ from seqlab.base import Constraint, int_at_least
 from seqlab.exceptions import DataError
 from seqlab.forecast._base import BaseForecaster
 from seqlab.forecast._data import as_values
-from seqlab.forecast.ar import _check_horizon
+from seqlab.forecast.intervals import Predictive
 from seqlab.io import register
+
+
+def _rms(residuals: np.ndarray, ddof: int, name: str) -> np.ndarray:
+    """Root mean square of residuals per column, dividing by ``n - ddof``."""
+    n = len(residuals)
+    if n - ddof < 1:
+        raise DataError(f"{name} prediction intervals need more history: {n} residual(s) are too few.")
+    return np.asarray(np.sqrt(np.sum(residuals**2, axis=0) / (n - ddof)))
 
 
 class _HistoryBaseline(BaseForecaster):
@@ -23,14 +37,16 @@ class _HistoryBaseline(BaseForecaster):
 
     _min_length = 1
 
-    def fit(self, series: Any) -> Self:
-        """Remember ``series`` of shape (n_steps,) or (n_steps, n_features)."""
+    def fit(self, series: Any, X: Any = None) -> Self:
+        """Remember ``series`` of shape (n_steps,) or (n_steps, n_features); ``X`` is refused (no regressors)."""
         self._validate_params()
         y = as_values(series)
+        self._set_exog(X, len(y))
         need = self._needed()
         if len(y) < need:
             raise DataError(f"{type(self).__name__} needs at least {need} values, got {len(y)}.")
         self._set_history(y)
+        self._remember_index(series)
         self._refit()
         return self
 
@@ -48,6 +64,7 @@ class _HistoryBaseline(BaseForecaster):
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         model = cls(**params)
         model._set_history(arrays["history"])
+        model._remember_index(None)
         model._refit()
         return model
 
@@ -73,12 +90,18 @@ class Persistence(_HistoryBaseline):
     def __init__(self) -> None:
         pass
 
-    def predict(self, horizon: int = 1) -> np.ndarray:
+    def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """Repeat the last value ``horizon`` times: shape (horizon,) or (horizon, n_features)."""
-        self._check_fitted()
-        horizon = _check_horizon(horizon)
         last = self._history.values[-1]
         return np.repeat(last[None] if np.ndim(last) else np.array([last]), horizon, axis=0)
+
+    def _predictive(self, horizon: int, X_future: np.ndarray | None) -> Predictive:
+        """Random walk: ``std_h = sigma sqrt(h)``."""
+        y = self._history.values
+        sigma = _rms(np.diff(y, axis=0), 0, "Persistence")
+        h = np.arange(1, horizon + 1).reshape((horizon,) + (1,) * (y.ndim - 1))
+        mean = self._point(horizon, None)
+        return Predictive(mean=mean, method="analytic", std=np.sqrt(h) * sigma * np.ones_like(mean))
 
 
 @register
@@ -106,13 +129,21 @@ class SeasonalNaive(_HistoryBaseline):
     def _needed(self) -> int:
         return int(self.season_length)
 
-    def predict(self, horizon: int = 1) -> np.ndarray:
+    def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """The last season repeated: shape (horizon,) or (horizon, n_features)."""
-        self._check_fitted()
-        horizon = _check_horizon(horizon)
         m = self.season_length
         season = self._history.values[len(self._history) - m :]
         return np.array(season[np.arange(horizon) % m])
+
+    def _predictive(self, horizon: int, X_future: np.ndarray | None) -> Predictive:
+        """``std_h = sigma sqrt(k + 1)`` with ``k = floor((h - 1) / m)`` whole seasons ahead."""
+        y = self._history.values
+        m = self.season_length
+        sigma = _rms(y[m:] - y[:-m], 0, "SeasonalNaive")
+        k = (np.arange(1, horizon + 1) - 1) // m
+        mean = self._point(horizon, None)
+        scale = np.sqrt(k + 1.0).reshape((horizon,) + (1,) * (y.ndim - 1))
+        return Predictive(mean=mean, method="analytic", std=scale * sigma * np.ones_like(mean))
 
 
 @register
@@ -141,13 +172,19 @@ class MeanForecaster(_HistoryBaseline):
         y = self._history.values
         self.mean_ = y[-self.window :].mean(axis=0) if self.window else y.mean(axis=0)
 
-    def update(self, new_values: Any, *, refit: bool = True, forget: int = 0) -> Self:
+    def update(self, new_values: Any, *, refit: bool = True, forget: int = 0, X: Any = None) -> Self:
         """Append values; the mean moves only when ``refit`` is true (it is the only parameter)."""
-        return super().update(new_values, refit=refit, forget=forget)
+        return super().update(new_values, refit=refit, forget=forget, X=X)
 
-    def predict(self, horizon: int = 1) -> np.ndarray:
+    def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """The fitted mean repeated: shape (horizon,) or (horizon, n_features)."""
-        self._check_fitted()
-        horizon = _check_horizon(horizon)
         mean = np.asarray(self.mean_)
         return np.repeat(mean[None] if mean.ndim else np.array([float(mean)]), horizon, axis=0)
+
+    def _predictive(self, horizon: int, X_future: np.ndarray | None) -> Predictive:
+        """``std = sigma sqrt(1 + 1 / T)`` at every lead (``sigma`` with ``T - 1`` in the denominator)."""
+        y = self._history.values
+        y = y[-self.window :] if self.window else y
+        sigma = _rms(y - y.mean(axis=0), 1, "MeanForecaster")
+        mean = self._point(horizon, None)
+        return Predictive(mean=mean, method="analytic", std=sigma * np.sqrt(1 + 1 / len(y)) * np.ones_like(mean))

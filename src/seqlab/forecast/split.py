@@ -13,15 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._validation import int_at_least, is_int, require
 from seqlab.exceptions import DataError, InvalidParameterError
-
-
-def _positive(value: Any, name: str, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise InvalidParameterError(f"WalkForward {name} must be an int >= 1{extra}, got {value!r}.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +66,10 @@ class WalkForward:
     refit_every: int | None = 1
 
     def __post_init__(self) -> None:
-        _positive(self.initial, "initial")
-        _positive(self.horizon, "horizon")
-        _positive(self.step, "step")
-        _positive(self.window, "window", allow_none=True)
-        _positive(self.refit_every, "refit_every", allow_none=True)
+        for name in ("initial", "horizon", "step"):
+            require(getattr(self, name), int_at_least(1), f"WalkForward {name}")
+        for name in ("window", "refit_every"):
+            require(getattr(self, name), int_at_least(1, optional=True), f"WalkForward {name}")
 
     def origins(self, n: int) -> np.ndarray:
         """Forecast origins (first test position of each fold) for a series of ``n`` points."""
@@ -138,7 +130,7 @@ def resolve_initial(value: int, index: Any = None, *, kind: str = "auto") -> tup
     """
     if kind not in ("auto", "count", "label"):
         raise InvalidParameterError(f"initial kind must be 'auto', 'count' or 'label', got {kind!r}.")
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not is_int(value):
         raise InvalidParameterError(f"initial must be an int, got {value!r}.")
     idx = None if index is None else np.asarray(index)
     numeric = idx is not None and idx.dtype.kind in "iuf"

@@ -27,14 +27,27 @@ True
 ``fit`` takes a list of sequences; ``log_likelihood(seq)`` is the total natural-log
 likelihood of one sequence, ``score(seqs)`` the mean per step, ``predict_proba(seq)`` the state
 posteriors, ``decode(seq, algorithm="viterbi"|"map")`` returns ``(log_prob, states)``.
+
+Emission families: :class:`CategoricalHMM` (symbols), :class:`GaussianHMM` (covariance types
+"diag", "full", "spherical", "tied"), :class:`GMMHMM` (Gaussian mixtures), :class:`PoissonHMM`
+(counts). ``fit_supervised(seqs, states)`` fits from labelled state sequences by counting.
+
+Coming from hmmlearn: its calling convention (one array ``X`` of all sequences concatenated
+plus ``lengths``) is accepted by ``fit``, ``score``, ``log_likelihood``, ``score_samples``,
+``predict``, ``predict_proba``, ``decode``, ``aic`` and ``bic``. One difference is deliberate:
+hmmlearn's ``score(X, lengths)`` is the *total* log-likelihood, seqlab's ``score`` is the
+*mean per step* (higher is better, comparable across lengths); hmmlearn's number is
+``log_likelihood(X, lengths)``.
 The kernels (:mod:`seqlab.hmm._algorithms`) are compiled with numba and shared by all
 emission families.
 """
 
 from __future__ import annotations
 
-from seqlab.hmm.base import BaseHMM
+from seqlab.hmm.base import BaseHMM, split_lengths
 from seqlab.hmm.categorical import CategoricalHMM
 from seqlab.hmm.gaussian import GaussianHMM
+from seqlab.hmm.gmm import GMMHMM
+from seqlab.hmm.poisson import PoissonHMM
 
-__all__ = ["BaseHMM", "CategoricalHMM", "GaussianHMM"]
+__all__ = ["BaseHMM", "CategoricalHMM", "GMMHMM", "GaussianHMM", "PoissonHMM", "split_lengths"]

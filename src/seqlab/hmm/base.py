@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from seqlab._validation import int_at_least, is_int
 from seqlab.base import BaseModel, float_at_least
 from seqlab.exceptions import ConvergenceWarning, DataError, InvalidParameterError, NotFittedError
 from seqlab.hmm import _algorithms as alg
@@ -22,14 +23,6 @@ Params = dict[str, np.ndarray]
 
 #: Weight kept on the diagonal of the default ("sticky") starting transition matrix.
 STICKY_DIAGONAL = 0.9
-
-
-def _is_pos_int(v: Any) -> bool:
-    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1)
-
-
-def _is_nonneg_int(v: Any) -> bool:
-    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0)
 
 
 def check_distribution(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -119,6 +112,8 @@ class BaseHMM(BaseModel):
     """
 
     _emission_names: ClassVar[tuple[str, ...]] = ()
+    #: symbol table of a categorical model (its symbols by id), saved with the model when set
+    symbols_: list[str] | None
     # hyperparameters every subclass sets in __init__
     n_states: int
     n_iter: int
@@ -126,11 +121,11 @@ class BaseHMM(BaseModel):
     n_init: int
     random_state: int | None
     _constraints = {
-        "n_states": (_is_pos_int, "an int >= 1"),
-        "n_iter": (_is_nonneg_int, "an int >= 0"),
+        "n_states": int_at_least(1),
+        "n_iter": int_at_least(0),
         "tol": float_at_least(0),
-        "n_init": (_is_pos_int, "an int >= 1"),
-        "random_state": (lambda v: v is None or _is_nonneg_int(v), "None or an int >= 0"),
+        "n_init": int_at_least(1),
+        "random_state": int_at_least(0, optional=True),
     }
 
     # ------------------------------------------------------------------ hooks (subclasses)
@@ -147,7 +142,7 @@ class BaseHMM(BaseModel):
     def _init_emissions(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> Params:
         raise NotImplementedError
 
-    def _emission_stats(self, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
+    def _emission_stats(self, params: Params, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
     def _mstep_emissions(self, params: Params, stats: dict[str, np.ndarray]) -> Params:
@@ -185,7 +180,9 @@ class BaseHMM(BaseModel):
             setattr(self, name, value)
 
     # ------------------------------------------------------------------ data
-    def _as_sequences(self, data: Any, name: str) -> list[np.ndarray]:
+    def _as_sequences(self, data: Any, name: str, lengths: Any = None) -> list[np.ndarray]:
+        if lengths is not None:
+            return [self._check_data(s, f"{name}[{i}]") for i, s in enumerate(split_lengths(data, lengths, name))]
         if isinstance(data, str | bytes):
             raise DataError(f"{name} must be a list of sequences, got a str.")
         if isinstance(data, np.ndarray) and data.dtype != object:
@@ -205,19 +202,30 @@ class BaseHMM(BaseModel):
         return np.concatenate(seqs), offsets
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None) -> Self:
+    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
+            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
         """Fit by Baum-Welch (EM), keeping the best of ``n_init`` restarts.
 
         Parameters
         ----------
         sequences : list of array-like
-            Training sequences (one array each); a single array is read as one sequence.
-        y : ignored
+            Training sequences (one array each); a single array is read as one sequence, or
+            as several when ``lengths`` is given.
+        y : ignored, or hmmlearn's positional ``lengths``
+            ``fit(X, lengths)`` written the hmmlearn way works too.
+        lengths : array-like of int, optional
+            hmmlearn's convention: ``sequences`` is one array of all steps concatenated and
+            ``lengths`` the length of each sequence (they must sum to its number of rows).
         init_params : dict, optional
             Starting parameters by attribute name (``{"startprob_": ..., "transmat_": ..., ...}``);
             when given, exactly one run starts there and ``n_init`` is ignored. This is how to
             reproduce hmmlearn's ``init_params=""`` runs.
+        log : seqlab.train.log.MetricsLog, optional
+            Receives one row per Baum-Welch iteration (``train_loss``: negative log-likelihood per
+            observation); live with one start, the best run's afterwards with several.
 
+        Notes
+        -----
         Each restart runs until the log-likelihood gain of one iteration is below ``tol`` or
         ``n_iter`` iterations are done (then a ``ConvergenceWarning`` is issued). A run whose
         likelihood would fall (only the covariance prior of :class:`GaussianHMM` or rounding
@@ -227,16 +235,19 @@ class BaseHMM(BaseModel):
         self._validate_params()
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attr)
-        X, offsets = self._concat(self._as_sequences(sequences, "sequences"))
+        X, offsets = self._concat(self._as_sequences(sequences, "sequences", _lengths(y, lengths)))
         rng = np.random.default_rng(self.random_state)
         if init_params is not None:
             starts = [self._check_params(init_params)]
         else:
             starts = [self._initial_params(X, offsets, rng) for _ in range(self.n_init)]
-        runs = [self._baum_welch(X, offsets, p) for p in starts]
+        runs = [self._baum_welch(X, offsets, p, log=log if len(starts) == 1 else None) for p in starts]
         finals = np.array([r[1][-1] if len(r[1]) else -np.inf for r in runs])
         best = int(np.argmax(finals)) if np.any(np.isfinite(finals)) else 0
         params, history, converged = runs[best]
+        if log is not None and len(starts) > 1:  # the chosen run's curve (its timings were not kept)
+            for i, ll in enumerate(history, 1):
+                log.write(step=i, train_loss=-ll / max(len(X), 1), wall_seconds=None, cpu_seconds=None)
         self._set_params_from(params)
         self.log_likelihoods_ = np.asarray(history, dtype=np.float64)
         self.n_iter_ = len(history)
@@ -256,7 +267,8 @@ class BaseHMM(BaseModel):
         params.update(self._init_emissions(X, offsets, rng))
         return params
 
-    def _baum_welch(self, X: np.ndarray, offsets: np.ndarray, params: Params) -> tuple[Params, list[float], bool]:
+    def _baum_welch(self, X: np.ndarray, offsets: np.ndarray, params: Params,
+                    log: Any = None) -> tuple[Params, list[float], bool]:
         history: list[float] = []
         converged = False
         previous = params
@@ -271,8 +283,10 @@ class BaseHMM(BaseModel):
                 params, converged = previous, True
                 break
             history.append(float(ll))
+            if log is not None:
+                log.write(step=len(history), train_loss=-float(ll) / max(len(X), 1))
             previous = params
-            params = self._mstep(params, start_counts, trans_counts, self._emission_stats(X, gamma))
+            params = self._mstep(params, start_counts, trans_counts, self._emission_stats(params, X, gamma))
             if len(history) >= 2 and history[-1] - history[-2] < self.tol:
                 converged = True
                 break
@@ -285,59 +299,212 @@ class BaseHMM(BaseModel):
         new.update(self._mstep_emissions(params, stats))
         return new
 
+    # ------------------------------------------------------------------ supervised fitting
+    def fit_supervised(self, sequences: Any, states: Any, *, lengths: Any = None, pseudocount: float = 1.0,
+                       emission_pseudocount: float | None = None) -> Self:
+        """Fit from labelled state sequences by counting, with additive smoothing (no EM).
+
+        This is the supervised HMM of a part-of-speech tagger: the states are known (tags),
+        so ``startprob_`` and ``transmat_`` are relative frequencies of the observed starts and
+        ``i -> j`` transitions, and the emissions are the per-state maximum-likelihood
+        estimates (symbol frequencies, means and covariances, Poisson rates; a Gaussian
+        mixture runs EM within each state, as its components are not labelled).
+
+        Parameters
+        ----------
+        sequences : list of array-like
+            Observation sequences, as for :meth:`fit` (or one array with ``lengths``).
+        states : list of array-like of int
+            One state id ``0..n_states-1`` per step of each sequence (or one array with
+            ``lengths``, like ``sequences``).
+        lengths : array-like of int, optional
+            hmmlearn's convention for both ``sequences`` and ``states``.
+        pseudocount : float, default=1.0
+            Added to every start and transition count before normalising (add-one smoothing
+            at 1.0; 0 gives plain relative frequencies, with zeros for unseen transitions).
+        emission_pseudocount : float or None, default=None
+            Added to every symbol count of :class:`CategoricalHMM` (None: ``pseudocount``);
+            a tagger with a large vocabulary usually wants a smaller value such as 0.01.
+            Ignored by the continuous-emission models.
+
+        Notes
+        -----
+        A state that never occurs gets the smoothed (uniform when ``pseudocount > 0``) start
+        and transition rows and the data-driven default emissions of :meth:`fit`.
+        """
+        self._validate_params()
+        for value, name in ((pseudocount, "pseudocount"), (emission_pseudocount, "emission_pseudocount")):
+            if value is None and name == "emission_pseudocount":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise InvalidParameterError(f"{name} must be a float >= 0, got {value!r}.")
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        seqs = self._supervised_sequences(sequences, lengths)
+        labels = _state_sequences(states, lengths, [len(s) for s in seqs], self.n_states)
+        X, offsets = self._concat(seqs)
+        z = np.concatenate(labels)
+        k = self.n_states
+        start = np.bincount(z[offsets[:-1]], minlength=k).astype(np.float64) + pseudocount
+        inner = np.ones(len(z) - 1, dtype=bool)
+        inner[offsets[1:-1] - 1] = False  # no transition across sequence boundaries
+        trans = np.zeros((k, k))
+        np.add.at(trans, (z[:-1][inner], z[1:][inner]), 1.0)
+        trans += pseudocount
+        gamma = np.zeros((len(z), k))
+        gamma[np.arange(len(z)), z] = 1.0
+        rng = np.random.default_rng(self.random_state)
+        params: Params = {"startprob_": _normalise(start, np.full(k, 1.0 / k)),
+                          "transmat_": _normalise(trans, np.full((k, k), 1.0 / k))}
+        params.update(self._supervised_start(X, offsets, z, rng))
+        smoothing = pseudocount if emission_pseudocount is None else emission_pseudocount
+        for _ in range(self._supervised_steps):
+            stats = self._smooth_emission_stats(self._emission_stats(params, X, gamma), smoothing)
+            params.update(self._mstep_emissions(params, stats))
+        self._set_params_from(self._check_params(params))
+        return self
+
+    #: M-steps of the emissions in :meth:`fit_supervised` (1 is exact for closed-form families).
+    _supervised_steps = 1
+
+    def _supervised_start(self, X: np.ndarray, offsets: np.ndarray, z: np.ndarray,
+                          rng: np.random.Generator) -> Params:
+        """Hook: emissions the supervised M-steps start from (and unseen states keep)."""
+        return self._init_emissions(X, offsets, rng)
+
+    def _supervised_sequences(self, sequences: Any, lengths: Any) -> list[np.ndarray]:
+        return self._as_sequences(sequences, "sequences", lengths)
+
+    def _smooth_emission_stats(self, stats: dict[str, np.ndarray], pseudocount: float) -> dict[str, np.ndarray]:
+        """Hook: add smoothing counts to supervised emission statistics (categorical only)."""
+        return stats
+
     # ------------------------------------------------------------------ inference
     def _prepare(self, sequence: Any) -> tuple[Params, np.ndarray]:
         params = self._param_dict()
         x = self._check_data(sequence, "sequence")
         return params, self._log_emission(params, x)
 
-    def log_likelihood(self, sequence: Any) -> float:
-        """Total natural-log likelihood ``log p(x_1..x_T)`` of one sequence (forward algorithm)."""
-        params, log_emit = self._prepare(sequence)
-        offsets = np.array([0, len(log_emit)], dtype=np.int64)
-        return float(alg.forward_log_likelihood(params["startprob_"], params["transmat_"], log_emit, offsets)[0])
-
-    def score(self, sequences: Any, y: Any = None) -> float:
-        """Mean log-likelihood per step over ``sequences`` (higher is better)."""
+    def _prepare_many(self, X: Any, lengths: Any) -> tuple[Params, np.ndarray, np.ndarray]:
+        """Parameters, emission log-likelihoods and offsets of one sequence or of ``X`` split by ``lengths``."""
         params = self._param_dict()
-        X, offsets = self._concat(self._as_sequences(sequences, "sequences"))
+        seqs = [self._check_data(X, "X")] if lengths is None else self._as_sequences(X, "X", lengths)
+        data, offsets = self._concat(seqs)
+        return params, self._log_emission(params, data), offsets
+
+    def log_likelihood(self, X: Any, lengths: Any = None) -> float:
+        """Total natural-log likelihood ``log p(x_1..x_T)`` of one sequence (forward algorithm).
+
+        With ``lengths`` (hmmlearn's convention) ``X`` holds several sequences concatenated and
+        the result is the sum over them: this is the number hmmlearn's ``score(X, lengths)``
+        returns, while seqlab's :meth:`score` is the mean per step.
+        """
+        params, log_emit, offsets = self._prepare_many(X, lengths)
+        return float(alg.forward_log_likelihood(params["startprob_"], params["transmat_"], log_emit, offsets).sum())
+
+    def score(self, sequences: Any, y: Any = None, *, lengths: Any = None) -> float:
+        """Mean log-likelihood **per step** over ``sequences`` (higher is better).
+
+        Unlike hmmlearn's ``score``, which is the total log-likelihood, this is divided by the
+        number of steps so that it is comparable across data of different lengths; the total
+        is :meth:`log_likelihood` (``score * n_steps``). ``score(X, lengths)`` in hmmlearn's
+        calling convention is accepted (the positional second argument is read as ``lengths``).
+        """
+        params = self._param_dict()
+        X, offsets = self._concat(self._as_sequences(sequences, "sequences", _lengths(y, lengths)))
         lls = alg.forward_log_likelihood_frames(params["startprob_"], params["transmat_"],
                                                 *self._frames(params, X), offsets)
         return float(lls.sum() / len(X))
 
-    def predict_proba(self, sequence: Any) -> np.ndarray:
-        """State posteriors ``P(z_t = k | x_1..x_T)`` of shape ``(n_steps, n_states)``."""
-        params, log_emit = self._prepare(sequence)
-        ll, gamma = alg.posteriors(params["startprob_"], params["transmat_"], log_emit)
-        if not np.isfinite(ll):
-            raise DataError("sequence has probability zero under the model; its posteriors are undefined.")
-        return gamma
+    def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
+        """hmmlearn's ``score_samples``: total log-likelihood and state posteriors ``(n_steps, n_states)``.
 
-    def decode(self, sequence: Any, algorithm: str = "viterbi") -> tuple[float, np.ndarray]:
+        With ``lengths``, both cover all the concatenated sequences of ``X``.
+        """
+        params, log_emit, offsets = self._prepare_many(X, lengths)
+        total, parts = 0.0, []
+        for lo, hi in zip(offsets[:-1], offsets[1:], strict=True):
+            ll, gamma = alg.posteriors(params["startprob_"], params["transmat_"], log_emit[lo:hi])
+            if not np.isfinite(ll):
+                raise DataError("a sequence has probability zero under the model; its posteriors are undefined.")
+            total += ll
+            parts.append(gamma)
+        return float(total), np.concatenate(parts)
+
+    def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """State posteriors ``P(z_t = k | x_1..x_T)`` of shape ``(n_steps, n_states)``.
+
+        With ``lengths`` the posteriors of each sequence of ``X`` are concatenated (hmmlearn).
+        """
+        return self.score_samples(X, lengths)[1]
+
+    def decode(self, sequence: Any, algorithm: Any = "viterbi", *, lengths: Any = None) -> tuple[float, np.ndarray]:
         """Most likely states of one sequence.
 
         ``algorithm="viterbi"`` returns ``(log p(x, z*), z*)`` for the jointly most likely path;
         ``"map"`` returns the per-step most likely states and the sum of the logs of their
-        posteriors (hmmlearn returns the plain sum of those posteriors instead).
+        posteriors (hmmlearn returns the plain sum of those posteriors instead). With
+        ``lengths`` (also accepted positionally, as hmmlearn's ``decode(X, lengths)``) each
+        sequence of ``X`` is decoded on its own: the log-probabilities are summed and the
+        paths concatenated.
         """
+        if lengths is None and algorithm is not None and not isinstance(algorithm, str):
+            lengths, algorithm = algorithm, "viterbi"
         if algorithm not in ("viterbi", "map"):
             raise InvalidParameterError(f"algorithm must be 'viterbi' or 'map', got {algorithm!r}.")
-        params, log_emit = self._prepare(sequence)
-        if algorithm == "map":
-            ll, gamma = alg.posteriors(params["startprob_"], params["transmat_"], log_emit)
-            if not np.isfinite(ll):
-                raise DataError("sequence has probability zero under the model; it cannot be decoded.")
-            states = gamma.argmax(axis=1)
-            with np.errstate(divide="ignore"):
-                return float(np.log(gamma.max(axis=1)).sum()), states
+        params, log_emit, offsets = self._prepare_many(sequence, lengths)
+        total, paths = 0.0, []
         with np.errstate(divide="ignore"):
             log_start, log_trans = np.log(params["startprob_"]), np.log(params["transmat_"])
-        log_prob, states = alg.viterbi(log_start, log_trans, log_emit)
-        return float(log_prob), states
+        for lo, hi in zip(offsets[:-1], offsets[1:], strict=True):
+            if algorithm == "map":
+                ll, gamma = alg.posteriors(params["startprob_"], params["transmat_"], log_emit[lo:hi])
+                if not np.isfinite(ll):
+                    raise DataError("sequence has probability zero under the model; it cannot be decoded.")
+                with np.errstate(divide="ignore"):
+                    total += float(np.log(gamma.max(axis=1)).sum())
+                paths.append(gamma.argmax(axis=1))
+            else:
+                log_prob, states = alg.viterbi(log_start, log_trans, np.ascontiguousarray(log_emit[lo:hi]))
+                total += float(log_prob)
+                paths.append(states)
+        return total, np.concatenate(paths)
 
-    def predict(self, sequence: Any) -> np.ndarray:
-        """The Viterbi state path of one sequence, shape ``(n_steps,)``."""
-        return self.decode(sequence)[1]
+    def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """The Viterbi state path of one sequence, shape ``(n_steps,)`` (concatenated with ``lengths``)."""
+        return self.decode(X, lengths=lengths)[1]
+
+    # ------------------------------------------------------------------ model selection
+    def _n_emission_params(self, params: Params) -> int:
+        raise NotImplementedError
+
+    def n_fit_params(self) -> int:
+        """Number of free scalar parameters: ``(K-1) + K(K-1)`` plus the emissions' free scalars.
+
+        The count hmmlearn's ``aic``/``bic`` use (its ``_get_n_fit_scalars_per_param``),
+        except for :class:`GMMHMM`, where seqlab counts ``K (M-1)`` free mixture weights
+        (hmmlearn 0.3 counts ``M-1``).
+        """
+        params = self._param_dict()
+        k = self.n_states
+        return (k - 1) + k * (k - 1) + self._n_emission_params(params)
+
+    def aic(self, sequences: Any, lengths: Any = None) -> float:
+        """Akaike information criterion ``-2 log L + 2 n_fit_params`` (lower is better; as hmmlearn)."""
+        ll, _ = self._total(sequences, lengths)
+        return -2.0 * ll + 2.0 * self.n_fit_params()
+
+    def bic(self, sequences: Any, lengths: Any = None) -> float:
+        """Bayesian information criterion ``-2 log L + n_fit_params log(n_steps)`` (lower is better)."""
+        ll, n_steps = self._total(sequences, lengths)
+        return -2.0 * ll + self.n_fit_params() * float(np.log(n_steps))
+
+    def _total(self, sequences: Any, lengths: Any) -> tuple[float, int]:
+        params = self._param_dict()
+        X, offsets = self._concat(self._as_sequences(sequences, "sequences", lengths))
+        lls = alg.forward_log_likelihood_frames(params["startprob_"], params["transmat_"],
+                                                *self._frames(params, X), offsets)
+        return float(lls.sum()), len(X)
 
     def sample(self, n: int = 1,
                random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +513,7 @@ class BaseHMM(BaseModel):
         The state path comes from a compiled inverse-CDF kernel; emissions are drawn in one
         vectorised call per state, so 100,000 steps take milliseconds.
         """
-        if not _is_pos_int(n):
+        if not is_int(n, 1):
             raise InvalidParameterError(f"n must be an int >= 1, got {n!r}.")
         params = self._param_dict()
         rng = np.random.default_rng(random_state)
@@ -357,6 +524,9 @@ class BaseHMM(BaseModel):
     def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = self._param_dict()
         meta: dict[str, Any] = {"summary": {"n_states": self.n_states}}
+        symbols: list[str] | None = getattr(self, "symbols_", None)
+        if symbols is not None:
+            meta["symbols_"] = [str(v) for v in symbols]
         if hasattr(self, "log_likelihoods_"):
             meta.update(n_iter_=self.n_iter_, converged_=bool(self.converged_), best_init_=self.best_init_)
             params = {**params, "log_likelihoods_": self.log_likelihoods_,
@@ -369,6 +539,8 @@ class BaseHMM(BaseModel):
         raw = {f"{k}_": v for k, v in arrays.items()}
         fitted = {k: raw.pop(k) for k in ("log_likelihoods_", "init_log_likelihoods_") if k in raw}
         model._set_params_from(model._check_params(raw))
+        if state.get("symbols_") is not None:
+            model.symbols_ = [str(v) for v in state["symbols_"]]
         if fitted:
             model.log_likelihoods_ = fitted["log_likelihoods_"]
             model.init_log_likelihoods_ = fitted["init_log_likelihoods_"]
@@ -384,4 +556,62 @@ def _normalise(counts: np.ndarray, previous: np.ndarray) -> np.ndarray:
     sums = counts.sum(axis=-1, keepdims=True)
     empty = sums <= 0
     out: np.ndarray = np.where(empty, previous, counts / np.where(empty, 1.0, sums))
+    return out
+
+
+def _lengths(y: Any, lengths: Any) -> Any:
+    """hmmlearn passes ``lengths`` as the second positional argument, where seqlab has ``y``."""
+    if lengths is None and y is not None:
+        return y
+    return lengths
+
+
+def split_lengths(X: Any, lengths: Any, name: str = "X") -> list[np.ndarray]:
+    """Cut hmmlearn's concatenated ``X`` into sequences of the given ``lengths``.
+
+    Raises ``DataError`` when ``lengths`` are not positive ints or do not sum to ``len(X)``.
+    """
+    try:
+        arr = np.asarray(X)
+        lens = np.asarray(lengths)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} with lengths must be an array and lengths a list of ints.") from None
+    if arr.ndim == 0:
+        raise DataError(f"{name} must be an array of shape (n_steps, ...) when lengths is given, got a scalar.")
+    if lens.ndim != 1 or len(lens) == 0 or lens.dtype.kind not in "iu" or np.any(lens < 1):
+        raise DataError(f"lengths must be a non-empty list of ints >= 1, got {np.asarray(lengths).tolist()!r}"[:200]
+                        + ".")
+    total = int(lens.sum())
+    if total != len(arr):
+        raise DataError(f"lengths sum to {total} but {name} has {len(arr)} rows; give one length per sequence, "
+                        f"summing to the rows of {name}.")
+    bounds = np.concatenate([[0], np.cumsum(lens)])
+    return [arr[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _state_sequences(states: Any, lengths: Any, sizes: list[int], n_states: int) -> list[np.ndarray]:
+    """Validate labelled state sequences against the observation sequences' ``sizes``."""
+    if lengths is not None:
+        parts = split_lengths(states, lengths, "states")
+    elif isinstance(states, np.ndarray) and states.dtype != object and len(sizes) == 1:
+        parts = [states]
+    else:
+        try:
+            parts = [np.asarray(s) for s in states]
+        except TypeError:
+            raise DataError(f"states must be a list of state sequences, got {type(states).__name__}.") from None
+    if len(parts) != len(sizes):
+        raise DataError(f"states holds {len(parts)} sequences but there are {len(sizes)} observation sequences.")
+    out = []
+    for i, (part, size) in enumerate(zip(parts, sizes, strict=True)):
+        arr = np.asarray(part)
+        if arr.ndim != 1 or len(arr) != size:
+            raise DataError(f"states[{i}] has shape {arr.shape} but sequence {i} has {size} steps; give one state "
+                            "id per step.")
+        if arr.dtype.kind not in "iu":
+            raise DataError(f"states[{i}] must hold integer state ids, got dtype {arr.dtype}.")
+        if arr.min() < 0 or arr.max() >= n_states:
+            bad = int(arr.min() if arr.min() < 0 else arr.max())
+            raise DataError(f"states[{i}] holds state {bad}, outside 0..{n_states - 1} (n_states={n_states}).")
+        out.append(arr.astype(np.int64))
     return out

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from seqlab._validation import int_at_least
 from seqlab.exceptions import DataError
 from seqlab.hmm import _algorithms as alg
-from seqlab.hmm.base import BaseHMM, Params, _is_pos_int, _normalise, check_distribution, kmeans
+from seqlab.hmm.base import BaseHMM, Params, _normalise, check_distribution, kmeans
 from seqlab.io import register
 
 
@@ -65,7 +66,7 @@ class CategoricalHMM(BaseHMM):
     _emission_names = ("emissionprob_",)
     _constraints = {
         **BaseHMM._constraints,
-        "n_symbols": (lambda v: v is None or _is_pos_int(v), "None or an int >= 1"),
+        "n_symbols": int_at_least(1, optional=True),
     }
 
     def __init__(self, *, n_states: int = 2, n_symbols: int | None = None, n_iter: int = 100, tol: float = 1e-4,
@@ -177,7 +178,7 @@ class CategoricalHMM(BaseHMM):
         start = np.bincount(group[X[offsets[:-1]]], minlength=k) + 1.0
         return {"startprob_": start / start.sum(), "transmat_": trans, "emissionprob_": emit}
 
-    def _emission_stats(self, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
+    def _emission_stats(self, params: Params, X: np.ndarray, gamma: np.ndarray) -> dict[str, np.ndarray]:
         n_symbols = self._alphabet_size() or int(X.max()) + 1
         return {"obs": alg.symbol_counts(X, gamma, n_symbols)}
 
@@ -187,7 +188,8 @@ class CategoricalHMM(BaseHMM):
     def _sample_emissions(self, params: Params, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return alg.sample_symbols(states, params["emissionprob_"], rng.random(len(states)))
 
-    def fit(self, sequences: Any, y: Any = None, *, init_params: dict[str, Any] | None = None) -> CategoricalHMM:
+    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
+            init_params: dict[str, Any] | None = None, log: Any = None) -> CategoricalHMM:
         """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. Symbols are ids ``0..n_symbols-1``."""
         # with n_symbols=None the alphabet is the starting emissionprob_'s width, else the data's
         width = None
@@ -196,9 +198,16 @@ class CategoricalHMM(BaseHMM):
         self._fit_width = width
         self._restart = -1
         try:
-            return super().fit(sequences, y, init_params=init_params)
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
         finally:
             del self._fit_width, self._restart
+
+    def _smooth_emission_stats(self, stats: dict[str, np.ndarray], pseudocount: float) -> dict[str, np.ndarray]:
+        return {"obs": stats["obs"] + pseudocount}
+
+    def _n_emission_params(self, params: Params) -> int:
+        k, m = (int(v) for v in params["emissionprob_"].shape)
+        return k * (m - 1)
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:

@@ -8,7 +8,8 @@ save/load, device, seed and threads live there once) and names its architectures
 :class:`ConvForecaster`).
 
 Names are imported on first use, so ``import seqlab.models`` and the registries cost nothing
-and work without torch; using a model without torch installed says how to install it.
+and work without torch; using a model without torch installed raises the one-line
+``MissingDependencyError`` that says how to install it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _LAZY = {
     "ConvForecaster": "seqlab.models.forecaster",
     "NeuralClassifier": "seqlab.models.classifier",
     "NeuralTagger": "seqlab.models.tagger",
+    "InterpolatedLM": "seqlab.mix",  # a mixture of any LanguageModels (needs no torch)
 }
 
 
@@ -53,12 +55,12 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'seqlab.models' has no attribute {name!r}")
     try:
         value = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name == "torch" or (exc.name or "").startswith("torch."):
-            from seqlab.exceptions import SeqlabError
+    except ImportError as exc:
+        from seqlab._deps import is_torch_import_error, torch_message
+        from seqlab.exceptions import MissingDependencyError
 
-            raise SeqlabError(f"seqlab.models.{name} needs PyTorch, which is not installed; "
-                              "install it with: pip install 'seqlab[torch]'") from None
+        if is_torch_import_error(exc):
+            raise MissingDependencyError(torch_message(f"seqlab.models.{name}")) from None
         raise
     globals()[name] = value
     return value

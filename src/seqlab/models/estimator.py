@@ -12,7 +12,8 @@ they all need around those four pieces lives here once:
   figures and its trainer state (for ``--resume``) in memory;
 - ``save``/``load``: manifest + safetensors through :mod:`seqlab.io` (tied weights stored once,
   shapes checked against the config before a module is allocated, ``FormatError`` otherwise),
-  ``trainer.pt`` beside them, and the distributed barrier so that every process leaves together;
+  ``trainer.pt`` and the run's ``metrics.csv`` beside them, and the distributed barrier so that
+  every process leaves together;
 - ``device`` (``"auto"``: CUDA when present), ``random_state`` (``seed`` in ``TrainConfig``), and
   ``threads``.
 
@@ -40,8 +41,10 @@ from seqlab.exceptions import FormatError, InvalidParameterError, SeqlabError
 from seqlab.models.registry import Architecture, Registry
 from seqlab.train import distributed
 from seqlab.train.batch import Batches
-from seqlab.train.callbacks import TRAINER_STATE
+from seqlab.train.callbacks import TRAINER_STATE, MetricsCsv
 from seqlab.train.config import TrainConfig
+from seqlab.train.log import FILENAME as METRICS_FILE
+from seqlab.train.log import read_metrics, write_metrics
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY, Objective
 from seqlab.train.trainer import Trainer, TrainResult
 
@@ -77,12 +80,14 @@ class TorchEstimator(BaseModel):
     """Base class of every neural fit/predict facade (see the module docstring).
 
     Subclass parameters always include ``model`` (an ``architectures`` name), ``train``
-    (:class:`~seqlab.train.TrainConfig`), ``device``, ``random_state`` and ``threads``.
+    (a ``TrainConfig``), ``device``, ``random_state`` and ``threads``.
 
-    Attributes (after ``fit`` or ``load``)
-    --------------------------------------
+    Attributes
+    ----------
     module_ : torch.nn.Module
-    config_ : the architecture's frozen config
+        The fitted network (after ``fit`` or ``load``).
+    config_ : dataclass
+        The architecture's frozen config.
     device_ : torch.device
     train_result_ : dict
         Final figures of the last ``fit`` (losses, steps, timing, why it stopped).
@@ -239,8 +244,12 @@ class TorchEstimator(BaseModel):
 
         Parameters
         ----------
-        X, y : training data in the task's form.
-        valid : validation data for evaluation / early stopping: ``X_valid`` or ``(X_valid, y_valid)``.
+        X : sequences or series
+            Training data in the task's form.
+        y : array-like, optional
+            Targets of supervised tasks.
+        valid : optional
+            Validation data for evaluation / early stopping: ``X_valid`` or ``(X_valid, y_valid)``.
         checkpoint_dir : path, optional
             Write checkpoints here (a loadable model directory plus ``trainer.pt``).
         resume : bool
@@ -249,7 +258,8 @@ class TorchEstimator(BaseModel):
             Extra :mod:`seqlab.train.callbacks` objects.
         metrics_path : path, optional
             Append the training log as JSON lines.
-        **prepare : task-specific data options (e.g. a language model's ``vocabulary``).
+        **prepare
+            Task-specific data options (e.g. a language model's ``vocabulary``).
         """
         self._validate_params()
         if resume and checkpoint_dir is None:
@@ -268,9 +278,13 @@ class TorchEstimator(BaseModel):
                      checkpoint_dir: str | Path | None = None, resume: bool = False,
                      metrics_path: str | Path | None = None, quiet: bool = True) -> TrainResult:
         """Train ``module_`` as it is (fresh from ``_build``, or warm for a refit) on encoded ``data``."""
-        trainer = Trainer(config, device=self.device_, objective=self.objective, callbacks=callbacks,
+        curve = MetricsCsv(every=config.log_every)  # the run's metrics.csv, saved with the model
+        if resume and checkpoint_dir is not None and (Path(checkpoint_dir) / METRICS_FILE).is_file():
+            curve.log.rows.extend(read_metrics(Path(checkpoint_dir) / METRICS_FILE))
+        trainer = Trainer(config, device=self.device_, objective=self.objective, callbacks=[*callbacks, curve],
                           checkpoint_dir=checkpoint_dir,
-                          write_model=(lambda tmp: io.write_model_files(self, tmp)) if checkpoint_dir else None,
+                          write_model=(lambda tmp: self._write_checkpoint(tmp, curve.log.rows))
+                          if checkpoint_dir else None,
                           metrics_path=metrics_path, quiet=quiet)
         rows = trainer.dist.rows(config.batch_size)
         train_batches = self._batches(data, shuffle=True, rows=rows)
@@ -282,7 +296,13 @@ class TorchEstimator(BaseModel):
         self.train_result_ = result.summary()
         self.train_history_ = result.history
         self._trainer_state = trainer.last_state
+        self._metrics_rows = curve.log.rows
         return result
+
+    def _write_checkpoint(self, directory: Path, rows: list[dict[str, Any]]) -> None:
+        """A checkpoint's model files and its training curve so far (``trainer.pt`` is the Trainer's)."""
+        io.write_model_files(self, directory)
+        write_metrics(directory / METRICS_FILE, rows)
 
     def _load_checkpoint_weights(self, path: Path) -> None:
         try:
@@ -374,10 +394,13 @@ class TorchEstimator(BaseModel):
         path = Path(path)
         try:
             if distributed.current_rank_is_main():
-                extra = {}
+                extra: dict[str, Any] = {}
                 if self._trainer_state is not None:
                     payload = self._trainer_state
                     extra[TRAINER_STATE] = lambda file: torch.save(payload, file)
+                rows = getattr(self, "_metrics_rows", None)
+                if rows:
+                    extra[METRICS_FILE] = lambda file: write_metrics(file, rows)
                 io.save(self, path, extra_files=extra)
         finally:  # also when writing fails: the other processes are waiting
             distributed.barrier()
@@ -410,10 +433,11 @@ def _tied_names(module: nn.Module) -> set[str]:
 def _check_shapes(arch: Architecture, config: Any, weights: dict[str, np.ndarray], owner: str) -> None:
     """Refuse weights whose shapes differ from what ``config`` builds, without allocating the module."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"):  # shapes only: nothing is allocated, whatever sizes the file claims
             ghost = arch.build(config)
-    except Exception:  # a module that cannot be built without data (e.g. numpy at init): checked on load
-        return
+    except Exception as exc:
+        raise FormatError(f"{owner}: the saved config describes a module that cannot be built "
+                          f"({str(exc).splitlines()[0][:120]}); the model directory is damaged.") from None
     expected = {k: tuple(v.shape) for k, v in ghost.state_dict().items()}
     for name, array in weights.items():
         if name in expected and tuple(array.shape) != expected[name]:

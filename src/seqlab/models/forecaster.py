@@ -143,12 +143,36 @@ class ConvNet(nn.Module):
 
 
 # ---------------------------------------------------------------------- the facade
+@register
 class NeuralForecaster(TorchEstimator, BaseForecaster):
-    """Shared fit/predict/update/save of the torch forecasters (see the module docstring).
+    """A torch forecaster of any registered architecture (see the module docstring).
 
     A :class:`~seqlab.models.TorchEstimator` whose data are the windows of one standardised
     series, whose objective is mean squared error, and whose training settings come from
     ``epochs``, ``lr`` and ``batch_size`` (Adam at a constant rate, no clipping).
+    :class:`MLPForecaster`, :class:`RecurrentForecaster` and :class:`ConvForecaster` are the
+    same model with each architecture's own defaults.
+
+    Parameters
+    ----------
+    model : {"mlp", "lstm", "gru", "rnn", "conv"}, default="mlp"
+        An entry of :data:`~seqlab.models.FORECAST_ARCHITECTURES`.
+    lags : int, default=10
+        Window length ``L`` fed to the network per forecast.
+    d_hidden : int, default=32
+        Hidden units (MLP layers, recurrent state, conv channels).
+    n_layers : int, default=2
+    kernel_size : int, default=2
+        Convolution taps (``conv`` only; setting it for another architecture is an error).
+    epochs, lr, batch_size : training length, Adam learning rate, minibatch size.
+    refit_epochs : int, default=5
+        Warm-start epochs when the backtest refits (0: never retrain after ``fit``).
+    random_state : int, default=0
+        Seeds initialisation and minibatch order.
+    device : {"auto", "cpu", "cuda"}, default="cpu"
+        Where to train and predict (these networks are tiny: the CPU is usually fastest).
+    threads : int or None, default=1
+        torch threads while fitting and predicting (None: torch's setting).
     """
 
     architectures = FORECAST_ARCHITECTURES
@@ -171,6 +195,20 @@ class NeuralForecaster(TorchEstimator, BaseForecaster):
     refit_epochs: int
     random_state: int
 
+    def __init__(self, *, model: str = "mlp", lags: int = 10, d_hidden: int = 32, n_layers: int = 2,
+                 kernel_size: int = 2, epochs: int = 100, lr: float = 1e-2, batch_size: int = 32,
+                 refit_epochs: int = 5, random_state: int = 0, device: str = "cpu", threads: int | None = 1) -> None:
+        self.model, self.lags, self.d_hidden, self.n_layers = model, lags, d_hidden, n_layers
+        self.kernel_size, self.epochs, self.lr, self.batch_size = kernel_size, epochs, lr, batch_size
+        self.refit_epochs, self.random_state, self.device, self.threads = refit_epochs, random_state, device, threads
+
+    def _override_sources(self) -> set[str]:
+        return {"lags"}  # the window length: a field of the MLP's config, a data setting for the others
+
+    @classmethod
+    def _test_params(cls) -> dict[str, Any]:
+        return {"model": "gru", "lags": 4, "epochs": 2, "d_hidden": 4, "n_layers": 1}
+
     # ------------------------------------------------------------------ TorchEstimator hooks
     def _train_config(self, epochs: int | None = None, seed: int | None = None) -> TrainConfig:
         """Adam (AdamW without decay), constant ``lr``, no clipping, ``epochs`` epochs, silent."""
@@ -182,12 +220,14 @@ class NeuralForecaster(TorchEstimator, BaseForecaster):
     def seed_(self) -> int:
         return int(self.random_state)
 
-    def _prepare(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def _prepare(self, X: Any, y: Any = None, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
         values = as_values(X)
         if len(values) < self.lags + 1:
             raise DataError(f"series has {len(values)} values but lags={self.lags} needs at least {self.lags + 1}; "
                             "use fewer lags or a longer series.")
         y2 = values.reshape(len(values), -1)
+        self._remember_index(X)
+        self._set_exog(None, len(values))
         self._set_history(values)
         self.mean_ = y2.mean(axis=0)
         scale = y2.std(axis=0)
@@ -211,6 +251,8 @@ class NeuralForecaster(TorchEstimator, BaseForecaster):
         return {"mean": self.mean_, "scale": self.scale_, "history": np.array(self._history.values)}
 
     def _restore_extra_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self._remember_index(None)
+        self._set_exog(None, len(arrays["history"]))
         self._set_history(arrays["history"])
         self.mean_, self.scale_ = arrays["mean"], arrays["scale"]
 
@@ -271,9 +313,8 @@ class NeuralForecaster(TorchEstimator, BaseForecaster):
         self.train_mse_ = self._mse(X, T)
 
     # ------------------------------------------------------------------ forecasts
-    def predict(self, horizon: int = 1) -> np.ndarray:
+    def _point(self, horizon: int, X_future: np.ndarray | None) -> np.ndarray:
         """Recursive forecasts: shape (horizon,) for a 1-D series, else (horizon, C)."""
-        horizon = check_int(horizon, "horizon", low=1)
         with self._inference():
             z = self._standardised()[-self.lags:]
             window = self._tensor(z.astype(np.float32))[None]  # (1, L, C)

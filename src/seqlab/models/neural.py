@@ -14,7 +14,6 @@ or the Transformer's key/value cache, one token per call, instead of re-feeding 
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -28,11 +27,13 @@ from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import float_at_least, int_at_least
 from seqlab.data.streams import PaddedBatches, StreamBatches, encode_sentences, encode_stream, pad_batch
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models.architectures import LM_ARCHITECTURES
 from seqlab.models.estimator import TorchEstimator
 from seqlab.models.lm import TransformerLMConfig, WindowLMConfig, _LMBase, init_uniform_
+from seqlab.protocols import LanguageModelMixin, as_corpus
 from seqlab.train.config import TrainConfig
 from seqlab.train.objectives import TOKEN_CROSS_ENTROPY
 
@@ -62,6 +63,7 @@ def _single_step_kernels(single: bool) -> Iterator[None]:
 
 
 _SCORE_TOKENS = 2048  # inputs per scoring batch: bounds the (tokens x vocabulary) logits in memory
+_STATEFUL_WINDOW = 4096  # longer sentences are scored in windows that carry the state (bounded memory)
 
 
 def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[list[int]]:
@@ -80,7 +82,7 @@ def _token_budget_batches(order: list[int], encoded: list[np.ndarray]) -> list[l
 
 
 @io.register
-class NeuralLM(TorchEstimator):
+class NeuralLM(LanguageModelMixin, TorchEstimator):
     """A neural language model (recurrent, convolutional, Transformer or fixed-window) with a fit/score API.
 
     Parameters
@@ -124,6 +126,7 @@ class NeuralLM(TorchEstimator):
     architectures = LM_ARCHITECTURES
     objective = TOKEN_CROSS_ENTROPY
     module_: _LMBase
+    tokenizer_: Tokenizer  # how text becomes tokens for this model (set by the command line, saved with it)
     _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 8}
     _summary_keys: ClassVar[tuple[str, ...]] = ("steps", "valid_perplexity")
 
@@ -164,7 +167,8 @@ class NeuralLM(TorchEstimator):
     def _override_sources(self) -> set[str]:
         return {"d_hidden", "tie_weights", "context_size"}
 
-    def _prepare(self, X: Any, y: Any = None, *, vocabulary: Vocabulary | None = None) -> list[list[str]]:
+    def _prepare(self, X: Any, y: Any = None, *, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> list[list[str]]:
         corpus = check_sequences(X)
         if vocabulary is None:
             vocabulary = Vocabulary.build(corpus, min_count=self.min_count, max_size=self.max_vocab)
@@ -196,15 +200,13 @@ class NeuralLM(TorchEstimator):
                              shuffle=shuffle, seed=self.seed_, max_length=limit or cfg.bptt, rows=rows)
 
     def _extra_state(self) -> dict[str, Any]:
-        tokenizer = getattr(self, "tokenizer_", None)
-        if tokenizer is not None and hasattr(tokenizer, "to_json"):
-            tokenizer = tokenizer.to_json()
-        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(), "tokenizer": tokenizer}
+        return {"family": MODELS[self.model][0], "vocabulary": self.vocabulary_.to_json(),
+                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
         self.vocabulary_ = Vocabulary.from_json(state["vocabulary"])
         if isinstance(state.get("tokenizer"), dict):
-            self.tokenizer_ = state["tokenizer"]
+            self.tokenizer_ = tokenizer_from_json(state["tokenizer"])
 
     @property
     def history_(self) -> list[dict[str, Any]]:
@@ -248,23 +250,16 @@ class NeuralLM(TorchEstimator):
             return torch.log_softmax(out.logits[:, -1:].double(), -1), out.state
         return torch.log_softmax(out.logits, -1), out.state
 
-    def next_log_probs(self, context: Sequence[str]) -> np.ndarray:
-        """ln p(w | <s> + context) for every vocabulary id: ndarray of shape (V,)."""
-        return self.begin(context)[0]
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | <s> + context); unknown tokens are scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
-
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p of every word and ``</s>``, batched; each sentence starts from ``<s>``."""
         self._check_fitted()
-        sentences = check_sequences(corpus, allow_empty=True)
+        sentences = as_corpus(self, corpus)
         encoded = encode_sentences(sentences, self.vocabulary_)
         scores: list[np.ndarray] = [np.empty(0)] * len(encoded)
         limit = self.module_.max_length
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        short = [i for i in order if limit is None or len(encoded[i]) - 1 <= limit]
+        cap = limit if limit is not None else _STATEFUL_WINDOW
+        short = [i for i in order if len(encoded[i]) - 1 <= cap]
         for idx in _token_budget_batches(short, encoded):
             batch = pad_batch([encoded[i] for i in idx])
             logp, _ = self._forward(torch.from_numpy(batch.inputs))
@@ -273,12 +268,29 @@ class NeuralLM(TorchEstimator):
             for row, i in enumerate(idx):
                 scores[i] = picked[row, : batch.lengths[row]]
         for i in order:
-            if limit is not None and len(encoded[i]) - 1 > limit:
-                scores[i] = self._score_long(encoded[i], limit)
+            if len(encoded[i]) - 1 > cap:  # a very long line: windows, never one huge tensor
+                scores[i] = (self._score_long(encoded[i], limit) if limit is not None
+                             else self._score_stateful(encoded[i], _STATEFUL_WINDOW))
         oov = [np.append(self.vocabulary_.is_oov(s), False) for s in sentences]
         if not encoded:
             return np.empty(0), np.empty(0, dtype=bool)
         return np.concatenate(scores), np.concatenate(oov)
+
+    def _score_stateful(self, ids: np.ndarray, window: int) -> np.ndarray:
+        """Score a long sequence ``window`` inputs at a time, carrying the model's state between windows.
+
+        Exact for the models that carry state (recurrent stacks; convolutions and fixed windows keep
+        their receptive field): the same numbers as one pass, in bounded memory.
+        """
+        n = len(ids) - 1
+        out = np.empty(n)
+        state = None
+        for start in range(0, n, window):
+            end = min(start + window, n)
+            logp, state = self._forward(torch.from_numpy(ids[start:end][None, :]), state)  # (1, w, V)
+            targets = torch.from_numpy(ids[start + 1: end + 1]).unsqueeze(-1).to(logp.device)  # (w, 1)
+            out[start:end] = logp[0].gather(-1, targets).squeeze(-1).double().cpu().numpy()
+        return out
 
     def _score_long(self, ids: np.ndarray, window: int) -> np.ndarray:
         """Score a sequence longer than the position table: each window of ``window`` inputs scores
@@ -296,20 +308,11 @@ class NeuralLM(TorchEstimator):
             done = end
         return out
 
-    def score(self, corpus: Iterable[Sequence[str]]) -> float:
-        """Mean ln p per predicted token (higher is better)."""
-        log_probs, _ = self.token_log_probs(corpus)
-        return float(log_probs.mean())
-
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per token (``</s>`` included)."""
-        return math.exp(-self.score(corpus))
-
     # ------------------------------------------------------------------ decoding
     def begin(self, context: Sequence[str]) -> tuple[np.ndarray, Any]:
         """Feed ``<s> + context``: (next log-probs (V,), decoding state)."""
         self._check_fitted()
-        ids = [BOS_ID, *self.vocabulary_.encode(list(context)).tolist()]
+        ids = [BOS_ID, *self.vocabulary_.encode(self._prefix(context)).tolist()]
         return self._feed(tuple(ids), None, ids)
 
     def advance(self, state: Any, token_id: int) -> tuple[np.ndarray, Any]:

@@ -11,15 +11,20 @@ Tutorial
 True
 >>> round(float(lm.next_log_probs(["<s>", "and"]).max()), 3) < 0    # a distribution over the vocabulary
 True
->>> total = lm.score("and the earth was light")     # natural log, with <s> and </s>
+>>> total = lm.sentence_log_prob("and the earth was light".split())   # natural log, with <s> and </s>
 >>> ppl = lm.perplexity([["and", "there", "was", "light"]])
 >>> words = lm.generate(["and"], max_tokens=5, seed=1)   # Markov-chain sampling, stops at </s>
 
 The default smoothing is interpolated modified Kneser-Ney (KenLM's ``lmplz``); models
 save with :func:`seqlab.io.save` / ``lm.save(DIR)`` and export with ``lm.to_arpa(PATH)``.
+
+Large corpora: ``NGramLM(memory="4G", temp_dir=...)`` counts out of core (sorted runs on
+disk, merged: :mod:`seqlab.ngram.outofcore`); ``fit(files, engine=DaskEngine(client))``
+counts on a Dask cluster (:mod:`seqlab.ngram.dask_engine`). Both give the in-memory model.
 """
 
 from seqlab.ngram.arpa import read_arpa, write_arpa
+from seqlab.ngram.dask_engine import DaskEngine
 from seqlab.ngram.model import NGramLM
 from seqlab.ngram.smoothing import (
     MLE,
@@ -38,7 +43,7 @@ from seqlab.ngram.smoothing import (
 )
 
 __all__ = [
-    "MLE", "SMOOTHING", "AbsoluteDiscount", "FromARPA", "Katz", "KneserNey", "Laplace", "Lidstone",
+    "MLE", "SMOOTHING", "AbsoluteDiscount", "DaskEngine", "FromARPA", "Katz", "KneserNey", "Laplace", "Lidstone",
     "ModifiedKneserNey", "NGramLM", "Smoothing", "StupidBackoff", "WittenBell", "make_smoothing",
     "read_arpa", "write_arpa",
 ]

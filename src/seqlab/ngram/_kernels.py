@@ -315,7 +315,8 @@ def backoff_scores(pos: np.ndarray, rows: Sequence[np.ndarray], log_probs: Seque
         if n <= N - 1:
             t = np.flatnonzero(pos >= n)
             c = rows[n - 1][t - 1]
-            acc[t] += np.where(c >= 0, log_backoffs[n - 1][np.maximum(c, 0)], default_backoff)
+            table = log_backoffs[n - 1]  # empty when training had no n-gram this long: every c is -1
+            acc[t] += np.where(c >= 0, table[np.maximum(c, 0)], default_backoff) if table.size else default_backoff
         hit = ~done & (rows[n - 1] >= 0)
         out[hit] = log_probs[n - 1][rows[n - 1][hit]] + acc[hit]
         length[hit] = n

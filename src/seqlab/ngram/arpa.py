@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, Vocabulary
+from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError
 from seqlab.io import atomic_file
 from seqlab.ngram import _kernels as K
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 LN10 = math.log(10.0)
 ZERO_LOG10 = -99.0  # how ARPA spells probability 0
+MISSING_UNK_LOG10 = -100.0  # what KenLM gives unknown words when a file has no <unk>
 
 
 def _log10(values: np.ndarray) -> list[float]:
@@ -76,9 +78,9 @@ _END = re.compile(r"^[ \t]*\\end\\[ \t]*\r?$", re.MULTILINE)
 
 def _read_text(path: str | Path) -> str:
     """The whole (possibly compressed) file as text; bad UTF-8 is reported with its byte offset."""
-    from seqlab.data.readers import _open_binary
+    from seqlab.data.readers import open_binary
 
-    with _open_binary(path) as stream:
+    with open_binary(path) as stream:
         raw = stream.read()
     try:
         return raw.decode("utf-8")
@@ -187,6 +189,12 @@ def read_arpa(path: str | Path) -> NGramLM:
     P1[ids] = p1
     B1[ids] = b1
     P1[[PAD_ID, BOS_ID]] = -np.inf
+    if UNK not in words:  # KenLM's rule for files without <unk> (its lm/test_nounk.arpa)
+        warnings.warn(f"{path}: the ARPA file has no <unk>; unknown words get log10 probability "
+                      f"{MISSING_UNK_LOG10:g}, as KenLM substitutes.", UserWarning, stacklevel=2)
+        P1[UNK_ID] = MISSING_UNK_LOG10 * LN10
+    if not (np.isfinite(p1) | (p1 == -np.inf)).all() or not np.isfinite(b1).all():
+        raise FormatError(f"{path}: the \\1-grams: section holds a NaN or infinite weight; the file is damaged.")
     mats = [np.arange(V, dtype=np.int64).reshape(-1, 1)]
     probs, backs = [P1], [B1]
     for n in range(2, N + 1):
@@ -196,6 +204,8 @@ def read_arpa(path: str | Path) -> NGramLM:
             cols = [np.fromiter(map(stoi.__getitem__, col), dtype=np.int64, count=len(col)) for col in grams]
         except KeyError as exc:
             raise FormatError(f"{path}: the {n}-grams use the word {exc.args[0]!r}, which is not a unigram.") from None
+        if np.isnan(p).any() or np.isposinf(p).any() or not np.isfinite(b).all():
+            raise FormatError(f"{path}: the \\{n}-grams: section holds a NaN or infinite weight; the file is damaged.")
         mat = np.column_stack(cols)
         mats.append(mat)
         probs.append(p)

@@ -8,6 +8,8 @@ writes to ARPA and what KenLM reads back are the same numbers.
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from pathlib import Path
@@ -15,20 +17,25 @@ from typing import Any, Self
 
 import numpy as np
 
-from seqlab._validation import check_int
 from seqlab.base import BaseModel, int_at_least
+from seqlab.data.tokenize import Tokenizer, tokenizer_from_json, tokenizer_to_json
 from seqlab.data.vocab import BOS, BOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 from seqlab.io import register
 from seqlab.ngram import _kernels as K
 from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
+from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
+#: corpora with at least this many positions are scored by the compiled hash scorer
+#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
+#: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
+FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
 
 @register
-class NGramLM(BaseModel):
+class NGramLM(LanguageModelMixin, BaseModel):
     """N-gram language model over token sequences (one sentence per sequence).
 
     Parameters
@@ -66,6 +73,8 @@ class NGramLM(BaseModel):
     -1.2528
     """
 
+    tokenizer_: Tokenizer  # set when fitted from text (the command line): how text becomes tokens
+
     _constraints = {
         "order": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ORDER,
                   f"an int between 1 and {MAX_ORDER}"),
@@ -74,24 +83,46 @@ class NGramLM(BaseModel):
         "min_count": int_at_least(1),
     }
 
-    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1) -> None:
+    def __init__(self, *, order: int = 3, smoothing: Smoothing = DEFAULT_SMOOTHING, min_count: int = 1,
+                 memory: int | str | None = None, temp_dir: str | None = None) -> None:
         self.order = order
         self.smoothing = smoothing
         self.min_count = min_count
+        self.memory = memory
+        self.temp_dir = temp_dir
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.memory is not None:
+            from seqlab.ngram.outofcore import parse_memory
+
+            parse_memory(self.memory)
+        if self.temp_dir is not None and not isinstance(self.temp_dir, str | Path):
+            raise InvalidParameterError(f"temp_dir must be a directory path or None, got {self.temp_dir!r}.")
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None) -> Self:
+    def fit(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None = None, *,
+            engine: Any = None) -> Self:
         """Count every n-gram of orders 1..N in ``sequences`` and smooth the counts.
 
         ``sequences`` may be any iterable (read once), e.g. a streamed file. ``vocabulary``
         fixes the vocabulary instead of building it from ``sequences`` (``min_count`` is then
         not applied; tokens outside it count as ``<unk>``): models that must be compared
         token for token, such as the class models of a Bayes classifier, share one.
+
+        With ``memory`` set, counting is out of core (:mod:`seqlab.ngram.outofcore`): sorted
+        runs on disk under ``temp_dir``, merged. ``engine`` (e.g. a
+        :class:`~seqlab.ngram.dask_engine.DaskEngine`) counts on a cluster; ``sequences`` is then
+        a list of shard files that the workers read themselves. Every path gives the same model.
         """
         self._validate_params()
         if isinstance(sequences, str | bytes):
             raise DataError("sequences must be a list of token sequences, got a single str. "
                             "Did you mean [text.split()]?")
+        if engine is not None:
+            return self._fit_engine(sequences, vocabulary, engine)
+        if self.memory is not None:
+            return self._fit_out_of_core(sequences, vocabulary)
         raw = K.read_corpus(sequences) if vocabulary is None else _read_with_vocabulary(sequences, vocabulary)
         if raw.ids.size == 0:
             raise DataError(f"the training corpus holds no tokens ({raw.lengths.size} sequences, all empty); "
@@ -104,10 +135,44 @@ class NGramLM(BaseModel):
         self.n_train_tokens_ = int(raw.ids.size)
         return self
 
+    def _fit_out_of_core(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None) -> Self:
+        from seqlab.ngram import outofcore as ooc
+
+        budget = ooc.Budget(ooc.parse_memory(self.memory))  # type: ignore[arg-type]
+        if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
+            raise InvalidParameterError("vocabulary must be a seqlab Vocabulary or None, "
+                                        f"got {type(vocabulary).__name__}.")
+        with ooc.scratch_dir(self.temp_dir) as tmp:
+            sp = ooc.spool(sequences, tmp, budget.chunk, stoi=None if vocabulary is None else vocabulary.stoi)
+            if sp.n_tokens == 0:
+                raise DataError(f"the training corpus holds no tokens ({sp.n_sentences} sequences, all empty); "
+                                "give at least one non-empty sequence.")
+            if vocabulary is None:
+                vocab, remap = vocabulary_from_frequencies(sp.tokens, sp.freq, self.min_count)
+            else:
+                vocab, remap = _fixed_vocabulary(K.RawCorpus(np.empty(0, np.int64), np.empty(0, np.int64),
+                                                             list(vocabulary.itos)), vocabulary)
+            remap = np.concatenate([np.arange(ooc.OFFSET, dtype=np.int64), remap])
+            counts, stats = ooc.count_spooled(sp, remap, self.order, len(vocab), budget)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = sp.n_tokens
+        self.count_stats_ = stats
+        return self
+
+    def _fit_engine(self, sequences: Any, vocabulary: Vocabulary | None, engine: Any) -> Self:
+        if vocabulary is not None:
+            raise InvalidParameterError("a fixed vocabulary is not supported with engine=...; leave vocabulary=None.")
+        vocab, counts, n_tokens, stats = engine.count(sequences, order=self.order, min_count=self.min_count)
+        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self.n_train_tokens_ = n_tokens
+        self.count_stats_ = stats
+        return self
+
     def _set_estimate(self, vocab: Vocabulary, keys: list[np.ndarray], est: Estimate) -> None:
-        for attr in list(vars(self)):
-            if attr.endswith("_") and not attr.startswith("_"):
+        for attr in list(vars(self)):  # forget an earlier fit; tokenizer_ (how text is read) stays
+            if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
+        self._hash_index: Any = None  # built on first use by the compiled scorer
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -136,24 +201,31 @@ class NGramLM(BaseModel):
         out[[PAD_ID, BOS_ID]] = -np.inf
         return out
 
-    def next_log_probs(self, context: Sequence[str] = ()) -> np.ndarray:
-        """ln p(w | context) for every vocabulary id w: ndarray of shape (V,).
+    def ngram_log_prob(self, token: str, context: Sequence[str] = ()) -> float:
+        """ln p(token | context) with ``context`` used as given, no implied ``<s>``.
 
-        ``context`` is used as given (no implicit ``<s>``; put ``"<s>"`` first for a
-        sentence start); only its last N-1 tokens matter. ``<pad>`` and ``<s>`` get ``-inf``.
+        The raw n-gram conditional that ARPA files and NLTK's ``score(word, context)`` hold:
+        ``ngram_log_prob(w)`` is the unigram level. Only the last N-1 tokens matter; a
+        ``"<s>"`` in ``context`` marks a sentence start. For the language-model meaning
+        (``context`` is a sentence prefix) use :meth:`log_prob`.
         """
         self._check_fitted()
-        return self._next_ids(self._context_ids(_tokens(context, "context")))
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | context); an unknown token is scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
+        ids = self._context_ids(as_tokens(self, context, "context"))
+        return float(self._next_ids(ids)[self.vocabulary_[token]])
 
     def prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """p(token | context) (see :meth:`log_prob`)."""
+        """p(token | <s> + context) (see :meth:`log_prob`)."""
         return math.exp(self.log_prob(token, context))
 
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._n > 1 and (ids.size >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules):
+            index = self.__dict__.get("_hash_index")
+            if index is None:
+                from seqlab.ngram._fastscore import HashIndex
+
+                index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
+            out: tuple[np.ndarray, np.ndarray] = index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)
+            return out
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
 
@@ -164,8 +236,7 @@ class NGramLM(BaseModel):
         :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
-        sents = [s if isinstance(s, list) else _tokens(s, f"corpus[{i}]") for i, s in enumerate(_sequences(corpus))]
-        ids, lengths = _encode_flat(sents, self.vocabulary_.stoi)
+        ids, lengths = _encode_flat(as_corpus(self, corpus), self.vocabulary_.stoi)
         return self.token_log_probs_ids(ids, lengths)
 
     def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,7 +276,7 @@ class NGramLM(BaseModel):
         The state is an immutable tuple of the last N-1 ids, so beam search may branch from it.
         """
         self._check_fitted()
-        state = tuple(self._context_ids([BOS, *_tokens(context, "context")]))
+        state = tuple(self._context_ids([BOS, *self._prefix(context)]))
         return self._next_ids(state), state
 
     def advance(self, state: tuple[int, ...], token_id: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -241,30 +312,21 @@ class NGramLM(BaseModel):
             out.insert(0, (lp0, 1, bool(ids[0] == UNK_ID)))
         return out if eos else out[:-1]
 
-    def score(self, sentence: Sequence[str] | str, *, bos: bool = True, eos: bool = True) -> float:
-        """Natural-log probability of a sentence by the chain rule, with ``<s>``/``</s>`` padding."""
-        return float(sum(p for p, _, _ in self.full_scores(sentence, bos=bos, eos=eos)))
+    def score(self, corpus: Any, y: Any = None, *, bos: bool | None = None, eos: bool | None = None) -> float:
+        """Mean ln p per predicted token over a corpus (a list of token lists); higher is better.
 
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per predicted token (``</s>`` included, OOVs as ``<unk>``)."""
-        from seqlab.evaluate import perplexity
-
-        return perplexity(self, corpus)
-
-    def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-                 seed: int | None = None) -> list[str]:
-        """Sample a continuation of ``prompt`` from the Markov chain; stops at ``</s>`` (not returned).
-
-        Delegates to :func:`seqlab.generate.generate` (the same sampler as neural models).
+        The meaning every language model shares (:class:`~seqlab.protocols.LanguageModelMixin`).
+        Deprecated for one release: a single sentence (a str, or a list of str tokens), or
+        ``bos``/``eos``, gives the sentence's total ln p as before, with a
+        ``DeprecationWarning``; use :meth:`sentence_log_prob` (or :meth:`full_scores`) for that.
         """
-        from seqlab.generate import generate
-
-        self._check_fitted()
-        check_int(max_tokens, "max_tokens", low=0)
-        toks = prompt.split() if isinstance(prompt, str) else list(prompt)
-        return generate(self, toks, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                        greedy=greedy, seed=seed)
+        if bos is not None or eos is not None or _is_one_sentence(corpus):
+            warnings.warn("NGramLM.score(sentence) is deprecated and will mean the corpus mean ln p per token "
+                          "(as for every language model) in the next release; use "
+                          "sentence_log_prob(tokens) for a sentence's total.", DeprecationWarning, stacklevel=2)
+            flags = {"bos": True if bos is None else bos, "eos": True if eos is None else eos}
+            return float(sum(p for p, _, _ in self.full_scores(corpus, **flags)))
+        return super().score(corpus, y)
 
     # ------------------------------------------------------------------ ARPA
     def to_arpa(self, path: str | Path) -> Path:
@@ -294,7 +356,7 @@ class NGramLM(BaseModel):
             "default_backoff": self.default_backoff_,
             "discounts": [list(d) for d in self.discounts_] if self.discounts_ else None,
             "n_train_tokens": getattr(self, "n_train_tokens_", None),
-            "tokenizer": getattr(self, "tokenizer_", None),
+            "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None)),
             "summary": {"order": self._n, "vocabulary": len(self.vocabulary_), "ngrams": self.ngram_counts_,
                         "smoothing": getattr(self.smoothing, "name", type(self.smoothing).__name__)},
         }
@@ -317,7 +379,7 @@ class NGramLM(BaseModel):
                        [arrays[f"log_backoffs_{k}"] for k in range(1, n + 1)], float(state["default_backoff"]), info)
         model._set_estimate(vocab, keys, est)
         if isinstance(state.get("tokenizer"), dict):
-            model.tokenizer_ = state["tokenizer"]  # type: ignore[attr-defined]
+            model.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         if state.get("n_train_tokens") is not None:
             model.n_train_tokens_ = int(state["n_train_tokens"])
         return model
@@ -335,16 +397,23 @@ class NGramLM(BaseModel):
 
 # ---------------------------------------------------------------------- helpers
 def _build_vocabulary(raw: K.RawCorpus, min_count: int) -> tuple[Vocabulary, np.ndarray]:
-    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map.
+    """Vocabulary from provisional ids (most frequent first), and the provisional -> final id map."""
+    return vocabulary_from_frequencies(raw.tokens, np.bincount(raw.ids, minlength=len(raw.tokens)), min_count)
 
-    Literal specials in the text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
+
+def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_count: int
+                                ) -> tuple[Vocabulary, np.ndarray]:
+    """Vocabulary from token frequencies (most frequent first, ties by token), and the token -> id map.
+
+    ``tokens[i]`` occurred ``freq[i]`` times; the result does not depend on the order of
+    ``tokens``, so shards counted apart give the same vocabulary. Literal specials in the
+    text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
-    freq = np.bincount(raw.ids, minlength=len(raw.tokens))
-    counter = {t: int(c) for t, c in zip(raw.tokens, freq, strict=False) if t not in SPECIALS}
+    counter = {t: int(c) for t, c in zip(tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
-    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in raw.tokens),
-                        dtype=np.int64, count=len(raw.tokens))
+    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in tokens),
+                        dtype=np.int64, count=len(tokens))
     return vocab, remap
 
 
@@ -359,9 +428,10 @@ def _read_with_vocabulary(sequences: Iterable[Sequence[str]], vocabulary: Vocabu
 
 def _encode_flat(seqs: list[list[str]], stoi: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenated ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence, both int64."""
-    flat = list(chain.from_iterable(seqs))
-    ids = np.fromiter(map(stoi.get, flat, repeat(UNK_ID)), dtype=np.int64, count=len(flat))
-    return ids, np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    total = int(lengths.sum())
+    ids = np.fromiter(map(stoi.get, chain.from_iterable(seqs), repeat(UNK_ID, total)), dtype=np.int64, count=total)
+    return ids, lengths
 
 
 def _check_encoded(ids: Any, lengths: Any, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -395,10 +465,11 @@ def _fixed_vocabulary(raw: K.RawCorpus, vocabulary: Vocabulary) -> tuple[Vocabul
     return vocabulary, remap
 
 
-def _sequences(corpus: Any) -> Iterable[Any]:
-    if isinstance(corpus, str | bytes):
-        raise DataError("corpus must be a list of token sequences, got a single str. Did you mean [text.split()]?")
-    return corpus  # type: ignore[no-any-return]
+def _is_one_sentence(value: Any) -> bool:
+    """A str, or a non-empty list whose items are all str: the old single-sentence ``score`` input."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list | tuple) and bool(value) and all(isinstance(t, str) for t in value)
 
 
 def _tokens(seq: Any, name: str) -> list[str]:

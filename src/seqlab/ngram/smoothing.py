@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from seqlab._validation import check_positive
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DegenerateFitWarning, InvalidParameterError
 from seqlab.io import register
@@ -65,13 +66,7 @@ def _log(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_positive(value: Any, name: str, owner: str, *, upper: float | None = None) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if ok and upper is not None:
-        ok = value <= upper
-    if not ok:
-        bound = f"in (0, {upper}]" if upper is not None else "> 0"
-        raise InvalidParameterError(f"{owner}: {name} must be a number {bound}, got {value!r}.")
+_check_positive = check_positive  # the shared validator of seqlab._validation
 
 
 def _predictable(V: int) -> int:
@@ -104,11 +99,33 @@ def count_of_counts(a: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(ai[(ai >= 1) & (ai <= k)], minlength=k + 1)[: k + 1]
 
 
+def _log_owned(arrays: list[np.ndarray], done: set[int]) -> list[np.ndarray]:
+    """ln of each array, in place where the array owns its float64 data (same bits as ``np.log``).
+
+    The probability arrays are fresh results nobody else holds, so taking the log in place
+    spares one model-sized copy per list at the peak of the fit; an array seen before (the
+    same object twice) is logged once.
+    """
+    out = []
+    for x in arrays:
+        if id(x) in done:
+            out.append(x)
+        elif isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.owndata and x.flags.writeable:
+            with np.errstate(divide="ignore"):
+                np.log(x, out=x)
+            done.add(id(x))
+            out.append(x)
+        else:
+            out.append(_log(x))
+    return out
+
+
 def _finish(probs: list[np.ndarray], gammas: list[np.ndarray], info: dict[str, Any] | None = None,
             default_backoff: float = 0.0) -> Estimate:
-    log_probs = [_log(p) for p in probs]
+    done: set[int] = set()
+    log_probs = _log_owned(probs, done)
     log_probs[0][[PAD_ID, BOS_ID]] = -np.inf
-    return Estimate(log_probs, [_log(g) for g in gammas], default_backoff, info or {})
+    return Estimate(log_probs, _log_owned(gammas, done), default_backoff, info or {})
 
 
 def _interpolated(c: NGramCounts, counts: list[np.ndarray], discounts: list[np.ndarray] | None) -> list[np.ndarray]:
@@ -267,6 +284,7 @@ class AbsoluteDiscount(Smoothing):
         a = self._counts(counts)
         d = [np.minimum(x, self.discount) for x in a]
         probs, gammas = _split(counts, _interpolated(counts, a, d))
+        del a, d
         return _finish(probs, gammas, {"discount": self.discount})
 
 
@@ -339,6 +357,7 @@ class ModifiedKneserNey(Smoothing):
         ds = self.discounts(counts)
         d = [np.select([x == 0, x == 1, x == 2], [0.0, D[0], D[1]], D[2]) for x, D in zip(a, ds, strict=False)]
         probs, gammas = _split(counts, _interpolated(counts, a, d))
+        del a, d  # model-sized: free them before the logs (the fit's memory peak)
         return _finish(probs, gammas, {"discounts": [list(x) for x in ds]})
 
 

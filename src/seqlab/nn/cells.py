@@ -58,8 +58,10 @@ def detach_state(state: State | None) -> State | None:
     """
     if isinstance(state, Tensor):
         return state.detach()
-    if isinstance(state, tuple | list):  # (h, c), per-layer lists, nested caches
-        return type(state)(detach_state(s) for s in state)  # type: ignore[return-value]
+    if isinstance(state, tuple):  # (h, c), nested caches
+        return tuple(detach_state(s) for s in state)  # type: ignore[return-value]
+    if isinstance(state, list):  # per-layer states
+        return [detach_state(s) for s in state]
     return state
 
 

@@ -4,7 +4,9 @@ The Bayes filter keeps a belief over the hidden state and alternates two steps: 
 the motion model ``p(x_t | u_t, x_{t-1})``, correct with the sensor model ``p(z_t | x_t)``.
 :class:`BayesFilter` does this exactly on a discrete grid (the corridor robot);
 :class:`KalmanFilter` is the linear-Gaussian case, where the belief stays Gaussian and is
-carried by a mean and a covariance.
+carried by a mean and a covariance (:class:`OnlineKalman` feeds it one observation at a time);
+:class:`ExtendedKalmanFilter` and :class:`UnscentedKalmanFilter` handle nonlinear motion and
+sensor models.
 
 >>> import numpy as np
 >>> from seqlab.statespace import KalmanFilter, constant_velocity
@@ -18,6 +20,8 @@ True
 from __future__ import annotations
 
 from seqlab.statespace.bayes_filter import BayesFilter, corridor
-from seqlab.statespace.kalman import KalmanFilter, constant_velocity
+from seqlab.statespace.kalman import KalmanFilter, OnlineKalman, constant_velocity
+from seqlab.statespace.nonlinear import ExtendedKalmanFilter, UnscentedKalmanFilter
 
-__all__ = ["BayesFilter", "KalmanFilter", "constant_velocity", "corridor"]
+__all__ = ["BayesFilter", "ExtendedKalmanFilter", "KalmanFilter", "OnlineKalman", "UnscentedKalmanFilter",
+           "constant_velocity", "corridor"]

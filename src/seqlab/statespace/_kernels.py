@@ -15,6 +15,12 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 @njit(cache=True)
+def _at(length: int, t: int) -> int:
+    """Index of step ``t`` into a matrix stack of ``length`` (1: the same matrix at every step)."""
+    return 0 if length == 1 else t
+
+
+@njit(cache=True)
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     n, k = a.shape
     m = b.shape[1]
@@ -127,14 +133,17 @@ def _chol_solve_vec(chol: np.ndarray, k: int, b: np.ndarray, out: np.ndarray) ->
 
 
 @njit(cache=True)
-def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0: np.ndarray, P0: np.ndarray,
+def kalman_filter(Fs: np.ndarray, Hs: np.ndarray, Qs: np.ndarray, Rs: np.ndarray, x0: np.ndarray, P0: np.ndarray,
                   z: np.ndarray, observed: np.ndarray,
                   offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, int]:
     """Filter ``z`` (T, m); ``observed[t, i]`` marks which components of ``z[t]`` exist.
 
     ``x0``/``P0`` are the prior of the first state (the one ``z[0]`` measures), so step 0 is a
     correction only; step t > 0 predicts with ``F x + offsets[t]`` (``offsets[t] = B u[t]``).
-    All work buffers are allocated once, so a step costs only its arithmetic.
+    The matrices are stacks with a leading time axis of length 1 (constant) or more:
+    ``Fs[t-1]``/``Qs[t-1]`` move the state from step t-1 to t (pykalman's convention),
+    ``Hs[t]``/``Rs[t]`` observe step t. All work buffers are allocated once, so a step costs
+    only its arithmetic.
 
     Returns
     -------
@@ -143,7 +152,7 @@ def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0
         positive definite.
     """
     T, m = z.shape
-    n = F.shape[0]
+    n = Fs.shape[1]
     pred_m = np.empty((T, n))
     pred_P = np.empty((T, n, n))
     filt_m = np.empty((T, n))
@@ -161,10 +170,14 @@ def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0
     for t in range(T):
         xp = pred_m[t]
         Pp = pred_P[t]
+        H = Hs[_at(Hs.shape[0], t)]
+        R = Rs[_at(Rs.shape[0], t)]
         if t == 0:
             xp[:] = x0
             Pp[:, :] = P0
         else:
+            F = Fs[_at(Fs.shape[0], t - 1)]
+            Q = Qs[_at(Qs.shape[0], t - 1)]
             xf_prev = filt_m[t - 1]
             Pf_prev = filt_P[t - 1]
             for i in range(n):
@@ -249,7 +262,7 @@ def kalman_filter(F: np.ndarray, H: np.ndarray, Q: np.ndarray, R: np.ndarray, x0
 
 
 @njit(cache=True)
-def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: np.ndarray,
+def rts_smoother(Fs: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: np.ndarray,
                  filt_P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Rauch-Tung-Striebel smoother; returns smoothed means, covariances, gains and a status.
 
@@ -266,7 +279,7 @@ def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: 
         chol, ok = _cholesky(pred_P[t + 1])
         if not ok:
             return sm, sP, gains, t + 1
-        FP = _matmul(F, filt_P[t])  # (n, n) = (P F^T)^T
+        FP = _matmul(Fs[_at(Fs.shape[0], t)], filt_P[t])  # (n, n) = (P F^T)^T
         J = _chol_solve(chol, FP).T.copy()  # P F^T Pp^-1
         gains[t] = J
         diff = sm[t + 1] - pred_m[t + 1]
@@ -283,16 +296,17 @@ def rts_smoother(F: np.ndarray, pred_m: np.ndarray, pred_P: np.ndarray, filt_m: 
 
 
 @njit(cache=True)
-def em_statistics(F: np.ndarray, H: np.ndarray, z: np.ndarray, complete: np.ndarray, offsets: np.ndarray,
+def em_statistics(Fs: np.ndarray, Hs: np.ndarray, z: np.ndarray, complete: np.ndarray, offsets: np.ndarray,
                   sm: np.ndarray, sP: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M-step sums of pykalman's EM for Q and R (pairwise covariances from the RTS gains).
 
     Returns ``(Q_sum / (T-1), R_sum / n_complete)``; R uses fully observed steps only.
     """
     T, n = sm.shape
-    m = H.shape[0]
+    m = Hs.shape[1]
     Qs = np.zeros((n, n))
     for t in range(T - 1):
+        F = Fs[_at(Fs.shape[0], t)]
         pair = _matmul_t(sP[t + 1], gains[t])  # Cov(x_{t+1}, x_t | all)
         err = sm[t + 1] - _matvec(F, sm[t]) - offsets[t + 1]
         VA = _matmul_t(pair, F)
@@ -305,6 +319,7 @@ def em_statistics(F: np.ndarray, H: np.ndarray, z: np.ndarray, complete: np.ndar
     for t in range(T):
         if not complete[t]:
             continue
+        H = Hs[_at(Hs.shape[0], t)]
         err = z[t] - _matvec(H, sm[t])
         HPH = _matmul_t(_matmul(H, sP[t]), H)
         for i in range(m):
@@ -316,3 +331,93 @@ def em_statistics(F: np.ndarray, H: np.ndarray, z: np.ndarray, complete: np.ndar
     if count > 0:
         Rs /= count
     return Qs, Rs
+
+
+@njit(cache=True)
+def em_matrices(z: np.ndarray, complete: np.ndarray, offsets: np.ndarray, sm: np.ndarray, sP: np.ndarray,
+                gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sums of pykalman's EM for F and H: ``F = A1 pinv(A2)``, ``H = C1 pinv(C2)``.
+
+    ``A1 = sum_{t>=1} Cov(x_t, x_{t-1}) + E[x_t] E[x_{t-1}]^T - b_t E[x_{t-1}]^T``,
+    ``A2 = sum_{t>=1} P_{t-1} + E[x_{t-1}] E[x_{t-1}]^T``; ``C1 = sum z_t E[x_t]^T`` and
+    ``C2 = sum P_t + E[x_t] E[x_t]^T`` over fully observed steps.
+    """
+    T, n = sm.shape
+    m = z.shape[1]
+    A1 = np.zeros((n, n))
+    A2 = np.zeros((n, n))
+    for t in range(1, T):
+        pair = _matmul_t(sP[t], gains[t - 1])  # Cov(x_t, x_{t-1} | all)
+        for i in range(n):
+            for j in range(n):
+                A1[i, j] += pair[i, j] + (sm[t, i] - offsets[t, i]) * sm[t - 1, j]
+                A2[i, j] += sP[t - 1, i, j] + sm[t - 1, i] * sm[t - 1, j]
+    C1 = np.zeros((m, n))
+    C2 = np.zeros((n, n))
+    for t in range(T):
+        if not complete[t]:
+            continue
+        for i in range(m):
+            for j in range(n):
+                C1[i, j] += z[t, i] * sm[t, j]
+        for i in range(n):
+            for j in range(n):
+                C2[i, j] += sP[t, i, j] + sm[t, i] * sm[t, j]
+    return A1, A2, C1, C2
+
+
+@njit(cache=True)
+def _gain_loglik(cross: np.ndarray, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """``K = cross S^-1`` and ``log N(y; 0, S)``; the flag is False when ``S`` is not positive definite."""
+    chol, ok = _cholesky(S)
+    if not ok:
+        return np.zeros(cross.shape), -np.inf, False
+    K = _chol_solve(chol, cross.T.copy()).T.copy()  # S symmetric: (S^-1 cross^T)^T
+    w = np.empty(y.shape[0])
+    _chol_solve_vec(chol, y.shape[0], y, w)
+    quad = 0.0
+    logdet = 0.0
+    for a in range(y.shape[0]):
+        quad += y[a] * w[a]
+        logdet += 2.0 * np.log(chol[a, a])
+    return K, -0.5 * (y.shape[0] * _LOG_2PI + logdet + quad), True
+
+
+@njit(cache=True)
+def ekf_correct(xp: np.ndarray, Pp: np.ndarray, H: np.ndarray, R: np.ndarray,
+                y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """EKF correction with innovation ``y``: gain, mean, Joseph-form covariance (as filterpy), log-likelihood."""
+    n = xp.shape[0]
+    PHT = _matmul_t(Pp, H)  # (n, m)
+    S = _matmul(H, PHT) + R
+    K, ll, ok = _gain_loglik(PHT, S, y)
+    if not ok:
+        return xp, Pp, ll, False
+    x = xp + _matvec(K, y)
+    I_KH = np.eye(n) - _matmul(K, H)
+    P = _matmul_t(_matmul(I_KH, Pp), I_KH) + _matmul_t(_matmul(K, R), K)
+    return x, P, ll, True
+
+
+@njit(cache=True)
+def ukf_correct(xp: np.ndarray, Pp: np.ndarray, cross: np.ndarray, S: np.ndarray,
+                y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """UKF correction: ``K = Pxz S^-1``, ``x = xp + K y``, ``P = Pp - K S K^T``, log-likelihood."""
+    K, ll, ok = _gain_loglik(cross, S, y)
+    if not ok:
+        return xp, Pp, ll, False
+    return xp + _matvec(K, y), Pp - _matmul_t(_matmul(K, S), K), ll, True
+
+
+@njit(cache=True)
+def sigma_points(x: np.ndarray, P: np.ndarray, scale: float) -> tuple[np.ndarray, bool]:
+    """Rows ``x, x + L[:, k], x - L[:, k]`` with ``L L^T = scale * P``; False if ``P`` is not positive definite."""
+    n = x.shape[0]
+    chol, ok = _cholesky(scale * P)
+    out = np.empty((2 * n + 1, n))
+    out[0] = x
+    for k in range(n):
+        for i in range(n):
+            out[1 + k, i] = x[i] + chol[i, k]
+            out[1 + n + k, i] = x[i] - chol[i, k]
+    return out, ok

@@ -13,7 +13,13 @@ from seqlab.io import register
 from seqlab.statespace import _kernels as kern
 
 _MATRICES = ("F", "H", "Q", "R", "x0", "P0", "B")
-_EM_VARS = ("Q", "R", "x0", "P0")
+_EM_VARS = ("F", "H", "Q", "R", "x0", "P0")
+_DEFAULT_EM_VARS = ("Q", "R", "x0", "P0")
+#: pykalman's ``em_vars`` names, accepted as aliases
+_PYKALMAN_NAMES = {"transition_matrices": "F", "observation_matrices": "H", "transition_covariance": "Q",
+                   "observation_covariance": "R", "initial_state_mean": "x0", "initial_state_covariance": "P0"}
+#: matrices that may carry a leading time axis
+_TIME_VARYING = ("F", "H", "Q", "R")
 
 
 @register
@@ -22,16 +28,17 @@ class KalmanFilter(BaseModel):
     ``z_t = H x_t + v_t`` with ``w_t ~ N(0, Q)``, ``v_t ~ N(0, R)`` (document 001: the Bayes
     filter's linear-Gaussian special case).
 
-    Parameters
-    ----------
-    F : array-like of shape (n, n)
-        Transition matrix.
-    H : array-like of shape (m, n)
-        Observation matrix.
-    Q : array-like of shape (n, n)
-        Process-noise covariance (symmetric positive semi-definite).
-    R : array-like of shape (m, m)
-        Measurement-noise covariance (symmetric positive semi-definite).
+    Parameters (keyword-only)
+    -------------------------
+    F : array-like of shape (n, n) or (T-1, n, n)
+        Transition matrix; with a leading time axis, ``F[t]`` moves ``x_t`` to ``x_{t+1}``
+        (pykalman's convention; a stack of length T is accepted, its last matrix unused).
+    H : array-like of shape (m, n) or (T, m, n)
+        Observation matrix; with a time axis, ``H[t]`` observes ``x_t``.
+    Q : array-like of shape (n, n) or (T-1, n, n)
+        Process-noise covariance (symmetric positive semi-definite), time-indexed like ``F``.
+    R : array-like of shape (m, m) or (T, m, m)
+        Measurement-noise covariance (symmetric positive semi-definite), time-indexed like ``H``.
     x0 : array-like of shape (n,)
         Mean of the **first** state, the one the first observation ``z[0]`` measures.
     P0 : array-like of shape (n, n)
@@ -61,7 +68,7 @@ class KalmanFilter(BaseModel):
     ((3, 1), (3, 1, 1))
     """
 
-    def __init__(self, F: Any, H: Any, Q: Any, R: Any, x0: Any, P0: Any, B: Any = None) -> None:
+    def __init__(self, *, F: Any, H: Any, Q: Any, R: Any, x0: Any, P0: Any, B: Any = None) -> None:
         self.F, self.H, self.Q, self.R, self.x0, self.P0, self.B = F, H, Q, R, x0, P0, B
 
     @classmethod
@@ -99,25 +106,53 @@ class KalmanFilter(BaseModel):
         n = len(x0)
         H = out["H"]
         assert H is not None
-        m = H.shape[0] if H.ndim == 2 else -1
+        m = H.shape[-2] if H.ndim in (2, 3) else -1
         expected = {"F": (n, n), "H": (m, n), "Q": (n, n), "R": (m, m), "P0": (n, n)}
         for name, shape in expected.items():
             arr = out[name]
             assert arr is not None
-            if arr.shape != shape or m < 1:
-                raise InvalidParameterError(f"{name} must have shape {shape if m >= 1 else '(m, n)'} "
+            ok = arr.shape == shape or (name in _TIME_VARYING and arr.ndim == 3 and arr.shape[1:] == shape
+                                        and len(arr) >= 1)
+            if not ok or m < 1:
+                what = shape if m >= 1 else "(m, n)"
+                extra = f" or (T, {', '.join(map(str, shape))})" if name in _TIME_VARYING and m >= 1 else ""
+                raise InvalidParameterError(f"{name} must have shape {what}{extra} "
                                             f"(n={n} from x0, m from H's rows), got shape {arr.shape}.")
         for name in ("Q", "R", "P0"):
             arr = out[name]
             assert arr is not None
-            if not np.allclose(arr, arr.T, rtol=1e-10, atol=1e-12):
+            if not np.allclose(arr, np.swapaxes(arr, -1, -2), rtol=1e-10, atol=1e-12):
                 raise InvalidParameterError(f"{name} (shape {arr.shape}) must be symmetric.")
-            if np.linalg.eigvalsh(arr).min() < -1e-10 * max(1.0, np.abs(arr).max()):
+            low = float(np.linalg.eigvalsh(arr).min())
+            if low < -1e-10 * max(1.0, float(np.abs(arr).max())):
                 raise InvalidParameterError(f"{name} (shape {arr.shape}) must be positive semi-definite; "
-                                            f"it has eigenvalue {np.linalg.eigvalsh(arr).min():.3g}.")
+                                            f"it has eigenvalue {low:.3g}.")
         B = out["B"]
         if B is not None and (B.ndim != 2 or B.shape[0] != n):
             raise InvalidParameterError(f"B must have shape ({n}, p), got shape {B.shape}.")
+        return out
+
+    @staticmethod
+    def _stacks(mats: dict[str, Any], T: int) -> dict[str, np.ndarray]:
+        """F, H, Q, R as stacks with a leading time axis (length 1 when constant), checked against ``T`` steps."""
+        out = {}
+        for name in _TIME_VARYING:
+            arr = mats[name]
+            if arr.ndim == 2:
+                out[name] = arr[None]
+                continue
+            need = T - 1 if name in ("F", "Q") else T
+            if len(arr) < max(need, 1):
+                rule = "F[t] moves x_t to x_{t+1}" if name in ("F", "Q") else f"{name}[t] observes step t"
+                raise DataError(f"{name} has a time axis of {len(arr)} steps but z has {T} steps; a time-varying "
+                                f"{name} needs at least {max(need, 1)} ({rule}).")
+            out[name] = np.ascontiguousarray(arr)
+        return out
+
+    @staticmethod
+    def _last(arr: np.ndarray) -> np.ndarray:
+        """The constant matrix, or the last one of a time-varying stack."""
+        out: np.ndarray = arr if arr.ndim == 2 else arr[-1]
         return out
 
     def _observations(self, z: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -142,7 +177,7 @@ class KalmanFilter(BaseModel):
         return np.where(observed, arr, 0.0), observed
 
     def _offsets(self, mats: dict[str, np.ndarray | None], u: Any, T: int) -> np.ndarray:
-        n = mats["F"].shape[0]  # type: ignore[union-attr]
+        n = mats["F"].shape[-1]  # type: ignore[union-attr]
         B = mats["B"]
         if u is None:
             return np.zeros((T, n))
@@ -161,14 +196,16 @@ class KalmanFilter(BaseModel):
         mats = self._matrices()
         H = mats["H"]
         assert H is not None
-        zz, observed = self._observations(z, H.shape[0])
+        zz, observed = self._observations(z, H.shape[-2])
         offsets = self._offsets(mats, u, len(zz))
-        pm, pP, fm, fP, ll, status = kern.kalman_filter(mats["F"], H, mats["Q"], mats["R"], mats["x0"], mats["P0"],
+        st = self._stacks(mats, len(zz))
+        pm, pP, fm, fP, ll, status = kern.kalman_filter(st["F"], st["H"], st["Q"], st["R"], mats["x0"], mats["P0"],
                                                         zz, observed, offsets)
         if status >= 0:
             raise InvalidParameterError(f"the innovation covariance H P H^T + R at step {status} is not positive "
                                         "definite; make R (or P0) positive definite.")
-        return (pm, pP, fm, fP), float(ll), {"mats": mats, "z": zz, "observed": observed, "offsets": offsets}
+        return (pm, pP, fm, fP), float(ll), {"mats": mats, "stacks": st, "z": zz, "observed": observed,
+                                             "offsets": offsets}
 
     def filter(self, z: Any, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Filtered means ``(T, n)`` and covariances ``(T, n, n)`` of ``x_t`` given ``z[:t+1]``.
@@ -187,7 +224,7 @@ class KalmanFilter(BaseModel):
 
     def _smooth_all(self, z: Any, u: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, dict[str, Any]]:
         (pm, pP, fm, fP), ll, ctx = self._run_filter(z, u)
-        sm, sP, gains, status = kern.rts_smoother(ctx["mats"]["F"], pm, pP, fm, fP)
+        sm, sP, gains, status = kern.rts_smoother(ctx["stacks"]["F"], pm, pP, fm, fP)
         if status >= 0:
             raise InvalidParameterError(f"the predicted covariance at step {status} is singular, so the smoother "
                                         "gain is undefined; make Q positive definite.")
@@ -198,11 +235,14 @@ class KalmanFilter(BaseModel):
         return self._run_filter(z, u)[1]
 
     def predict(self, z: Any, n_steps: int = 1, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Filter ``z`` and forecast the next ``n_steps`` states: means ``(n_steps, n)``, covariances."""
+        """Filter ``z`` and forecast the next ``n_steps`` states: means ``(n_steps, n)``, covariances.
+
+        A time-varying model forecasts with its last ``F`` and ``Q``.
+        """
         if isinstance(n_steps, bool) or not isinstance(n_steps, int | np.integer) or n_steps < 1:
             raise InvalidParameterError(f"n_steps must be an int >= 1, got {n_steps!r}.")
         (_, _, fm, fP), _, ctx = self._run_filter(z, u)
-        F, Q = ctx["mats"]["F"], ctx["mats"]["Q"]
+        F, Q = self._last(ctx["mats"]["F"]), self._last(ctx["mats"]["Q"])
         x, P = fm[-1], fP[-1]
         means, covs = np.empty((n_steps, len(x))), np.empty((n_steps, len(x), len(x)))
         for h in range(n_steps):
@@ -211,18 +251,21 @@ class KalmanFilter(BaseModel):
         return means, covs
 
     # ------------------------------------------------------------------ EM
-    def em(self, z: Any, u: Any = None, *, n_iter: int = 10, em_vars: tuple[str, ...] = _EM_VARS,
-           tol: float | None = None) -> Self:
-        """Estimate ``em_vars`` (any of Q, R, x0, P0) by expectation-maximisation, as pykalman's ``em``.
+    def em(self, z: Any, u: Any = None, *, n_iter: int = 10, em_vars: Any = _DEFAULT_EM_VARS,
+           tol: float | None = None, log: Any = None) -> Self:
+        """Estimate ``em_vars`` by expectation-maximisation, as pykalman's ``em``.
 
-        Each iteration filters and smooths with the current matrices (E-step) and sets the
-        chosen matrices to their closed-form maximisers (Shumway & Stoffer; pykalman's
-        formulas, R from fully observed steps only). ``log_likelihoods_`` records the
-        log-likelihood before each M-step; with ``tol`` the loop stops once a gain is below it.
+        ``em_vars`` holds any of ``"F", "H", "Q", "R", "x0", "P0"`` (pykalman's names such as
+        ``"transition_matrices"`` are accepted too), or ``"all"``; the default leaves F and H
+        as given. Each iteration filters and smooths with the current matrices (E-step) and
+        sets the chosen matrices to their closed-form maximisers in pykalman's order (H, then
+        R with the new H, F, then Q with the new F, then x0 and P0; Shumway & Stoffer). R and
+        H use fully observed steps only. ``log_likelihoods_`` records the log-likelihood before
+        each M-step; with ``tol`` the loop stops once a gain is below it. F and H must be
+        constant (no time axis) to be estimated. ``log`` (a :class:`seqlab.train.log.MetricsLog`)
+        receives one row per iteration.
         """
-        bad = [v for v in em_vars if v not in _EM_VARS]
-        if bad:
-            raise InvalidParameterError(f"em_vars may hold {list(_EM_VARS)}, got {bad}.")
+        chosen = self._em_vars(em_vars)
         if isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
             raise InvalidParameterError(f"n_iter must be an int >= 1, got {n_iter!r}.")
         history: list[float] = []
@@ -230,12 +273,23 @@ class KalmanFilter(BaseModel):
         for _ in range(n_iter):
             sm, sP, gains, ll, ctx = self._smooth_all(z, u)
             history.append(ll)
-            mats = ctx["mats"]
+            if log is not None:  # negative log-likelihood per time step
+                log.write(step=len(history), train_loss=-float(ll) / max(len(ctx["z"]), 1))
+            mats, st = ctx["mats"], dict(ctx["stacks"])
             complete = ctx["observed"].all(axis=1)
-            Qn, Rn = kern.em_statistics(mats["F"], mats["H"], ctx["z"], complete, ctx["offsets"], sm, sP, gains)
-            new = {"Q": Qn, "R": Rn, "x0": sm[0].copy(), "P0": sP[0].copy()}
+            new: dict[str, Any] = {}
+            if "F" in chosen or "H" in chosen:
+                A1, A2, C1, C2 = kern.em_matrices(ctx["z"], complete, ctx["offsets"], sm, sP, gains)
+                if "H" in chosen:
+                    new["H"] = C1 @ np.linalg.pinv(C2)
+                    st["H"] = new["H"][None]
+                if "F" in chosen:
+                    new["F"] = A1 @ np.linalg.pinv(A2)
+                    st["F"] = new["F"][None]
+            Qn, Rn = kern.em_statistics(st["F"], st["H"], ctx["z"], complete, ctx["offsets"], sm, sP, gains)
+            new.update({"Q": Qn, "R": Rn, "x0": sm[0].copy(), "P0": sP[0].copy()})
             for name in _MATRICES:
-                value = new[name] if name in em_vars else mats[name]
+                value = new[name] if name in chosen else mats[name]
                 setattr(self, f"{name}_", None if value is None else np.array(value))
             if tol is not None and len(history) >= 2 and history[-1] - history[-2] < tol:
                 converged = True
@@ -246,6 +300,21 @@ class KalmanFilter(BaseModel):
             warnings.warn(f"KalmanFilter.em stopped after n_iter={n_iter} iterations with a last gain >= tol={tol}.",
                           ConvergenceWarning, stacklevel=2)
         return self
+
+    def _em_vars(self, em_vars: Any) -> tuple[str, ...]:
+        if isinstance(em_vars, str):
+            em_vars = _EM_VARS if em_vars == "all" else (em_vars,)
+        chosen = tuple(_PYKALMAN_NAMES.get(v, v) for v in em_vars)
+        bad = [v for v in chosen if v not in _EM_VARS]
+        if bad:
+            raise InvalidParameterError(f"em_vars may hold {list(_EM_VARS)} (or pykalman's names, or 'all'), "
+                                        f"got {bad}.")
+        mats = self._matrices()
+        varying = [v for v in ("F", "H") if v in chosen and mats[v].ndim == 3]
+        if varying:
+            raise InvalidParameterError(f"em_vars includes {varying[0]}, which is time-varying (shape "
+                                        f"{mats[varying[0]].shape}); EM estimates one constant {varying[0]}.")
+        return chosen
 
     def fit(self, z: Any, y: Any = None) -> Self:
         """Estimate Q, R, x0 and P0 by :meth:`em` (10 iterations) from the constructor's matrices.
@@ -287,16 +356,175 @@ class KalmanFilter(BaseModel):
     def sample(self, n: int, random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Simulate ``n`` steps: ``(states (n, n_state), observations (n, m))``."""
         mats = self._matrices()
+        st = self._stacks(mats, n)
         rng = np.random.default_rng(random_state)
-        F, H, Q, R, x0, P0 = (mats[k] for k in ("F", "H", "Q", "R", "x0", "P0"))
-        assert F is not None and H is not None and Q is not None and R is not None and x0 is not None
+        x0, P0 = mats["x0"], mats["P0"]
+        m = st["H"].shape[1]
         states = np.empty((n, len(x0)))
+        obs = np.empty((n, m))
         states[0] = rng.multivariate_normal(x0, P0)
-        w = rng.multivariate_normal(np.zeros(len(x0)), Q, size=n)
-        for t in range(1, n):
-            states[t] = F @ states[t - 1] + w[t]
-        obs = states @ H.T + rng.multivariate_normal(np.zeros(H.shape[0]), R, size=n)
+        if all(len(st[k]) == 1 for k in _TIME_VARYING):  # constant model: vectorised noise draws
+            F, H, Q, R = (st[k][0] for k in _TIME_VARYING)
+            w = rng.multivariate_normal(np.zeros(len(x0)), Q, size=n)
+            for t in range(1, n):
+                states[t] = F @ states[t - 1] + w[t]
+            return states, states @ H.T + rng.multivariate_normal(np.zeros(m), R, size=n)
+        for t in range(n):
+            if t > 0:
+                f = st["F"][0 if len(st["F"]) == 1 else t - 1]
+                q = st["Q"][0 if len(st["Q"]) == 1 else t - 1]
+                states[t] = f @ states[t - 1] + rng.multivariate_normal(np.zeros(len(x0)), q)
+            h = st["H"][0 if len(st["H"]) == 1 else t]
+            r = st["R"][0 if len(st["R"]) == 1 else t]
+            obs[t] = h @ states[t] + rng.multivariate_normal(np.zeros(m), r)
         return states, obs
+
+    # ------------------------------------------------------------------ online use
+    def filter_update(self, x: Any, P: Any, z: Any = None, *, u: Any = None, F: Any = None, H: Any = None,
+                      Q: Any = None, R: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """One predict-then-correct step from the filtered ``(x, P)`` of the previous step (pykalman's name).
+
+        Parameters
+        ----------
+        x, P : array-like of shapes (n,) and (n, n)
+            Filtered mean and covariance of step t-1.
+        z : array-like of shape (m,), optional
+            Observation of step t; ``None``, NaN entries or a masked array mean missing (the
+            step only predicts, or corrects with the observed components).
+        u : array-like of shape (p,), optional
+            Control input of step t (needs ``B``).
+        F, H, Q, R : array-like, optional
+            Matrices of this step, overriding the model's (how to run a time-varying model online).
+
+        Returns
+        -------
+        x, P : ndarray of shapes (n,) and (n, n)
+            The filtered mean and covariance of step t, equal to :meth:`filter` run over the whole
+            sequence (the same compiled correction).
+        """
+        mats = self._matrices()
+        for name, value in (("F", F), ("H", H), ("Q", Q), ("R", R)):
+            if value is not None:
+                mats[name] = np.asarray(value, dtype=np.float64)
+            elif mats[name].ndim == 3:
+                raise InvalidParameterError(f"{name} is time-varying (shape {mats[name].shape}); pass this step's "
+                                            f"{name}= to filter_update, or use OnlineKalman, which tracks the step.")
+        n = len(mats["x0"])
+        xp, Pp = self._state(x, P, n)
+        offset = self._offsets(mats, None if u is None else np.atleast_2d(np.asarray(u, dtype=np.float64)), 1)[0]
+        xp = mats["F"] @ xp + offset
+        Pp = mats["F"] @ Pp @ mats["F"].T + mats["Q"]
+        return self._correct(mats, xp, 0.5 * (Pp + Pp.T), z)[:2]
+
+    def step(self, x: Any, P: Any, z: Any = None, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Alias of :meth:`filter_update`: ``x, P = kf.step(x, P, z)`` (filterpy's predict + update)."""
+        return self.filter_update(x, P, z, u=u)
+
+    @staticmethod
+    def _state(x: Any, P: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        xx = np.asarray(x, dtype=np.float64).reshape(-1)
+        PP = np.asarray(P, dtype=np.float64)
+        if xx.shape != (n,) or PP.shape != (n, n):
+            raise DataError(f"x and P must have shapes ({n},) and ({n}, {n}), got {xx.shape} and {PP.shape}.")
+        if not (np.all(np.isfinite(xx)) and np.all(np.isfinite(PP))):
+            raise DataError("x and P must be finite.")
+        return xx, PP
+
+    def _correct(self, mats: dict[str, Any], xp: np.ndarray, Pp: np.ndarray,
+                 z: Any) -> tuple[np.ndarray, np.ndarray, float]:
+        """Correct the prior ``(xp, Pp)`` of one step with ``z`` (``None`` = missing) by the batch kernel."""
+        H = mats["H"]
+        m = H.shape[0]
+        if z is None:
+            return xp, Pp, 0.0
+        zz, observed = self._observations(np.ma.atleast_2d(z) if isinstance(z, np.ma.MaskedArray)
+                                          else np.atleast_2d(np.asarray(z, dtype=np.float64)).reshape(1, -1), m)
+        _, _, fm, fP, ll, status = kern.kalman_filter(np.eye(len(xp))[None], H[None], np.zeros_like(Pp)[None],
+                                                      mats["R"][None], xp, Pp, zz, observed,
+                                                      np.zeros((1, len(xp))))
+        if status >= 0:
+            raise InvalidParameterError("the innovation covariance H P H^T + R is not positive definite; make R "
+                                        "(or P) positive definite.")
+        return fm[0], fP[0], float(ll)
+
+
+class OnlineKalman:
+    """A Kalman filter fed one observation at a time; its estimates equal :meth:`KalmanFilter.filter`'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kf = KalmanFilter(F=[[1.0]], H=[[1.0]], Q=[[0.01]], R=[[1.0]], x0=[0.0], P0=[[1.0]])
+    >>> online = OnlineKalman(kf)
+    >>> for z in (1.0, None, 1.2):            # None: a missing observation (predict only)
+    ...     x, P = online.update(z)
+    >>> bool(np.allclose(x, kf.filter(np.array([1.0, np.nan, 1.2]))[0][-1]))
+    True
+
+    Attributes
+    ----------
+    x_, P_ : ndarray
+        Filtered mean ``(n,)`` and covariance ``(n, n)`` after the last :meth:`update`.
+    t_ : int
+        Number of steps seen.
+    log_likelihood_ : float
+        Running total of the innovations' log-likelihood (missing steps add 0).
+
+    A time-varying model is followed step by step (F of step t - 1, H of step t, ...); the stacks
+    must be long enough for the steps fed.
+    """
+
+    def __init__(self, model: KalmanFilter) -> None:
+        if not isinstance(model, KalmanFilter):
+            raise InvalidParameterError(f"OnlineKalman needs a KalmanFilter, got {type(model).__name__}.")
+        self.model = model
+        self._mats = model._matrices()
+        self.t_ = 0
+        self.log_likelihood_ = 0.0
+        self.x_: np.ndarray | None = None
+        self.P_: np.ndarray | None = None
+
+    def _at(self, name: str, t: int) -> np.ndarray:
+        arr = self._mats[name]
+        if arr.ndim == 2:
+            return arr  # type: ignore[no-any-return]
+        if t >= len(arr):
+            raise DataError(f"{name} is time-varying with {len(arr)} steps; it has no matrix for step {t}.")
+        return arr[t]  # type: ignore[no-any-return]
+
+    def update(self, z: Any = None, u: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Take observation ``z`` (shape ``(m,)``; ``None`` or NaN = missing) of the next step; return ``(x, P)``."""
+        mats = dict(self._mats)
+        t = self.t_
+        mats["H"], mats["R"] = self._at("H", t), self._at("R", t)
+        if t == 0:
+            if u is not None:
+                raise DataError("u was given for step 0, but step 0 has no prediction (x0 is its prior).")
+            xp, Pp = np.asarray(mats["x0"]), np.asarray(mats["P0"])
+        else:
+            assert self.x_ is not None and self.P_ is not None
+            F, Q = self._at("F", t - 1), self._at("Q", t - 1)
+            offset = self.model._offsets(mats, None if u is None else np.atleast_2d(np.asarray(u, dtype=float)), 1)[0]
+            xp = F @ self.x_ + offset
+            Pp = F @ self.P_ @ F.T + Q
+            Pp = 0.5 * (Pp + Pp.T)
+        x, P, ll = self.model._correct(mats, xp, Pp, z)
+        self.x_, self.P_ = x, P
+        self.log_likelihood_ += ll
+        self.t_ += 1
+        return x, P
+
+    def predict(self, n_steps: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Forecast the next ``n_steps`` states from the current estimate (the state is not changed)."""
+        if self.x_ is None or self.P_ is None:
+            raise InvalidParameterError("OnlineKalman has seen no observation yet; call update first.")
+        x, P = self.x_, self.P_
+        means, covs = np.empty((n_steps, len(x))), np.empty((n_steps, len(x), len(x)))
+        for h in range(n_steps):
+            F, Q = self._at("F", self.t_ - 1 + h), self._at("Q", self.t_ - 1 + h)
+            x, P = F @ x, F @ P @ F.T + Q
+            means[h], covs[h] = x, P
+        return means, covs
 
 
 def constant_velocity(n_dims: int = 2, dt: float = 1.0, q: float = 1e-2, r: float = 1.0,

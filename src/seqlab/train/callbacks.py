@@ -114,4 +114,30 @@ class JsonLinesLog(Callback):
         return False
 
 
-__all__ = ["TRAINER_STATE", "Callback", "Checkpoint", "EarlyStopping", "JsonLinesLog", "RunState"]
+class MetricsCsv(Callback):
+    """Record the run's curve in a :class:`~seqlab.train.log.MetricsLog` (``metrics.csv`` columns).
+
+    One row per logged step (train loss, learning rate) and one per evaluation (the validation
+    metric: perplexity for a token log-likelihood, else the validation loss). The estimator
+    saves the rows as ``metrics.csv`` in the model directory; ``seqlab report`` draws them.
+    """
+
+    def __init__(self, log: Any = None, every: int = 1) -> None:
+        from seqlab.train.log import MetricsLog
+
+        self.log = log if log is not None else MetricsLog(None)
+        self.every = every
+
+    def on_step(self, trainer: Any, run: RunState, record: dict[str, Any]) -> None:
+        if run.step % self.every == 0:
+            self.log.write(step=run.step, train_loss=record["loss"], lr=record["lr"])
+
+    def on_eval(self, trainer: Any, run: RunState, record: dict[str, Any]) -> bool:
+        metric = record.get("valid_perplexity", record.get("valid_loss"))
+        loss = record.get("train_loss")
+        self.log.write(step=run.step, train_loss=loss if loss is not None and math.isfinite(loss) else None,
+                       valid_metric=metric)
+        return False
+
+
+__all__ = ["TRAINER_STATE", "Callback", "Checkpoint", "EarlyStopping", "JsonLinesLog", "MetricsCsv", "RunState"]

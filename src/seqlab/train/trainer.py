@@ -66,17 +66,6 @@ class TrainResult:
         return {k: v for k, v in asdict(self).items() if k != "history" and not (k == "best_step" and v is None)}
 
 
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise SeqlabError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}.")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SeqlabError("device='cuda' was requested but CUDA is not available; use --device cpu or auto.")
-    return torch.device(device)
-
-
 class Trainer:
     """Train a module on deterministic batches, minimising the task's objective.
 
@@ -246,7 +235,7 @@ class Trainer:
                     if not math.isfinite(mean):
                         raise TrainingDivergedError(self._diverged_message(run.step, mean))
                     loss = loss_sum * self.dist.world_size / global_tokens / cfg.accumulate_steps
-                    (scaler.scale(loss) if scaler is not None else loss).backward()
+                    (scaler.scale(loss) if scaler is not None else loss).backward()  # type: ignore[no-untyped-call]
                     n_tok = int(global_tokens.item())
                     step_loss += mean * n_tok
                     step_tokens += n_tok
@@ -357,21 +346,26 @@ class Trainer:
                             carried=_to_device(payload["carried"], self.device),
                             best_step=None if payload.get("best_step", -1) < 0 else int(payload["best_step"]),
                             best_weights=payload.get("best_weights") or None)
-        except Exception as exc:  # pickled, truncated or foreign files: never a traceback
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise FormatError(f"{file} is not a seqlab checkpoint usable by this model ({reason[:200]}); "
+        except Exception as exc:  # pickled, truncated or foreign files: never a traceback, never unpickled
+            raise FormatError(f"{file} is not a seqlab checkpoint usable by this model ({type(exc).__name__}); "
                               "train without --resume or into a new directory.") from None
 
     def _diverged_message(self, step: int, value: float, what: str = "training loss") -> str:
-        where = (f"the last good checkpoint is kept in {self.checkpoint_dir}" if self.checkpoint_dir is not None
-                 else "no checkpoint was being written")
+        if self.checkpoint_dir is None:
+            where = "no checkpoint was being written"
+        elif (self.checkpoint_dir / TRAINER_STATE).is_file():
+            where = f"the last good checkpoint is kept in {self.checkpoint_dir}"
+        else:
+            where = f"no checkpoint had been written to {self.checkpoint_dir} yet"
         return (f"{what} became {value} at step {step + 1}; stopped without updating ({where}). "
                 "Lower --lr, set --clip, or check the data.")
 
     def _bar(self, total: int | None, initial: int) -> Any:
         if self.quiet or not self.dist.is_main:
             return None
-        from tqdm.auto import tqdm
+        from seqlab._progress import tqdm_class
+
+        tqdm = tqdm_class()
 
         return tqdm(total=total, initial=initial, file=sys.stderr, disable=None, leave=False, unit="step")
 

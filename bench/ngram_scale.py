@@ -1,0 +1,250 @@
+"""Benchmark: n-gram counting at scale -- out-of-core memory/time curves against ``lmplz -S``, and Dask scaling.
+
+Corpus. No package registry offers a real corpus near 100M tokens to this machine, so the
+corpora are sampled from an interpolated Witten-Bell 5-gram fitted on all bundled text
+(kjv + shakespeare + austen, word level, lowercased; ~2.7M tokens): sampling walks the
+backoff chain exactly (with probability c(h) / (c(h) + N1+(h .)) an extension of the
+context h is drawn in proportion to its count, otherwise the context is shortened), so
+the sample keeps the Zipfian word and n-gram statistics of real text, and its n-gram
+tables grow with its size as real text's do. ``seed`` fixes the sample.
+
+For each size (``--sizes``, in tokens), order 5, each fit in a fresh child process:
+- in memory: ``NGramLM(order=5).fit(read_sequences(file))`` -> peak RSS (``VmHWM`` of the child:
+  ``ru_maxrss`` would carry the parent's peak over fork + exec on Linux), CPU s;
+- out of core: the same with ``memory=`` 25 % of that peak -> peak RSS, CPU s, runs written;
+  the ARPA of both is compared byte for byte;
+- ``lmplz -o 5 -S <same bytes>`` when the binary is found (PATH or ``--lmplz``).
+Then the Dask count phase with 1 and 2 local worker processes on one size, and the bytes
+moved. Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
+
+Writes ``bench/results/ngram_scale.json``. Run: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results" / "ngram_scale.json"
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+CHILD = r"""
+import json, sys, time
+from seqlab.data.readers import read_sequences
+from seqlab.ngram import NGramLM
+path, memory, arpa = sys.argv[1], (None if sys.argv[2] == "-" else sys.argv[2]), sys.argv[3]
+c = time.process_time(); w = time.perf_counter()
+lm = NGramLM(order=5, memory=memory).fit(read_sequences(path))
+cpu, wall = time.process_time() - c, time.perf_counter() - w
+rss = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
+lm.to_arpa(arpa)
+print(json.dumps({"cpu_s": cpu, "wall_s": wall, "peak_rss_bytes": rss, "ngrams": lm.ngram_counts_,
+                  "tokens": lm.n_train_tokens_, "runs": getattr(lm, "count_stats_", {}).get("runs")}))
+"""
+
+
+# ---------------------------------------------------------------------- the sampled corpus
+def fit_source() -> tuple[list[str], object]:
+    """Witten-Bell 5-gram counts of all bundled text: (id -> token, NGramCounts)."""
+    from seqlab.datasets import load_corpus
+    from seqlab.ngram import _kernels as K
+    from seqlab.ngram.model import _build_vocabulary
+
+    sents: list[list[str]] = []
+    for name in ("kjv", "shakespeare", "austen"):
+        sents += load_corpus(name, tokenizer="word")
+    raw = K.read_corpus(sents)
+    vocab, remap = _build_vocabulary(raw, 1)
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    return list(vocab.itos), K.count_ngrams(ids, pos, 5, len(vocab))
+
+
+def sample_corpus(itos: list[str], counts, n_tokens: int, path: Path, seed: int = 0,  # type: ignore[no-untyped-def]
+                  batch: int = 200_000, max_len: int = 100) -> int:
+    """Write sentences sampled from the interpolated Witten-Bell 5-gram until ``n_tokens`` words.
+
+    ``batch`` sentences are drawn in lockstep; a sentence is cut after ``max_len`` words.
+    """
+    from seqlab.data.vocab import BOS_ID, EOS_ID
+    from seqlab.ngram import _kernels as K
+
+    rng = np.random.default_rng(seed)
+    V, N = counts.vocab_size, counts.order
+    cum = [np.cumsum(c) for c in counts.counts]  # cumulative counts per order, for drawing within a context
+    starts, ctx_total, ctx_types = [None], [None], [None]
+    for n in range(2, N + 1):  # extensions of row r of order n-1: rows starts[n-1][r] .. starts[n-1][r+1]
+        H = counts.keys[n - 2].size
+        st = np.searchsorted(counts.keys[n - 1], np.arange(H + 1, dtype=np.int64) * V)
+        starts.append(st)
+        ctx_total.append(np.bincount(counts.prefix(n), weights=counts.counts[n - 1], minlength=H))
+        ctx_types.append(np.diff(st))
+    uni = counts.counts[0].astype(np.float64).copy()
+    uni[[0, BOS_ID]] = 0
+    uni_cum = np.cumsum(uni)
+    Vp = V - 2
+    seen_types = float((uni > 0).sum())  # N1+ of the unigram level
+    written = 0
+    with open(path, "w", encoding="utf-8") as f:
+        while written < n_tokens:
+            B = batch
+            ctx = np.full((B, N - 1), -1, dtype=np.int64)  # ctx[:, k-1]: row of the last k tokens in order k
+            ctx[:, 0] = BOS_ID
+            alive = np.ones(B, dtype=bool)
+            out = np.full((B, max_len), -1, dtype=np.int64)
+            for t in range(max_len):
+                idx = np.flatnonzero(alive)
+                if idx.size == 0:
+                    break
+                word = np.full(idx.size, -1, dtype=np.int64)
+                for k in range(N - 1, 0, -1):  # try the longest context first, back off on a coin flip
+                    open_ = (word < 0) & (ctx[idx, k - 1] >= 0)
+                    if not open_.any():
+                        continue
+                    r = ctx[idx[open_], k - 1]
+                    tot, typ = ctx_total[k][r], ctx_types[k][r]
+                    take = rng.random(r.size) * (tot + typ) < tot  # P(stay) = c(h) / (c(h) + N1+(h .))
+                    sel = np.flatnonzero(open_)[take]
+                    r = r[take]
+                    lo = starts[k][r]
+                    base = np.where(lo > 0, cum[k][np.maximum(lo - 1, 0)], 0)
+                    target = base + rng.random(r.size) * ctx_total[k][r]
+                    row = np.searchsorted(cum[k], target, side="right")
+                    word[sel] = counts.keys[k][row] % V
+                rest = word < 0
+                if rest.any():  # unigram level: counts, or the uniform distribution
+                    m = int(rest.sum())
+                    tot = uni_cum[-1]
+                    u = rng.random(m) * (tot + seen_types)
+                    w = np.searchsorted(uni_cum, np.minimum(u, tot - 1e-9), side="right")
+                    uniform = rng.integers(0, Vp, size=m)
+                    uniform = np.where(uniform >= BOS_ID - 1, uniform + 1, uniform) + 1  # skip <pad> and <s>
+                    word[rest] = np.where(u < tot, w, uniform)
+                out[idx, t] = word
+                ended = word == EOS_ID
+                # new context rows: the (k+1)-gram (old k-context + word) for k = N-2..1, then the word itself
+                new = np.full((idx.size, N - 1), -1, dtype=np.int64)
+                new[:, 0] = word
+                for k in range(1, N - 1):
+                    prev = ctx[idx, k - 1]
+                    ok = prev >= 0
+                    if ok.any():
+                        new[ok, k] = K.find_rows(counts.keys[k], prev[ok] * V + word[ok])
+                ctx[idx] = new
+                alive[idx[ended]] = False
+            for row in out:
+                toks = row[(row >= 0)]
+                toks = toks[: np.argmax(toks == EOS_ID)] if (toks == EOS_ID).any() else toks
+                if toks.size == 0:
+                    continue
+                f.write(" ".join(itos[i] for i in toks.tolist()) + "\n")
+                written += int(toks.size)
+                if written >= n_tokens:
+                    break
+    return written
+
+
+# ---------------------------------------------------------------------- measurements
+def child(path: Path, memory: str | None, arpa: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), memory or "-", str(arpa)], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    w = time.perf_counter()
+    with open(path) as f, open(tmp / "lmplz.arpa", "w") as sink:
+        # -S in KiB ("k"): lmplz reads a bare number as KiB as well; give the unit explicitly
+        subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
+                        str(tmp)], stdin=f, stdout=sink, stderr=subprocess.PIPE, check=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "wall_s": time.perf_counter() - w,
+            "peak_rss_bytes_note": "ru_maxrss of all children so far (max, not per run)",
+            "children_max_rss_bytes": after.ru_maxrss * 1024}
+
+
+def dask_scaling(path: Path, order: int = 5) -> dict:
+    import logging
+
+    import distributed
+
+    from seqlab.ngram.dask_engine import DaskEngine
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    out: dict = {"corpus_bytes": path.stat().st_size, "order": order}
+    for workers in (1, 2):
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
+                distributed.Client(cluster, set_as_default=False) as client:
+            engine = DaskEngine(client, shard_bytes=max(1 << 20, path.stat().st_size // 8))
+            w = time.perf_counter()
+            _, _, n_tokens, stats = engine.count([path], order=order)
+            out[f"workers_{workers}"] = {"count_wall_s": time.perf_counter() - w, "tokens": n_tokens, **stats}
+    out["speedup_2_over_1"] = out["workers_1"]["count_wall_s"] / out["workers_2"]["count_wall_s"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 1e7])
+    ap.add_argument("--dask-size", type=float, default=3e6)
+    ap.add_argument("--lmplz", default=shutil.which("lmplz"))
+    ap.add_argument("--no-dask", action="store_true")
+    args = ap.parse_args()
+    sys.path.insert(0, SRC)
+    itos, counts = fit_source()
+    result: dict = {"benchmark": "ngram_scale", "order": 5, "sizes_run": [], "runs": [],
+                    "corpus": "sampled from an interpolated Witten-Bell 5-gram of all bundled text "
+                              "(kjv + shakespeare + austen, word level); see bench/ngram_scale.py",
+                    "not_run": "100M tokens (and 30M) were not run: they do not fit in a few minutes of CPU "
+                               "on this shared 2-core machine; nothing here is extrapolated",
+                    "lmplz": args.lmplz or "not found; not run"}
+    with tempfile.TemporaryDirectory() as tmpd:
+        tmp = Path(tmpd)
+        for size in args.sizes:
+            n = int(size)
+            path = tmp / f"corpus-{n}.txt"
+            w = time.perf_counter()
+            words = sample_corpus(itos, counts, n, path)
+            entry: dict = {"tokens_requested": n, "words": words, "bytes": path.stat().st_size,
+                           "sample_wall_s": time.perf_counter() - w}
+            mem = child(path, None, tmp / "mem.arpa")
+            budget = max(1 << 20, mem["peak_rss_bytes"] // 4)
+            ooc = child(path, str(budget), tmp / "ooc.arpa")
+            entry["in_memory"] = mem
+            entry["out_of_core"] = {"memory_budget_bytes": budget, **ooc}
+            entry["same_arpa_bytes"] = (tmp / "mem.arpa").read_bytes() == (tmp / "ooc.arpa").read_bytes()
+            if args.lmplz:
+                try:
+                    entry["lmplz"] = {"memory_bytes": budget, **run_lmplz(args.lmplz, path, budget, tmp)}
+                except subprocess.CalledProcessError as exc:
+                    entry["lmplz"] = f"failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}"
+            result["runs"].append(entry)
+            result["sizes_run"].append(words)
+            print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
+            if not args.no_dask and int(args.dask_size) == n:
+                result["dask"] = dask_scaling(path)
+                print(json.dumps(result["dask"])[:600], flush=True)
+    result["environment"] = {"python": sys.version.split()[0], "numpy": np.__version__, "cpus": os.cpu_count(),
+                             "machine": platform.machine(),
+                             "note": "shared machine (other jobs running): wall times vary; CPU seconds and RSS "
+                                     "are the primary figures"}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The Dask engine (``fit(files, engine=DaskEngine(client))``) counts exactly what one machine counts.
+
+A LocalCluster of 2 worker processes; the corpus file is cut into many byte-range shards
+(including one boundary inside a line), so the vocabulary and count reductions merge many
+partial results. A killed worker must not change the model.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import signal
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from seqlab.data.readers import read_sequences
+from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
+from seqlab.ngram import Katz, ModifiedKneserNey, NGramLM, StupidBackoff, WittenBell
+from seqlab.ngram import _kernels as K
+
+distributed = pytest.importorskip("distributed")
+from seqlab.ngram.dask_engine import DaskEngine  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory, fixtures_dir):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("dask") / "train.txt"
+    text = lzma.open(fixtures_dir / "kjv-small.train.txt.xz", "rt").read()
+    lines = text.splitlines()[:3000]
+    lines[5] = "<s> literal specials </s> <unk>"
+    lines[6] = ""  # a blank line is skipped, as on one machine
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+        c = distributed.Client(cluster, set_as_default=False)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def reference(path, order, smoothing=None, min_count=1):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm = NGramLM(order=order, smoothing=smoothing or ModifiedKneserNey(), min_count=min_count)
+        return lm.fit(read_sequences(path))
+
+
+def test_counts_equal_single_machine_counts(client, corpus_file):
+    engine = DaskEngine(client, shard_bytes=20_000)
+    shards = engine.shards([corpus_file])
+    assert len(shards) >= 8
+    vocab, counts, n_tokens, stats = engine.count([corpus_file], order=4, min_count=2)
+    ref = reference(corpus_file, 1, min_count=2)
+    assert vocab.itos == ref.vocabulary_.itos and n_tokens == ref.n_train_tokens_
+    raw = K.read_corpus(read_sequences(corpus_file))
+    from seqlab.ngram.model import _build_vocabulary
+
+    _, remap = _build_vocabulary(raw, 2)
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    want = K.count_ngrams(ids, pos, 4, len(vocab))
+    for name in ("keys", "counts", "suffix"):
+        for n, (a, b) in enumerate(zip(getattr(counts, name), getattr(want, name), strict=True), 1):
+            assert a.dtype == b.dtype and np.array_equal(a, b), f"{name} of order {n} differs"
+    assert counts.n_sentences == want.n_sentences
+    assert stats["shards"] == len(shards) and stats["bytes_reduced"] > 0
+
+
+@pytest.mark.parametrize("smoothing", [ModifiedKneserNey(), WittenBell(), Katz(), StupidBackoff()],
+                         ids=lambda s: s.name)
+def test_same_arpa_bytes(client, corpus_file, tmp_path, smoothing):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lm = NGramLM(order=3, smoothing=smoothing).fit([str(corpus_file)], engine=DaskEngine(client,
+                                                                                              shard_bytes=50_000))
+    lm.to_arpa(tmp_path / "dask.arpa")
+    reference(corpus_file, 3, smoothing).to_arpa(tmp_path / "one.arpa")
+    assert (tmp_path / "dask.arpa").read_bytes() == (tmp_path / "one.arpa").read_bytes()
+
+
+def test_killed_worker_is_retried_and_the_model_is_the_same(client, corpus_file, tmp_path):
+    killed = []
+
+    def kill_one(phase: str) -> None:
+        if phase == "encoded" and not killed:  # shard encodings now live in the workers' memory
+            pids = client.run(os.getpid)
+            victim = sorted(pids.values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    lm = NGramLM(order=4).fit([corpus_file], engine=DaskEngine(client, shard_bytes=30_000, progress=kill_one))
+    assert killed, "no worker was killed"
+    lm.to_arpa(tmp_path / "dask.arpa")
+    reference(corpus_file, 4).to_arpa(tmp_path / "one.arpa")
+    assert (tmp_path / "dask.arpa").read_bytes() == (tmp_path / "one.arpa").read_bytes()
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_bad_utf8_names_file_and_offset(client, tmp_path):
+    bad = tmp_path / "bad.txt"
+    good = b"a b c\n" * 5000
+    bad.write_bytes(good + b"d \xff e\n" + good)
+    with pytest.raises(DataError) as err:
+        NGramLM(order=2).fit([bad], engine=DaskEngine(client, shard_bytes=7_000))
+    msg = str(err.value)
+    assert str(bad) in msg and f"offset {len(good) + 2}" in msg and "\n" not in msg
+
+
+def test_unreachable_scheduler_fails_fast_in_one_line():
+    start = time.monotonic()
+    with pytest.raises(SeqlabError) as err, DaskEngine.from_options(scheduler="tcp://127.0.0.1:9", timeout=2):
+        pass
+    assert time.monotonic() - start < 30
+    assert "tcp://127.0.0.1:9" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_files_only(client):
+    with pytest.raises(DataError, match="file paths"):
+        NGramLM(order=2).fit([["a", "b"]], engine=DaskEngine(client))
+
+
+def test_missing_dask_names_the_extra(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.startswith("distributed"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(InvalidParameterError, match=r"seqlab\[dask\]"), DaskEngine.from_options(workers=1):
+        pass
+
+
+def test_cli_engine_dask(cli, corpus_file, tmp_path):
+    res = cli("lm", "train", "--data", corpus_file, "-o", tmp_path / "d", "--order", "3", "--engine", "dask",
+              "--workers", "2")
+    assert res.code == 0, res.err
+    assert cli("lm", "export", tmp_path / "d", "--arpa", tmp_path / "d.arpa").code == 0
+    reference(corpus_file, 3).to_arpa(tmp_path / "one.arpa")
+    assert (tmp_path / "d.arpa").read_bytes() == (tmp_path / "one.arpa").read_bytes()
+    res = cli("lm", "train", "--data", "kjv", "-o", tmp_path / "e", "--engine", "dask", "--workers", "1")
+    assert res.code == 1 and "bundled corpus" in res.err
