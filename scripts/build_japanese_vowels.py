@@ -40,7 +40,7 @@ def parse_ts(text: str) -> list[dict[str, object]]:
         *dims, label = line.split(":")
         columns = [[float(v) for v in d.split(",")] for d in dims]
         assert len(columns) == 12 and len({len(c) for c in columns}) == 1, line[:80]
-        frames = [list(row) for row in zip(*columns)]   # (T, 12)
+        frames = [list(row) for row in zip(*columns, strict=False)]   # (T, 12)
         items.append({"label": label, "values": frames})
     return items
 

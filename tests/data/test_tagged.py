@@ -15,7 +15,8 @@ from seqlab.exceptions import DataError
 def test_brown_pos_split_is_by_document_and_disjoint() -> None:
     parts = {s: datasets.load("brown-pos", s) for s in ("train", "valid", "test")}
     docs = {s: set(p.ids) for s, p in parts.items()}
-    assert not (docs["train"] & docs["valid"]) and not (docs["train"] & docs["test"]) and not (docs["valid"] & docs["test"])
+    assert not docs["train"] & docs["valid"] and not docs["train"] & docs["test"]
+    assert not docs["valid"] & docs["test"]
     assert sum(len(d) for d in docs.values()) == 500, "every document in exactly one split"
     full = datasets.load("brown-pos", "all")
     assert sum(len(p) for p in parts.values()) == len(full) == 57340
@@ -30,7 +31,7 @@ def test_brown_pos_tagsets() -> None:
     assert uni.sentences == orig.sentences
     assert set(uni.tagset) <= {"NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", "X", "."}
     assert len(orig.tagset) > 100, "the original Brown tag set has hundreds of composite tags"
-    assert all(len(s) == len(t) for s, t in zip(uni.sentences, uni.tags))
+    assert all(len(s) == len(t) for s, t in zip(uni.sentences, uni.tags, strict=False))
     with pytest.raises(DataError, match="tagset"):
         datasets.load("brown-pos", tagset="ptb")
 

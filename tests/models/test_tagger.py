@@ -71,7 +71,7 @@ def test_save_load(tmp_path: Path) -> None:
     back = NeuralTagger.load(tmp_path / "t")
     test = [["the", "zebra", "runs"], ["a", "dog"]]
     assert back.predict(test) == tagger.predict(test)
-    for a, b in zip(back.predict_proba(test), tagger.predict_proba(test)):
+    for a, b in zip(back.predict_proba(test), tagger.predict_proba(test), strict=False):
         assert np.allclose(a, b, atol=1e-6)
 
 

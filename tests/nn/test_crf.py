@@ -44,7 +44,7 @@ def test_log_partition_and_viterbi_equal_enumeration() -> None:
         assert best_score[i].item() == pytest.approx(scores[j].item(), abs=1e-10)
         probs = torch.softmax(scores, 0)
         ref = torch.zeros(length, crf.n_tags, dtype=torch.float64)
-        for p, path in zip(probs, paths):
+        for p, path in zip(probs, paths, strict=False):
             ref[torch.arange(length), torch.tensor(path)] += p
         assert torch.allclose(marg[i, :length], ref, atol=1e-10)
         assert marg[i, length:].abs().sum() == 0

@@ -48,7 +48,7 @@ def test_viterbi_and_posteriors_equal_enumeration(unknown: str) -> None:
     assert m.predict([sent]) == [[m.tags_[i] for i in best]]
     post = np.zeros((len(sent), 3))
     weights = np.exp(scores - scores.max())
-    for w, p in zip(weights / weights.sum(), paths):
+    for w, p in zip(weights / weights.sum(), paths, strict=False):
         post[np.arange(len(sent)), p] += w
     got = m.predict_proba([sent])[0]
     assert got == pytest.approx(post, abs=1e-10)
@@ -74,7 +74,7 @@ def test_save_load_same_predictions(tmp_path: Path) -> None:
     back = HMMTagger.load(tmp_path / "m")
     test = [["the", "dogs", "sleep"], ["unseen", "Words"], []]
     assert back.predict(test) == m.predict(test)
-    for a, b in zip(back.predict_proba(test), m.predict_proba(test)):
+    for a, b in zip(back.predict_proba(test), m.predict_proba(test), strict=False):
         assert a == pytest.approx(b)
 
 

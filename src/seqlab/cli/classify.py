@@ -1,4 +1,11 @@
-"""``seqlab classify train|eval|predict``: Bayes sequence classifiers from the command line.
+"""``seqlab classify train|eval|predict``: Bayes and neural sequence classifiers from the command line.
+
+``--model bayes-ngram`` (default) is the Bayes classifier over n-gram class models;
+``--model lstm|gru|rnn|peephole|cnn|cnn-lstm|transformer`` trains a
+:class:`~seqlab.models.NeuralClassifier` (its flags and the training flags of ``lm train``
+appear only then, so a Bayes command never imports torch). ``eval`` and ``predict`` read
+either kind of model directory. ``--data japanese-vowels`` gives numeric (T, 12) sequences
+(neural models only).
 
 Data (``--data``): a bundled set name (its train split for ``train``, its test split for
 ``eval``; ``name:split`` picks a split), a TSV file ``label<TAB>text``, or a folder with one
@@ -16,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.cli._common import add_force, add_group, add_verb, check_finite, check_output, emit, progress
+from seqlab.cli._common import (
+    add_force,
+    add_group,
+    add_verb,
+    check_finite,
+    check_output,
+    defer_options,
+    emit,
+    progress,
+)
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
 SIDECAR = "classify.json"
@@ -31,7 +47,8 @@ def register(groups: Any) -> None:
     train.add_argument("--data", required=True, help="bundled set name[:split], TSV file (label<TAB>text) or folder")
     train.add_argument("-o", "--output", required=True, help="model directory to create")
     add_force(train, "model directory")
-    train.add_argument("--model", choices=("bayes-ngram",), default="bayes-ngram", help="classifier family")
+    train.add_argument("--model", choices=("bayes-ngram", *_neural_names()), default="bayes-ngram",
+                       help="classifier family: bayes-ngram, or a neural encoder")
     train.add_argument("--order", type=int, default=2, help="n-gram order of the class models (1 = naive Bayes)")
     train.add_argument("--smoothing", choices=SMOOTHINGS, default="lidstone", help="n-gram smoothing")
     train.add_argument("--alpha", type=float, default=None,
@@ -44,6 +61,7 @@ def register(groups: Any) -> None:
                        help="do not model <s>/</s> (with --order 1 --oov ignore: multinomial naive Bayes)")
     train.add_argument("--length-normalize", action="store_true", help="score by per-token log-likelihood")
     _add_text_options(train, tokenizer=True)
+    defer_options(train, _add_neural_options)
 
     ev = add_verb(verbs, "eval", "accuracy, macro F1 and per-class figures of a saved classifier", run_eval)
     ev.add_argument("model", help="model directory written by 'seqlab classify train'")
@@ -63,7 +81,85 @@ def _add_text_options(p: argparse.ArgumentParser, *, tokenizer: bool) -> None:
     p.add_argument("--encoding", default="utf-8", help="text encoding of input files")
 
 
+# ---------------------------------------------------------------------- neural flags
+def _neural_names() -> tuple[str, ...]:
+    from seqlab.models.architectures import CLASSIFY_ARCHITECTURES
+
+    return tuple(CLASSIFY_ARCHITECTURES.names())
+
+
+def _kernel_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated ints such as 3,4,5, got {text!r}") from None
+    return sizes
+
+
+def _add_neural_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """The NeuralClassifier flags and lm train's training flags, when --model is neural (or for --help)."""
+    wants = any(a in ("-h", "--help") for a in argv) or any(
+        (a == "--model" and i + 1 < len(argv) and argv[i + 1] != "bayes-ngram")
+        or (a.startswith("--model=") and a != "--model=bayes-ngram") for i, a in enumerate(argv))
+    if not wants:
+        return
+    from seqlab.cli._neural import MODEL_ALIASES, add_train_options
+    from seqlab.cli._options import add_param_options, init_params
+    from seqlab.models import NeuralClassifier
+
+    g = parser.add_argument_group("neural options (--model " + "|".join(_neural_names()) + ")")
+    add_param_options(g, init_params(NeuralClassifier),
+                      aliases={**MODEL_ALIASES, "n_filters": ["--filters"]},
+                      skip=("model", "train", "random_state", "tokenizer", "lowercase"),
+                      existing={a.dest for a in parser._actions},
+                      types={"kernel_sizes": _kernel_sizes})
+    add_train_options(parser)
+    parser.add_argument("--valid-fraction", type=float, default=0.1,
+                        help="stratified share of the training data held out for validation (early stopping)")
+
+
+def _train_neural(args: argparse.Namespace) -> int:
+    from seqlab.cli._neural import configure_threads, estimator_kwargs, train_config
+    from seqlab.evaluate.classification import stratified_split
+    from seqlab.models import NeuralClassifier
+    from seqlab.models.classifier import fit_summary
+
+    configure_threads(args.threads)
+    check_output(args.output, args.force, "model directory")
+    kwargs = estimator_kwargs(NeuralClassifier, args, skip=("tokenizer", "lowercase"))
+    train = train_config(args)
+    clf = NeuralClassifier(model=args.model, tokenizer=args.tokenizer, lowercase=args.lowercase,
+                           train=train, **kwargs)
+    clf._validate_params()                                            # flags checked before any data is read
+    X, labels, source = load_inputs(args.data, "train", encoding=args.encoding)
+    valid = None
+    if 0 < args.valid_fraction < 1 and len(X) >= 10:
+        tr, va = stratified_split(labels, test_size=args.valid_fraction, random_state=clf.seed_)
+        valid = ([X[i] for i in va], [labels[i] for i in va])
+        X, labels = [X[i] for i in tr], [labels[i] for i in tr]
+    clf.fit(X, labels, valid=valid, quiet=bool(getattr(args, "quiet", False)))
+    clf.save(args.output)
+    summary = {"output": str(args.output), "data": source, "texts": len(X),
+               **{k: v for k, v in fit_summary(clf).items() if not isinstance(v, dict | list)}}
+    emit(args, summary)
+    return 0
+
+
 # ---------------------------------------------------------------------- data
+def load_inputs(spec: str, default_split: str, *, encoding: str = "utf-8") -> tuple[list[Any], list[str], str]:
+    """Like :func:`load_texts`, but a numeric bundled set (``japanese-vowels``) gives (T, F) arrays."""
+    from seqlab import datasets
+
+    resolved = datasets.resolve(spec)
+    if resolved is not None and datasets.info(resolved[0]).kind == "sequences":
+        name, split = resolved
+        split = split if ":" in spec else default_split
+        data = datasets.load(name, split)
+        return list(data.sequences), list(data.labels), f"{name}:{split}"
+    texts, labels, source = load_texts(spec, default_split, encoding=encoding)
+    return list(texts), labels, source
+
+
 def load_texts(spec: str, default_split: str, *, encoding: str = "utf-8") -> tuple[list[str], list[str], str]:
     """(texts, labels, description) from a bundled name[:split], a TSV file or a folder per class.
 
@@ -104,6 +200,8 @@ def _read_model(directory: str) -> tuple[Any, Any]:
     from seqlab.data.tokenize import tokenizer_from_json
 
     model = io.load(directory)
+    if type(model).__name__ == "NeuralClassifier":
+        return model, None                       # it tokenises texts itself, with its saved tokenizer
     if not isinstance(model, BayesSequenceClassifier):
         raise FormatError(f"{directory} holds a {type(model).__name__}, not a classifier; "
                           "train one with 'seqlab classify train'.")
@@ -143,6 +241,8 @@ def run_train(args: argparse.Namespace) -> int:
     from seqlab import io
     from seqlab.data.tokenize import get_tokenizer
 
+    if args.model != "bayes-ngram":
+        return _train_neural(args)
     quiet = bool(getattr(args, "quiet", False))
     check_output(args.output, args.force, "model directory")
     clf = _build_classifier(args)
@@ -173,13 +273,13 @@ def run_eval(args: argparse.Namespace) -> int:
     from seqlab.evaluate.classification import classification_report
 
     model, tok = _read_model(args.model)
-    texts, labels, source = load_texts(args.data, "test", encoding=args.encoding)
+    texts, labels, source = load_inputs(args.data, "test", encoding=args.encoding)
     known = {str(c) for c in model.classes_}
     unknown = next((i for i, lab in enumerate(labels) if lab not in known), None)
     if unknown is not None:
         raise DataError(f"{source}: text {unknown + 1} has label {labels[unknown]!r}, which the model never saw; "
                         f"its classes are {sorted(known)}.")
-    seqs = _tokenize(texts, tok, bool(getattr(args, "quiet", False)))
+    seqs = texts if tok is None else _tokenize(texts, tok, bool(getattr(args, "quiet", False)))
     classes = [str(c) for c in model.classes_]
     proba = model.predict_proba(seqs)
     pred = [classes[i] for i in proba.argmax(axis=1)]
@@ -201,7 +301,7 @@ def run_predict(args: argparse.Namespace) -> int:
     lines = list(read_lines(args.input, encoding=args.encoding))
     if not lines:
         return 0
-    proba = model.predict_proba([tok(line) for line in lines])
+    proba = model.predict_proba(lines if tok is None else [tok(line) for line in lines])
     best = proba.argmax(axis=1)
     labels = [str(model.classes_[i]) for i in best]
     probs = proba[np.arange(len(lines)), best]

@@ -15,9 +15,10 @@ File formats read by :func:`read_tagged`:
 * ``word/TAG``: one sentence per line, tokens separated by whitespace, each token split at
   its **last** ``/`` (so ``1/2/CD`` is the word ``1/2`` with tag ``CD``).
 
->>> import io, tempfile, os
->>> path = os.path.join(tempfile.mkdtemp(), "t.txt")
->>> _ = open(path, "w").write("The/DET dog/NOUN barks/VERB\\n")
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "t.txt"
+>>> _ = path.write_text("The/DET dog/NOUN barks/VERB\\n")
 >>> read_tagged(path).tags
 [['DET', 'NOUN', 'VERB']]
 """
@@ -174,8 +175,10 @@ def write_tagged(sentences: builtins.list[builtins.list[str]], tags: builtins.li
                  format: str = "slash") -> str:
     """Text of tagged sentences: ``word/TAG`` lines (``"slash"``) or CoNLL blocks (``"conll"``)."""
     if format == "conll":
-        return "".join("".join(f"{w}\t{t}\n" for w, t in zip(s, ts)) + "\n" for s, ts in zip(sentences, tags))
-    return "".join(" ".join(f"{w}/{t}" for w, t in zip(s, ts)) + "\n" for s, ts in zip(sentences, tags))
+        return "".join("".join(f"{w}\t{t}\n" for w, t in zip(s, ts, strict=True)) + "\n"
+                       for s, ts in zip(sentences, tags, strict=True))
+    return "".join(" ".join(f"{w}/{t}" for w, t in zip(s, ts, strict=True)) + "\n"
+                   for s, ts in zip(sentences, tags, strict=True))
 
 
 # ------------------------------------------------------------------ bundled: brown-pos
@@ -256,7 +259,8 @@ def load_japanese_vowels(split: str = "train") -> LabelledSequences:
 # ------------------------------------------------------------------ data specs for commands
 def load_tagged(spec: str, *, tagset: str = "universal", encoding: str = "utf-8") -> TaggedSentences:
     """Tagged sentences from ``brown-pos[:SPLIT]`` or a CoNLL / ``word/TAG`` file path."""
-    from seqlab.data.datasets import REGISTRY, resolve
+    from seqlab.data.catalog import REGISTRY
+    from seqlab.data.datasets import resolve
 
     resolved = resolve(spec)
     if resolved is not None:

@@ -33,7 +33,7 @@ def _flat_pairs(y_true: Tags, y_pred: Tags) -> tuple[list[str], list[str]]:
                         "give one predicted tag list per sentence.")
     t: list[str] = []
     p: list[str] = []
-    for i, (a, b) in enumerate(zip(y_true, y_pred)):
+    for i, (a, b) in enumerate(zip(y_true, y_pred, strict=False)):
         if isinstance(a, str) or isinstance(b, str):
             raise DataError(f"sentence {i} is a single str; give a list of tags per sentence.")
         if len(a) != len(b):
@@ -60,7 +60,7 @@ def oov_accuracy(sentences: Sequence[Sequence[str]], y_true: Tags, y_pred: Tags,
     words = [w for s in sentences for w in s]
     if len(words) != len(t):
         raise DataError(f"the sentences hold {len(words)} tokens but the tags {len(t)}; they must align.")
-    hits = [a == b for w, a, b in zip(words, t, p) if w not in known]
+    hits = [a == b for w, a, b in zip(words, t, p, strict=False) if w not in known]
     return (float(np.mean(hits)) if hits else float("nan")), len(hits)
 
 
@@ -97,7 +97,7 @@ def entity_scores(y_true: Tags, y_pred: Tags) -> dict[str, Any]:
     """
     _flat_pairs(y_true, y_pred)
     counts: dict[str, list[int]] = {}   # type -> [true, predicted, correct]
-    for a, b in zip(y_true, y_pred):
+    for a, b in zip(y_true, y_pred, strict=False):
         ct, cp = bio_chunks(a), bio_chunks(b)
         for chunks, k in ((ct, 0), (cp, 1), (ct & cp, 2)):
             for typ, _, _ in chunks:
@@ -117,8 +117,8 @@ def tagging_report(y_true: Tags, y_pred: Tags, *, sentences: Sequence[Sequence[s
                    known: Collection[str] | None = None) -> dict[str, Any]:
     """Every tagging metric in one JSON-able dict (what ``seqlab tag eval`` prints).
 
-    Keys: ``accuracy``, ``tokens``, ``oov_accuracy`` and ``oov_tokens`` (when ``sentences``
-    and ``known`` are given), ``per_tag`` (tag -> precision, recall, f1, support),
+    Keys: ``accuracy``, ``tokens``, ``oov_accuracy`` (None when no token is unseen) and
+    ``oov_tokens`` (when ``sentences`` and ``known`` are given), ``per_tag`` (tag -> precision, recall, f1, support),
     ``labels`` and ``confusion`` (rows true, columns predicted), and ``entity_f1``,
     ``entity_precision``, ``entity_recall`` for BIO-tagged data.
     """
@@ -128,7 +128,7 @@ def tagging_report(y_true: Tags, y_pred: Tags, *, sentences: Sequence[Sequence[s
     report: dict[str, Any] = {"accuracy": token_accuracy(y_true, y_pred), "tokens": len(t)}
     if sentences is not None and known is not None:
         acc, n = oov_accuracy(sentences, y_true, y_pred, known)
-        report["oov_accuracy"], report["oov_tokens"] = acc, n
+        report["oov_accuracy"], report["oov_tokens"] = (acc if n else None), n   # None: no unseen token
     report["per_tag"] = {lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                                "support": int(support[i])} for i, lab in enumerate(labels)}
     report["labels"] = labels

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -39,8 +39,8 @@ from seqlab.data.vocab import Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.io import register
 from seqlab.models._sequence_data import BucketBatches, check_numeric, check_tokens, is_numeric, load_pretrained
-from seqlab.models.estimator import TorchEstimator
 from seqlab.models.architectures import CLASSIFY_ARCHITECTURES
+from seqlab.models.estimator import TorchEstimator
 from seqlab.models.registry import Registry
 from seqlab.nn.cells import CELLS
 from seqlab.nn.pooling import POOLING_MODES, SequencePooling
@@ -180,7 +180,7 @@ class InputLayer(nn.Module):
     def forward(self, inputs: Tensor) -> Tensor:
         if not self.text:
             return inputs                                                        # (N, L, F)
-        x = self.embed(inputs)                                                   # (N, L, E)
+        x: Tensor = self.embed(inputs)                                           # (N, L, E)
         if self.embed_static is not None:
             x = torch.cat([x, self.embed_static(inputs)], dim=-1)                # (N, L, 2E)
         return x
@@ -220,7 +220,8 @@ class SequenceEncoder(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor, lengths: Tensor) -> Tensor:
         if self.pool is None:
-            return self.cnn(x, mask)                                             # (N, len(ks) * F)
+            pooled: Tensor = self.cnn(x, mask)                                   # (N, len(ks) * F)
+            return pooled
         if hasattr(self, "blocks"):
             h = self.pos(self.proj(x))                                           # (N, L, H)
             for block in self.blocks:
@@ -230,7 +231,8 @@ class SequenceEncoder(nn.Module):
             if self.conv is not None:
                 x = self.conv(x, mask)                                           # (N, L, len(ks) * F)
             h, _ = self.rnn(x, lengths=lengths)                                  # (N, L, D*H), 0 at padding
-        return self.pool(h, mask)                                                # (N, D)
+        out: Tensor = self.pool(h, mask)                                         # (N, D)
+        return out
 
 
 class SequenceClassifierNet(nn.Module):
@@ -251,10 +253,12 @@ class SequenceClassifierNet(nn.Module):
             lengths = torch.full((n,), length, dtype=torch.long, device=inputs.device)
         mask = torch.arange(length, device=inputs.device)[None, :] < lengths[:, None]  # (N, L)
         x = self.drop(self.inputs(inputs))                                       # (N, L, C)
-        return self.encoder(x, mask, lengths)                                    # (N, D)
+        features: Tensor = self.encoder(x, mask, lengths)                        # (N, D)
+        return features
 
     def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
-        return self.head(self.drop(self.features(inputs, lengths)))             # (N, C)
+        logits: Tensor = self.head(self.drop(self.features(inputs, lengths)))   # (N, C)
+        return logits
 
 
 # ---------------------------------------------------------------------- objective
@@ -331,7 +335,8 @@ class NeuralClassifier(TorchEstimator):
                  truncate: int | None = 400, train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto",
                  random_state: int | None = None, threads: int | None = None) -> None:
         self.model, self.d_embed, self.d_hidden, self.n_layers = model, d_embed, d_hidden, n_layers
-        self.bidirectional, self.pooling, self.kernel_sizes, self.n_filters = bidirectional, pooling, kernel_sizes, n_filters
+        self.bidirectional, self.pooling = bidirectional, pooling
+        self.kernel_sizes, self.n_filters = kernel_sizes, n_filters
         self.n_heads, self.max_length, self.dropout = n_heads, max_length, dropout
         self.embeddings, self.embeddings_mode, self.class_weight = embeddings, embeddings_mode, class_weight
         self.tokenizer, self.lowercase, self.min_count, self.max_vocab = tokenizer, lowercase, min_count, max_vocab
@@ -462,7 +467,7 @@ class NeuralClassifier(TorchEstimator):
         words = [self.vocabulary_.token(i) for i in range(len(self.vocabulary_))]
         table, missing = load_pretrained(self.embeddings, words, d_embed=self.d_embed, seed=self.seed_)
         self.embeddings_missing_ = missing
-        layer = module.inputs  # type: ignore[union-attr]
+        layer: Any = module.inputs
         with torch.no_grad():
             layer.embed.weight.copy_(torch.from_numpy(table))
             if layer.embed_static is not None:
@@ -490,6 +495,7 @@ class NeuralClassifier(TorchEstimator):
             out = np.empty((len(rows), len(self.classes_)), dtype=np.float64)
             for k in range(len(batches)):
                 b = batches.batch(0, k)
+                assert b.lengths is not None
                 logits = self.module_(self._tensor(b.inputs), self._tensor(b.lengths))  # (N, C)
                 out[batches.indices(0, k)] = logits.double().cpu().numpy()
         return out
@@ -497,11 +503,13 @@ class NeuralClassifier(TorchEstimator):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log class probabilities, shape (n, n_classes)."""
         logits = self.decision_function(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        out: np.ndarray = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes); rows sum to one."""
-        return np.exp(self.predict_log_proba(X))
+        out: np.ndarray = np.exp(self.predict_log_proba(X))
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sequence."""

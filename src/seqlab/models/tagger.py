@@ -106,11 +106,12 @@ class SequenceTaggerNet(nn.Module):
             d_out = config.d_hidden
         elif config.encoder == "cnn":
             self.convs = nn.ModuleList()
-            for k in range(config.n_layers):
-                conv = MaskedConv(d_in if k == 0 else self.convs[-1].output_size,
-                                  kernel_sizes=config.kernel_sizes, n_filters=config.n_filters)
+            width = d_in
+            for _ in range(config.n_layers):
+                conv = MaskedConv(width, kernel_sizes=config.kernel_sizes, n_filters=config.n_filters)
                 self.convs.append(conv)
-            d_out = self.convs[-1].output_size
+                width = conv.output_size
+            d_out = width
         else:
             self.rnn = Recurrent(d_in, config.d_hidden, cell=config.encoder, n_layers=config.n_layers,
                                  bidirectional=config.bidirectional,
@@ -141,7 +142,8 @@ class SequenceTaggerNet(nn.Module):
                 h = conv(h, mask)                                                # (N, L, F')
         else:
             h, _ = self.rnn(x, lengths=lengths)                                  # (N, L, D*H)
-        return self.out(self.drop(h))                                            # (N, L, K)
+        scores: Tensor = self.out(self.drop(h))                                  # (N, L, K)
+        return scores
 
     def loss(self, inputs: Tensor, lengths: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
         """Summed negative log-likelihood over real tokens (CRF: per sentence) and the token count."""
@@ -242,7 +244,7 @@ class NeuralTagger(TorchEstimator):
         if self.char_vocabulary_ is None:
             return words
         rows = []
-        for s, ids in zip(sentences, words):
+        for s, ids in zip(sentences, words, strict=False):
             width = max(1, min(MAX_WORD_CHARS, max((len(w) for w in s), default=1)))
             row = np.zeros((len(s), 1 + width), dtype=np.int64)
             row[:, 0] = ids
@@ -307,6 +309,7 @@ class NeuralTagger(TorchEstimator):
                                     shuffle=False)
             for k in range(len(batches)):
                 b = batches.batch(0, k)
+                assert b.lengths is not None
                 best, p = self.module_.decode(self._tensor(b.inputs), self._tensor(b.lengths))  # type: ignore[operator]
                 best, p = best.cpu().numpy(), p.double().cpu().numpy()
                 for j, r in enumerate(batches.indices(0, k)):

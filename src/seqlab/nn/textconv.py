@@ -57,7 +57,7 @@ class KimCNN(nn.Module):
         x = (x * mask.unsqueeze(-1)).transpose(1, 2)                             # (N, C, L)
         lengths = mask.sum(1)                                                    # (N,)
         pooled = []
-        for k, conv in zip(self.kernel_sizes, self.convs):
+        for k, conv in zip(self.kernel_sizes, self.convs, strict=False):
             h = F.relu(conv(F.pad(x, (k - 1, k - 1))))                           # (N, F, L + k - 1)
             valid = torch.arange(h.size(2), device=x.device)[None, :] < (lengths + k - 1)[:, None]  # (N, L + k - 1)
             pooled.append(h.masked_fill(~valid.unsqueeze(1), float("-inf")).amax(2))  # (N, F)
@@ -84,7 +84,8 @@ class MaskedConv(nn.Module):
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         m = mask.unsqueeze(-1)                                                   # (N, L, 1)
         x = (x * m).transpose(1, 2)                                              # (N, C, L)
-        outs = [F.relu(conv(F.pad(x, ((k - 1) // 2, k // 2)))) for k, conv in zip(self.kernel_sizes, self.convs)]
+        outs = [F.relu(conv(F.pad(x, ((k - 1) // 2, k // 2))))
+                for k, conv in zip(self.kernel_sizes, self.convs, strict=True)]
         return torch.cat(outs, dim=1).transpose(1, 2) * m                        # (N, L, len(ks) * F)
 
 

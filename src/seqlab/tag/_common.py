@@ -14,7 +14,7 @@ def check_tagged(sentences: Any, tags: Any) -> tuple[list[list[str]], list[list[
     tag_lists = check_sequences(tags, name="tags")
     if len(sents) != len(tag_lists):
         raise DataError(f"got {len(sents)} sentences but {len(tag_lists)} tag lists; give one tag list per sentence.")
-    for i, (s, t) in enumerate(zip(sents, tag_lists)):
+    for i, (s, t) in enumerate(zip(sents, tag_lists, strict=False)):
         if len(s) != len(t):
             raise DataError(f"sentence {i} has {len(s)} tokens but {len(t)} tags; each token needs exactly one tag.")
         if not s:

@@ -95,11 +95,11 @@ class HMMTagger(BaseModel):
         start = np.full(n, k)
         trans = np.full((n, n), k)
         pair_counts: Counter[tuple[str, int]] = Counter()
-        for s, ts in zip(sents, tag_lists):
+        for s, ts in zip(sents, tag_lists, strict=False):
             ids = [index[t] for t in ts]
             start[ids[0]] += 1
             np.add.at(trans, (ids[:-1], ids[1:]), 1.0)
-            pair_counts.update(zip(s, ids))
+            pair_counts.update(zip(s, ids, strict=False))
         words = sorted({w for w, _ in pair_counts})
         vocab = {w: i for i, w in enumerate(words)}
         emit = np.zeros((len(words), n))
@@ -123,7 +123,7 @@ class HMMTagger(BaseModel):
         rare = word_total <= self.rare_count
         prior = emit[rare].sum(axis=0) + 1e-3
         prior = prior / prior.sum()                                # (n,) tag distribution of rare words
-        theta = float(np.std(prior))                               # Brants (2000), eq. 6
+        theta = max(float(np.std(prior)), 1e-3)                    # Brants (2000), eq. 6 (> 0: no zero rows)
         counts: dict[str, np.ndarray] = {}
         for i in np.flatnonzero(rare):
             w = words[i]
@@ -169,7 +169,7 @@ class HMMTagger(BaseModel):
         self._check_fitted()
         log_start = np.log(self.startprob_)
         log_trans = np.log(self.transmat_)
-        out = []
+        out: list[list[str]] = []
         for s in check_untagged(sentences):
             if not s:
                 out.append([])
