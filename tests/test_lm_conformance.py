@@ -61,7 +61,17 @@ def _neural(arch: str) -> Callable[[], Any]:
     return make
 
 
+def _mixture() -> Any:
+    """An InterpolatedLM of two n-gram models, its weights fitted by EM."""
+    from seqlab.mix import InterpolatedLM
+    from seqlab.ngram import Lidstone, NGramLM
+
+    parts = [NGramLM(order=1, smoothing=Lidstone(1.0)), NGramLM(order=2, smoothing=Lidstone(0.1))]
+    return InterpolatedLM(parts).fit(TRAIN, valid=TRAIN[:3])
+
+
 LM_FACTORIES: dict[str, Callable[[], Any]] = {f"ngram-{k}": _ngram(v) for k, v in SMOOTHINGS.items()}
+LM_FACTORIES["mixture"] = _mixture
 try:
     import torch  # noqa: F401
 

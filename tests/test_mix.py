@@ -84,7 +84,7 @@ def test_fit_clones_and_fits_parts_on_one_vocabulary_and_save_load_round_trips(t
     assert isinstance(back, InterpolatedLM)
     np.testing.assert_allclose(back.weights_, mix.weights_)
     np.testing.assert_allclose(back.token_log_probs(VALID)[0], mix.token_log_probs(VALID)[0], rtol=1e-12)
-    assert back.generate("a", max_tokens=5, seed=3) == mix.generate("a", max_tokens=5, seed=3)
+    assert back.generate(["a"], max_tokens=5, seed=3) == mix.generate(["a"], max_tokens=5, seed=3)
     assert type(mix.clone()) is InterpolatedLM and not hasattr(mix.clone(), "weights_")
 
 

@@ -29,7 +29,9 @@ import numpy as np
 from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import BaseModel
+from seqlab.data.tokenize import tokenizer_from_json, tokenizer_to_json
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
+from seqlab.protocols import LanguageModelMixin, as_corpus
 
 _PROTOCOL = ("token_log_probs", "next_log_probs", "begin", "advance")
 
@@ -48,7 +50,7 @@ def _mix(log_weights: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
 
 
 @io.register
-class InterpolatedLM(BaseModel):
+class InterpolatedLM(LanguageModelMixin, BaseModel):
     """Linear interpolation of language models sharing one vocabulary.
 
     Parameters
@@ -197,19 +199,10 @@ class InterpolatedLM(BaseModel):
         with np.errstate(divide="ignore"):
             return np.log(self.weights_)
 
-    def next_log_probs(self, context: Sequence[str] = ()) -> np.ndarray:
-        """ln p(w | <s> + context) for every vocabulary id: ndarray of shape (V,)."""
-        self._check_fitted()
-        return _mix(self._log_w, np.stack([m.next_log_probs(list(context)) for m in self.models_]))
-
-    def log_prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """ln p(token | <s> + context); unknown tokens are scored as ``<unk>``."""
-        return float(self.next_log_probs(context)[self.vocabulary_[token]])
-
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p of every word and ``</s>`` under the mixture, with the OOV mask."""
         self._check_fitted()
-        sentences = check_sequences(corpus, allow_empty=True)
+        sentences = as_corpus(self, corpus)  # a str goes through tokenizer_, never read as characters
         outs = [m.token_log_probs(sentences) for m in self.models_]
         lp = np.stack([np.asarray(o[0], dtype=np.float64) for o in outs])  # (K, T)
         return _mix(self._log_w, lp), np.asarray(outs[0][1], dtype=bool)
@@ -226,24 +219,6 @@ class InterpolatedLM(BaseModel):
         steps = [m.advance(s, token_id) for m, s in zip(self.models_, state, strict=True)]
         return _mix(self._log_w, np.stack([s[0] for s in steps])), tuple(s[1] for s in steps)
 
-    def score(self, corpus: Iterable[Sequence[str]]) -> float:
-        """Mean ln p per predicted token over ``corpus`` (higher is better)."""
-        return float(self.token_log_probs(corpus)[0].mean())
-
-    def perplexity(self, corpus: Iterable[Sequence[str]]) -> float:
-        """exp of the mean negative log-likelihood per token (``</s>`` included)."""
-        return math.exp(-self.score(corpus))
-
-    def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-                 seed: int | None = None) -> list[str]:
-        """Sample a continuation of ``prompt`` from the mixture (see :func:`seqlab.generate.generate`)."""
-        from seqlab.generate import generate
-
-        toks = prompt.split() if isinstance(prompt, str) else list(prompt)
-        return generate(self, toks, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                        greedy=greedy, seed=seed)
-
     # ------------------------------------------------------------------ persistence
     def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Each part's own state under ``parts``, its arrays prefixed ``part{k}.`` in one file."""
@@ -255,7 +230,8 @@ class InterpolatedLM(BaseModel):
             parts.append({key: manifest[key] for key in ("class", "module", "params", "state")})
             arrays.update({f"part{k}.{name}": a for name, a in part_arrays.items()})
         summary = {"parts": [p["class"] for p in parts], "weights": [float(w) for w in self.weights_]}
-        return {"parts": parts, "em_history": list(self.em_history_), "summary": summary}, arrays
+        return {"parts": parts, "em_history": list(self.em_history_), "summary": summary,
+                "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}, arrays
 
     def save(self, path: str | Path) -> Path:
         """Save to a model directory: the parts' states and arrays inside one manifest and one file.
@@ -293,6 +269,8 @@ class InterpolatedLM(BaseModel):
         obj.vocabulary_ = parts[0].vocabulary_
         obj.weights_ = np.asarray(arrays["weights"], dtype=np.float64)
         obj.em_history_ = [float(v) for v in state.get("em_history", [])]
+        if isinstance(state.get("tokenizer"), dict):
+            obj.tokenizer_ = tokenizer_from_json(state["tokenizer"])
         if obj.weights_.shape != (len(parts),):
             raise FormatError(f"weights has shape {obj.weights_.shape}, expected ({len(parts)},) "
                               f"for {len(parts)} parts.")

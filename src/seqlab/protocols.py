@@ -82,7 +82,7 @@ class LanguageModel(Protocol):
         ...
 
     def generate(self, prompt: Sequence[str] = (), max_tokens: int = 50) -> list[str]:
-        """Sample a continuation of ``<s> + prompt``, stopping at ``</s>``."""
+        """Sample a continuation of ``<s> + prompt``, stopping at ``</s>`` (``max_new_tokens`` is the alias)."""
         ...
 
 
@@ -268,13 +268,21 @@ class LanguageModelMixin:
 
     def generate(self, prompt: Sequence[str] | str = (), max_tokens: int = 50, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-                 seed: int | np.random.Generator | None = None) -> list[str]:
+                 seed: int | np.random.Generator | None = None, *, max_new_tokens: int | None = None,
+                 **options: Any) -> list[str]:
         """Sample a continuation of ``prompt`` (after ``<s>``); stops at ``</s>``, which is not returned.
 
         One implementation for every family: :func:`seqlab.generate.generate` over
         ``begin``/``advance``. A str prompt goes through ``tokenizer_`` (see :func:`as_tokens`).
+        ``max_new_tokens`` is the length's name everywhere else (``max_tokens`` stays its alias).
+        Any option of :func:`seqlab.generate.generate_sequences` (``beam_size``,
+        ``repetition_penalty``, ``no_repeat_ngram_size``, ``stop``, ...) gives its first sequence.
         """
-        from seqlab.generate import generate
+        from seqlab.generate import generate, generate_sequences
 
+        if options:
+            length = max_new_tokens if max_new_tokens is not None else max_tokens
+            return generate_sequences(self, prompt, max_new_tokens=length, temperature=temperature,  # type: ignore[arg-type]
+                                      top_k=top_k, top_p=top_p, greedy=greedy, seed=seed, **options)[0]
         return generate(self, prompt, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-                        top_k=top_k, top_p=top_p, greedy=greedy, seed=seed)
+                        top_k=top_k, top_p=top_p, greedy=greedy, seed=seed, max_new_tokens=max_new_tokens)
