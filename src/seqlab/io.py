@@ -361,10 +361,18 @@ def make_manifest(model: Any, state: dict[str, Any], arrays: dict[str, np.ndarra
         "seqlab_version": __version__,
         "class": cls.__name__,
         "module": cls.__module__,
-        "params": to_json(model.get_params(deep=False)),
+        "params": to_json(_manifest_params(model)),
         "state": state,
         "arrays": {k: {"dtype": str(v.dtype), "shape": list(v.shape)} for k, v in arrays.items()},
     }
+
+
+def _manifest_params(model: Any) -> dict[str, Any]:
+    """The hyperparameters a manifest records: ``get_params(deep=False)``, less what the model's
+    ``_manifest_params()`` leaves out (a mixture keeps its parts' states in ``state`` instead)."""
+    own = getattr(model, "_manifest_params", None)
+    params: dict[str, Any] = own() if callable(own) else model.get_params(deep=False)
+    return params
 
 
 def write_model_files(model: Any, directory: str | Path) -> None:

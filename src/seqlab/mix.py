@@ -21,7 +21,6 @@ import importlib
 import inspect
 import math
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -233,27 +232,11 @@ class InterpolatedLM(LanguageModelMixin, BaseModel):
         return {"parts": parts, "em_history": list(self.em_history_), "summary": summary,
                 "tokenizer": tokenizer_to_json(getattr(self, "tokenizer_", None))}, arrays
 
-    def save(self, path: str | Path) -> Path:
-        """Save to a model directory: the parts' states and arrays inside one manifest and one file.
-
-        The parts' templates are left out of the manifest's ``params`` (their fitted states are in
-        ``state["parts"]``, each naming its class and module), so loading imports each part's
-        family when it is needed: a mixture with a neural part loads without importing torch first.
-        """
-        from safetensors.numpy import save_file
-
-        self._check_fitted()
-        meta, arrays = self._to_state()
-        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        manifest = io.make_manifest(InterpolatedLM(weights=self.weights, max_iter=self.max_iter, tol=self.tol),
-                                    meta, arrays)
-        manifest["params"].pop("models", None)
-
-        def fill(tmp: Path) -> None:
-            save_file(arrays, str(tmp / io.ARRAYS))
-            io.write_json(tmp / io.MANIFEST, manifest)
-
-        return io.write_directory(path, fill)
+    def _manifest_params(self) -> dict[str, Any]:
+        """The manifest leaves out the parts' templates: their fitted states are in ``state["parts"]``,
+        each naming its class and module, so loading imports each part's family only when needed
+        (a mixture with a neural part loads without importing torch first)."""
+        return {k: v for k, v in self.get_params(deep=False).items() if k != "models"}
 
     @classmethod
     def _from_state(cls, params: dict[str, Any], state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from seqlab import io
+
 SPAM = ["win cash now", "claim your cash prize today", "cash cash prize", "free prize win now", "win a free prize"]
 HAM = ["lunch at noon", "see you at lunch tomorrow", "meeting at noon today", "notes from the meeting", "see you"]
 
@@ -28,7 +30,8 @@ def test_train_eval_predict_round_trip(cli, tsv, tmp_path, monkeypatch):
     assert r.code == 0, r.err
     summary = json.loads(r.out)
     assert summary["texts"] == 10 and summary["class_counts"] == {"ham": 5, "spam": 5}
-    assert (out / "manifest.json").is_file() and (out / "classify.json").is_file()
+    assert (out / "manifest.json").is_file() and not (out / "classify.json").exists()  # tokenizer is model state
+    assert io.load(out).tokenizer_.to_json()["name"]
 
     r = cli("classify", "eval", out, "--data", test, "--format", "json")
     assert r.code == 0, r.err

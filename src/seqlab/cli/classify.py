@@ -35,7 +35,7 @@ from seqlab.cli._common import (
 )
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
 
-SIDECAR = "classify.json"
+SIDECAR = "classify.json"  # where releases before 0.2 kept the tokenizer (still read)
 SMOOTHINGS = ("mle", "laplace", "lidstone", "absolute-discount", "kneser-ney", "witten-bell",
               "modified-kneser-ney", "katz", "stupid-backoff")  # seqlab.ngram.SMOOTHING's names
 
@@ -205,12 +205,14 @@ def _read_model(directory: str) -> tuple[Any, Any]:
     if not isinstance(model, BayesSequenceClassifier):
         raise FormatError(f"{directory} holds a {type(model).__name__}, not a classifier; "
                           "train one with 'seqlab classify train'.")
-    sidecar = Path(directory) / SIDECAR
-    try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
-        tok = tokenizer_from_json(meta.get("tokenizer", {"name": "word"}))
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError) as exc:
-        raise FormatError(f"{sidecar} is damaged ({exc}).") from None
+    tok = getattr(model, "tokenizer_", None)  # saved with the model
+    if tok is None:  # directories of earlier releases kept it in a side file
+        sidecar = Path(directory) / SIDECAR
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
+            tok = tokenizer_from_json(meta.get("tokenizer", {"name": "word"}))
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError) as exc:
+            raise FormatError(f"{sidecar} is damaged ({exc}).") from None
     return model, tok
 
 
@@ -251,14 +253,8 @@ def run_train(args: argparse.Namespace) -> int:
     seqs = _tokenize(texts, tok, quiet)
     _check_texts(seqs, source)
     clf.fit(seqs, labels)
-    sidecar = {"tokenizer": tok.to_json(), "data": source, "n_texts": len(seqs),
-               "classes": [str(c) for c in clf.classes_]}
-
-    def fill(tmp: Path) -> None:
-        io.save(clf, tmp)
-        io.write_json(tmp / SIDECAR, sidecar)
-
-    io.write_directory(args.output, fill)
+    clf.tokenizer_ = tok  # saved with the model: eval and predict read texts the same way
+    io.save(clf, args.output)
     counts = {str(c): int(n) for c, n in zip(clf.classes_, clf.class_count_, strict=True)}
     summary: dict[str, Any] = {"output": str(args.output), "data": source, "texts": len(seqs),
                                "vocabulary": len(clf.vocabulary_)}
