@@ -54,10 +54,14 @@ register_spec("lm", "ngram", _ngram, {
     "discount": Key(float, None, "absolute-discount / kneser-ney discount"),
 }, "n-gram language model (default interpolated modified Kneser-Ney)")
 
-NEURAL_LMS = {
-    "rnn": "Elman RNN", "jordan": "Jordan RNN", "lstm": "LSTM", "peephole": "peephole LSTM", "gru": "GRU",
-    "conv": "dilated causal convolution", "transformer": "GPT-style Transformer", "window": "Bengio fixed window",
-}
+def _neural_lms() -> dict[str, str]:
+    """Every registered language-model architecture with its one-line help (the one list of names)."""
+    from seqlab.models import LM_ARCHITECTURES
+
+    return {name: LM_ARCHITECTURES[name].help for name in LM_ARCHITECTURES}
+
+
+NEURAL_LMS = _neural_lms()
 
 
 #: spec key -> NeuralLM parameter, and the config field that must exist for the key to apply
@@ -104,7 +108,7 @@ def _lm_keys(arch: str) -> dict[str, Key]:
 
 for _arch, _label in NEURAL_LMS.items():
     register_spec("lm", _arch, _neural_lm(_arch), _lm_keys(_arch),
-                  f"{_label} language model (seqlab.models.NeuralLM), trained for the shared budget")
+                  f"{_label} (seqlab.models.NeuralLM), trained for the shared budget")
 
 
 # ---------------------------------------------------------------------- forecasters

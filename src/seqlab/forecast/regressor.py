@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -177,24 +176,10 @@ class LagRegressor(BaseForecaster):
         return Predictive(mean=self._point(horizon, X_future), method="bootstrap", samples=samples)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Save as JSON + arrays (no pickle); ``FormatError`` for estimators that cannot be exported."""
-        from safetensors.numpy import save_file
-
-        from seqlab import io
-
-        self._check_fitted()
-        meta, arrays = self._to_state()
-        arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        shell = copy.copy(self)
-        shell.estimator = None  # the estimator's class and parameters travel in the state
-        manifest = io.make_manifest(shell, meta, arrays)
-
-        def fill(tmp: Path) -> None:
-            save_file(arrays, str(tmp / io.ARRAYS))
-            io.write_json(tmp / io.MANIFEST, manifest)
-
-        return io.write_directory(path, fill)
+    def _manifest_params(self) -> dict[str, Any]:
+        """The manifest's params leave the scikit-learn estimator out: its class and fitted
+        parameters travel in the state, as JSON + arrays (no pickle)."""
+        return {**self.get_params(deep=False), "estimator": None}
 
     def _to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         from seqlab.forecast._sklearn_io import export_estimator
