@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from seqlab._validation import check_probability, int_at_least, require
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.nn import CELLS, DilatedCausalStack, PositionEmbedding, Recurrent, TransformerBlock
@@ -39,13 +40,11 @@ class ModelOutput:
 
 
 def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"{name} must be an int >= 1, got {value!r}.")
+    require(value, int_at_least(1), name)
 
 
 def _check_dropout(value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise InvalidParameterError(f"dropout must be in [0, 1), got {value!r}.")
+    check_probability(value, "dropout")
 
 
 # ---------------------------------------------------------------------- configs

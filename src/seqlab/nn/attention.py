@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqlab._validation import check_int
+from seqlab._validation import check_int, check_probability
 from seqlab.exceptions import DataError, InvalidParameterError
 
 PastKV = tuple[Tensor, Tensor]
@@ -29,9 +29,8 @@ PastKV = tuple[Tensor, Tensor]
 
 
 def _check_dropout(dropout: float, owner: str) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0.0 <= dropout < 1.0:
-        raise InvalidParameterError(f"dropout of {owner} must be a float in [0, 1); got {dropout!r}.")
-    return float(dropout)
+    """A layer's dropout rate in [0, 1) (the shared validator, named after the layer)."""
+    return check_probability(dropout, f"dropout of {owner}")
 
 
 def attention_mask(
