@@ -1,5 +1,6 @@
-"""Measure seqlab's structure: upward imports between layers, import cycles, and how many places
-write model files, list neural model names, or validate an int by hand.
+"""Measure seqlab's structure: upward imports between layers, import cycles (module-level imports,
+the ones that run on import), and how many places write model files, list neural model names, or
+validate an int by hand.
 
 Usage: python scripts/structure.py [SRC_DIR]   (default: src/seqlab)
 """
@@ -21,11 +22,13 @@ def package_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def imports(src: Path) -> list[tuple[str, str]]:
+def imports(src: Path, *, module_level: bool = False) -> list[tuple[str, str]]:
+    """(importer, imported) pairs of seqlab modules; ``module_level``: only what importing runs."""
     edges = []
     for file in src.rglob("*.py"):
         mod = "seqlab." + ".".join(file.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in (tree.body if module_level else ast.walk(tree)):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("seqlab"):
                 edges.append((mod, node.module))
             elif isinstance(node, ast.Import):
@@ -39,7 +42,7 @@ def main(src: Path) -> dict[str, object]:
                      if LAYERS.get(package_of(a), 1) < LAYERS.get(package_of(b), 1)
                      and package_of(a) in LAYERS and package_of(b) in LAYERS})
     graph: dict[str, set[str]] = {}
-    for a, b in edges:
+    for a, b in imports(src, module_level=True):
         pa, pb = package_of(a), package_of(b)
         if pa != pb and pa and pb:
             graph.setdefault(pa, set()).add(pb)
