@@ -87,6 +87,8 @@ class InterpolatedLM(LanguageModelMixin, BaseModel):
     1.0
     """
 
+    tokenizer_: Any  # optional: how a str becomes tokens (saved with the mixture)
+
     _constraints = {
         "max_iter": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an int >= 1"),
         "tol": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0, "a float >= 0"),

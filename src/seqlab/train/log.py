@@ -79,7 +79,7 @@ class MetricsLog:
         """Record one row; the clocks default to the time since the log was created (None: unknown)."""
         wall = time.perf_counter() - self._wall0 if wall_seconds is NOW else wall_seconds
         cpu = time.process_time() - self._cpu0 if cpu_seconds is NOW else cpu_seconds
-        row = {"step": int(step), "wall_seconds": _finite(wall), "cpu_seconds": _finite(cpu),
+        row: dict[str, Any] = {"step": int(step), "wall_seconds": _finite(wall), "cpu_seconds": _finite(cpu),
                "train_loss": _finite(train_loss), "valid_metric": _finite(valid_metric), "lr": _finite(lr)}
         self.rows.append(row)
         if self.path is not None:
@@ -87,7 +87,7 @@ class MetricsLog:
                 csv.writer(fh).writerow(["" if row[c] is None else _num(row[c]) for c in COLUMNS])
         if self._tb is not None:
             for name in ("train_loss", "valid_metric", "lr"):  # TensorBoard's x axis: the step
-                if row[name] is not None and math.isfinite(row[name]):
+                if row[name] is not None:  # rows hold finite floats or None
                     self._tb.add_scalar(name, row[name], row["step"])
             self._tb.flush()
 
