@@ -206,3 +206,13 @@ def test_gensim_sg_spelling_selects_the_architecture():
     np.testing.assert_array_equal(cbow.input_vectors_, same.input_vectors_)
     with pytest.raises(InvalidParameterError, match="contradicts"):
         Word2Vec(sg=1, architecture="cbow").fit(corpus)
+
+
+def test_initial_vectors_span_gensims_range():
+    """gensim 4 starts every input vector uniform in [-1/D, 1/D) (``prep_vectors``); so does seqlab."""
+    from seqlab.embed.word2vec import _initial_vectors
+
+    v = _initial_vectors(np.random.default_rng(0), 2000, 50)
+    assert v.dtype == np.float32 and v.shape == (2000, 50)
+    assert v.min() >= -1 / 50 and v.max() < 1 / 50
+    assert v.min() < -0.9 / 50 and v.max() > 0.9 / 50  # the full range, not word2vec.c's half

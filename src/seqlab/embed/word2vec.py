@@ -221,7 +221,7 @@ class Word2Vec(BaseModel):
         self.vocabulary_ = _build_vocabulary(counts, self.min_count, n_raw)
         rng = np.random.default_rng(self.seed)
         n_words, dim = len(self.vocabulary_) - _N_SPECIALS, int(self.vector_size)
-        self.input_vectors_ = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        self.input_vectors_ = _initial_vectors(rng, n_words, dim)
         self.output_vectors_ = np.zeros((n_words, dim), np.float32) if self.loss == "negative" else None
         self.tree_vectors_ = np.zeros((max(n_words - 1, 1), dim), np.float32) if self.loss == "hierarchical" else None
         self.loss_history_: list[float] = []
@@ -279,7 +279,7 @@ class Word2Vec(BaseModel):
             return
         rng = np.random.default_rng([self.seed, len(tokens)])
         dim = self.input_vectors_.shape[1]
-        fresh = ((rng.random((len(new_words), dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        fresh = _initial_vectors(rng, len(new_words), dim)
         self.input_vectors_ = np.vstack([self.input_vectors_, fresh])
         if self.output_vectors_ is not None:
             self.output_vectors_ = np.vstack([self.output_vectors_, np.zeros_like(fresh)])
@@ -440,6 +440,15 @@ class Word2Vec(BaseModel):
 
 
 _EMPTY = np.zeros((1, 1), np.float32)
+
+
+def _initial_vectors(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    """Input vectors uniform in [-1/D, 1/D), gensim 4's range (word2vec.c draws from half of it).
+
+    The range matters on short runs: with the narrower start, 3 CBOW epochs on a 1.9M-token
+    corpus scored WordSim-353 Spearman 0.138 against gensim's 0.182 (bench/word2vec.py).
+    """
+    return ((rng.random((n, dim), dtype=np.float32) * 2.0 - 1.0) / dim).astype(np.float32)
 
 
 # ---------------------------------------------------------------------- corpus handling
