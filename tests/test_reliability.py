@@ -180,7 +180,7 @@ CASES: list[tuple[str, Setup, str]] = [
     ("forecast backtest --data {ws}/binary.bin --initial 2", _nothing, "binary.bin: the input is not valid utf-8"),
     ("hmm sample {ws}/hmm -n 100000000000", _nothing, "out of memory: .*ask for smaller sizes"),
     # results that would be NaN are refused, not printed
-    ("forecast backtest --data {ws}/huge.csv --initial 10",
+    ("forecast backtest --data {ws}/huge.csv --initial 12",
      _write("huge.csv", "value\n" + "\n".join(["1e300", "-1e300"] * 20) + "\n"), "not a finite number"),
     ("embed similar {ws}/nan.w2v cat", _write("nan.w2v", "2 2\ncat 1 2\ndog nan 1\n"), "NaN or inf"),
     # neural models: settings, divergence, checkpoints and configs
@@ -192,6 +192,12 @@ CASES: list[tuple[str, Setup, str]] = [
     ("lm train --model lstm --data {ws}/corpus.txt -o {ws}/nlm --resume --max-steps 4 --hidden 8 --embed-dim 8 "
      "--layers 1 --batch-size 2 --bptt 4", _garbage_trainer_state, "is not a seqlab checkpoint"),
     ("lm eval {ws}/nlm --data {ws}/corpus.txt", _edit_manifest("nlm", _huge_config), "cannot be built"),
+    # settings the data cannot support
+    ("forecast fit --data {ws}/five.csv -o {ws}/newar --lags 4", _write("five.csv", "value\n1\n2\n3\n4\n5\n"),
+     "needs at least 6"),
+    ("hmm fit --states 2 --data {ws}/symbols.txt -o {ws}/newhmm --n-iter 0", _nothing, "--n-iter must be >= 1"),
+    ("kalman filter --data {ws}/allnan.csv", _write("allnan.csv", "x,y\nnan,nan\nnan,nan\n"),
+     "every observation is missing"),
 ]
 
 

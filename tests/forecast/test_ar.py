@@ -143,7 +143,7 @@ def test_score_is_negative_one_step_mae(rng):
 
 
 def test_ar_bad_input():
-    with pytest.raises(DataError, match="at least 4"):
+    with pytest.raises(DataError, match="at least 5"):
         ARForecaster(lags=3).fit([1.0, 2.0, 3.0])
     with pytest.raises(DataError, match="non-finite value .* at index 1"):
         ARForecaster(lags=1).fit([1.0, np.inf, 3.0, 4.0])

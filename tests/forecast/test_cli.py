@@ -71,7 +71,7 @@ def test_plain_file_and_order_selection(cli, tmp_path, yearly_csv):
         ("1\n2\nnan\n4\n5\n6\n", (), "non-finite value (nan) at index 2"),
         ("1\n2\n3\n4\n5\n6\n", ("--initial", "10"), "leaves no test points"),
         ("1\n2\n3\n4\n5\n6\n", ("--horizon", "0"), "--horizon must be >= 1"),
-        ("1\n2\n3\n4\n5\n6\n", ("--lags", "9"), "needs at least 10"),
+        ("1\n2\n3\n4\n5\n6\n", ("--lags", "9"), "needs at least 11"),
         ("a,b,c\n1,2,3\n", (), "choose the values with --column"),
     ],
 )

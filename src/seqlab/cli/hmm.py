@@ -139,6 +139,8 @@ def run_fit(args: argparse.Namespace) -> int:
         raise SeqlabError(f"--n-mix must be >= 1, got {args.n_mix}.")
     check_output(args.output, args.force, "model directory")
     seqs, symbols = _read(args.data, args.kind, None)
+    if args.n_iter < 1:
+        raise SeqlabError(f"--n-iter must be >= 1 (Baum-Welch iterations), got {args.n_iter}.")
     common = {"n_states": args.states, "n_iter": args.n_iter, "tol": args.tol, "n_init": args.n_init,
               "random_state": args.seed}
     if symbols is None and args.emission == "poisson":

@@ -119,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, args.force, "file")
     check_output(args.plot, args.force, "file")
     z = read_numeric_csv(args.data)
+    if len(z) and np.isnan(z).all():
+        raise DataError(f"{args.data}: every observation is missing (empty or NaN); a filter needs at least one "
+                        "observed value.")
     if args.dims is not None:
         _fits(args.data, z, args.dims, f"--dims {args.dims}")
     if args.load:

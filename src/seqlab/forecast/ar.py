@@ -169,7 +169,7 @@ class ARForecaster(BaseForecaster):
             return self._fit_multi(series, y, X)
         self._multi = False
         self.__dict__.pop("sigma_u_", None)  # forget an earlier multi-column fit
-        need = self._p + self._n_models
+        need = self._p + self._n_models + 1  # at least two equations: one leaves no residual to estimate sigma2 from
         short = [len(v) for v in [*self._pool, y] if len(v) < need]
         if short:
             raise DataError(
