@@ -47,3 +47,44 @@ def test_python_dash_m_runs():
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
     out = subprocess.run([sys.executable, "-m", "seqlab", "--version"], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.startswith("seqlab "), out.stderr
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)
+    else:
+        yield value
+
+
+def test_one_json_schema_across_commands(cli, tmp_path):
+    """``model`` is the saved class, ``output`` the directory, lists are JSON lists (never joined strings)."""
+    import json
+
+    import numpy as np
+
+    from seqlab import io
+
+    (tmp_path / "c.txt").write_text("the cat sat\nthe dog ran\na cat ran\n" * 20)
+    (tmp_path / "s.csv").write_text("value\n" + "\n".join(f"{np.sin(i / 3):.4f}" for i in range(60)) + "\n")
+    (tmp_path / "l.tsv").write_text("".join(f"{'ab'[i % 2]}\tthe {'cat dog'.split()[i % 2]} sat\n" for i in range(20)))
+    runs = {
+        "lm": ["lm", "train", "--data", tmp_path / "c.txt", "-o", tmp_path / "lm"],
+        "forecast": ["forecast", "fit", "--data", tmp_path / "s.csv", "-o", tmp_path / "ar", "--lags", "2"],
+        "hmm": ["hmm", "fit", "--states", "2", "--data", tmp_path / "c.txt", "-o", tmp_path / "hmm", "--n-init", "1"],
+        "classify": ["classify", "train", "--data", tmp_path / "l.tsv", "-o", tmp_path / "clf"],
+    }
+    for name, argv in runs.items():
+        r = cli(*argv, "--format", "json", "-q")
+        assert r.code == 0, (name, r.err)
+        out = json.loads(r.out)
+        assert out["output"] == str(argv[argv.index("-o") + 1]), name
+        if "model" in out:
+            assert out["model"] in io.registered(), (name, out["model"])
+        strings = [v for v in _walk(out) if isinstance(v, str)]
+        assert not any(s.startswith("[") or " / " in s for s in strings), (name, strings)
+    decoded = json.loads(cli("hmm", "decode", tmp_path / "hmm", "--data", tmp_path / "c.txt", "--format", "json").out)
+    assert isinstance(decoded[0]["states"], list)

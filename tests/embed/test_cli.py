@@ -24,7 +24,7 @@ def model_dir(cli, tmp_path, corpus_file):
               "--sample", "0", "--epochs", "4", "--workers", "2", "--seed", "1", "-o", out, "--format", "json")
     assert res.code == 0, res.err
     info = json.loads(res.out)
-    assert info["words"] == 24 and info["tokens_trained"] == 800 * 8 * 4
+    assert info["vocabulary"] == 24 and info["tokens_trained"] == 800 * 8 * 4
     return out
 
 
@@ -41,7 +41,7 @@ def test_train_on_bundled_kjv(cli, tmp_path):
     res = cli("embed", "train", "--data", "kjv", "--cbow", "--dim", "10", "--min-count", "50", "--epochs", "1",
               "-o", tmp_path / "kjv", "--format", "json")
     assert res.code == 0, res.err
-    assert json.loads(res.out)["words"] > 500
+    assert json.loads(res.out)["vocabulary"] > 500
     res = cli("embed", "similar", tmp_path / "kjv", "god", "--format", "json")
     assert res.code == 0 and len(json.loads(res.out)) == 10
 

@@ -34,7 +34,7 @@ def test_fit_decode_sample_symbols(cli, tmp_path):
     r = cli("hmm", "decode", out, "--data", data, "--format", "json")
     assert r.code == 0, r.err
     rows = json.loads(r.out)
-    assert [len(row["states"].split()) for row in rows] == [len(line) for line in lines]
+    assert [len(row["states"]) for row in rows] == [len(line) for line in lines]
     r = cli("hmm", "sample", out, "-n", "40", "--seed", "3", "--format", "json")
     sample = json.loads(r.out)
     assert r.code == 0 and len(sample["observations"]) == 40 and set(sample["observations"]) <= set("123456")
@@ -48,7 +48,7 @@ def test_fit_numeric_csv_gives_a_gaussian_hmm(cli, tmp_path, rng):
     r = cli("hmm", "fit", "--states", "2", "--data", data, "-o", tmp_path / "g", "--seed", "1")
     assert r.code == 0 and "GaussianHMM" in r.out, r.err
     r = cli("hmm", "decode", tmp_path / "g", "--data", data, "--format", "json")
-    states = np.array(json.loads(r.out)[0]["states"].split(), dtype=int)
+    states = np.array(json.loads(r.out)[0]["states"], dtype=int)  # a JSON list
     assert len(set(states[:100])) == 1 and states[0] != states[-1]
     r = cli("hmm", "sample", tmp_path / "g", "-n", "5", "--format", "json")
     assert r.code == 0 and len(json.loads(r.out)) == 5
@@ -97,7 +97,7 @@ def test_fit_poisson_and_gmm_emissions(cli, tmp_path, rng):
     fit = json.loads(r.out)
     assert fit["model"] == "PoissonHMM" and fit["bic"] > fit["aic"]
     r = cli("hmm", "decode", tmp_path / "p", "--data", counts, "--format", "json")
-    states = np.array(json.loads(r.out)[0]["states"].split(), dtype=int)
+    states = np.array(json.loads(r.out)[0]["states"], dtype=int)
     assert states[0] != states[-1]
     r = cli("hmm", "fit", "--states", "2", "--data", counts, "--emission", "gmm", "--n-mix", "2",
             "--covariance-type", "spherical", "-o", tmp_path / "g", "--seed", "0")

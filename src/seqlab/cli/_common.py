@@ -208,10 +208,12 @@ def emit(args: argparse.Namespace, result: dict[str, Any] | list[dict[str, Any]]
     check_finite(result)
     if not _is_first_process():
         return
-    rows = result if isinstance(result, list) else [result]
-    if fmt == "json":
+    if fmt == "json":  # one schema: lists stay JSON lists
         print(json.dumps(result, indent=2, default=_json_default))
-    elif fmt == "tsv":
+        return
+    result = _flat(result)  # tables and TSV show a list of numbers or labels as one space-joined cell
+    rows = result if isinstance(result, list) else [result]
+    if fmt == "tsv":
         cols = list(rows[0].keys()) if rows else []
         print("\t".join(cols))
         for r in rows:
@@ -225,6 +227,21 @@ def emit(args: argparse.Namespace, result: dict[str, Any] | list[dict[str, Any]]
                 print(f"{k.ljust(width)}  {_fmt(v)}")
         else:
             print(format_table(rows))
+
+
+def _flat(result: Any) -> Any:
+    """Rows with list values joined by spaces (nested lists by " / "), for the table and TSV formats."""
+    def cell(v: Any) -> Any:
+        if isinstance(v, list | tuple) and not any(isinstance(x, dict) for x in v):
+            return " / ".join(cell(x) for x in v) if any(isinstance(x, list | tuple) for x in v) else \
+                " ".join(_fmt(x) if isinstance(x, float) else str(x) for x in v)
+        return v
+
+    if isinstance(result, list):
+        return [_flat(r) for r in result]
+    if isinstance(result, dict):
+        return {k: cell(v) for k, v in result.items()}
+    return result
 
 
 def _json_default(obj: Any) -> Any:

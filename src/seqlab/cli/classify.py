@@ -256,7 +256,8 @@ def run_train(args: argparse.Namespace) -> int:
     clf.tokenizer_ = tok  # saved with the model: eval and predict read texts the same way
     io.save(clf, args.output)
     counts = {str(c): int(n) for c, n in zip(clf.classes_, clf.class_count_, strict=True)}
-    summary: dict[str, Any] = {"output": str(args.output), "data": source, "texts": len(seqs),
+    summary: dict[str, Any] = {"model": type(clf).__name__, "output": str(args.output), "data": source,
+                               "texts": len(seqs),
                                "vocabulary": len(clf.vocabulary_)}
     if args.format == "json":
         emit(args, {**summary, "class_counts": counts})

@@ -124,7 +124,8 @@ def _train(args: argparse.Namespace) -> int:
     model.fit(corpus, progress=False if getattr(args, "quiet", False) else None, log=log)
     save_with_curve(model, args.output, log)
     stats = model.train_stats_
-    emit(args, {"output": str(args.output), "words": len(model.wv), "vector_size": model.wv.vector_size,
+    emit(args, {"model": type(model).__name__, "output": str(args.output), "vocabulary": len(model.wv),
+                "vector_size": model.wv.vector_size,
                 "tokens_trained": stats["words"], "seconds": round(stats["seconds"], 3),
                 "words_per_second": round(stats["words_per_second"]),
                 # None when the last epoch sampled no example for the loss (a tiny corpus)
@@ -168,5 +169,5 @@ def _export(args: argparse.Namespace) -> int:
     emb = _load(args.model)
     path = emb.save_word2vec_format(args.word2vec, binary=args.binary)
     emit(args, {"output": str(path), "format": "word2vec binary" if args.binary else "word2vec text",
-                "words": len(emb), "vector_size": emb.vector_size})
+                "vocabulary": len(emb), "vector_size": emb.vector_size})
     return 0

@@ -398,7 +398,7 @@ def run_fit(args: argparse.Namespace) -> int:
                        sigma_u=json.dumps([[round(float(v), 6) for v in row] for row in model.sigma_u_]))
     elif hasattr(model, "params_"):  # AR: the fitted equation and its criteria
         summary.update(intercept=model.intercept_, sigma2=model.sigma2_, aic=model.aic_, bic=model.bic_,
-                       coef=json.dumps([round(float(c), 6) for c in model.coef_]))
+                       coef=[round(float(c), 6) for c in model.coef_])
     if args.summary:
         if not hasattr(model, "summary"):
             raise InvalidParameterError(f"--summary needs --model ar, not {args.model}.")

@@ -179,7 +179,7 @@ def run_decode(args: argparse.Namespace) -> int:
     for i, seq in enumerate(seqs):
         log_prob, states = model.decode(seq, algorithm=args.algorithm)
         rows.append({"sequence": i, "length": len(seq), "log_prob": log_prob,
-                     "states": " ".join(map(str, states.tolist()))})
+                     "states": states.tolist()})
     emit(args, rows)
     return 0
 
@@ -194,7 +194,7 @@ def run_sample(args: argparse.Namespace) -> int:
     if symbols is not None:
         values = [symbols[int(v)] for v in obs]
         joiner = "" if all(len(s) == 1 for s in symbols) else " "
-        emit(args, {"observations": joiner.join(values), "states": " ".join(map(str, states.tolist()))})
+        emit(args, {"observations": joiner.join(values), "states": states.tolist()})
     else:
         emit(args, [{"step": t, "state": int(states[t]), **{f"x{j + 1}": float(v) for j, v in enumerate(obs[t])}}
                     for t in range(len(obs))])

@@ -256,8 +256,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         described = {k: v for k, v in model.describe().items() if not isinstance(v, dict)}
     result.update(described)
     result.update(getattr(model, "train_result_", None) or {})  # trained models: losses, steps, tokens/s
-    if args.format != "json":
-        result = {k: (" / ".join(map(str, v)) if isinstance(v, list) else v) for k, v in result.items()}
     emit(args, result)
     return 0
 
