@@ -152,3 +152,13 @@ def test_bundled_data_set_train_and_test_splits(cli, tmp_path):
     assert figures["accuracy"] > 1 / 15 * 3  # far above chance (1/15) for naive Bayes on genres
     r = cli("classify", "eval", out, "--data", "brown-genres:nosuchsplit")
     assert r.code == 1 and "split" in r.err
+
+
+def test_predict_reads_data_as_a_flag_too(cli, tsv, tmp_path):
+    train, _ = tsv
+    assert cli("classify", "train", "--data", train, "-o", tmp_path / "m", "-q").code == 0
+    texts = tmp_path / "in.txt"
+    texts.write_text("free cash now\nlunch at noon\n")
+    by_flag = cli("classify", "predict", tmp_path / "m", "--data", texts)
+    by_position = cli("classify", "predict", tmp_path / "m", texts)
+    assert by_flag.code == 0 and by_flag.out == by_position.out and len(by_flag.out.splitlines()) == 2

@@ -71,6 +71,8 @@ def register(groups: Any) -> None:
     pr = add_verb(verbs, "predict", "label each input line: label<TAB>probability", run_predict)
     pr.add_argument("model", help="model directory written by 'seqlab classify train'")
     pr.add_argument("input", nargs="?", default="-", help="text file, one text per line (- for stdin)")
+    pr.add_argument("--data", default=None, metavar="FILE",
+                    help="the same input as a flag, like every command that reads data (- for stdin)")
     _add_text_options(pr, tokenizer=False)
 
 
@@ -295,7 +297,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.data.readers import read_lines
 
     model, tok = _read_model(args.model)
-    lines = list(read_lines(args.input, encoding=args.encoding))
+    lines = list(read_lines(args.data if args.data is not None else args.input, encoding=args.encoding))
     if not lines:
         return 0
     proba = model.predict_proba(lines if tok is None else [tok(line) for line in lines])

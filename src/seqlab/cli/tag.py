@@ -52,6 +52,8 @@ def register(groups: Any) -> None:
     pr = add_verb(verbs, "predict", "tag each input line (whitespace-separated tokens): word/TAG", run_predict)
     pr.add_argument("model", help="model directory written by 'seqlab tag train'")
     pr.add_argument("input", nargs="?", default="-", help="text file, one sentence per line (- for stdin)")
+    pr.add_argument("--data", default=None, metavar="FILE",
+                    help="the same input as a flag, like every command that reads data (- for stdin)")
     pr.add_argument("--encoding", default="utf-8", help="text encoding of input files")
     pr.add_argument("--output-format", dest="output_format", choices=("slash", "conll"), default="slash",
                     help="word/TAG lines, or CoNLL blocks (token<TAB>tag); --format conll is the same")
@@ -187,7 +189,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from seqlab.data.tagged import write_tagged
 
     model, _ = _read_model(args.model)
-    sents = [line.split() for line in read_lines(args.input, encoding=args.encoding)]
+    source = args.data if args.data is not None else args.input
+    sents = [line.split() for line in read_lines(source, encoding=args.encoding)]
     tags = model.predict(sents)
     if args.format == "json":
         rows: Any = [[{"word": w, "tag": t} for w, t in zip(s, ts, strict=True)]
