@@ -45,7 +45,9 @@ def _is_fitted(model: Any) -> bool:
 
 def _mix(log_weights: np.ndarray, log_probs: np.ndarray) -> np.ndarray:
     """log sum_k exp(log_weights[k] + log_probs[k, ...]) over axis 0, -inf safe."""
-    return np.logaddexp.reduce(log_weights.reshape((-1,) + (1,) * (log_probs.ndim - 1)) + log_probs, axis=0)
+    mixed: np.ndarray = np.logaddexp.reduce(log_weights.reshape((-1,) + (1,) * (log_probs.ndim - 1)) + log_probs,
+                                            axis=0)
+    return mixed
 
 
 @io.register
@@ -123,7 +125,8 @@ class InterpolatedLM(LanguageModelMixin, BaseModel):
         if w.size != k or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise InvalidParameterError(
                 f"weights must be {k} non-negative numbers with a positive sum (one per model), got {self.weights!r}.")
-        return w / w.sum()
+        normalised: np.ndarray = w / w.sum()
+        return normalised
 
     # ------------------------------------------------------------------ fitting
     def fit(self, sequences: Iterable[Sequence[str]], *, valid: Iterable[Sequence[str]] | None = None) -> Self:
@@ -198,7 +201,8 @@ class InterpolatedLM(LanguageModelMixin, BaseModel):
     @property
     def _log_w(self) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            return np.log(self.weights_)
+            log_w: np.ndarray = np.log(self.weights_)
+        return log_w
 
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p of every word and ``</s>`` under the mixture, with the OOV mask."""
@@ -247,7 +251,8 @@ class InterpolatedLM(LanguageModelMixin, BaseModel):
             part_cls = _registered_class(spec["class"], spec.get("module"))
             prefix = f"part{k}."
             part_arrays = {name[len(prefix):]: a for name, a in arrays.items() if name.startswith(prefix)}
-            parts.append(part_cls._from_state(io.from_json(spec["params"]), spec["state"], part_arrays))
+            parts.append(part_cls._from_state(  # type: ignore[attr-defined]  # every registered model defines it
+                io.from_json(spec["params"]), spec["state"], part_arrays))
         obj = cls(**{k: v for k, v in params.items() if k != "models"})
         obj.models = [p.clone() if hasattr(p, "clone") else p for p in parts]  # unfitted templates, as fit expects
         obj.models_ = parts
