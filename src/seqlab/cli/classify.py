@@ -132,7 +132,7 @@ def _train_neural(args: argparse.Namespace) -> int:
     train = train_config(args)
     clf = NeuralClassifier(model=args.model, tokenizer=args.tokenizer, lowercase=args.lowercase,
                            train=train, **kwargs)
-    clf._validate_params()                                            # flags checked before any data is read
+    clf.check_params()                                                # flags checked before any data is read
     X, labels, source = load_inputs(args.data, "train", encoding=args.encoding)
     valid = None
     if 0 < args.valid_fraction < 1 and len(X) >= 10:

@@ -301,7 +301,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     from seqlab.forecast import WalkForward, backtest, resolve_initial
 
     check_output(args.plot, args.force, "plot file")
-    from seqlab.forecast._data import as_values
+    from seqlab.forecast import as_values
 
     seed_everything(args.seed)
     _check_positive(args.horizon, "--horizon")
@@ -370,7 +370,7 @@ class _SeriesView:
 def run_fit(args: argparse.Namespace) -> int:
     from seqlab import io
     from seqlab.cli._common import check_output, emit, seed_everything
-    from seqlab.forecast._data import as_values
+    from seqlab.forecast import as_values
 
     check_output(args.output, args.force, "model directory")
     seed_everything(args.seed)
@@ -447,7 +447,7 @@ def _index_continuation(index: np.ndarray) -> dict[str, Any]:
 
 
 def _infer_freq(dates: Any) -> str | None:
-    from seqlab.forecast._data import infer_freq
+    from seqlab.forecast import infer_freq
 
     offset = infer_freq(dates)
     return None if offset is None else str(offset.freqstr)

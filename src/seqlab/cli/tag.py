@@ -119,7 +119,7 @@ def run_train(args: argparse.Namespace) -> int:
         from seqlab.tag import HMMTagger
 
         model: Any = HMMTagger(unknown=args.unknown)
-        model._validate_params()
+        model.check_params()
     else:
         from seqlab.cli._neural import configure_threads, estimator_kwargs, train_config
         from seqlab.models import NeuralTagger
@@ -127,7 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
         configure_threads(args.threads)
         model = NeuralTagger(model=args.model, train=train_config(args),
                              **estimator_kwargs(NeuralTagger, args))
-        model._validate_params()
+        model.check_params()
     data, source = _load(args.data, "train", args.tagset, args.encoding)
     if args.model == "hmm":
         model.fit(data.sentences, data.tags)

@@ -52,6 +52,7 @@ from seqlab.evaluate.forecast import (
     smape,
 )
 from seqlab.forecast._base import BaseForecaster
+from seqlab.forecast._data import as_values, infer_freq
 from seqlab.forecast.ar import ARForecaster, ARSummary, OrderSelection, select_order
 from seqlab.forecast.backtest import BacktestResult, backtest
 from seqlab.forecast.baselines import MeanForecaster, Persistence, SeasonalNaive
@@ -74,9 +75,11 @@ __all__ = [
     "Persistence",
     "SeasonalNaive",
     "WalkForward",
+    "as_values",
     "backtest",
     "forecast_metrics",
     "interval_coverage",
+    "infer_freq",
     "interval_score",
     "lag_features",
     "lag_matrix",

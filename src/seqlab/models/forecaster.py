@@ -32,8 +32,7 @@ from seqlab._validation import check_int
 from seqlab.base import Constraint, float_at_least, int_at_least
 from seqlab.data.windows import WindowBatches
 from seqlab.exceptions import DataError, InvalidParameterError
-from seqlab.forecast import BaseForecaster
-from seqlab.forecast._data import as_values
+from seqlab.forecast import BaseForecaster, as_values
 from seqlab.io import register
 from seqlab.models.architectures import FORECAST_ARCHITECTURES
 from seqlab.models.estimator import TorchEstimator
