@@ -52,9 +52,24 @@ class Batches(Protocol):
     def batch(self, epoch: int, k: int) -> Batch: ...
 
 
+def epoch_order(n: int, *, seed: int, epoch: int, shuffle: bool = True) -> np.ndarray:
+    """The order in which ``n`` examples are visited in ``epoch``: a pure function of ``(seed, epoch)``,
+    which is what lets a resumed run continue bit for bit."""
+    if not shuffle:
+        return np.arange(n)
+    order: np.ndarray = np.random.default_rng((seed, epoch)).permutation(n)
+    return order
+
+
+def batch_indices(order: np.ndarray, k: int, batch_size: int, rows: slice | None = None) -> np.ndarray:
+    """Example indices of batch ``k`` in ``order``; ``rows`` keeps this process's share (distributed)."""
+    idx = order[k * batch_size:(k + 1) * batch_size]
+    return idx[rows] if rows is not None else idx
+
+
 def lengths_mask(lengths: np.ndarray, width: int) -> np.ndarray:
     """``(N, width)`` bool mask, True on the first ``lengths[i]`` steps of row ``i``."""
     return np.arange(width)[None, :] < np.asarray(lengths)[:, None]
 
 
-__all__ = ["Batch", "Batches", "lengths_mask"]
+__all__ = ["Batch", "Batches", "batch_indices", "epoch_order", "lengths_mask"]

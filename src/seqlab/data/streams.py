@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, batch_indices, epoch_order
 from seqlab.data.vocab import BOS_ID, EOS_ID, PAD_ID, SPECIALS, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 
@@ -166,15 +166,11 @@ class PaddedBatches:
 
     def order(self, epoch: int) -> np.ndarray:
         """Sentence order of ``epoch`` (a pure function of ``seed`` and ``epoch``)."""
-        if not self.shuffle:
-            return np.arange(len(self.pieces))
-        return np.random.default_rng((self.seed, epoch)).permutation(len(self.pieces))
+        return epoch_order(len(self.pieces), seed=self.seed, epoch=epoch, shuffle=self.shuffle)
 
     def batch(self, epoch: int, k: int) -> LMBatch:
         """Batch ``k`` of ``epoch``."""
-        idx = self.order(epoch)[k * self.batch_size: (k + 1) * self.batch_size]
-        if self.rows is not None:
-            idx = idx[self.rows]
+        idx = batch_indices(self.order(epoch), k, self.batch_size, self.rows)
         return pad_batch([self.pieces[i] for i in idx])
 
     def epoch(self, epoch: int) -> Iterator[LMBatch]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, batch_indices, epoch_order
 from seqlab.exceptions import DataError, InvalidParameterError
 
 
@@ -51,11 +51,11 @@ class WindowBatches:
 
     def order(self, epoch: int) -> np.ndarray:
         """Pair order of ``epoch``."""
-        return np.random.default_rng((self.seed, epoch)).permutation(len(self.inputs))
+        return epoch_order(len(self.inputs), seed=self.seed, epoch=epoch)
 
     def batch(self, epoch: int, k: int) -> WindowBatch:
         """Batch ``k`` of ``epoch``."""
-        idx = self.order(epoch)[k * self.batch_size: (k + 1) * self.batch_size]
+        idx = batch_indices(self.order(epoch), k, self.batch_size)
         return WindowBatch(self.inputs[idx], self.targets[idx])
 
 

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import int_at_least
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, batch_indices, epoch_order
 from seqlab.data.streams import encode_sentences
 from seqlab.data.vocab import BOS_ID, PAD_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
@@ -172,10 +172,8 @@ class SentenceBatches:
 
     def batch(self, epoch: int, k: int) -> Batch:
         n = len(self.sentences)
-        order = np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
-        idx = order[k * self.batch_size:(k + 1) * self.batch_size]
-        if self.rows is not None:
-            idx = idx[self.rows]
+        idx = batch_indices(epoch_order(n, seed=self.seed, epoch=epoch, shuffle=self.shuffle), k, self.batch_size,
+                            self.rows)
         pieces = [self.sentences[i] for i in idx]
         width = max(len(p) for p in pieces) - 1
         inputs = np.full((len(idx), width), PAD_ID, dtype=np.int64)

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, batch_indices, epoch_order
 from seqlab.data.vocab import PAD_ID
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.nn import PositionEmbedding, Recurrent, TransformerBlock
@@ -145,7 +145,7 @@ class PairBatches:
         if self._cache is not None and self._cache[0] == epoch:
             return self._cache[1]
         n = len(self.sources)
-        order = np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
+        order = epoch_order(n, seed=self.seed, epoch=epoch, shuffle=self.shuffle)
         window = 50 * self.batch_size
         lengths = np.array([len(s) for s in self.sources])
         for start in range(0, n, window):  # bucket: sort each window by source length (stable)
@@ -155,9 +155,7 @@ class PairBatches:
         return order
 
     def batch(self, epoch: int, k: int) -> Batch:
-        idx = self._order(epoch)[k * self.batch_size:(k + 1) * self.batch_size]
-        if self.rows is not None:
-            idx = idx[self.rows]
+        idx = batch_indices(self._order(epoch), k, self.batch_size, self.rows)
         return make_batch([self.sources[i] for i in idx], [self.targets[i] for i in idx])
 
 

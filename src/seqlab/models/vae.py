@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from seqlab import io
 from seqlab._validation import check_sequences
 from seqlab.base import int_at_least
+from seqlab.data.batch import batch_indices, epoch_order
 from seqlab.data.streams import encode_sentences
 from seqlab.data.vocab import BOS_ID, PAD_ID, UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
@@ -484,10 +485,8 @@ class _WindowBatches:
         from seqlab.data.batch import Batch
 
         n = len(self.x)
-        order = np.random.default_rng((self.seed, epoch)).permutation(n) if self.shuffle else np.arange(n)
-        idx = order[k * self.batch_size:(k + 1) * self.batch_size]
-        if self.rows is not None:
-            idx = idx[self.rows]
+        idx = batch_indices(epoch_order(n, seed=self.seed, epoch=epoch, shuffle=self.shuffle), k, self.batch_size,
+                            self.rows)
         return Batch(inputs=self.x[idx], targets=self.x[idx])
 
 
