@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
@@ -11,11 +11,12 @@ from seqlab.base import float_at_least
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.hmm.base import BaseHMM, Params, check_distribution, kmeans
 from seqlab.hmm.gaussian import COVARIANCE_TYPES, _check_pd, log_gaussian_density
+from seqlab.hmm.poisson import FeaturesFromData
 from seqlab.io import register
 
 
 @register
-class GMMHMM(BaseHMM):
+class GMMHMM(FeaturesFromData):
     """HMM whose states each emit from a mixture of ``n_mix`` Gaussians.
 
     Parameters
@@ -281,27 +282,6 @@ class GMMHMM(BaseHMM):
         cov = {"spherical": k * m, "diag": k * m * d, "full": k * m * d * (d + 1) // 2,
                "tied": k * d * (d + 1) // 2}[self.covariance_type]
         return k * (m - 1) + k * m * d + cov
-
-    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
-        """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
-        from seqlab.hmm.poisson import _first_width
-
-        self._validate_params()
-        self._fit_features = _first_width(sequences, y if lengths is None else lengths)
-        try:
-            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
-        finally:
-            del self._fit_features
-
-    def _supervised_sequences(self, sequences: Any, lengths: Any) -> list[np.ndarray]:
-        from seqlab.hmm.poisson import _first_width
-
-        self._fit_features = _first_width(sequences, lengths)
-        try:
-            return super()._supervised_sequences(sequences, lengths)
-        finally:
-            del self._fit_features
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:

@@ -13,8 +13,30 @@ from seqlab.hmm.base import BaseHMM, Params, kmeans
 from seqlab.io import register
 
 
+class FeaturesFromData(BaseHMM):
+    """An HMM whose feature count is read from the training data (the first sequence), not set."""
+
+    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
+            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
+        """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
+        self._validate_params()
+        self._fit_features = _first_width(sequences, y if lengths is None else lengths)
+        try:
+            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
+        finally:
+            del self._fit_features
+
+    def _supervised_sequences(self, sequences: Any, lengths: Any) -> list[np.ndarray]:
+        self._fit_features = _first_width(sequences, lengths)
+        try:
+            return super()._supervised_sequences(sequences, lengths)
+        finally:
+            del self._fit_features
+
+
+
 @register
-class PoissonHMM(BaseHMM):
+class PoissonHMM(FeaturesFromData):
     """HMM whose states emit vectors of counts, independent Poisson per feature (hmmlearn's ``PoissonHMM``).
 
     Parameters
@@ -138,23 +160,6 @@ class PoissonHMM(BaseHMM):
 
     def _n_emission_params(self, params: Params) -> int:
         return int(params["lambdas_"].size)
-
-    def fit(self, sequences: Any, y: Any = None, *, lengths: Any = None,
-            init_params: dict[str, Any] | None = None, log: Any = None) -> Self:
-        """Fit by Baum-Welch; see :meth:`BaseHMM.fit`. The feature count comes from the data."""
-        self._validate_params()
-        self._fit_features = _first_width(sequences, y if lengths is None else lengths)
-        try:
-            return super().fit(sequences, y, lengths=lengths, init_params=init_params, log=log)
-        finally:
-            del self._fit_features
-
-    def _supervised_sequences(self, sequences: Any, lengths: Any) -> list[np.ndarray]:
-        self._fit_features = _first_width(sequences, lengths)
-        try:
-            return super()._supervised_sequences(sequences, lengths)
-        finally:
-            del self._fit_features
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
