@@ -34,7 +34,6 @@ class FeaturesFromData(BaseHMM):
             del self._fit_features
 
 
-
 @register
 class PoissonHMM(FeaturesFromData):
     """HMM whose states emit vectors of counts, independent Poisson per feature (hmmlearn's ``PoissonHMM``).
