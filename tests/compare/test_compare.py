@@ -220,3 +220,23 @@ def test_attention_maps_are_the_weights_the_transformer_uses(corpus):
         got, _ = block.attn.step(h)
     np.testing.assert_allclose(got[0].numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
     assert attention_maps(NeuralLM(model="lstm"), tokens) is None  # no attention layers: nothing to draw
+
+
+def test_spec_keys_match_what_each_architecture_builds():
+    """The torch-free key table agrees with the configs (a wrong key would raise in NeuralLM)."""
+    pytest.importorskip("torch")
+    from seqlab.compare.builtin import _LM_KEYS, _lm_keys
+    from seqlab.models import LM_ARCHITECTURES
+
+    for arch in LM_ARCHITECTURES:
+        fields = LM_ARCHITECTURES[arch].fields
+        for key, (_, field) in _LM_KEYS.items():
+            assert (key in _lm_keys(arch)) == (field is None or field in fields), (arch, key)
+
+
+def test_importing_compare_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, seqlab.compare; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -83,11 +83,18 @@ def _neural_lm(arch: str) -> Any:
     return factory
 
 
+_CONFIG_FIELDS = {"TransformerLMConfig": frozenset({"n_layers", "n_heads", "context_size"}),
+                  "WindowLMConfig": frozenset({"d_embed", "context_size"})}
+
+
 def _lm_keys(arch: str) -> dict[str, Key]:
     """The spec keys of one architecture: only the settings its config has (others would raise)."""
     from seqlab.models import LM_ARCHITECTURES
 
-    fields = LM_ARCHITECTURES[arch].fields
+    # the config each architecture builds, by name: reading its fields would import torch, and
+    # `import seqlab.compare` must not (forecast and classify comparisons run without it)
+    config = str(LM_ARCHITECTURES[arch].config_ref).rpartition(":")[2]
+    fields = _CONFIG_FIELDS.get(config, frozenset({"n_layers", "d_embed"}))
     tr = arch == "transformer"
     shape = {
         "layers": Key(int, 2 if tr else 1, "layers"),
