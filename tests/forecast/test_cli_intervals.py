@@ -10,17 +10,6 @@ import pytest
 from seqlab.forecast import ARForecaster, LagRegressor, WalkForward, backtest
 
 
-@pytest.fixture
-def yearly_csv(tmp_path):
-    rng = np.random.default_rng(1)
-    x = np.zeros(200)
-    for t in range(2, 200):
-        x[t] = 20 + 1.3 * x[t - 1] - 0.6 * x[t - 2] + rng.normal(scale=3)
-    path = tmp_path / "yearly.csv"
-    path.write_text('"YEAR","VALUE"\n' + "".join(f"{1700 + i},{float(v)!r}\n" for i, v in enumerate(x)))
-    return path, x
-
-
 def test_backtest_with_coverage_reports_coverage_and_interval_score(cli, yearly_csv):
     path, x = yearly_csv
     res = cli("forecast", "backtest", "--data", path, "--lags", "2", "--initial", "150", "--initial-kind", "count",
