@@ -14,7 +14,7 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.models.lm import ModelOutput
 from seqlab.train import TrainConfig, Trainer
 from seqlab.train.batch import TensorBatch
-from seqlab.train.objectives import MEAN_SQUARED_ERROR, TOKEN_CROSS_ENTROPY
+from seqlab.train.objectives import MEAN_SQUARED_ERROR, TOKEN_CROSS_ENTROPY, unwrap_network
 
 
 class FixedLogits(nn.Module):
@@ -37,6 +37,22 @@ def test_token_cross_entropy_is_the_default_and_sums_over_unmasked_targets():
     mean = F.cross_entropy(logits.reshape(-1, 5), targets.reshape(-1), ignore_index=IGNORE_INDEX)
     assert int(count) == 4 and state == "next-state"
     torch.testing.assert_close(total / count, mean, rtol=1e-6, atol=0)
+
+
+class Wrapper(nn.Module):
+    """Holds the network in ``.module``, as DistributedDataParallel does."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+
+def test_unwrap_network_finds_the_network_bare_or_wrapped_and_names_a_wrong_one():
+    net = nn.Linear(2, 3)
+    assert unwrap_network(net, nn.Linear) is net
+    assert unwrap_network(Wrapper(net), nn.Linear) is net
+    with pytest.raises(TypeError, match="trains Linear networks, got a Identity module"):
+        unwrap_network(Wrapper(nn.Identity()), nn.Linear)
 
 
 def test_mean_squared_error_by_hand():

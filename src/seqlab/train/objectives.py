@@ -17,7 +17,7 @@ exactly. A task model defines its objective next to its module; the two generic 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +25,21 @@ from torch import Tensor, nn
 
 from seqlab.data.streams import IGNORE_INDEX
 from seqlab.train.batch import TensorBatch
+
+_Net = TypeVar("_Net", bound=nn.Module)
+
+
+def unwrap_network(module: nn.Module, kind: type[_Net]) -> _Net:
+    """The task network a family's objective was given, typed as ``kind``.
+
+    ``DistributedDataParallel`` hands the objective a wrapper that keeps the network in
+    ``.module``; objectives that read the network's config or step counter unwrap it here.
+    Any other module is a wiring mistake, reported as a ``TypeError`` naming both classes.
+    """
+    net = getattr(module, "module", module)  # DDP wraps the network
+    if not isinstance(net, kind):
+        raise TypeError(f"this objective trains {kind.__name__} networks, got a {type(net).__name__} module.")
+    return net
 
 
 class Objective(Protocol):
