@@ -118,6 +118,7 @@ class ConditionalRecurrentLM(nn.Module):
     def __init__(self, config: ConditionalLMConfig) -> None:
         super().__init__()
         self.config = c = config
+        self.label_embed: nn.Embedding | None  # None: vectors condition the decoder as they are
         if c.condition == "label":
             self.label_embed = nn.Embedding(max(c.n_labels, 1), c.d_embed)
             d_cond = c.d_embed
@@ -130,11 +131,13 @@ class ConditionalRecurrentLM(nn.Module):
     def condition_vector(self, condition: Tensor) -> Tensor:
         """Labels (N,) or (N, 1) int64 -> embeddings (N, E); vectors (N, F) pass through."""
         if self.label_embed is not None:
-            return self.label_embed(condition.reshape(-1).long())  # (N, E)
+            embedded: Tensor = self.label_embed(condition.reshape(-1).long())  # (N, E)
+            return embedded
         return condition.float()  # (N, F)
 
     def forward(self, ids: Tensor, condition: Tensor, state: Any = None) -> tuple[Tensor, Any]:
-        return self.decoder(ids, self.condition_vector(condition), state)
+        logits, state = self.decoder(ids, self.condition_vector(condition), state)  # (N, L, V)
+        return logits, state
 
 
 CONDITIONAL_ARCHITECTURES = Registry("conditional language")

@@ -30,7 +30,7 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.generate import SamplingConfig, beam_search_batch, sample_batch
 from seqlab.models.estimator import TorchEstimator
 from seqlab.models.seq2seq_architectures import SEQ2SEQ_ARCHITECTURES
-from seqlab.models.seq2seq_net import ATTENTION_CHOICES, SEQ2SEQ_CROSS_ENTROPY, PairBatches
+from seqlab.models.seq2seq_net import ATTENTION_CHOICES, SEQ2SEQ_CROSS_ENTROPY, PairBatches, Seq2SeqNet
 from seqlab.train.config import TrainConfig
 
 __all__ = ["Seq2Seq", "Seq2SeqStepper"]
@@ -102,6 +102,7 @@ class Seq2Seq(TorchEstimator):
 
     architectures = SEQ2SEQ_ARCHITECTURES
     objective = SEQ2SEQ_CROSS_ENTROPY
+    module_: Seq2SeqNet
     _fit_params = TorchEstimator._fit_params | {"source_level", "target_level"}
     _placeholder_fields: ClassVar[dict[str, Any]] = {"src_vocab_size": 8, "tgt_vocab_size": 8}
     _summary_keys = ("steps", "valid_loss", "valid_perplexity")

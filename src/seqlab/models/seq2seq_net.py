@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -32,12 +32,14 @@ from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.nn import PositionEmbedding, Recurrent, TransformerBlock
 from seqlab.nn.seq2seq_attention import TransformerDecoderBlock, make_attention, select_rows
 from seqlab.train.batch import TensorBatch
+from seqlab.train.objectives import unwrap_network
 
 IGNORE_INDEX = -100
 CELLS = ("lstm", "gru", "rnn")
 MODELS = (*CELLS, "transformer")
 ATTENTION_CHOICES = ("additive", "dot", "general", "none")
 SCHEDULES = ("none", "linear", "inverse_sigmoid")
+_Block = TypeVar("_Block", bound=nn.Module)
 
 
 def _int(name: str, value: Any, low: int = 1) -> None:
@@ -171,7 +173,7 @@ class Seq2SeqCrossEntropy:
         assert batch.source is not None, "seq2seq batches carry the encoder source"
         logits = module(batch.source, batch.inputs)  # (N, L, V)
         targets = batch.targets  # (N, L), -100 at padding
-        net = getattr(module, "module", module)  # DDP wraps the module
+        net = unwrap_network(module, Seq2SeqNet)
         smoothing = net.config.label_smoothing if net.training else 0.0
         total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
                                 ignore_index=IGNORE_INDEX, reduction="sum", label_smoothing=smoothing)
@@ -182,6 +184,19 @@ SEQ2SEQ_CROSS_ENTROPY = Seq2SeqCrossEntropy()
 
 
 # ---------------------------------------------------------------------- the module
+def _blocks(stack: nn.ModuleList | Recurrent, kind: type[_Block]) -> list[_Block]:
+    """The layers of a Transformer stack (an ``nn.ModuleList``) typed as ``kind``: iterating the list
+    yields plain modules. A recurrent stack here would mix up the two model kinds: ``TypeError``."""
+    if not isinstance(stack, nn.ModuleList):
+        raise TypeError(f"expected a stack of {kind.__name__} layers, found a {type(stack).__name__}.")
+    blocks = []
+    for block in stack:
+        if not isinstance(block, kind):
+            raise TypeError(f"expected {kind.__name__} layers, found a {type(block).__name__}.")
+        blocks.append(block)
+    return blocks
+
+
 class Seq2SeqNet(nn.Module):
     """Encoder-decoder module; see the module docstring.
 
@@ -197,6 +212,8 @@ class Seq2SeqNet(nn.Module):
         self.updates = 0  # training forwards seen (drives the scheduled-sampling schedule)
         self.drop = nn.Dropout(c.dropout)
         h = c.d_hidden
+        self.encoder: nn.ModuleList | Recurrent  # Transformer blocks, or one recurrent stack
+        self.decoder: nn.ModuleList | Recurrent
         if self.transformer:
             self.src_embed = nn.Embedding(c.src_vocab_size, h, padding_idx=PAD_ID)
             self.tgt_embed = nn.Embedding(c.tgt_vocab_size, h, padding_idx=PAD_ID)
@@ -226,6 +243,14 @@ class Seq2SeqNet(nn.Module):
         """Trainable parameters."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    def _encoder_blocks(self) -> list[TransformerBlock]:
+        """The Transformer's encoder blocks, in order."""
+        return _blocks(self.encoder, TransformerBlock)
+
+    def _decoder_blocks(self) -> list[TransformerDecoderBlock]:
+        """The Transformer's decoder blocks, in order."""
+        return _blocks(self.decoder, TransformerDecoderBlock)
+
     # ---------------------------------------------------------------- encoder
     def encode(self, source: Tensor) -> Any:
         """Encode source ids (N, S) (padding = 0 at the end): the decoder's view of the source."""
@@ -236,10 +261,10 @@ class Seq2SeqNet(nn.Module):
         mask = source != PAD_ID  # (N, S) True at real tokens
         if self.transformer:
             x = self.drop(self.src_pos(self.src_embed(source) * math.sqrt(self.config.d_hidden)))  # (N, S, E)
-            for block in self.encoder:
+            for block in self._encoder_blocks():
                 x = block(x, mask=mask)  # (N, S, E)
             x = self.enc_norm(x)
-            memories = [block.cross.memory(x) for block in self.decoder]  # per layer (k, v), each (N, h, S, D)
+            memories = [block.cross.memory(x) for block in self._decoder_blocks()]  # per layer (k, v): (N, h, S, D)
             return memories, mask
         lengths = mask.sum(1).clamp(min=1)  # (N,)
         out, final = self.encoder(self.src_embed(source), lengths=lengths)  # (N, S, D*H)
@@ -271,7 +296,7 @@ class Seq2SeqNet(nn.Module):
             x = self.drop(self.tgt_pos(self.tgt_embed(inputs) * math.sqrt(self.config.d_hidden)))  # (N, L, E)
             target_mask = None
             weights = None
-            for block, memory in zip(self.decoder, memories, strict=True):
+            for block, memory in zip(self._decoder_blocks(), memories, strict=True):
                 x, weights = block(x, memory, mask=mask, target_mask=target_mask)  # (N, L, E), (N, L, S)
             return self.head(self.drop(self.dec_norm(x))), weights
         state, memory, mask = encoded
@@ -283,7 +308,7 @@ class Seq2SeqNet(nn.Module):
         """The decoding state before the first target token (``<s>`` is fed by the first :meth:`step`)."""
         if self.transformer:
             memories, mask = encoded
-            return [None] * len(self.decoder), memories, mask, 0
+            return [None] * len(self._decoder_blocks()), memories, mask, 0
         return encoded
 
     def step(self, state: Any, ids: Tensor) -> tuple[Tensor, Tensor | None, Any]:
@@ -296,7 +321,7 @@ class Seq2SeqNet(nn.Module):
             x = self.tgt_pos(self.tgt_embed(ids[:, None]) * math.sqrt(self.config.d_hidden), offset=offset)
             new_pasts = []
             weights = None
-            for block, past, memory in zip(self.decoder, pasts, memories, strict=True):
+            for block, past, memory in zip(self._decoder_blocks(), pasts, memories, strict=True):
                 x, present, weights = block.step(x, past, memory, mask=mask)  # (N, 1, E)
                 new_pasts.append(present)
             logits = self.head(self.dec_norm(x))[:, 0]  # (N, V)
@@ -321,7 +346,7 @@ class Seq2SeqNet(nn.Module):
         (per row and step) and the model's own argmax otherwise: logits (N, L, V).
         ``gold_ratio=1`` is teacher forcing computed one step at a time; 0 is free running."""
         state = self.start(encoded)
-        logits_all = []
+        logits_all: list[Tensor] = []  # per step (N, V)
         prev = inputs[:, 0]
         for t in range(inputs.size(1)):
             if t > 0:

@@ -41,6 +41,7 @@ from seqlab.models.vae_architectures import SERIES_VAE_ARCHITECTURES, VAE_ARCHIT
 from seqlab.nn import Recurrent
 from seqlab.train.batch import TensorBatch
 from seqlab.train.config import TrainConfig
+from seqlab.train.objectives import unwrap_network
 
 __all__ = ["VAE_ARCHITECTURES", "SequenceVAE", "SequenceVAEConfig", "SequenceVAENet", "SeriesVAE", "SeriesVAEConfig",
            "SeriesVAENet", "gaussian_kl"]
@@ -153,7 +154,7 @@ class NegativeELBO:
     perplexity: bool = False
 
     def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
-        net = getattr(module, "module", module)
+        net = unwrap_network(module, SequenceVAENet)
         assert batch.lengths is not None
         lengths = batch.lengths - 1  # real tokens (the decoder input also holds <s>)
         logits, kl = module(_encoder_ids(batch.inputs, lengths), lengths, batch.inputs)
@@ -205,6 +206,7 @@ class SequenceVAE(TorchEstimator):
 
     architectures = VAE_ARCHITECTURES
     objective = NegativeELBO()
+    module_: SequenceVAENet
     _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 8}
     _constraints: ClassVar[dict[str, Any]] = {**TorchEstimator._constraints, "min_count": int_at_least(1)}
 
@@ -323,6 +325,7 @@ class SequenceVAE(TorchEstimator):
                 chunk = sentences[start:start + batch_size]
                 b = SentenceBatches(chunk, np.zeros((len(chunk), 1)), batch_size=len(chunk), shuffle=False,
                                     seed=0).batch(0, 0)
+                assert b.lengths is not None  # sentence batches always carry their lengths
                 inputs, lengths = self._tensor(b.inputs), self._tensor(b.lengths) - 1
                 mu, logvar = self.module_.encode(_encoder_ids(inputs, lengths), lengths)
                 logits, _ = self.module_.decoder(inputs, mu)
@@ -462,7 +465,7 @@ class SeriesNegativeELBO:
     perplexity: bool = False
 
     def __call__(self, module: nn.Module, batch: TensorBatch, state: Any) -> tuple[Tensor, Tensor, Any]:
-        net = getattr(module, "module", module)
+        net = unwrap_network(module, SeriesVAENet)
         mean, kl = module(batch.inputs)
         recon = 0.5 * (mean - batch.targets).pow(2).sum()
         beta = 1.0
@@ -517,6 +520,10 @@ class SeriesVAE(TorchEstimator):
 
     architectures = SERIES_VAE_ARCHITECTURES
     objective = SeriesNegativeELBO()
+    module_: SeriesVAENet
+    mean_: np.ndarray
+    scale_: np.ndarray
+    length_: int
     _placeholder_fields: ClassVar[dict[str, Any]] = {"n_features": 1}
 
     def __init__(self, *, model: str = "gru", variational: bool = True, d_latent: int = 8, d_hidden: int = 64,
@@ -597,7 +604,8 @@ class SeriesVAE(TorchEstimator):
                 prev, state = self.module_.decode_step(prev, zt, state)  # (N, 1, D)
                 out.append(prev)
             values = torch.cat(out, 1).double().cpu().numpy()
-        return values * self.scale_ + self.mean_
+        restored: np.ndarray = values * self.scale_ + self.mean_  # (N, length, D)
+        return restored
 
     def reconstruct(self, sequences: Any) -> np.ndarray:
         return self.decode(self.encode(sequences))
