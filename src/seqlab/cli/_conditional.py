@@ -40,7 +40,7 @@ def _read_vectors(path: str) -> np.ndarray:
     if not p.is_file():
         raise DataError(f"{path} does not exist; give a .npy file of condition vectors.")
     try:
-        arr = np.load(p, allow_pickle=False)
+        arr: np.ndarray = np.load(p, allow_pickle=False)
     except ValueError as exc:
         raise DataError(f"{path} is not a numeric .npy array ({str(exc).splitlines()[0]}).") from None
     if arr.ndim != 2:

@@ -62,7 +62,8 @@ def run_experiment(name: str, *, budget: float | None = None, seed: int = 0) -> 
 
 def _svg_lines(title: str, xlabel: str, ylabel: str, series: dict[str, tuple[list[float], list[float]]], *,
                logx: bool = False, hline: float | None = None, hline_label: str = "") -> dict[str, str]:
-    from seqlab.report.figures import _svg, pyplot
+    from seqlab._plot import pyplot
+    from seqlab.report.figures import _svg
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -153,7 +154,8 @@ def _long_dependencies(budget: float, seed: int) -> dict[str, Any]:
     # about 9k parameters each: Elman 80 units, LSTM 40, GRU 46, a 1-layer Transformer of width 24
     archs = {"rnn": {"d_hidden": 80}, "lstm": {"d_hidden": 40}, "gru": {"d_hidden": 46},
              "transformer": {"d_hidden": 24, "n_heads": 2}}
-    rows, curves = [], {a: ([], []) for a in archs}
+    rows = []
+    curves: dict[str, tuple[list[float], list[float]]] = {a: ([], []) for a in archs}  # gap -> accuracy
     for gap in gaps:
         train, _ = _copy_task(1024, gap, rng)
         test, answers = _copy_task(100, gap, rng)
@@ -265,8 +267,8 @@ def _markov_order(budget: float, seed: int) -> dict[str, Any]:
     fig = _svg_lines("Bayes classifier accuracy against Markov order", "n-gram order (1 = naive Bayes)",
                      "test accuracy", series)
     parts = []
-    for key, (orders, accs) in series.items():
-        parts.append(f"{key}: " + ", ".join(f"order {o} {a:.3f}" for o, a in zip(orders, accs, strict=True)))
+    for key, (xs, accs) in series.items():
+        parts.append(f"{key}: " + ", ".join(f"order {o} {a:.3f}" for o, a in zip(xs, accs, strict=True)))
     gains = {key: max(accs[1:]) - accs[0] for key, (_, accs) in series.items()}
     outcome = ("; ".join(parts) + ". Best higher order minus order 1: "
                + ", ".join(f"{key} {g:+.3f}" for key, g in gains.items())

@@ -154,7 +154,8 @@ def _pick_sentence(test: list[list[str]], level: str) -> list[str]:
     for s in test:
         if lo <= len(s) <= hi:
             return list(s)
-    return list(min(test, key=lambda s: abs(len(s) - (lo + hi) // 2)))
+    closest = min(test, key=lambda s: abs(len(s) - (lo + hi) // 2))
+    return list(closest)
 
 
 def _embedding_points(model: Any, n_words: int = 40) -> dict[str, Any] | None:
@@ -189,7 +190,8 @@ def attention_maps(model: Any, tokens: Sequence[str]) -> list[np.ndarray] | None
     module = getattr(model, "module_", None)
     blocks = getattr(module, "blocks", None)
     vocab = getattr(model, "vocabulary_", None)
-    if blocks is None or vocab is None or not all(hasattr(b, "attn") and hasattr(b, "norm1") for b in blocks):
+    if module is None or blocks is None or vocab is None \
+            or not all(hasattr(b, "attn") and hasattr(b, "norm1") for b in blocks):
         return None
     import torch
 
@@ -293,10 +295,11 @@ def compare_lm(data: str, models: Sequence[str], *, context: Context | None = No
         joiner = "" if level == "char" else " "
         samples[label] = joiner.join(prompt_tokens + toks)
     sentence = _pick_sentence(test, level)
-    surprisal = {"tokens": sentence + ["</s>"], "models": {}}
+    bits: dict[str, list[float]] = {}  # per model, each token's surprisal in bits
     for label, model in fitted.items():
         lp, _ = model.token_log_probs([sentence])
-        surprisal["models"][label] = [round(-float(v) / math.log(2), 4) for v in lp]
+        bits[label] = [round(-float(v) / math.log(2), 4) for v in lp]
+    surprisal = {"tokens": sentence + ["</s>"], "models": bits}
     embeddings = {label: e for label, m in fitted.items() if (e := _embedding_points(m)) is not None}
     short = sentence[: 24 if level == "word" else 40]
     attention = {label: {"tokens": ["<s>", *short], "layers": [a.round(4).tolist() for a in maps]}
@@ -336,7 +339,8 @@ def compare_forecast(data: str, models: Sequence[str], *, context: Context | Non
         raise InvalidParameterError(f"--initial must be in [1, {n - horizon}] for {data} ({n} values) and "
                                     f"horizon {horizon}; got {start}.")
     splitter = WalkForward(initial=start, horizon=horizon, step=step, refit_every=refit_every)
-    rows, fitted, forecasts, by_lead = [], {}, {}, {}
+    rows: list[dict[str, Any]] = []
+    fitted, forecasts, by_lead = {}, {}, {}
     first = None
     for p in (progress(parsed, desc="models") if progress else parsed):
         model = p.build(ctx)
@@ -391,7 +395,8 @@ def compare_classify(data: str, models: Sequence[str], *, context: Context | Non
     x_tr = [tok(t) or ["<empty>"] for t in texts_tr]
     x_te = [tok(t) or ["<empty>"] for t in te.texts]
     labels = sorted(set(y_tr) | set(te.labels))
-    rows, fitted, confusion = [], {}, {}
+    rows: list[dict[str, Any]] = []
+    fitted, confusion = {}, {}
     for p in (progress(parsed, desc="models") if progress else parsed):
         model, wall, cpu = _timed_fit(p.build(ctx), x_tr, y_tr)
         t0 = time.perf_counter()

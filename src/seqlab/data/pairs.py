@@ -141,7 +141,8 @@ def load_pairs(name: str, split: str = "train", *, stress: bool = True) -> Pairs
 
 def load_pairs_spec(spec: str, *, encoding: str = "utf-8", stress: bool = True) -> Pairs:
     """Pairs from ``NAME[:SPLIT]`` of a bundled pair set or from a ``source<TAB>target`` file path."""
-    from seqlab.data.datasets import REGISTRY, resolve
+    from seqlab.data.catalog import REGISTRY
+    from seqlab.data.datasets import resolve
 
     resolved = resolve(spec)
     if resolved is not None:

@@ -94,7 +94,10 @@ def _sacrebleu() -> Any:
     return sacrebleu
 
 
-def _streams(hypotheses: Sequence[Tokens], references: Sequence[Any], joiner: str) -> tuple[list[str], list[list]]:
+def _streams(hypotheses: Sequence[Tokens], references: Sequence[Any],
+             joiner: str) -> tuple[list[str], list[list[str | None]]]:
+    """Joined hypotheses and sacrebleu's reference streams: stream ``k`` holds each row's ``k``-th reference
+    (None where a row has fewer)."""
     refs = _references(hypotheses, references)
     width = max(len(rs) for rs in refs)
     streams = [[joiner.join(rs[k]) if k < len(rs) else None for rs in refs] for k in range(width)]
