@@ -55,7 +55,8 @@ docs: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(PIP) -e '.[dev]'
-	$(PY) -m ruff check src tests bench examples
+	$(PY) -m ruff check src tests bench examples scripts
+	$(PY) -m mypy --strict src/seqlab
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
