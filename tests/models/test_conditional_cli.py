@@ -48,3 +48,23 @@ def test_vector_condition_and_bad_vectors(files, capsys):
     np.save(files / "wide.npy", np.zeros((4, 3)))
     assert main(["lm", "generate", str(out), "--vectors", str(files / "wide.npy")]) == 1
     assert "3 columns; this model was trained on 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["npz", "strings", "empty", "text"])
+def test_unreadable_vector_files_are_one_line_errors(files, capsys, kind):
+    path = files / f"bad_{kind}.npy"
+    if kind == "npz":
+        path = files / "bad.npz"
+        np.savez(path, a=np.zeros((16, 2)))
+    elif kind == "strings":
+        np.save(path, np.array([["a", "b"]] * 16))
+    elif kind == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_text("1 2\n3 4\n")
+    out = files / f"never_{kind}"
+    assert main(["lm", "train", "--condition", "vector", "--data", str(files / "text.txt"), "--vectors", str(path),
+                 "-o", str(out), *FLAGS]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("seqlab: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()

@@ -40,9 +40,15 @@ def _read_vectors(path: str) -> np.ndarray:
     if not p.is_file():
         raise DataError(f"{path} does not exist; give a .npy file of condition vectors.")
     try:
-        arr: np.ndarray = np.load(p, allow_pickle=False)
-    except ValueError as exc:
+        loaded = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path} is not a numeric .npy array ({str(exc).splitlines()[0]}).") from None
+    if not isinstance(loaded, np.ndarray):  # an .npz archive: several arrays, not one
+        loaded.close()
+        raise DataError(f"{path} is an .npz archive; save the condition vectors as one .npy array (np.save).")
+    arr: np.ndarray = loaded
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise DataError(f"{path} holds {arr.dtype} values; give real numbers (float .npy array).")
     if arr.ndim != 2:
         raise DataError(f"{path} holds an array of shape {arr.shape}; give one row per text line (2-D).")
     return arr
