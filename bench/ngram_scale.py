@@ -163,17 +163,21 @@ def child(path: Path, memory: str | None, arpa: Path) -> dict:
 
 
 def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
+    """``lmplz -o 5 -S <memory_bytes>`` on ``path``: CPU and wall seconds, and its own peak RSS (``/usr/bin/time``)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     w = time.perf_counter()
     with open(path) as f, open(tmp / "lmplz.arpa", "w") as sink:
-        # -S in KiB ("k"): lmplz reads a bare number as KiB as well; give the unit explicitly
-        subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
-                        str(tmp)], stdin=f, stdout=sink, stderr=subprocess.PIPE, check=True, text=True)
+        # -S in KiB ("K"): lmplz reads a bare number as KiB as well; give the unit explicitly
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
+                               str(tmp)], stdin=f, stdout=sink, stderr=subprocess.PIPE, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines = done.stderr.strip().splitlines()
+    if done.returncode != 0:
+        reason = next((ln for ln in reversed(lines[:-1]) if ln.strip()), f"exit status {done.returncode}")
+        raise RuntimeError(f"lmplz failed: {reason.strip()}")
     return {"cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             "wall_s": time.perf_counter() - w,
-            "peak_rss_bytes_note": "ru_maxrss of all children so far (max, not per run)",
-            "children_max_rss_bytes": after.ru_maxrss * 1024}
+            "peak_rss_bytes": int(lines[-1]) * 1024}
 
 
 def dask_scaling(path: Path, order: int = 5) -> dict:
@@ -237,8 +241,8 @@ def main() -> None:
             if args.lmplz:
                 try:
                     entry["lmplz"] = {"memory_bytes": budget, **run_lmplz(args.lmplz, path, budget, tmp)}
-                except subprocess.CalledProcessError as exc:
-                    entry["lmplz"] = f"failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}"
+                except RuntimeError as exc:
+                    entry["lmplz"] = str(exc)
             result["runs"].append(entry)
             result["sizes_run"].append(words)
             print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
