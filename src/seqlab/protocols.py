@@ -150,6 +150,12 @@ def as_tokens(model: Any, value: Any, name: str = "tokens") -> list[str]:
     (``tokenizer_``, a :class:`~seqlab.data.tokenize.Tokenizer` or its JSON form) when the
     model has one, and otherwise raises :class:`~seqlab.exceptions.DataError`.
     """
+    if type(value) is list:  # the common case first: ABC checks cost more than the rest of the work
+        if value and not isinstance(value[0], str):
+            raise DataError(
+                f"{name}[0] is a {type(value[0]).__name__}, but {name} must be a list of str tokens "
+                "(a corpus where a sentence is expected?).")
+        return value
     if isinstance(value, bytes):
         raise DataError(f"{name} must be a list of tokens or a str, got bytes; decode it first.")
     if isinstance(value, str):

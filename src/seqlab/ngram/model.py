@@ -173,6 +173,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
             if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
         self._hash_index: Any = None  # built on first use by the compiled scorer
+        self._token_index: Any = None  # built on first use by the compiled token-to-id mapping
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -217,8 +218,12 @@ class NGramLM(LanguageModelMixin, BaseModel):
         """p(token | <s> + context) (see :meth:`log_prob`)."""
         return math.exp(self.log_prob(token, context))
 
+    def _compiled(self, positions: int) -> bool:
+        """Whether to use the compiled path (:mod:`seqlab.ngram._fastscore`) for this many positions."""
+        return self._n > 1 and (positions >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules)
+
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._n > 1 and (ids.size >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules):
+        if self._compiled(ids.size):
             index = self.__dict__.get("_hash_index")
             if index is None:
                 from seqlab.ngram._fastscore import HashIndex
@@ -229,6 +234,26 @@ class NGramLM(LanguageModelMixin, BaseModel):
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
 
+    def _encode(self, seqs: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenated vocabulary ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence.
+
+        On the compiled path the tokens are hashed as UTF-8 bytes in one pass
+        (:class:`~seqlab.ngram._fastscore.TokenIndex`); otherwise, or where that path cannot
+        tell (a token that is not a str), one dict look-up per token. Same ids either way.
+        """
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        total = int(lengths.sum())
+        if self._compiled(total + 2 * lengths.size):
+            index = self.__dict__.get("_token_index")
+            if index is None:
+                from seqlab.ngram._fastscore import TokenIndex
+
+                index = self._token_index = TokenIndex(self.vocabulary_.itos)
+            ids = index.encode(seqs, total, UNK_ID)
+            if ids is not None:
+                return ids, lengths
+        return _encode_flat(seqs, self.vocabulary_.stoi)
+
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p over ``corpus`` (each sentence followed by ``</s>``), and the OOV mask.
 
@@ -236,7 +261,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
         :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
-        ids, lengths = _encode_flat(as_corpus(self, corpus), self.vocabulary_.stoi)
+        ids, lengths = self._encode(as_corpus(self, corpus))
         return self.token_log_probs_ids(ids, lengths)
 
     def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +270,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
         Callers that score one corpus under several models over the same vocabulary (the
         class models of :class:`~seqlab.classify.BayesSequenceClassifier`) encode it once
         and skip the token-to-id mapping for every model. Vectorised over the whole corpus:
-        the n-gram of each position is found by binary search in the sorted tables, order by order.
+        the n-gram of each position is found order by order, in the compiled hash tables
+        (:mod:`seqlab.ngram._fastscore`) or by binary search in the sorted tables; same bits.
 
         Parameters
         ----------
