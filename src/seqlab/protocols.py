@@ -183,6 +183,8 @@ def as_corpus(model: Any, corpus: Any, name: str = "corpus") -> list[list[str]]:
     if isinstance(corpus, str | bytes):
         raise DataError(f"{name} must be a list of sentences, got a single str; "
                         f"wrap it in a list ([{name}]) to score one sentence.")
+    if type(corpus) is list and all(type(sent) is list and (not sent or type(sent[0]) is str) for sent in corpus):
+        return list(corpus)  # already lists of str tokens (the first token of each tells, as in as_tokens)
     if not isinstance(corpus, Iterable):
         raise DataError(f"{name} must be a list of sentences, got {type(corpus).__name__}.")
     return [as_tokens(model, sent, f"{name}[{i}]") for i, sent in enumerate(corpus)]

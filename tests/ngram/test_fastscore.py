@@ -177,3 +177,19 @@ def test_model_encodes_the_same_on_both_paths(monkeypatch):
     slow = lm.token_log_probs(test)
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
     assert lm._token_index is not None
+
+
+def test_score_sentences_equals_score_then_filter():
+    """The fused path (boundaries added and <s> dropped in the kernel) against score() + filtering."""
+    lm = NGramLM(order=4).fit(corpus(600, 10))
+    index = HashIndex(lm.keys_, lm.log_probs_, lm.log_backoffs_)
+    V = len(lm.vocabulary_)
+    for test in (corpus(250, 11) + [[], ["zz"], []], [[]], []):
+        ids, pos, _ = K.encode(test, lm.vocabulary_.stoi)
+        lp, _n = index.score(ids, pos, V, lm.default_backoff_)
+        flat = np.asarray([lm.vocabulary_[w] for s in test for w in s], dtype=np.int64)
+        lengths = np.asarray([len(s) for s in test], dtype=np.int64)
+        got_lp, got_oov = index.score_sentences(flat, lengths, V, lm.default_backoff_)
+        keep = pos > 0
+        assert np.array_equal(got_lp, lp[keep]) and np.array_equal(got_oov, ids[keep] == 1)
+        assert got_lp.size == sum(len(s) + 1 for s in test)

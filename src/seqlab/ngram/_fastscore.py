@@ -18,10 +18,11 @@ ids (``map(stoi.get, ...)``), 1.0 ms validating the sentences, 0.3 ms adding ``<
   slot found for an n-gram is the handle of the next look-up and no row number is stored;
   ``ext`` says whether the n-gram is the context of a longer one (no look-up otherwise).
 - One pass per order over the positions: the probe at ``t`` needs only the previous pass's
-  slot at ``t - 1``, so while ``t`` is probed the slot of ``t + PREFETCH`` is requested
-  from memory (``llvm.prefetch``). This, not the smaller table, is what made the loops
-  about 1.4x faster; a per-position loop over all orders (KenLM's order) cannot prefetch
-  and measured no faster than the old loops.
+  slot at ``t - 1``, so while ``t`` is probed the slot of ``t + PREFETCH`` (and the cache
+  line after it, where a probe run often continues) is requested from memory
+  (``llvm.prefetch``). This, not the smaller table, is what made the loops faster; a
+  per-position loop over all orders (KenLM's order) cannot prefetch and measured no faster
+  than the old loops.
 - The last pass sums the backoffs in the numpy scorer's order, so the results are
   bit-identical (tests).
 - Tokens to ids: each sentence's tokens are joined (``str.join``, in C) and the UTF-8 bytes
@@ -43,9 +44,11 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from seqlab.data.vocab import BOS_ID, EOS_ID, UNK_ID
+
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 EMPTY = -1  # key word of an empty slot (packed keys are >= 0)
-PREFETCH = 64  # positions ahead whose slot is requested while the current one is probed
+PREFETCH = 32  # positions ahead whose slot is requested while the current one is probed
 
 
 @njit(cache=True, nogil=True)
@@ -116,7 +119,9 @@ def _score(ids: np.ndarray, pos: np.ndarray, V: int, uni_lp: np.ndarray, uni_bo:
             u = t + PREFETCH
             if u < T and pos[u] >= n - 1 and prev[u - 1] >= 0 and prev_ext[u - 1] != 0:
                 k = prev[u - 1] * V + ids[u]
-                _prefetch(table, b + wd * np.int64((np.uint64(k) * _MULT) >> shift))
+                at = b + wd * np.int64((np.uint64(k) * _MULT) >> shift)
+                _prefetch(table, at)
+                _prefetch(table, at + 8)  # the next cache line too: a probe run often crosses into it
             cur[t] = -1
             cur_ext[t] = 0
             if n < N:
@@ -150,6 +155,40 @@ def _score(ids: np.ndarray, pos: np.ndarray, V: int, uni_lp: np.ndarray, uni_bo:
                     out[t] = best_lp[t] + acc
         prev, cur = cur, prev
         prev_ext, cur_ext = cur_ext, prev_ext
+
+
+@njit(cache=True, nogil=True)
+def _score_sentences(words: np.ndarray, lengths: np.ndarray, V: int, bos: int, eos: int, unk: int,
+                     uni_lp: np.ndarray, uni_bo: np.ndarray, uni_ext: np.ndarray, table: np.ndarray,
+                     ftable: np.ndarray, base: np.ndarray, bits: np.ndarray, width: np.ndarray,
+                     default_backoff: float, log_probs: np.ndarray, is_oov: np.ndarray) -> None:
+    """:func:`_score` over sentences given as words + lengths: adds ``<s>``/``</s>`` and keeps
+    only the predicted positions (every word and each ``</s>``), as ``token_log_probs`` returns them."""
+    T = words.size + 2 * lengths.size
+    ids = np.empty(T, np.int32)  # (T,) <s> w1 .. wk </s> per sentence
+    pos = np.empty(T, np.int32)  # (T,) offset from the sentence's <s>
+    t = 0
+    j = 0
+    for s in range(lengths.size):
+        ids[t] = bos
+        pos[t] = 0
+        for i in range(lengths[s]):
+            ids[t + 1 + i] = words[j + i]
+            pos[t + 1 + i] = 1 + i
+        j += lengths[s]
+        t += lengths[s] + 1
+        ids[t] = eos
+        pos[t] = lengths[s] + 1
+        t += 1
+    out = np.empty(T)
+    length = np.empty(T, np.int32)
+    _score(ids, pos, V, uni_lp, uni_bo, uni_ext, table, ftable, base, bits, width, default_backoff, out, length)
+    j = 0
+    for t in range(T):
+        if pos[t] > 0:
+            log_probs[j] = out[t]
+            is_oov[j] = ids[t] == unk
+            j += 1
 
 
 def _has_extension(keys: Sequence[np.ndarray], n: int, V: int) -> np.ndarray:
@@ -204,6 +243,20 @@ class HashIndex:
                *self.unigram, self.table, self.table.view(np.float64), self.base, self.bits, self.width,
                float(default_backoff), out, length)
         return out, length
+
+    def score_sentences(self, words: np.ndarray, lengths: np.ndarray, vocab_size: int, default_backoff: float
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """(ln p, is OOV) of every word and each sentence's ``</s>``: ``token_log_probs_ids``'s contract.
+
+        ``words`` are the ids of every sentence, concatenated; ``lengths`` the words per sentence.
+        """
+        n = words.size + lengths.size
+        log_probs = np.empty(n)
+        is_oov = np.empty(n, dtype=np.bool_)
+        _score_sentences(np.ascontiguousarray(words, dtype=np.int64), np.ascontiguousarray(lengths, dtype=np.int64),
+                         vocab_size, BOS_ID, EOS_ID, UNK_ID, *self.unigram, self.table, self.table.view(np.float64),
+                         self.base, self.bits, self.width, float(default_backoff), log_probs, is_oov)
+        return log_probs, is_oov
 
 
 # ---------------------------------------------------------------------- tokens to ids

@@ -222,14 +222,19 @@ class NGramLM(LanguageModelMixin, BaseModel):
         """Whether to use the compiled path (:mod:`seqlab.ngram._fastscore`) for this many positions."""
         return self._n > 1 and (positions >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules)
 
+    def _index(self) -> Any:
+        """The compiled scorer's hash tables (:class:`~seqlab.ngram._fastscore.HashIndex`), built on first use."""
+        index = self.__dict__.get("_hash_index")
+        if index is None:
+            from seqlab.ngram._fastscore import HashIndex
+
+            index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
+        return index
+
     def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._compiled(ids.size):
-            index = self.__dict__.get("_hash_index")
-            if index is None:
-                from seqlab.ngram._fastscore import HashIndex
-
-                index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
-            out: tuple[np.ndarray, np.ndarray] = index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)
+            out: tuple[np.ndarray, np.ndarray] = self._index().score(ids, pos, len(self.vocabulary_),
+                                                                     self.default_backoff_)
             return out
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
@@ -291,6 +296,10 @@ class NGramLM(LanguageModelMixin, BaseModel):
         """
         self._check_fitted()
         ids, lengths = _check_encoded(ids, lengths, len(self.vocabulary_))
+        if self._compiled(ids.size + 2 * lengths.size):
+            out: tuple[np.ndarray, np.ndarray] = self._index().score_sentences(
+                ids, lengths, len(self.vocabulary_), self.default_backoff_)
+            return out
         ids, pos = K.with_boundaries(ids, lengths)
         lp, _len = self._score_ids(ids, pos)
         keep = pos > 0  # <s> is never predicted
