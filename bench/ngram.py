@@ -254,14 +254,12 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
         for name, cpus in runs.items():
             out[f"seqlab_{name}_cpu_s"] = min(cpus)
             out[f"seqlab_{name}_cpu_s_median"] = float(np.median(cpus))
-        out["seqlab_python_numpy_import_cpu_s"] = min(
-            _python_cpu(["-c", "import numpy"], env) for _ in range(reps))
-        importtime = subprocess.run([sys.executable, "-X", "importtime", "-c", "import seqlab.cli.main"], env=env,
-                                    capture_output=True, text=True, check=True).stderr
-        total_us = sum(int(line.split("|")[0].split(":")[1]) for line in importtime.splitlines() if "|" in line
-                       and line.split("|")[0].split(":")[1].strip().isdigit())
-        out["cli_import_self_ms_sum"] = total_us / 1000
-        out["cli_imports_numba_or_torch"] = any(m in importtime for m in ("numba", "torch"))
+        out["python_start_cpu_s"] = min(_python_cpu(["-c", "pass"], env) for _ in range(reps))
+        out["python_numpy_import_cpu_s"] = min(_python_cpu(["-c", "import numpy"], env) for _ in range(reps))
+        out["python_cli_import_cpu_s"] = min(_python_cpu(["-c", "import seqlab.cli.main"], env) for _ in range(reps))
+        imported = subprocess.run([sys.executable, "-c", _MODULES_AFTER_EVAL, str(model), str(te)], env=env,
+                                  capture_output=True, text=True, check=True).stdout.splitlines()[-1].split()
+        out["eval_imports_numba_torch_or_tqdm"] = [m for m in imported if m.split(".")[0] in ("numba", "torch", "tqdm")]
     fits, ppls = [], []
     for _ in range(max(1, reps // 2)):
         c = time.process_time()
@@ -284,6 +282,18 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
     out["nltk_over_seqlab_cpu_without_bytecode"] = nltk_total / (out["seqlab_train_cpu_s_without_bytecode"]
                                                                  + out["seqlab_eval_cpu_s_without_bytecode"])
     return out
+
+
+_MODULES_AFTER_EVAL = """
+import sys
+from seqlab.cli.main import main
+try:
+    main(["lm", "eval", sys.argv[1], "--data", sys.argv[2], "-q", "--format", "json"])
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(" ".join(sorted(sys.modules)))
+"""
 
 
 def _python_cpu(args: list[str], env: dict[str, str]) -> float:

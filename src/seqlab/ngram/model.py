@@ -27,9 +27,11 @@ from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
-#: corpora with at least this many positions are scored by the compiled hash scorer
-#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
-#: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
+#: corpora with at least this many positions are scored by the compiled path
+#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.15 CPU-s) and its first
+#: call in a process (~0.2 CPU-s to set up the compiler, even with every kernel cached) would
+#: cost more than they save (the numpy scorer does ~2.6M tokens per CPU-s, the compiled one
+#: ~6M), so the numpy scorer runs unless numba is loaded already. Both give equal bits.
 FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
