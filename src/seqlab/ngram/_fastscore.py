@@ -216,6 +216,8 @@ class HashIndex:
                         _has_extension(keys, 1, V))
         # load factor in (1/3, 2/3]: short probe runs, as KenLM's default multiplier of 1.5
         bits = [max(4, (max(k.size, 1) * 3 // 2).bit_length()) for k in keys[1:]]
+        if (V << max(bits)) >= 1 << 62:  # packed keys (slot * V + w) << 1 must stay below 2**63
+            raise ValueError(f"the hash scorer cannot pack keys of {V} words and 2**{max(bits)} slots in int64")
         width = [3 if n < N else 2 for n in range(2, N + 1)]  # the highest order needs no ln b
         base = np.cumsum([0] + [w << b for w, b in zip(width, bits, strict=True)])
         self.table = np.full(int(base[-1]), EMPTY, dtype=np.int64)
