@@ -23,15 +23,18 @@ ids (``map(stoi.get, ...)``), 1.0 ms validating the sentences, 0.3 ms adding ``<
   (``llvm.prefetch``). This, not the smaller table, is what made the loops faster; a
   per-position loop over all orders (KenLM's order) cannot prefetch and measured no faster
   than the old loops.
+  Interleaved in one process on the shared machine (load average 11-13): the old loops
+  15.3-15.7 ms, one pass per order with one prefetch 8.6-10 ms, with two 7.9-8.2 ms.
 - The last pass sums the backoffs in the numpy scorer's order, so the results are
   bit-identical (tests).
 - Tokens to ids: each sentence's tokens are joined (``str.join``, in C) and the UTF-8 bytes
   hashed against a table of the vocabulary's bytes in one compiled pass: about 25 % less
   than a dict look-up per token.
 
-numba is imported only here (``cache=True``): importing it costs about 0.25 CPU-s, so
-small corpora are scored by the numpy path unless numba is already loaded
-(:meth:`seqlab.ngram.NGramLM._compiled`).
+numba is imported only here (``cache=True``): importing it costs about 0.15 CPU-s and its
+first call in a process about 0.2 CPU-s more (even with every kernel cached), so small
+corpora are scored by the numpy path unless numba is already loaded
+(:meth:`seqlab.ngram.NGramLM._compiled`). ``seqlab warm-up --family ngram`` fills the cache.
 """
 
 from __future__ import annotations
@@ -332,9 +335,10 @@ def _ids_of(buf: np.ndarray, sep: int, vbytes: np.ndarray, voff: np.ndarray, bit
 class TokenIndex:
     """A hash table of the vocabulary's UTF-8 bytes: maps a whole corpus to ids in one compiled pass.
 
-    The dict path (``map(stoi.get, tokens)``) costs about 40 ns a token in the interpreter;
-    joining each sentence's tokens (``str.join``, C) and hashing the bytes here costs about
-    half. Literal specials (``<s>``, ...) map to their ids, as through ``stoi``.
+    The dict path (``np.fromiter(map(stoi.get, tokens))``) costs about 42 ns a token on
+    ``kjv:test``; joining each sentence's tokens (``str.join``, C: ~17 ns) and hashing the
+    bytes here (~15-20 ns) about a quarter less. Literal specials (``<s>``, ...) map to their
+    ids, as through ``stoi``.
     """
 
     def __init__(self, itos: Sequence[str]) -> None:
