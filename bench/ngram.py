@@ -194,15 +194,31 @@ def bench_scoring_vs_kenlm(lm: NGramLM, test: list[list[str]], reps: int = 7) ->
     }
 
 
-def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: int = 355_000) -> dict:
+def _cli_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """(CPU seconds of one ``python -m seqlab ...`` child process, its stdout)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = subprocess.run([sys.executable, "-m", "seqlab", *cmd], env=env, capture_output=True, text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), res.stdout
+
+
+def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: int = 355_000,
+                  reps: int = 5) -> dict:
     """``seqlab lm train`` + ``seqlab lm eval`` (order 3, two process starts) vs NLTK in process.
 
     Training text: the first KJV training sentences totalling ``target_tokens`` words; held
     out: ``kjv:test``. NLTK: ``Laplace(3)`` fit + ``perplexity`` over every test trigram, in
-    this process (NLTK's Kneser-Ney scores ~16 tokens/s and would take hours). CPU seconds.
-    """
-    import resource
+    this process (NLTK's Kneser-Ney scores ~16 tokens/s and would take hours). CPU seconds,
+    best and median of ``reps`` runs each.
 
+    The seqlab processes read compiled bytecode, as an installed package does (pip compiles
+    it at install time): ``PYTHONDONTWRITEBYTECODE`` is dropped for them and the bytecode goes
+    to a temporary ``PYTHONPYCACHEPREFIX``, filled by one untimed run. One run without any
+    bytecode (every seqlab module compiled from source, as in a source checkout with
+    ``PYTHONDONTWRITEBYTECODE=1``) is reported beside it.
+    """
     from nltk.lm import Laplace
     from nltk.lm.preprocessing import padded_everygram_pipeline
     from nltk.util import ngrams, pad_sequence
@@ -214,43 +230,80 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
         part.append(sent)
         n += len(sent)
     out: dict = {"train_words": n, "train_sentences": len(part), "test": "kjv:test",
-                 "test_tokens_incl_eos": sum(len(s) + 1 for s in test)}
+                 "test_tokens_incl_eos": sum(len(s) + 1 for s in test), "repetitions": reps}
     with tempfile.TemporaryDirectory() as tmp:
         tr, te, model = Path(tmp) / "train.txt", Path(tmp) / "test.txt", Path(tmp) / "m"
         tr.write_text("\n".join(" ".join(s) for s in part) + "\n")
         te.write_text("\n".join(" ".join(s) for s in test) + "\n")
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-        cmds = {"train": ["lm", "train", "--data", str(tr), "-o", str(model), "--order", "3", "-q"],
+        src = str(Path(__file__).resolve().parents[1] / "src")
+        source_env = dict(os.environ, PYTHONPATH=src, PYTHONDONTWRITEBYTECODE="1")
+        env = {k: v for k, v in source_env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        cmds = {"train": ["lm", "train", "--data", str(tr), "-o", str(model), "--order", "3", "-q", "--force"],
                 "eval": ["lm", "eval", str(model), "--data", str(te), "-q", "--format", "json"]}
-        for name, cmd in cmds.items():
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            res = subprocess.run([sys.executable, "-m", "seqlab", *cmd], env=env, capture_output=True, text=True,
-                                 check=True)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            out[f"seqlab_{name}_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            if name == "eval":
-                out["seqlab_perplexity"] = json.loads(res.stdout)["perplexity"]
-        importtime = subprocess.run([sys.executable, "-X", "importtime", "-c", "import seqlab.cli.main"], env=env,
-                                    capture_output=True, text=True, check=True).stderr
-        total_us = sum(int(line.split("|")[0].split(":")[1]) for line in importtime.splitlines() if "|" in line
-                       and line.split("|")[0].split(":")[1].strip().isdigit())
-        out["cli_import_self_ms_sum"] = total_us / 1000
-        out["cli_imports_numba_or_torch"] = any(m in importtime for m in ("numba", "torch"))
-    c = time.process_time()
-    lm = Laplace(3)
-    grams, vocab = padded_everygram_pipeline(3, part)
-    lm.fit(grams, vocab)
-    fit = time.process_time() - c
-    c = time.process_time()
-    test_grams = [g for s in test for g in ngrams(pad_sequence(s, 3, pad_left=True, pad_right=True,
-                                                              left_pad_symbol="<s>", right_pad_symbol="</s>"), 3)
-                  if not (g[-1] == "</s>" and g[-2] == "</s>")]
-    ppl = lm.perplexity(test_grams)
-    out.update({"nltk_model": "nltk.lm.Laplace(3)", "nltk_fit_cpu_s": fit,
-                "nltk_perplexity_cpu_s": time.process_time() - c, "nltk_perplexity": ppl})
-    seqlab_total = out["seqlab_train_cpu_s"] + out["seqlab_eval_cpu_s"]
-    out["nltk_over_seqlab_cpu"] = (out["nltk_fit_cpu_s"] + out["nltk_perplexity_cpu_s"]) / seqlab_total
+        for name, cmd in cmds.items():  # from source, no bytecode; then fills the bytecode cache
+            out[f"seqlab_{name}_cpu_s_without_bytecode"], _ = _cli_cpu(cmd, source_env)
+            _cli_cpu(cmd, env)
+        runs: dict[str, list[float]] = {"train": [], "eval": []}
+        for _ in range(reps):
+            for name, cmd in cmds.items():
+                cpu, stdout = _cli_cpu(cmd, env)
+                runs[name].append(cpu)
+                if name == "eval":
+                    out["seqlab_perplexity"] = json.loads(stdout)["perplexity"]
+        for name, cpus in runs.items():
+            out[f"seqlab_{name}_cpu_s"] = min(cpus)
+            out[f"seqlab_{name}_cpu_s_median"] = float(np.median(cpus))
+        out["python_start_cpu_s"] = min(_python_cpu(["-c", "pass"], env) for _ in range(reps))
+        out["python_numpy_import_cpu_s"] = min(_python_cpu(["-c", "import numpy"], env) for _ in range(reps))
+        out["python_cli_import_cpu_s"] = min(_python_cpu(["-c", "import seqlab.cli.main"], env) for _ in range(reps))
+        imported = subprocess.run([sys.executable, "-c", _MODULES_AFTER_EVAL, str(model), str(te)], env=env,
+                                  capture_output=True, text=True, check=True).stdout.splitlines()[-1].split()
+        out["eval_imports_numba_torch_or_tqdm"] = [m for m in imported if m.split(".")[0] in ("numba", "torch", "tqdm")]
+    fits, ppls = [], []
+    for _ in range(max(1, reps // 2)):
+        c = time.process_time()
+        lm = Laplace(3)
+        grams, vocab = padded_everygram_pipeline(3, part)
+        lm.fit(grams, vocab)
+        fits.append(time.process_time() - c)
+        c = time.process_time()
+        test_grams = [g for s in test for g in ngrams(pad_sequence(s, 3, pad_left=True, pad_right=True,
+                                                                  left_pad_symbol="<s>", right_pad_symbol="</s>"), 3)
+                      if not (g[-1] == "</s>" and g[-2] == "</s>")]
+        ppl = lm.perplexity(test_grams)
+        ppls.append(time.process_time() - c)
+    out.update({"nltk_model": "nltk.lm.Laplace(3)", "nltk_fit_cpu_s": min(fits),
+                "nltk_perplexity_cpu_s": min(ppls), "nltk_perplexity": ppl, "nltk_repetitions": len(fits)})
+    nltk_total = out["nltk_fit_cpu_s"] + out["nltk_perplexity_cpu_s"]
+    out["nltk_over_seqlab_cpu"] = nltk_total / (out["seqlab_train_cpu_s"] + out["seqlab_eval_cpu_s"])
+    out["nltk_over_seqlab_cpu_median"] = (float(np.median(fits) + np.median(ppls))
+                                          / (out["seqlab_train_cpu_s_median"] + out["seqlab_eval_cpu_s_median"]))
+    out["nltk_over_seqlab_cpu_without_bytecode"] = nltk_total / (out["seqlab_train_cpu_s_without_bytecode"]
+                                                                 + out["seqlab_eval_cpu_s_without_bytecode"])
     return out
+
+
+_MODULES_AFTER_EVAL = """
+import sys
+from seqlab.cli.main import main
+try:
+    main(["lm", "eval", sys.argv[1], "--data", sys.argv[2], "-q", "--format", "json"])
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def _python_cpu(args: list[str], env: dict[str, str]) -> float:
+    """CPU seconds of one ``python ARGS`` child process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, *args], env=env, capture_output=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:

@@ -28,3 +28,13 @@ def test_warm_up_runs_the_families_it_is_asked_for(capsys):
     assert out.startswith("statespace") and "ready" in out and "hmm" not in out
     assert main(["warm-up", "--family", "nope"]) == 1
     assert "--family must name some of hmm, statespace, embed" in capsys.readouterr().err
+
+
+def test_warm_up_compiles_the_ngram_scoring_kernels(tmp_path):
+    """``warm-up --family ngram`` leaves every compiled n-gram kernel in the cache."""
+    cache = tmp_path / "numba-cache"
+    subprocess.run([sys.executable, "-m", "seqlab", "warm-up", "--family", "ngram"], check=True, timeout=600,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": SRC, "NUMBA_CACHE_DIR": str(cache)})
+    written = {p.name.split("-")[0] for p in cache.rglob("*.nbi")}
+    expected = {f"_fastscore.{k}" for k in ("_build", "_score", "_score_sentences", "_build_tokens", "_ids_of")}
+    assert expected <= written, sorted(written)

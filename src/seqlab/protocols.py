@@ -150,6 +150,12 @@ def as_tokens(model: Any, value: Any, name: str = "tokens") -> list[str]:
     (``tokenizer_``, a :class:`~seqlab.data.tokenize.Tokenizer` or its JSON form) when the
     model has one, and otherwise raises :class:`~seqlab.exceptions.DataError`.
     """
+    if type(value) is list:  # the common case first: ABC checks cost more than the rest of the work
+        if value and not isinstance(value[0], str):
+            raise DataError(
+                f"{name}[0] is a {type(value[0]).__name__}, but {name} must be a list of str tokens "
+                "(a corpus where a sentence is expected?).")
+        return value
     if isinstance(value, bytes):
         raise DataError(f"{name} must be a list of tokens or a str, got bytes; decode it first.")
     if isinstance(value, str):
@@ -177,6 +183,8 @@ def as_corpus(model: Any, corpus: Any, name: str = "corpus") -> list[list[str]]:
     if isinstance(corpus, str | bytes):
         raise DataError(f"{name} must be a list of sentences, got a single str; "
                         f"wrap it in a list ([{name}]) to score one sentence.")
+    if type(corpus) is list and all(type(sent) is list and (not sent or type(sent[0]) is str) for sent in corpus):
+        return list(corpus)  # already lists of str tokens (the first token of each tells, as in as_tokens)
     if not isinstance(corpus, Iterable):
         raise DataError(f"{name} must be a list of sentences, got {type(corpus).__name__}.")
     return [as_tokens(model, sent, f"{name}[{i}]") for i, sent in enumerate(corpus)]

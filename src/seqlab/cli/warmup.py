@@ -1,6 +1,6 @@
 """``seqlab warm-up``: compile the numba kernels once, into numba's cache, right after installing.
 
-The HMM, Kalman and Word2Vec kernels are compiled by numba on first use and cached on disk
+The HMM, Kalman, Word2Vec and n-gram scoring kernels are compiled by numba on first use and cached on disk
 (``cache=True``), so only the very first use pays for compiling (5-10 CPU seconds per family,
 ``bench/results/first_run.json``). This command runs a tiny workload of each family so that
 the first real use starts from the cache; ``make demo`` runs it.
@@ -64,7 +64,18 @@ def _embed() -> None:
     w2v.wv.most_similar("a", topn=2)
 
 
-FAMILIES: dict[str, Callable[[], None]] = {"hmm": _hmm, "statespace": _statespace, "embed": _embed}
+def _ngram() -> None:
+    import numba  # noqa: F401  (loaded: the n-gram model then takes its compiled path whatever the corpus size)
+
+    from seqlab.ngram import NGramLM, WittenBell
+
+    lm = NGramLM(order=3, smoothing=WittenBell()).fit([["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]])
+    lm.token_log_probs([["a", "b"], ["zz"]])  # tokens to ids, hash tables, the sentence scorer
+    lm.full_scores(["a", "b", "c"])  # the position scorer
+
+
+FAMILIES: dict[str, Callable[[], None]] = {"hmm": _hmm, "statespace": _statespace, "embed": _embed,
+                                           "ngram": _ngram}
 
 
 def register(groups: Any) -> None:

@@ -40,22 +40,28 @@ class RawCorpus:
     tokens: list[str]  # provisional id -> token
 
 
+class _FirstSeen(dict[str, int]):
+    """token -> provisional id; an unseen token gets the next id on first look-up."""
+
+    def __missing__(self, token: str) -> int:
+        self[token] = n = len(self)
+        return n
+
+
 def read_corpus(sequences: Iterable[Sequence[str]], chunk_tokens: int = 1 << 20) -> RawCorpus:
     """One pass over ``sequences``: provisional ids (first-seen order), flushed to numpy in chunks.
 
     Works on one-shot iterators (generators, streamed files): the vocabulary is decided
-    later from the counts, by remapping provisional ids with one gather. Per chunk, the
-    new types are found with ``dict.fromkeys`` and tokens are mapped with ``map`` (C loops).
+    later from the counts, by remapping provisional ids with one gather. Tokens are mapped
+    with ``map(table.__getitem__, ...)`` (a C loop); only a token's first occurrence runs
+    Python code (``__missing__``).
     """
-    table: dict[str, int] = {}
+    table = _FirstSeen()
     chunks: list[np.ndarray] = []
     lengths: list[int] = []
     buf: list[str] = []
 
     def flush() -> None:
-        for tok in dict.fromkeys(buf):
-            if tok not in table:
-                table[tok] = len(table)
         chunks.append(np.fromiter(map(table.__getitem__, buf), dtype=np.int64, count=len(buf)))
         buf.clear()
 
@@ -177,17 +183,23 @@ def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[order], order
 
 
-def group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``np.unique`` with counts, one index of each key, and the inverse, from one sort."""
+def group_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted unique keys, their counts and one index of each, plus (sort order, is-first mask) for the inverse."""
     srt, order = sort_with_order(keys)
     new = np.empty(srt.size, dtype=bool)
     new[:1] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     counts = np.diff(np.append(starts, srt.size))
-    inverse = np.empty(srt.size, dtype=np.int64)
+    return srt[starts], counts.astype(np.int64), order[starts], order, new
+
+
+def group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique`` with counts, one index of each key, and the inverse, from one sort."""
+    uniq, counts, first, order, new = group_counts(keys)
+    inverse = np.empty(order.size, dtype=np.int64)
     inverse[order] = np.cumsum(new, dtype=np.int64) - 1
-    return srt[starts], counts.astype(np.int64), order[starts], inverse
+    return uniq, counts, first, inverse
 
 
 def _merge(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -237,9 +249,13 @@ def count_ngrams(ids: np.ndarray, pos: np.ndarray, order: int, vocab_size: int, 
             where = np.flatnonzero(pos[lo:hi] >= n - 1) + lo
             if where.size == 0:
                 continue
-            uniq, cnt, first, inverse = group(prev[where - 1] * V + ids[where])
+            keys_n = prev[where - 1] * V + ids[where]
+            if n < order:
+                uniq, cnt, first, inverse = group(keys_n)
+                local.append((where, uniq, inverse))
+            else:  # the last order: no rows per position needed, so no inverse (a scatter over every key)
+                uniq, cnt, first, _, _ = group_counts(keys_n)
             parts.append((uniq, cnt, prev[where[first]]))
-            local.append((where, uniq, inverse))
         if not parts:
             parts = [(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))]
         table, cnt, suf = _merge(parts)
@@ -248,8 +264,8 @@ def count_ngrams(ids: np.ndarray, pos: np.ndarray, order: int, vocab_size: int, 
         suffix.append(suf)
         if n < order:  # rows of the n-grams at each position, for the next order's keys
             cur = np.full(T, -1, dtype=np.int64)
-            for where, uniq, inverse in local:
-                cur[where] = np.searchsorted(table, uniq)[inverse]
+            for where, uniq, inverse in local:  # one chunk: its table is the merged one, rows = inverse
+                cur[where] = inverse if len(local) == 1 else np.searchsorted(table, uniq)[inverse]
             prev = cur
     n_sent = int(np.count_nonzero(ids == BOS_ID))
     return NGramCounts(V, keys, counts, suffix, n_sent)

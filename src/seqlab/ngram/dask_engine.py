@@ -112,7 +112,7 @@ def shard_table(enc: tuple[np.ndarray, np.ndarray], prev: np.ndarray, n: int, V:
     where = where[where >= 1]
     if where.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    uniq, cnt, first, _ = K.group(prev[where - 1] * V + ids[where])
+    uniq, cnt, first, _, _ = K.group_counts(prev[where - 1] * V + ids[where])
     return uniq, cnt, prev[where[first]]
 
 

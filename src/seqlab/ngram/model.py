@@ -27,9 +27,11 @@ from seqlab.ngram.smoothing import Estimate, ModifiedKneserNey, Smoothing
 from seqlab.protocols import LanguageModelMixin, as_corpus, as_tokens
 
 MAX_ORDER = 10
-#: corpora with at least this many positions are scored by the compiled hash scorer
-#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.25 CPU-s) would cost more
-#: than it saves, so the numpy scorer runs unless numba is loaded already. Both give equal bits.
+#: corpora with at least this many positions are scored by the compiled path
+#: (:mod:`seqlab.ngram._fastscore`); below it, importing numba (~0.15 CPU-s) and its first
+#: call in a process (~0.2 CPU-s to set up the compiler, even with every kernel cached) would
+#: cost more than they save (the numpy scorer does ~2.6M tokens per CPU-s, the compiled one
+#: ~6M), so the numpy scorer runs unless numba is loaded already. Both give equal bits.
 FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
 
@@ -173,6 +175,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
             if attr.endswith("_") and not attr.startswith("_") and attr != "tokenizer_":
                 delattr(self, attr)
         self._hash_index: Any = None  # built on first use by the compiled scorer
+        self._token_index: Any = None  # built on first use by the compiled token-to-id mapping
         self.vocabulary_ = vocab
         self.keys_ = keys
         self.log_probs_ = est.log_probs
@@ -217,17 +220,46 @@ class NGramLM(LanguageModelMixin, BaseModel):
         """p(token | <s> + context) (see :meth:`log_prob`)."""
         return math.exp(self.log_prob(token, context))
 
-    def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._n > 1 and (ids.size >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules):
-            index = self.__dict__.get("_hash_index")
-            if index is None:
-                from seqlab.ngram._fastscore import HashIndex
+    def _compiled(self, positions: int) -> bool:
+        """Whether to use the compiled path (:mod:`seqlab.ngram._fastscore`) for this many positions."""
+        return self._n > 1 and (positions >= FAST_SCORE_MIN_POSITIONS or "numba" in sys.modules)
 
-                index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
-            out: tuple[np.ndarray, np.ndarray] = index.score(ids, pos, len(self.vocabulary_), self.default_backoff_)
+    def _index(self) -> Any:
+        """The compiled scorer's hash tables (:class:`~seqlab.ngram._fastscore.HashIndex`), built on first use."""
+        index = self.__dict__.get("_hash_index")
+        if index is None:
+            from seqlab.ngram._fastscore import HashIndex
+
+            index = self._hash_index = HashIndex(self.keys_, self.log_probs_, self.log_backoffs_)
+        return index
+
+    def _score_ids(self, ids: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._compiled(ids.size):
+            out: tuple[np.ndarray, np.ndarray] = self._index().score(ids, pos, len(self.vocabulary_),
+                                                                     self.default_backoff_)
             return out
         rows = K.lookup(ids, pos, self.keys_, len(self.vocabulary_))
         return K.backoff_scores(pos, rows, self.log_probs_, self.log_backoffs_, self.default_backoff_)
+
+    def _encode(self, seqs: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenated vocabulary ids of ``seqs`` (unknown tokens -> ``<unk>``) and the tokens per sequence.
+
+        On the compiled path the tokens are hashed as UTF-8 bytes in one pass
+        (:class:`~seqlab.ngram._fastscore.TokenIndex`); otherwise, or where that path cannot
+        tell (a token that is not a str), one dict look-up per token. Same ids either way.
+        """
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        total = int(lengths.sum())
+        if self._compiled(total + 2 * lengths.size):
+            index = self.__dict__.get("_token_index")
+            if index is None:
+                from seqlab.ngram._fastscore import TokenIndex
+
+                index = self._token_index = TokenIndex(self.vocabulary_.itos)
+            ids = index.encode(seqs, total, UNK_ID)
+            if ids is not None:
+                return ids, lengths
+        return _encode_flat(seqs, self.vocabulary_.stoi)
 
     def token_log_probs(self, corpus: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Per-token ln p over ``corpus`` (each sentence followed by ``</s>``), and the OOV mask.
@@ -236,7 +268,7 @@ class NGramLM(LanguageModelMixin, BaseModel):
         :meth:`token_log_probs_ids`.
         """
         self._check_fitted()
-        ids, lengths = _encode_flat(as_corpus(self, corpus), self.vocabulary_.stoi)
+        ids, lengths = self._encode(as_corpus(self, corpus))
         return self.token_log_probs_ids(ids, lengths)
 
     def token_log_probs_ids(self, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -245,7 +277,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
         Callers that score one corpus under several models over the same vocabulary (the
         class models of :class:`~seqlab.classify.BayesSequenceClassifier`) encode it once
         and skip the token-to-id mapping for every model. Vectorised over the whole corpus:
-        the n-gram of each position is found by binary search in the sorted tables, order by order.
+        the n-gram of each position is found order by order, in the compiled hash tables
+        (:mod:`seqlab.ngram._fastscore`) or by binary search in the sorted tables; same bits.
 
         Parameters
         ----------
@@ -265,6 +298,10 @@ class NGramLM(LanguageModelMixin, BaseModel):
         """
         self._check_fitted()
         ids, lengths = _check_encoded(ids, lengths, len(self.vocabulary_))
+        if self._compiled(ids.size + 2 * lengths.size):
+            out: tuple[np.ndarray, np.ndarray] = self._index().score_sentences(
+                ids, lengths, len(self.vocabulary_), self.default_backoff_)
+            return out
         ids, pos = K.with_boundaries(ids, lengths)
         lp, _len = self._score_ids(ids, pos)
         keep = pos > 0  # <s> is never predicted

@@ -264,7 +264,7 @@ def count_spooled(sp: Spooled, remap: np.ndarray | None, order: int, vocab_size:
                 continue
             prev = np.asarray(prev_mm[lo - 1:hi])  # prev[i + 1] is the row at position lo + i
             ids = final_ids(lo, hi)
-            uniq, cnt, first, _ = K.group(prev[where] * V + ids[where])
+            uniq, cnt, first, _, _ = K.group_counts(prev[where] * V + ids[where])
             buffered.append((uniq, cnt, prev[where[first] + 1]))
             rows_buffered += uniq.size
             if rows_buffered >= budget.run_rows:
