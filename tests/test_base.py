@@ -26,8 +26,8 @@ def test_plots_without_matplotlib_name_the_install_command(monkeypatch):
 
     import pytest
 
-    from seqlab._plot import pyplot
     from seqlab.exceptions import SeqlabError
+    from seqlab.plotting import pyplot
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
     with pytest.raises(SeqlabError, match=r"pip install 'seqlab\[plot\]'"):

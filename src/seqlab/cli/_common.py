@@ -160,7 +160,7 @@ def seed_everything(seed: int | None) -> None:
 
 def progress(iterable: Iterable[T], *, quiet: bool = False, **kwargs: Any) -> Iterable[T]:
     """A tqdm bar on stderr, off with ``--quiet`` or when stderr is not a terminal."""
-    from seqlab._progress import tqdm_class
+    from seqlab.progress import tqdm_class
 
     tqdm = tqdm_class()
 

@@ -139,7 +139,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace) -> Any:
     """An unfitted ``NeuralLM`` from the parsed flags (validated before any data is read)."""
-    from seqlab._deps import require_torch
+    from seqlab.deps import require_torch
 
     require_torch(f"--model {args.model}")
     configure_threads(args.threads)

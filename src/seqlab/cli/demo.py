@@ -75,9 +75,9 @@ def _ngram_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[R
 def _neural_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[Row]:
     """A small LSTM and a small Transformer, ``--neural-seconds`` of training each, on the same
     tokens and the same vocabulary rule as the n-gram models (so the perplexities compare)."""
-    from seqlab._deps import require_torch
     from seqlab.cli import _neural
     from seqlab.data.vocab import Vocabulary
+    from seqlab.deps import require_torch
 
     require_torch("the neural rows (LSTM, Transformer)")
     vocabulary = Vocabulary.build(data.train)  # = NGramLM's vocabulary at min_count=1

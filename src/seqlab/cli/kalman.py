@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._plot import pyplot
 from seqlab.exceptions import DataError, SeqlabError
 from seqlab.io import atomic_file
+from seqlab.plotting import pyplot
 
 MODELS = ("constant-velocity", "random-walk")
 

@@ -133,7 +133,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def _plot_attention(model: Any, source: str, output: Any, weights: Any, path: str) -> None:
     """Heatmap of one source (columns) against its output tokens + </s> (rows)."""
-    from seqlab._plot import pyplot
+    from seqlab.plotting import pyplot
 
     if weights is None:
         raise InvalidParameterError("--plot-attention needs a model with attention; this one was trained with "
