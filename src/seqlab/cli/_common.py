@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from seqlab import io
-from seqlab.exceptions import SeqlabError
+from seqlab.exceptions import InvalidParameterError, SeqlabError
 
 T = TypeVar("T")
 
@@ -121,6 +121,7 @@ def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "
     if path is None:
         return None
     p = Path(path)
+    check_parent(p, what)
     directory = "file" not in what if directory is None else directory
     if directory and p.is_dir() and any(p.iterdir()) and not (p / io.MANIFEST).is_file():
         raise SeqlabError(f"{p} exists and is not a seqlab model directory; refusing to overwrite it. "
@@ -133,6 +134,30 @@ def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "
     if os.environ.get("RANK", "0") in ("0", ""):  # under torchrun only the first process writes
         io.hold_output_lock(p)
     return p
+
+
+def check_parent(path: str | os.PathLike[str], what: str = "output") -> None:
+    """Refuse an output whose nearest existing ancestor is a file (``-o data.txt/model``) before any work."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SeqlabError(f"cannot write the {what} {path}: {parent} is a file, not a directory.")
+            return
+
+
+def check_range(value: float | None, flag: str, *, low: float, high: float | None = None, strict: bool = False,
+                note: str = "") -> None:
+    """Refuse a numeric option outside ``[low, high]`` (``(low, high]`` if ``strict``), NaN and infinities included.
+
+    ``None`` (an option left unset) passes. Commands check every option this way *before* they read
+    data or train, so ``--budget nan`` is one line at once, not an error after a long run.
+    """
+    if value is None:
+        return
+    ok = math.isfinite(value) and (value > low if strict else value >= low) and (high is None or value <= high)
+    if not ok:
+        bound = f"{'>' if strict else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+        raise InvalidParameterError(f"{flag} must be a number {bound}{note}, got {value:g}.")
 
 
 def check_finite(result: Any, where: str = "result") -> None:
