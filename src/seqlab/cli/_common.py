@@ -73,9 +73,24 @@ def add_group(groups: Any, name: str, help: str) -> Any:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options every verb accepts: ``--seed``, ``--format``, ``-v``, ``--quiet``, ``--debug``."""
-    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same result)")
+    p.add_argument("--seed", type=seed_value, default=None, help="random seed (same seed, same result)")
     p.add_argument("--format", choices=("table", "json", "tsv"), default="table", help="output format on stdout")
     add_logging_options(p)
+
+
+#: Largest ``--seed``: numpy takes any non-negative integer, torch at most a 64-bit one.
+MAX_SEED = 2**63 - 1
+
+
+def seed_value(text: str) -> int:
+    """``--seed``'s type: an integer from 0 to :data:`MAX_SEED` (numpy refuses negative seeds, torch huge ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {text}")
+    return value
 
 
 def add_logging_options(p: argparse.ArgumentParser) -> None:
