@@ -172,7 +172,7 @@ def check_range(value: float | None, flag: str, *, low: float, high: float | Non
     ok = math.isfinite(value) and (value > low if strict else value >= low) and (high is None or value <= high)
     if not ok:
         bound = f"{'>' if strict else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
-        raise InvalidParameterError(f"{flag} must be a number {bound}{note}, got {value:g}.")
+        raise InvalidParameterError(f"{flag} must be {bound}{note}, got {value:g}.")
 
 
 def check_finite(result: Any, where: str = "result") -> None:
