@@ -1,11 +1,14 @@
-"""The bad-input and fault table: every row is a command that must fail cleanly.
+"""The bad-input and fault table: one row per command and fault, across every command.
 
-Each row is ``(argv, setup, expected)``: ``setup`` damages or prepares files in a fresh copy of
-a small workspace (a corpus, saved models of several families, existing outputs), ``argv``
-runs in-process through :func:`seqlab.cli.main.main`, and the command must end with exit
-status 1, exactly one ``seqlab: error: ...`` line matching ``expected`` on stderr, no traceback,
-and no file created, changed or removed (outputs are never overwritten without ``--force``,
-and a failed command leaves no temporary directory or lock behind).
+Each row is a :class:`~reliability_matrix.Case`: 45 handwritten rows (damage found by bug
+hunts) and the matrix generated in ``tests/reliability_matrix.py``. ``setup`` damages or
+prepares files in a fresh copy of what the row names from a small workspace (corpora, a saved
+model of every family, existing outputs), ``argv`` runs in-process through
+:func:`seqlab.cli.main.main`, and the command must end with exit status 1 and exactly one
+``seqlab: error: ...`` line (2 and argparse's usage for a value that does not parse), no
+traceback, and no file created, changed or removed (outputs are never overwritten without
+``--force``, and a failed command leaves no temporary directory or lock behind). Rows that may
+succeed (``--force``, a 2 MB line) must print no NaN or infinity and write only their output.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reliability_matrix import Case, Setup, build_workspace, generated_cases
+from reliability_matrix import Case, Setup, build_workspace, generated_cases, nothing
 from seqlab import io
 from seqlab.cli.main import main
 
-_nothing = None  # the handwritten rows' "no setup"
+_nothing = nothing
 
 
 # ---------------------------------------------------------------------- the workspace
@@ -111,7 +114,7 @@ def _nested(ws: Path) -> None:
 EXISTS = "already exists; refusing to overwrite"
 
 # Handwritten rows, each damage found by a bug hunt: (argv with {ws}, setup, regex the one error line must match)
-_HANDWRITTEN: list[tuple[str, Setup | None, str]] = [
+_HANDWRITTEN: list[tuple[str, Setup, str]] = [
     # outputs are never overwritten without --force
     ("lm train --data {ws}/corpus.txt -o {ws}/lm", _nothing, EXISTS),
     ("lm export {ws}/lm --arpa {ws}/existing.txt", _nothing, "already exists"),
@@ -189,7 +192,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 CASES: list[Case] = [
-    *(Case(f"hand-{i:02d}-{'-'.join(argv.split()[:2])}", argv, setup or (lambda ws: None), "error", expected)
+    *(Case(f"hand-{i:02d}-{'-'.join(argv.split()[:2])}", argv, setup, "error", expected)
       for i, (argv, setup, expected) in enumerate(_HANDWRITTEN)),
     *generated_cases(),
 ]
