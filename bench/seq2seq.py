@@ -86,7 +86,7 @@ def bench_dates(budget: float, n_test: int) -> dict[str, Any]:
 
 
 def plot_heatmap(model: Seq2Seq, source: str) -> None:
-    from seqlab._plot import pyplot
+    from seqlab.plotting import pyplot
 
     (out,), (w,) = model.translate([source], beam_size=5, return_attention=True)
     plt = pyplot()

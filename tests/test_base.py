@@ -16,9 +16,9 @@ def test_int_at_least():
 def test_float_at_least():
     ok, expected = float_at_least(0)
     assert [ok(v) for v in (0, 0.0, 2.5, -0.1, False, "1", None)] == [True, True, True] + [False] * 4
-    assert expected == "a float >= 0"
+    assert expected == "a finite float >= 0"
     ok, expected = float_at_least(0, strict=True, optional=True)
-    assert ok(None) and ok(0.1) and not ok(0) and not ok(0.0) and expected == "None or a float > 0"
+    assert ok(None) and ok(0.1) and not ok(0) and not ok(0.0) and expected == "None or a finite float > 0"
 
 
 def test_plots_without_matplotlib_name_the_install_command(monkeypatch):
@@ -26,8 +26,8 @@ def test_plots_without_matplotlib_name_the_install_command(monkeypatch):
 
     import pytest
 
-    from seqlab._plot import pyplot
     from seqlab.exceptions import SeqlabError
+    from seqlab.plotting import pyplot
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
     with pytest.raises(SeqlabError, match=r"pip install 'seqlab\[plot\]'"):

@@ -282,7 +282,7 @@ def _private_imports_across_packages() -> list[str]:
                     continue
                 parts = node.module.split(".")
                 other = parts[1] if len(parts) > 1 else ""
-                if other == pkg or other.startswith("_"):  # own package; seqlab._validation/_plot are shared
+                if other == pkg or other.startswith("_"):  # own package; seqlab._validation is shared
                     continue
                 names = [a.name for a in node.names if a.name.startswith("_")]
                 names += [p for p in parts[2:] if p.startswith("_")]
@@ -292,3 +292,27 @@ def _private_imports_across_packages() -> list[str]:
 
 def test_classical_packages_import_no_private_names_across_packages():
     assert _private_imports_across_packages() == []
+
+
+def _private_imports_in_cli() -> list[str]:
+    """``from seqlab.X import Y`` lines in ``seqlab.cli`` that reach a private module or name outside it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(seqlab.__file__).parent
+    found = []
+    for path in sorted((root / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("seqlab"):
+                continue
+            if node.module == "seqlab.cli" or node.module.startswith("seqlab.cli."):
+                continue
+            names = [p for p in node.module.split(".") if p.startswith("_")]
+            names += [a.name for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+            found += [f"cli/{path.name}:{node.lineno}: from {node.module} import {n}" for n in names]
+    return found
+
+
+def test_the_cli_uses_public_api_only():
+    """DESIGN.md: the command line is built on the public API (the helpers it shares live in public modules)."""
+    assert _private_imports_in_cli() == []

@@ -1,11 +1,14 @@
-"""The bad-input and fault table: every row is a command that must fail cleanly.
+"""The bad-input and fault table: one row per command and fault, across every command.
 
-Each row is ``(argv, setup, expected)``: ``setup`` damages or prepares files in a fresh copy of
-a small workspace (a corpus, saved models of several families, existing outputs), ``argv``
-runs in-process through :func:`seqlab.cli.main.main`, and the command must end with exit
-status 1, exactly one ``seqlab: error: ...`` line matching ``expected`` on stderr, no traceback,
-and no file created, changed or removed (outputs are never overwritten without ``--force``,
-and a failed command leaves no temporary directory or lock behind).
+Each row is a :class:`~reliability_matrix.Case`: 45 handwritten rows (damage found by bug
+hunts) and the matrix generated in ``tests/reliability_matrix.py``. ``setup`` damages or
+prepares files in a fresh copy of what the row names from a small workspace (corpora, a saved
+model of every family, existing outputs), ``argv`` runs in-process through
+:func:`seqlab.cli.main.main`, and the command must end with exit status 1 and exactly one
+``seqlab: error: ...`` line (2 and argparse's usage for a value that does not parse), no
+traceback, and no file created, changed or removed (outputs are never overwritten without
+``--force``, and a failed command leaves no temporary directory or lock behind). Rows that may
+succeed (``--force``, a 2 MB line) must print no NaN or infinity and write only their output.
 """
 
 from __future__ import annotations
@@ -21,47 +24,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reliability_matrix import Case, Setup, build_workspace, generated_cases, nothing
 from seqlab import io
 from seqlab.cli.main import main
 
-Setup = Callable[[Path], None]
-
-
-def _nothing(ws: Path) -> None:
-    pass
+_nothing = nothing
 
 
 # ---------------------------------------------------------------------- the workspace
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small files of every kind, a trained model of every family, existing outputs (built once)."""
     ws = tmp_path_factory.mktemp("workspace")
-    rng = np.random.default_rng(0)
-    words = "the cat sat on a mat and the dog ran to the cat".split()
-    (ws / "corpus.txt").write_text("\n".join(" ".join(rng.choice(words, 6)) for _ in range(40)) + "\n")
-    (ws / "short.txt").write_text("a b\nb c a\n")
-    (ws / "labelled.tsv").write_text("".join(f"{'ab'[i % 2]}\t{' '.join(rng.choice(words, 5))}\n" for i in range(30)))
-    (ws / "symbols.txt").write_text("\n".join(" ".join(rng.choice(list("xyz"), 12)) for _ in range(6)) + "\n")
-    (ws / "series.csv").write_text("value\n" + "\n".join(f"{v:.4f}" for v in np.sin(np.arange(60) / 3)) + "\n")
-    (ws / "track.csv").write_text("x,y\n" + "\n".join(f"{t},{2 * t + 0.1}" for t in range(20)) + "\n")
-    (ws / "latin1.txt").write_bytes("caf\xe9 cr\xe8me\n".encode("latin-1"))
-    (ws / "binary.bin").write_bytes(bytes(range(256)) * 4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for argv in (["lm", "train", "--data", "corpus.txt", "-o", "lm", "--order", "3"],
-                     ["lm", "train", "--data", "short.txt", "-o", "lm8", "--order", "8"],
-                     ["embed", "train", "--data", "corpus.txt", "-o", "w2v", "--min-count", "1", "--dim", "8",
-                      "--epochs", "1", "--workers", "1"],
-                     ["hmm", "fit", "--states", "2", "--data", "symbols.txt", "-o", "hmm", "--n-init", "1"],
-                     ["forecast", "fit", "--data", "series.csv", "-o", "ar", "--lags", "2"],
-                     ["lm", "train", "--model", "lstm", "--data", "corpus.txt", "-o", "nlm", "--max-steps", "2",
-                      "--eval-every", "1", "--hidden", "8", "--embed-dim", "8", "--layers", "1", "--batch-size", "2",
-                      "--bptt", "4"]):
-            assert main([*argv[:3], *[str(ws / a) if a.endswith((".txt", ".csv")) or a in (
-                "lm", "lm8", "w2v", "hmm", "ar", "nlm") else a for a in argv[3:]], "-q"]) == 0, argv
-    (ws / "keep").mkdir()
-    (ws / "keep" / "notes.txt").write_text("a directory that is not a model\n")
-    for name in ("existing.txt", "existing.png", "existing.csv"):
-        (ws / name).write_text("precious\n")
+        build_workspace(ws, main)
     return ws
 
 
@@ -136,8 +113,8 @@ def _nested(ws: Path) -> None:
 
 EXISTS = "already exists; refusing to overwrite"
 
-# (argv with {ws} for the workspace, setup, regex the one error line must match)
-CASES: list[tuple[str, Setup, str]] = [
+# Handwritten rows, each damage found by a bug hunt: (argv with {ws}, setup, regex the one error line must match)
+_HANDWRITTEN: list[tuple[str, Setup, str]] = [
     # outputs are never overwritten without --force
     ("lm train --data {ws}/corpus.txt -o {ws}/lm", _nothing, EXISTS),
     ("lm export {ws}/lm --arpa {ws}/existing.txt", _nothing, "already exists"),
@@ -214,25 +191,95 @@ def _snapshot(root: Path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize(("argv", "setup", "expected"), CASES,
-                         ids=[f"{i:02d}-{a.split()[0]}-{a.split()[1]}" for i, (a, _, _) in enumerate(CASES)])
-def test_bad_input_fails_cleanly_and_overwrites_nothing(workspace, tmp_path, capsys, argv, setup, expected):
-    ws = tmp_path / "ws"
-    shutil.copytree(workspace, ws, symlinks=True)
-    setup(ws)
-    before = _snapshot(ws)
+CASES: list[Case] = [
+    *(Case(f"hand-{i:02d}-{'-'.join(argv.split()[:2])}", argv, setup, "error", expected)
+      for i, (argv, setup, expected) in enumerate(_HANDWRITTEN)),
+    *generated_cases(),
+]
+#: Outputs a command that succeeds may create (the fresh paths of the table's argv).
+_FRESH = ("out", "new.arpa", "new.txt")
+_NON_FINITE = re.compile(r"(?<![\w.])-?(nan|inf|infinity)(?![\w.])", re.IGNORECASE)
+
+
+def _run(ws: Path, argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     capsys.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code = main([*argv.format(ws=ws).split(), "-q"])
+        try:
+            code = main([*argv.format(ws=ws).split(), "-q"])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _check_failure(case: Case, code: int, out: str, err: str) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
+    if code == 2:  # argparse: its usage lines, then the one error line
+        assert case.expect in ("usage", "refused"), f"a usage error where {case.expect!r} was expected: {err!r}"
+        assert lines and lines[0].startswith("usage: ") and lines[-1].startswith("seqlab: error: "), err
+        assert not any(line.startswith("seqlab: error: ") for line in lines[:-1]), err
+        return
     assert code == 1, f"exit status {code}; stderr: {err!r}"
-    assert "Traceback" not in err and "Traceback" not in out
-    errors = [line for line in lines if line.startswith("seqlab: error: ")]
-    assert len(errors) == 1 and len(lines) == 1, f"want one error line, got: {lines}"
-    assert re.search(expected, errors[0]), errors[0]
-    assert _snapshot(ws) == before, "a failed command changed, created or removed files"
+    assert case.expect in ("error", "refused", "clean"), f"refused where {case.expect!r} was expected: {err!r}"
+    assert len(lines) == 1 and lines[0].startswith("seqlab: error: "), f"want one error line, got: {lines}"
+    assert re.search(case.match, lines[0]), lines[0]
+
+
+def _check_success(case: Case, out: str, err: str, before: dict[str, str], after: dict[str, str]) -> None:
+    assert case.expect in ("ok", "clean"), f"exit status 0 where {case.expect!r} was expected; stdout: {out[:300]!r}"
+    assert not _NON_FINITE.search(out), f"a non-finite number printed as a result: {out[:300]!r}"
+    assert not any(line.startswith("seqlab: error") for line in err.splitlines()), err
+    allowed = (*case.changes, *_FRESH)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    stray = {k for k in changed if k.split("/")[0] not in allowed}
+    assert not stray, f"files outside the command's output changed: {sorted(stray)}"
+    for path in case.changes:  # --force replaced the old output
+        assert any(k == path or k.startswith(path + "/") for k in changed), f"{path} was not replaced"
+
+
+def _copy_needed(workspace: Path, ws: Path, argv: str) -> None:
+    """Copy the workspace entries ``argv`` names into ``ws`` (a full copy per row would dominate the run time).
+
+    A command can only touch what it is given; a file it creates anywhere in ``ws`` still shows.
+    """
+    ws.mkdir()
+    for name in set(re.findall(r"\{ws\}/([^/\s]+)", argv)):
+        src = workspace / name
+        if src.is_dir() and not src.is_symlink():
+            shutil.copytree(src, ws / name, symlinks=True)
+        elif src.exists():
+            shutil.copy2(src, ws / name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_cleanly_and_overwrites_nothing(workspace, tmp_path, capsys, case):
+    ws = tmp_path / "ws"
+    _copy_needed(workspace, ws, case.argv)
+    case.setup(ws)
+    before = _snapshot(ws)
+    code, out, err = _run(ws, case.argv, capsys)
+    assert "Traceback" not in err and "Traceback" not in out, err
+    after = _snapshot(ws)
+    if code == 0:
+        _check_success(case, out, err, before, after)
+        return
+    _check_failure(case, code, out, err)
+    assert after == before, "a failed command changed, created or removed files"
+
+
+def _leaf_commands() -> set[str]:
+    """Every command of ``seqlab --help`` that runs (``lm train``, ``info``, ...), not the groups."""
+    return {name for name, parser in _all_parsers() if not any(
+        a.__class__.__name__ == "_SubParsersAction" for a in parser._actions)}  # type: ignore[attr-defined]
+
+
+def test_the_table_has_unique_ids_and_covers_every_command():
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    commands = _leaf_commands()
+    tried = {" ".join(case.argv.split()[:2]) for case in CASES} | {case.argv.split()[0] for case in CASES}
+    assert commands <= tried, f"commands the table never runs: {sorted(commands - tried)}"
 
 
 def test_force_replaces_and_a_second_writer_is_refused(workspace, tmp_path, capsys):
@@ -267,9 +314,13 @@ def test_high_order_model_from_short_sentences_scores_a_long_one(workspace, tmp_
 
 
 def test_readme_counts_match_the_table():
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    match = re.search(r"bad-input table: (\d+) cases", readme)
-    assert match and int(match.group(1)) == len(CASES), "update the Reliability section of the README"
+    root = Path(__file__).parents[1]
+    for doc in ("README.md", "docs/guides/reliability.md"):
+        text = (root / doc).read_text()
+        match = re.search(r"bad-input table: (\d+) cases\*\*\s+across all (\d+)\s+commands", text)
+        assert match, f"{doc} does not say how many cases the table holds"
+        assert int(match.group(1)) == len(CASES), f"update the Reliability section of {doc}"
+        assert int(match.group(2)) == len(_leaf_commands()), f"update the command count in {doc}"
 
 
 # ---------------------------------------------------------------------- the command line's surface
@@ -340,7 +391,9 @@ def test_verbose_counts_across_levels(monkeypatch):
 
 def test_every_writing_command_accepts_force():
     writing = {"lm train", "lm export", "classify train", "embed train", "embed export", "forecast fit",
-               "forecast backtest", "hmm fit", "kalman filter", "kalman smooth"}
+               "forecast backtest", "hmm fit", "kalman filter", "kalman smooth", "tag train", "seq2seq train",
+               "seq2seq translate", "vae train", "report", "compare lm", "compare forecast", "compare classify",
+               "reproduce"}
     parsers = dict(_all_parsers())
     for name in writing:
         flags = {s for a in parsers[name]._actions for s in a.option_strings}  # type: ignore[attr-defined]

@@ -92,13 +92,17 @@ def int_at_least(low: int, *, optional: bool = False, high: int | None = None) -
 
 
 def float_at_least(low: float, *, strict: bool = False, optional: bool = False) -> Constraint:
-    """An ``int`` or ``float`` (not ``bool``) ``>= low``, ``> low`` if ``strict``; None too if ``optional``."""
+    """A finite ``int`` or ``float`` (not ``bool``) ``>= low``, ``> low`` if ``strict``; None too if ``optional``.
+
+    Infinity is refused too: no tolerance, rate or variance floor means anything at ``inf``, and
+    the value is saved in a JSON manifest, which cannot hold it.
+    """
     def ok(v: Any) -> bool:
         if optional and v is None:
             return True
-        return isinstance(v, int | float) and not isinstance(v, bool) and (v > low if strict else v >= low)
+        return is_real(v) and (v > low if strict else v >= low)
 
-    return ok, f"{'None or ' if optional else ''}a float {'>' if strict else '>='} {low:g}"
+    return ok, f"{'None or ' if optional else ''}a finite float {'>' if strict else '>='} {low:g}"
 
 
 def require(value: Any, constraint: Constraint, name: str) -> Any:

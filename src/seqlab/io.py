@@ -578,7 +578,7 @@ def _resolve_class(name: str, module: str | None, what: str) -> type:
         try:  # importing a seqlab module registers its classes; nothing outside seqlab is imported
             importlib.import_module(module)
         except ImportError as exc:
-            from seqlab._deps import is_torch_import_error, torch_message
+            from seqlab.deps import is_torch_import_error, torch_message
 
             if is_torch_import_error(exc) or (isinstance(exc, MissingDependencyError) and "torch" in str(exc)):
                 raise MissingDependencyError(torch_message(f"loading a saved {name}")) from None

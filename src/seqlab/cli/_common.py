@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from seqlab import io
-from seqlab.exceptions import SeqlabError
+from seqlab.exceptions import InvalidParameterError, SeqlabError
 
 T = TypeVar("T")
 
@@ -73,9 +73,24 @@ def add_group(groups: Any, name: str, help: str) -> Any:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options every verb accepts: ``--seed``, ``--format``, ``-v``, ``--quiet``, ``--debug``."""
-    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same result)")
+    p.add_argument("--seed", type=seed_value, default=None, help="random seed (same seed, same result)")
     p.add_argument("--format", choices=("table", "json", "tsv"), default="table", help="output format on stdout")
     add_logging_options(p)
+
+
+#: Largest ``--seed``: numpy takes any non-negative integer, torch at most a 64-bit one.
+MAX_SEED = 2**63 - 1
+
+
+def seed_value(text: str) -> int:
+    """``--seed``'s type: an integer from 0 to :data:`MAX_SEED` (numpy refuses negative seeds, torch huge ones)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, got {text}")
+    return value
 
 
 def add_logging_options(p: argparse.ArgumentParser) -> None:
@@ -121,6 +136,7 @@ def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "
     if path is None:
         return None
     p = Path(path)
+    check_parent(p, what)
     directory = "file" not in what if directory is None else directory
     if directory and p.is_dir() and any(p.iterdir()) and not (p / io.MANIFEST).is_file():
         raise SeqlabError(f"{p} exists and is not a seqlab model directory; refusing to overwrite it. "
@@ -133,6 +149,30 @@ def check_output(path: str | os.PathLike[str] | None, force: bool, what: str = "
     if os.environ.get("RANK", "0") in ("0", ""):  # under torchrun only the first process writes
         io.hold_output_lock(p)
     return p
+
+
+def check_parent(path: str | os.PathLike[str], what: str = "output") -> None:
+    """Refuse an output whose nearest existing ancestor is a file (``-o data.txt/model``) before any work."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SeqlabError(f"cannot write the {what} {path}: {parent} is a file, not a directory.")
+            return
+
+
+def check_range(value: float | None, flag: str, *, low: float, high: float | None = None, strict: bool = False,
+                note: str = "") -> None:
+    """Refuse a numeric option outside ``[low, high]`` (``(low, high]`` if ``strict``), NaN and infinities included.
+
+    ``None`` (an option left unset) passes. Commands check every option this way *before* they read
+    data or train, so ``--budget nan`` is one line at once, not an error after a long run.
+    """
+    if value is None:
+        return
+    ok = math.isfinite(value) and (value > low if strict else value >= low) and (high is None or value <= high)
+    if not ok:
+        bound = f"{'>' if strict else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+        raise InvalidParameterError(f"{flag} must be {bound}{note}, got {value:g}.")
 
 
 def check_finite(result: Any, where: str = "result") -> None:
@@ -166,7 +206,7 @@ def progress(iterable: Iterable[T], *, quiet: bool = False, **kwargs: Any) -> It
     """
     if quiet or not _is_terminal(sys.stderr):
         return iterable
-    from seqlab._progress import tqdm_class
+    from seqlab.progress import tqdm_class
 
     tqdm = tqdm_class()
 

@@ -21,6 +21,8 @@ from seqlab.cli._options import add_param_options, dataclass_params, init_params
 from seqlab.exceptions import InvalidParameterError
 
 _added: set[int] = set()
+#: Most torch threads a command may ask for (torch's own limit is a C int; more is never useful).
+MAX_THREADS = 4096
 
 
 def configure_threads(threads: int | None) -> None:
@@ -31,8 +33,8 @@ def configure_threads(threads: int | None) -> None:
     step 40% of its CPU time in page faults here (0.40 -> 0.28 CPU-s per step).
     """
     n = 1 if threads is None else threads
-    if n < 1:
-        raise InvalidParameterError(f"--threads must be >= 1, got {n}.")
+    if not 1 <= n <= MAX_THREADS:
+        raise InvalidParameterError(f"--threads must be >= 1 and <= {MAX_THREADS}, got {n}.")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # effective when torch is not imported yet
     _keep_freed_memory()
     import torch
@@ -139,7 +141,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace) -> Any:
     """An unfitted ``NeuralLM`` from the parsed flags (validated before any data is read)."""
-    from seqlab._deps import require_torch
+    from seqlab.deps import require_torch
 
     require_torch(f"--model {args.model}")
     configure_threads(args.threads)

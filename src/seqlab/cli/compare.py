@@ -23,8 +23,24 @@ def _list(task: str) -> int:
 
 
 def _check_report_dir(args: argparse.Namespace) -> None:
+    """Refuse bad settings and existing outputs before any data is read (every model may not use every flag)."""
+    from seqlab.cli._common import check_parent, check_range
+    from seqlab.cli._neural import MAX_THREADS
+
+    check_range(args.budget, "--budget", low=0, strict=True, note=" (CPU seconds per neural model)")
+    check_range(args.steps, "--steps", low=1)
+    check_range(args.eval_every, "--eval-every", low=1)
+    check_range(args.threads, "--threads", low=1, high=MAX_THREADS)
+    for flag in ("limit", "sample_tokens", "temperature", "initial", "horizon", "step", "refit_every",
+                 "season_length"):
+        if hasattr(args, flag):
+            low, strict = {"sample_tokens": (0, False), "temperature": (0, True), "refit_every": (0, False)}.get(
+                flag, (1, False))
+            check_range(getattr(args, flag), "--" + flag.replace("_", "-"), low=low, strict=strict)
     for attr in ("report", "save_models"):
         path = getattr(args, attr, None)
+        if path:
+            check_parent(path, "--" + attr.replace("_", "-") + " directory")
         if path and Path(path).exists() and any(Path(path).iterdir()) and not args.force:
             flag = "--report" if attr == "report" else "--save-models"
             raise SeqlabError(f"{flag} {path} exists and is not empty; refusing to overwrite it (use --force).")

@@ -75,9 +75,9 @@ def _ngram_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[R
 def _neural_step(data: DemoData, args: argparse.Namespace, quiet: bool) -> list[Row]:
     """A small LSTM and a small Transformer, ``--neural-seconds`` of training each, on the same
     tokens and the same vocabulary rule as the n-gram models (so the perplexities compare)."""
-    from seqlab._deps import require_torch
     from seqlab.cli import _neural
     from seqlab.data.vocab import Vocabulary
+    from seqlab.deps import require_torch
 
     require_torch("the neural rows (LSTM, Transformer)")
     vocabulary = Vocabulary.build(data.train)  # = NGramLM's vocabulary at min_count=1
@@ -97,9 +97,15 @@ STEPS: list[DemoStep] = [DemoStep("n-gram language models", _ngram_step),
 
 
 def run(args: argparse.Namespace) -> int:
+    from seqlab.cli._common import check_range
+    from seqlab.cli._neural import MAX_THREADS
     from seqlab.datasets import load_corpus
     from seqlab.generate import generate
 
+    check_range(args.max_tokens, "--max-tokens", low=0)  # every setting before the minutes of training
+    check_range(args.temperature, "--temperature", low=0, strict=True)
+    check_range(args.neural_seconds, "--neural-seconds", low=0, strict=True)
+    check_range(args.threads, "--threads", low=1, high=MAX_THREADS)
     quiet = getattr(args, "quiet", False)
     data = DemoData(load_corpus("kjv:train+valid", tokenizer="word"), load_corpus("kjv:test", tokenizer="word"))
     rows: list[Row] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.cli._common import add_force, add_group, add_verb, check_output, emit
-from seqlab.exceptions import DataError, SeqlabError
+from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
 
 def register(groups: Any) -> None:
@@ -150,6 +150,9 @@ def _analogy(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     if not args.analogies and not args.similarity:
         raise DataError("embed eval needs --analogies FILE and/or --similarity FILE.")
+    if args.restrict_vocab < 1:
+        raise InvalidParameterError(f"--restrict-vocab must be >= 1 (the most frequent words searched), "
+                                    f"got {args.restrict_vocab}.")
     emb = _load(args.model)
     result: dict[str, Any] = {"analogy_accuracy": None, "analogy_coverage": None, "similarity_spearman": None,
                               "similarity_pearson": None, "similarity_coverage": None}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,18 @@ def _pick(header: list[str], spec: str, path: str) -> int:
     raise DataError(f"{path} has no column {spec!r}; columns: {header}.")
 
 
+def _csv_rows(text: str, path: str) -> list[list[str]]:
+    """The non-blank rows of CSV ``text``; a malformed file (a cell past csv's size limit) is a ``DataError``."""
+    try:
+        return [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise DataError(f"{path} is not a CSV file this command can read ({exc}).") from None
+
+
 def read_series_file(path: str, column: str | None = None, index_column: str | None = None) -> dict[str, Any]:
     """Read a CSV (header optional) or a one-value-per-line file into ``{values, index, name}``."""
     text = Path(path).read_text(encoding="utf-8-sig")
-    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    rows = _csv_rows(text, path)
     if not rows:
         raise DataError(f"{path} holds no values.")
     width = len(rows[0])
@@ -134,6 +143,7 @@ def build_model(args: argparse.Namespace, train: np.ndarray) -> tuple[Any, dict[
         sel = select_order(train, args.max_lags, ic=lags, trend=args.trend)
         lags = sel.order
         info["selected_lags"] = lags
+    _check_positive(args.horizon_model, "--direct")
     if args.model == "ar":
         if args.horizon_model > 1:
             return ARForecaster(lags=lags, trend=args.trend, multistep="direct", max_horizon=args.horizon_model), info
@@ -191,6 +201,13 @@ def _check_coverage(value: float | None) -> None:
                                     f"got {value:g}.")
 
 
+def _check_calibration(value: float) -> None:
+    """``--calibration`` is a count (>= 1) or a fraction in (0, 1) of each training window."""
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidParameterError(f"--calibration must be a count of points (>= 1) or a fraction between 0 and 1, "
+                                    f"got {value:g}.")
+
+
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="bundled series name, CSV file or one-value-per-line file")
     p.add_argument("--column", default=None, help="CSV value column (name or 0-based number; a,b for several)")
@@ -217,7 +234,7 @@ def _exog_columns(args: argparse.Namespace, n: int) -> np.ndarray | None:
 def read_matrix(path: str) -> np.ndarray:
     """Every column of a CSV (header optional) as an (n, k) float array (``--exog-future``)."""
     text = Path(path).read_text(encoding="utf-8-sig")
-    first = next((r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)), None)
+    first = next(iter(_csv_rows(text, path)), None)
     if first is None:
         raise DataError(f"{path} holds no values.")
     spec = ",".join(str(i) for i in range(len(first)))
@@ -306,6 +323,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     seed_everything(args.seed)
     _check_positive(args.horizon, "--horizon")
     _check_coverage(args.coverage)
+    _check_calibration(args.calibration)
     if args.refit_every < 0:
         raise InvalidParameterError(f"--refit-every must be >= 0 (0 = never refit), got {args.refit_every}.")
     data = load_data(args)

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._plot import pyplot
 from seqlab.exceptions import DataError, SeqlabError
 from seqlab.io import atomic_file
+from seqlab.plotting import pyplot
 
 MODELS = ("constant-velocity", "random-walk")
 
@@ -95,7 +95,7 @@ def register(groups: Any) -> None:
         p.add_argument("--save", metavar="DIR", help="save the model (after --em) as a seqlab model directory")
         p.add_argument("-o", "--output", help="write the estimated states to this CSV file")
         p.add_argument("--plot", help="write a PNG plot of observations and estimates")
-        add_force(p, "file")
+        add_force(p, "output (file or --save directory)")
 
 
 def _fits(path: str, z: np.ndarray, expected: int, what: str) -> None:
@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         raise SeqlabError("--save needs --em N: a model is saved once EM has estimated its matrices.")
     check_output(args.output, args.force, "file")
     check_output(args.plot, args.force, "file")
+    check_output(args.save, args.force, "model directory")
     z = read_numeric_csv(args.data)
     if len(z) and np.isnan(z).all():
         raise DataError(f"{args.data}: every observation is missing (empty or NaN); a filter needs at least one "

@@ -116,7 +116,7 @@ def _neural_options(p: argparse.ArgumentParser) -> None:
     """Add the neural flags when the command line asks for a neural model (or for help): an n-gram
     command never imports torch."""
     def add(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-        from seqlab._deps import has_torch
+        from seqlab.deps import has_torch
 
         if _asks_for_neural(argv) and has_torch():  # without torch, building the model says what to install
             from seqlab.cli import _neural
@@ -146,7 +146,7 @@ def _register_neural() -> None:
 
 
 def _neural_build(args: argparse.Namespace) -> Any:
-    from seqlab._deps import require_torch
+    from seqlab.deps import require_torch
 
     require_torch(f"--model {args.model}")
     from seqlab.cli import _neural

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
     except ImportError as exc:  # a neural path reached without torch installed
-        from seqlab._deps import is_torch_import_error, torch_message
+        from seqlab.deps import is_torch_import_error, torch_message
 
         if args.debug or not (isinstance(exc, SeqlabError) or is_torch_import_error(exc)):
             raise

@@ -32,6 +32,31 @@ def _record(path: Path, name: str, results: dict[str, Any]) -> None:
         fh.write(json.dumps(data, indent=1, sort_keys=True, default=float) + "\n")
 
 
+def _check_settings(args: argparse.Namespace) -> None:
+    """Refuse a bad budget, an existing report or an unreadable record file before the experiment runs."""
+    from seqlab.cli._common import check_parent, check_range
+
+    check_range(args.budget, "--budget", low=0, strict=True, note=" (CPU seconds)")
+    check_range(args.threads, "--threads", low=1)
+    if args.report:
+        check_parent(args.report, "--report directory")
+        if Path(args.report).exists() and any(Path(args.report).iterdir()) and not args.force:
+            raise SeqlabError(f"--report {args.report} exists and is not empty; refusing to overwrite it "
+                              "(use --force).")
+    if args.record:
+        check_parent(args.record, "--record file")
+        record = Path(args.record)
+        if record.is_dir():
+            raise SeqlabError(f"--record {record} is a directory; give a JSON file.")
+        if record.is_file():
+            try:
+                existing = json.loads(record.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise SeqlabError(f"--record {record} is not valid JSON; refusing to overwrite it.") from None
+            if not isinstance(existing, dict):
+                raise SeqlabError(f"--record {record} holds JSON that is not an object; refusing to overwrite it.")
+
+
 def run(args: argparse.Namespace) -> int:
     from seqlab.compare.experiments import EXPERIMENTS, run_experiment
 
@@ -42,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     if args.name != "all" and args.name not in EXPERIMENTS:
         raise SeqlabError(f"unknown experiment {args.name!r}; choose from {', '.join(EXPERIMENTS)} or all.")
-    if args.report and Path(args.report).exists() and any(Path(args.report).iterdir()) and not args.force:
-        raise SeqlabError(f"--report {args.report} exists and is not empty; refusing to overwrite it (use --force).")
+    _check_settings(args)
     from seqlab.cli import _neural
 
     _neural.configure_threads(args.threads)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from seqlab.cli._common import add_group, add_verb, emit
+from seqlab.cli._common import add_force, add_group, add_verb, check_output, emit
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
 #: Flags this module sets itself (dataset-dependent defaults; a yes/no switch).
@@ -95,6 +95,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     _check_beam(args.beam_size)
+    if args.limit < 0:
+        raise InvalidParameterError(f"--limit must be >= 0 (0: every pair), got {args.limit}.")
     model = _load_model(args.model_dir)
     pairs = _pairs(args.data, stress=not args.no_stress, encoding=args.encoding)
     if args.limit:
@@ -106,6 +108,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     _check_beam(args.beam_size)
+    check_output(args.plot_attention, args.force, "plot file")
     model = _load_model(args.model_dir)
     if args.data is not None:
         from seqlab.data.readers import read_lines
@@ -133,7 +136,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def _plot_attention(model: Any, source: str, output: Any, weights: Any, path: str) -> None:
     """Heatmap of one source (columns) against its output tokens + </s> (rows)."""
-    from seqlab._plot import pyplot
+    from seqlab.plotting import pyplot
 
     if weights is None:
         raise InvalidParameterError("--plot-attention needs a model with attention; this one was trained with "
@@ -217,4 +220,5 @@ def register(groups: Any) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="sources decoded together")
     p.add_argument("--plot-attention", default=None, metavar="PNG",
                    help="write the attention heatmap of the first source to this PNG")
+    add_force(p, "plot file")
     p.add_argument("--encoding", default="utf-8", help="text encoding of --data")

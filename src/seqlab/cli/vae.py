@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab.cli._common import add_group, add_verb, emit
-from seqlab.exceptions import DataError, SeqlabError
+from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
 
 def _tokens(model: Any, text: str) -> list[str]:
@@ -49,6 +49,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from seqlab.models import SequenceVAE
 
     configure_threads(args.threads)
+    if args.limit < 0:
+        raise InvalidParameterError(f"--limit must be >= 0 (0: every sequence), got {args.limit}.")
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not (args.force or args.resume):
         raise SeqlabError(f"{out} already exists; refusing to overwrite the model directory. "

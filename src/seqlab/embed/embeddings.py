@@ -16,9 +16,9 @@ from typing import Any, Self
 import numpy as np
 
 from seqlab import io
-from seqlab._plot import pyplot
 from seqlab.data import SPECIALS, Vocabulary
 from seqlab.exceptions import DataError, FormatError, InvalidParameterError
+from seqlab.plotting import pyplot
 
 WordOrVector = str | np.ndarray
 

@@ -552,7 +552,7 @@ def _encode(buf: list[int], lens: list[int]) -> tuple[np.ndarray, np.ndarray]:
 def _progress_bar(total: int, progress: bool | None) -> Any:
     if progress is False:
         return None
-    from seqlab._progress import tqdm_class
+    from seqlab.progress import tqdm_class
 
     tqdm = tqdm_class()
 

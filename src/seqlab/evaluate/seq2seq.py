@@ -42,17 +42,26 @@ def _references(hypotheses: Sequence[Tokens], references: Sequence[Any]) -> list
 def edit_distance(a: Tokens, b: Tokens) -> int:
     """Levenshtein distance between two token lists (insertions, deletions, substitutions cost 1).
 
+    One numpy row per token of the shorter list: substitutions and deletions come from the row
+    above, and the insertion chain ``cur[j] = min(cur[j], cur[j-1] + 1)`` is a running minimum
+    (``j + cummin(cur - j)``), so a 1-token hypothesis against a million-token reference costs
+    one pass over the reference, not a Python loop over every cell.
+
     >>> edit_distance("kitten", "sitting")
     3
     """
-    prev = np.arange(len(b) + 1)
-    for i, x in enumerate(a, 1):
+    if len(a) > len(b):
+        a, b = b, a
+    ids: dict[Any, int] = {}
+    a_ids = np.array([ids.setdefault(t, len(ids)) for t in a], dtype=np.int64)
+    b_ids = np.array([ids.setdefault(t, len(ids)) for t in b], dtype=np.int64)
+    col = np.arange(len(b) + 1)
+    prev = col.copy()
+    for i, x in enumerate(a_ids, 1):
         cur = np.empty_like(prev)
         cur[0] = i
-        sub = prev[:-1] + np.fromiter((x != y for y in b), dtype=np.int64, count=len(b))
-        for j in range(1, len(b) + 1):  # row recurrence: min(sub, delete, insert)
-            cur[j] = min(sub[j - 1], prev[j] + 1, cur[j - 1] + 1)
-        prev = cur
+        cur[1:] = np.minimum(prev[:-1] + (b_ids != x), prev[1:] + 1)  # substitute or delete
+        prev = col + np.minimum.accumulate(cur - col)  # insert
     return int(prev[-1])
 
 

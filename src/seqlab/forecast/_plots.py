@@ -1,7 +1,7 @@
 """Backtest plots: forecast paths with interval bands, small multiples per lead, error by horizon.
 
 matplotlib is imported inside the functions only (the ``plot`` extra), through
-:func:`seqlab._plot.pyplot`.
+:func:`seqlab.plotting.pyplot`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqlab._plot import pyplot
 from seqlab.exceptions import InvalidParameterError
 from seqlab.forecast._data import split_series
+from seqlab.plotting import pyplot
 
 if TYPE_CHECKING:
     from seqlab.forecast.backtest import BacktestResult

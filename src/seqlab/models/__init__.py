@@ -62,7 +62,7 @@ def __getattr__(name: str) -> Any:
     try:
         value = getattr(importlib.import_module(module), name)
     except ImportError as exc:
-        from seqlab._deps import is_torch_import_error, torch_message
+        from seqlab.deps import is_torch_import_error, torch_message
         from seqlab.exceptions import MissingDependencyError
 
         if is_torch_import_error(exc):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -226,6 +227,7 @@ class TorchEstimator(BaseModel):
     def _build(self) -> None:
         """Build ``module_`` for the fitted data on ``device_``, seeded by :attr:`seed_`."""
         config = self._make_config(self._data_fields())
+        _check_buildable(self.architecture, config, type(self).__name__)
         torch.manual_seed(self.seed_)
         module = self.architecture.build(config)
         self._init_module(module)
@@ -428,6 +430,41 @@ def _tied_names(module: nn.Module) -> set[str]:
             tied.add(name)
         seen.add(tensor.data_ptr())
     return tied
+
+
+#: Most layers a config may ask for: building 10**12 modules would loop for ever before memory ran out.
+MAX_LAYERS = 4096
+
+
+def _check_buildable(arch: Architecture, config: Any, owner: str) -> None:
+    """Refuse a config whose module would not fit in memory, before anything is allocated.
+
+    The module is built on torch's ``meta`` device (shapes only) and its parameters counted;
+    sizes past the machine's memory (``--hidden 10**12``) are a ``MemoryError`` naming the size,
+    which the command line reports as one line, instead of an allocator traceback.
+    """
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if "layers" in field.name and isinstance(value, int) and value > MAX_LAYERS:
+            raise InvalidParameterError(f"{owner}: {field.name} must be at most {MAX_LAYERS}, got {value}.")
+    try:
+        with torch.device("meta"):
+            ghost = arch.build(config)
+    except (RuntimeError, OverflowError) as exc:  # sizes past what torch can even describe
+        raise MemoryError(f"{owner}: these sizes cannot be allocated ({str(exc).splitlines()[0][:100]})") from None
+    n_bytes = sum(p.numel() * p.element_size() for p in ghost.parameters())
+    limit = _memory_bytes()
+    if limit is not None and 3 * n_bytes > limit:  # weights, gradients and optimizer state
+        raise MemoryError(f"{owner}: these sizes make a module of {n_bytes / 2**30:.3g} GiB of weights (about 3x "
+                          f"that to train), more than this machine's {limit / 2**30:.3g} GiB of memory")
+
+
+def _memory_bytes() -> int | None:
+    """Physical memory of this machine in bytes (None where the platform does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _check_shapes(arch: Architecture, config: Any, weights: dict[str, np.ndarray], owner: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab._plot import pyplot
+from seqlab.plotting import pyplot
 
 _LINE_STYLES = ("-", "--", "-.", ":")
 

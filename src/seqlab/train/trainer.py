@@ -363,7 +363,7 @@ class Trainer:
     def _bar(self, total: int | None, initial: int) -> Any:
         if self.quiet or not self.dist.is_main:
             return None
-        from seqlab._progress import tqdm_class
+        from seqlab.progress import tqdm_class
 
         tqdm = tqdm_class()
 
