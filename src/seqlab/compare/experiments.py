@@ -62,7 +62,7 @@ def run_experiment(name: str, *, budget: float | None = None, seed: int = 0) -> 
 
 def _svg_lines(title: str, xlabel: str, ylabel: str, series: dict[str, tuple[list[float], list[float]]], *,
                logx: bool = False, hline: float | None = None, hline_label: str = "") -> dict[str, str]:
-    from seqlab._plot import pyplot
+    from seqlab.plotting import pyplot
     from seqlab.report.figures import _svg
 
     plt = pyplot()
