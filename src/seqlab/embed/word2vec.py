@@ -80,9 +80,10 @@ class Word2Vec(BaseModel):
     alpha, min_alpha : float, default=0.025, 0.0001
         Learning rate, decayed linearly from ``alpha`` to ``min_alpha`` over all epochs, in
         step with the share of sentences trained (as gensim does with ``total_examples``, its
-        default), not of words (word2vec.c's rule): the two differ where sentence lengths vary
-        along the text, and on the bundled kjv+shakespeare+austen corpus the word schedule cost
-        CBOW 0.03 WordSim-353 Spearman against gensim after one epoch.
+        default), not of words (word2vec.c's rule). The two differ where sentence lengths vary
+        along the text: on the bundled kjv+shakespeare+austen corpus (long verses first) the
+        word schedule left the vectors of all but the 1,000 most frequent words 9% shorter than
+        gensim's after one CBOW epoch (mean norm 0.318 vs 0.350; 0.355 with this schedule).
     epochs : int, default=5
         Passes over the corpus.
     workers : int, default=2
