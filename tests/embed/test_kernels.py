@@ -126,3 +126,27 @@ def test_saturated_rows_are_not_updated_as_in_gensim(rng):
     assert loss == pytest.approx(np.log1p(np.exp(-10.0)), rel=1e-4)  # the loss is still reported
     np.testing.assert_array_equal(syn1neg, before1)
     np.testing.assert_array_equal(syn0, before0)
+
+
+def test_learning_rate_decays_by_sentence_within_a_chunk(rng):
+    """Sentence ``s`` of ``S`` in a chunk trains at ``a0 + (a1 - a0) * s / S``, whatever the sentence lengths.
+
+    The second of two sentences (after a 10-word one) must train at the midpoint of the chunk's
+    rates; a word-based interpolation would give it ``a0 + (a1 - a0) * 10 / 12``. Its rate is read
+    off the first update of an output row that started at zero: ``u_a = (1 - sigma(0)) * alpha * h``.
+    """
+    syn0 = rng.uniform(-0.5, 0.5, size=(5, 4)).astype(np.float32)
+    syn1neg = np.zeros((5, 4), np.float32)
+    ids = np.array([2, 3] * 5 + [0, 1], np.int32)  # sentence 0: ten words of rows 2, 3; sentence 1: rows 0, 1
+    starts = np.array([0, 10, 12], np.int64)
+    n = syn0.shape[0]
+    sample_int = np.full(n, 2**32, np.uint64)  # no subsampling
+    ns_keep, ns_alias = np.zeros(n, np.uint64), np.full(n, 4, np.int32)  # every negative is row 4
+    empty = np.zeros((n, 1), np.int32)
+    h_for_a = syn0[1].copy()  # centre 0's only context word in a two-word sentence is row 1
+    a0, a1 = 0.1, 0.02
+    _kernels.train_chunk(syn0, syn1neg, np.zeros((1, 1), np.float32), ids, starts, sample_int, ns_keep, ns_alias,
+                         empty, empty.astype(np.uint8), np.zeros(n, np.int32), False, False, 1, 2, True,
+                         a0, a1, np.array([7], np.uint64), 1)
+    alpha = syn1neg[0] / (0.5 * h_for_a)  # row 0 is only ever the positive target of centre 0
+    np.testing.assert_allclose(alpha, a0 + (a1 - a0) * 1 / 2, rtol=1e-5)

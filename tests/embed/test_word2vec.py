@@ -216,3 +216,33 @@ def test_initial_vectors_span_gensims_range():
     assert v.dtype == np.float32 and v.shape == (2000, 50)
     assert v.min() >= -1 / 50 and v.max() < 1 / 50
     assert v.min() < -0.9 / 50 and v.max() > 0.9 / 50  # the full range, not word2vec.c's half
+
+
+def test_learning_rate_follows_the_share_of_sentences_trained(monkeypatch, rng):
+    """gensim's schedule: the rate falls with the sentences trained, not the words (they differ here).
+
+    Long sentences first, then short ones: after the first job (all long sentences) a word-based
+    schedule would already be far down, a sentence-based one has barely moved.
+    """
+    from seqlab.embed import word2vec as w2v_module
+
+    words = [f"w{i}" for i in range(20)]
+    corpus = [list(rng.choice(words, size=400)) for _ in range(60)] + [list(rng.choice(words, size=4))
+                                                                      for _ in range(6000)]
+    jobs: list[tuple[int, float, float]] = []
+    original = w2v_module._kernels.train_chunk
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        jobs.append((len(args[4]) - 1, args[16], args[17]))  # (sentences, alpha_start, alpha_end)
+        return original(*args)
+
+    monkeypatch.setattr(w2v_module._kernels, "train_chunk", spy)
+    model = Word2Vec(vector_size=4, min_count=1, epochs=2, workers=1, alpha=0.025, min_alpha=0.0001).fit(corpus)
+    total = 2 * len(corpus)
+    done = 0
+    for n_sentences, a0, a1 in jobs:
+        assert a0 == pytest.approx(model.alpha - (model.alpha - model.min_alpha) * done / total)
+        done += n_sentences
+        assert a1 == pytest.approx(model.alpha - (model.alpha - model.min_alpha) * done / total)
+    assert done == total and jobs[-1][2] == pytest.approx(model.min_alpha)
+    assert jobs[1][1] > 0.024  # 50 of 6060 sentences trained; a word-based one would be near 0.0198

@@ -270,7 +270,9 @@ def train_chunk(syn0: np.ndarray, syn1neg: np.ndarray, syn1: np.ndarray,
     points, codes : ndarray of shape (V, max_code_len)
         Huffman paths (inner-node rows and 0/1 codes); ``code_lens`` gives each path's length.
     alpha_start, alpha_end : float
-        The learning rate decays linearly across the chunk, word by word.
+        The learning rate decays linearly across the chunk, sentence by sentence: sentence
+        ``s`` of ``S`` trains at ``alpha_start + (alpha_end - alpha_start) * s / S`` (the
+        driver's schedule runs on sentences, as gensim's does).
     state : ndarray of shape (1,), uint64
         The thread's random state, advanced in place.
     loss_every : int
@@ -279,7 +281,7 @@ def train_chunk(syn0: np.ndarray, syn1neg: np.ndarray, syn1: np.ndarray,
     d = syn0.shape[1]
     h = np.zeros(d, dtype=np.float32)
     neu1e = np.zeros(d, dtype=np.float32)
-    n_total = ids.shape[0]
+    n_sentences = max(starts.shape[0] - 1, 1)
     sent = np.empty(10000, dtype=np.int32)
     context = np.empty(2 * window, dtype=np.int32)
     negs = np.empty(negative, dtype=np.int64)
@@ -303,7 +305,7 @@ def train_chunk(syn0: np.ndarray, syn1neg: np.ndarray, syn1: np.ndarray,
         n_kept += n
         if n < 2:
             continue
-        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (lo / max(n_total, 1)))
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (s / n_sentences))
         for i in range(n):
             b = np.int64(_next_random(state) % np.uint64(window))  # dynamic window: reach window - b
             j0 = max(0, i - window + b)
