@@ -174,8 +174,8 @@ def main() -> None:
     neural.add_argument("--seed", type=int, default=0)
     neural.add_argument("--checkpoint", default="", help="write training checkpoints to this directory")
     neural.add_argument("--resume", action="store_true",
-                        help="continue the run in --checkpoint (e.g. with a larger --epochs: the cosine schedule "
-                             "is re-spanned over the new total); the CPU seconds reported are this process's only")
+                        help="continue an interrupted run from --checkpoint (same settings); the CPU seconds "
+                             "reported are this process's only")
     ap.add_argument("--merge", nargs="*", default=None, help="merge these partial result files into --out")
     args = ap.parse_args()
     if args.merge and args.update:
