@@ -8,8 +8,14 @@ CNN with random embeddings, CNN initialised from Word2Vec vectors trained by seq
 training texts (non-static), Transformer, the Bayes n-gram classifier (orders 1-3), and
 scikit-learn's TF-IDF + LogisticRegression on the same token lists.
 
+On ``japanese-vowels`` the peers are a 1-nearest-neighbour DTW classifier and aeon's ROCKET
+(``aeon_rocket``; aeon 1.6 wants numpy < 2.4 and pandas < 3.1, so it may live in its own
+virtual environment: the rows ``dtw_1nn`` and ``aeon_rocket`` import neither torch nor the
+neural models).
+
 Writes ``bench/results/classify_neural.json``. Usage:
-``nice -n 10 python bench/classify_neural.py [--budget CPU_SECONDS_PER_NEURAL_MODEL]`` (default 45).
+``nice -n 10 python bench/classify_neural.py [--budget CPU_SECONDS_PER_NEURAL_MODEL]`` (default 45);
+``--sets japanese-vowels --rows aeon_rocket --update`` adds just that row to the existing file.
 """
 
 from __future__ import annotations
@@ -131,20 +137,56 @@ def dtw_1nn(train: list[np.ndarray], ytr: list[str], test: list[np.ndarray]) -> 
     return out
 
 
-def vowels(budget: float, out: dict) -> None:  # type: ignore[type-arg]
+ROCKET_KERNELS = 10_000
+
+
+def rocket(train: list[np.ndarray], ytr: list[str], test: list[np.ndarray], length: int) -> list[str]:
+    """aeon's ROCKET classifier (10,000 random kernels + ridge), series zero-padded to ``length`` frames.
+
+    aeon's ROCKET needs equal lengths, so every utterance (T, 12) is padded with aeon's ``Padder``
+    (zeros at the end) to the longest utterance of the two splits; aeon wants (channels, time).
+    """
+    from aeon.classification.convolution_based import RocketClassifier
+    from aeon.transformations.collection.unequal_length import Padder
+
+    pad = Padder(padded_length=length, fill_value=0)
+    Xtr = pad.fit_transform([x.T.astype(np.float64) for x in train])   # (n, 12, length)
+    Xte = pad.transform([x.T.astype(np.float64) for x in test])
+    clf = RocketClassifier(n_kernels=ROCKET_KERNELS, random_state=0, n_jobs=1)
+    return list(clf.fit(Xtr, np.asarray(ytr)).predict(Xte))
+
+
+def vowels(budget: float, out: dict, rows_wanted: set[str] | None) -> None:  # type: ignore[type-arg]
     from seqlab import datasets
-    from seqlab.models import NeuralClassifier
-    from seqlab.train import TrainConfig
+
+    def wanted(key: str) -> bool:
+        return rows_wanted is None or key in rows_wanted
 
     train, test = datasets.load("japanese-vowels", "train"), datasets.load("japanese-vowels", "test")
     rows: dict[str, object] = {}
     out["japanese-vowels"] = {"train": len(train), "test": len(test), "results": rows,
                               "published": "about 0.95-0.99 accuracy (UEA archive results)"}
-    run("dtw_1nn", lambda: dtw_1nn(train.sequences, train.labels, test.sequences), test.labels, rows)
+    if wanted("dtw_1nn"):
+        run("dtw_1nn", lambda: dtw_1nn(train.sequences, train.labels, test.sequences), test.labels, rows)
+    if wanted("aeon_rocket"):
+        import aeon
+
+        length = max(len(x) for x in (*train.sequences, *test.sequences))
+        run("aeon_rocket", lambda: rocket(train.sequences, train.labels, test.sequences, length), test.labels, rows)
+        rows["aeon_rocket"]["settings"] = (f"aeon {aeon.__version__} RocketClassifier, {ROCKET_KERNELS} kernels, "  # type: ignore[index]
+                                           f"random_state 0, zero-padded to {length} frames")
+    neural = [k for k in ("seqlab_lstm", "seqlab_cnn") if wanted(k)]
+    if not neural:
+        return
+    from seqlab.models import NeuralClassifier
+    from seqlab.train import TrainConfig
+
     cfg = TrainConfig(max_time=budget, clock="process", max_epochs=150, batch_size=16, lr=3e-3,
                       eval_every=10**6, log_every=10**6)
     for key, params in {"seqlab_lstm": dict(model="lstm", d_hidden=64, bidirectional=True, pooling="mean"),
                         "seqlab_cnn": dict(model="cnn", kernel_sizes=(2, 3, 4), n_filters=64, dropout=0.3)}.items():
+        if key not in neural:
+            continue
         clf = NeuralClassifier(**params, train=cfg, device="cpu", random_state=0)
         run(key, lambda c=clf: list(c.fit(train.sequences, train.labels).predict(test.sequences)), test.labels, rows)
         rows[key]["steps"] = clf.train_result_.get("steps")  # type: ignore[index]
@@ -156,6 +198,10 @@ def main() -> None:
     ap.add_argument("--sets", default="japanese-vowels,spamassassin,brown-genres")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "classify_neural.json"))
     ap.add_argument("--merge", nargs="*", default=None, help="merge these partial result files into --out")
+    ap.add_argument("--rows", default="", help="japanese-vowels: comma-separated rows to run (dtw_1nn, aeon_rocket, "
+                                               "seqlab_lstm, seqlab_cnn); default all")
+    ap.add_argument("--update", action="store_true",
+                    help="add this run's rows to the existing --out file instead of replacing it")
     args = ap.parse_args()
     if args.merge:
         merged: dict[str, object] = {}
@@ -165,19 +211,35 @@ def main() -> None:
         merged["machine"]["note"] = "data sets ran as parallel processes (nice 10) on the shared 2-core machine"  # type: ignore[index]
         Path(args.out).write_text(json.dumps(merged, indent=1) + "\n")
         return
-    import torch
+    rows_wanted = set(args.rows.split(",")) if args.rows else None
+    if rows_wanted is None or rows_wanted & {"seqlab_lstm", "seqlab_cnn"}:
+        import torch  # the peers alone (dtw_1nn, aeon_rocket) run where torch is absent
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
     out: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                           "torch_threads": 1,
                                           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
                               "budget_cpu_seconds_per_neural_model": args.budget}
+    path = Path(args.out)
     for name in args.sets.split(","):
-        vowels(args.budget, out) if name == "japanese-vowels" else text_set(name, args.budget, out)
-        path = Path(args.out)
+        vowels(args.budget, out, rows_wanted) if name == "japanese-vowels" else text_set(name, args.budget, out)
         out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
-        path.write_text(json.dumps(out, indent=1) + "\n")
+        result = add_rows(json.loads(path.read_text()), out) if args.update and path.is_file() else out
+        path.write_text(json.dumps(result, indent=1) + "\n")
     print("wrote", path)
+
+
+def add_rows(old: dict, new: dict) -> dict:  # type: ignore[type-arg]
+    """``old`` with the result rows of ``new`` added, each noted with its run's Python, numpy and load."""
+    run_note = (f"separate run: Python {new['machine']['python']}, numpy {np.__version__}, load average "
+                f"{new['machine']['load_average_at_start'][0]:g} at start, "
+                f"{new['machine'].get('load_average_at_end', [float('nan')])[0]:g} at end")
+    for name, block in new.items():
+        if isinstance(block, dict) and "results" in block:
+            target = old.setdefault(name, {k: v for k, v in block.items() if k != "results"} | {"results": {}})
+            for key, row in block["results"].items():
+                target["results"][key] = {**row, "note": run_note}
+    return old
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ and a sklearn-crfsuite CRF, all trained on the same training split; plus the Tra
 against a bare PyTorch loop of the same BiLSTM-CRF on the same batches.
 
 Writes ``bench/results/tag.json``. Usage: ``nice -n 10 python bench/tag.py [--budget SECONDS]``
-(``--budget``: CPU seconds of training for each neural tagger; default 150).
+(``--budget``: CPU seconds of training for each neural tagger; default 150). ``--only
+seqlab_bilstm_crf --name ROW --update`` adds one neural row to the existing file; the neural
+settings (``--epochs``, ``--lr``, ``--word-dropout``, ``--lowercase``, ...) are flags, and
+``--eval-on valid`` scores on the validation split, for tuning without looking at the test split.
 """
 
 from __future__ import annotations
@@ -98,6 +101,52 @@ def bare_loop_overhead(train, steps: int = 40) -> dict[str, object]:  # type: ig
             "ratio_trainer_over_bare": round(trainer_per_step / bare_per_step, 3), "target_ratio": 1.15}
 
 
+def add_rows(old: dict, new: dict, note: str) -> dict:  # type: ignore[type-arg]
+    """``old`` with ``new``'s result rows (each noted with its run's machine load) and overhead added."""
+    load = (f"load average {new['machine']['load_average_at_start'][0]:g} at start, "
+            f"{new['machine']['load_average_at_end'][0]:g} at end")
+    for key, row in new["results"].items():
+        if isinstance(row, dict):
+            row["note"] = "; ".join(x for x in (note, f"separate run, {load}") if x)
+        old["results"][key] = row
+    for key in ("trainer_overhead",):
+        if key in new:
+            old[key] = new[key]
+    return old
+
+
+def fit_neural(model: str, args: argparse.Namespace, train, valid):  # type: ignore[no-untyped-def]
+    """Train one NeuralTagger with the command line's settings; returns it, wall and CPU seconds."""
+    from seqlab.models import NeuralTagger
+    from seqlab.train import TrainConfig
+
+    cfg = TrainConfig(max_time=args.budget, clock="process", batch_size=args.batch_size, lr=args.lr,
+                      schedule=args.schedule, warmup_steps=args.warmup, eval_every=300, eval_batches=20,
+                      patience=None, restore_best=True, max_epochs=args.epochs)
+    t0, c0 = time.perf_counter(), cpu()
+    tagger = NeuralTagger(model=model, d_embed=args.embed_dim, d_hidden=args.hidden, char_features=True,
+                          dropout=args.dropout, word_dropout=args.word_dropout, lowercase=args.lowercase,
+                          train=cfg, device="cpu", random_state=args.seed)
+    tagger.fit(train.sentences, train.tags, valid=(valid.sentences, valid.tags),
+               checkpoint_dir=args.checkpoint or None, resume=args.resume)
+    return tagger, time.perf_counter() - t0, cpu() - c0
+
+
+def neural_settings(args: argparse.Namespace, tagger) -> str:  # type: ignore[no-untyped-def]
+    """One line that says how a neural row was trained (enough to rerun it)."""
+    result = tagger.train_result_
+    extras = []
+    if args.word_dropout:
+        extras.append(f"word dropout {args.word_dropout:g}")
+    if args.lowercase:
+        extras.append("lower-cased word lookup")
+    return (f"char CNN + BiLSTM {args.hidden}, embed {args.embed_dim}, dropout {args.dropout:g}"
+            + "".join(f", {e}" for e in extras)
+            + f", AdamW lr {args.lr:g} {args.schedule} over {args.epochs} epochs (warmup {args.warmup}), "
+            f"batch {args.batch_size}, {args.budget:g} CPU-s budget, seed {args.seed}, best valid weights; "
+            f"{result.get('steps')} steps, stopped by {result.get('stopped')}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=150.0)
@@ -105,8 +154,36 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated rows to run (hmm, perceptron, crfsuite, "
                                                "seqlab_bilstm, seqlab_bilstm_crf, overhead); default all")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "tag.json"))
+    ap.add_argument("--update", action="store_true",
+                    help="add this run's rows to the existing --out file instead of replacing it")
+    ap.add_argument("--name", default="", help="result key of the neural row (default seqlab_bilstm[_crf])")
+    ap.add_argument("--note", default="", help="a note stored with the neural row")
+    ap.add_argument("--eval-on", choices=("test", "valid"), default="test",
+                    help="score the neural rows on the validation split (for tuning) or the test split")
+    neural = ap.add_argument_group("neural taggers")
+    neural.add_argument("--epochs", type=int, default=5, help="max epochs (the schedule spans them)")
+    neural.add_argument("--lr", type=float, default=3e-3)
+    neural.add_argument("--schedule", choices=("cosine", "constant"), default="cosine")
+    neural.add_argument("--warmup", type=int, default=0, help="warmup steps")
+    neural.add_argument("--batch-size", type=int, default=32)
+    neural.add_argument("--hidden", type=int, default=128)
+    neural.add_argument("--embed-dim", type=int, default=100)
+    neural.add_argument("--dropout", type=float, default=0.3)
+    neural.add_argument("--word-dropout", type=float, default=0.0)
+    neural.add_argument("--lowercase", action="store_true", help="lower-cased word lookup")
+    neural.add_argument("--seed", type=int, default=0)
+    neural.add_argument("--checkpoint", default="", help="write training checkpoints to this directory")
+    neural.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from --checkpoint (same settings); the CPU seconds "
+                             "reported are this process's only")
     ap.add_argument("--merge", nargs="*", default=None, help="merge these partial result files into --out")
     args = ap.parse_args()
+    if args.merge and args.update:
+        merged = json.loads(Path(args.out).read_text())
+        for f in args.merge:
+            merged = add_rows(merged, json.loads(Path(f).read_text()), args.note)
+        Path(args.out).write_text(json.dumps(merged, indent=1) + "\n")
+        return
     if args.merge:
         parts = [json.loads(Path(f).read_text()) for f in args.merge]
         merged = parts[0]
@@ -123,9 +200,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from seqlab import datasets
-    from seqlab.models import NeuralTagger
     from seqlab.tag import HMMTagger
-    from seqlab.train import TrainConfig
 
     train, valid, test = (datasets.load("brown-pos", s) for s in ("train", "valid", "test"))
     known = {w for s in train.sentences for w in s}
@@ -172,22 +247,21 @@ def main() -> None:
     for name, model in (("seqlab_bilstm", "bilstm"), ("seqlab_bilstm_crf", "bilstm-crf")):
         if name in skip:
             continue
-        cfg = TrainConfig(max_time=args.budget, clock="process", batch_size=32, lr=3e-3, eval_every=300,
-                          eval_batches=20, patience=None, restore_best=True, max_epochs=5)
-        t0, c0 = time.perf_counter(), cpu()
-        tagger = NeuralTagger(model=model, d_embed=100, d_hidden=128, char_features=True, dropout=0.3, train=cfg,
-                              device="cpu", random_state=0).fit(train.sentences, train.tags,
-                                                               valid=(valid.sentences, valid.tags))
-        row = evaluate(name, tagger.predict, test, known, time.perf_counter() - t0, cpu() - c0)
-        row["settings"] = (f"char CNN + BiLSTM 128, embed 100, AdamW lr 3e-3, batch 32, {args.budget:g} CPU-s "
-                           f"budget, best valid weights; {tagger.train_result_.get('steps')} steps")
-        results[name] = row
+        tagger, fit_seconds, fit_cpu = fit_neural(model, args, train, valid)
+        scored = valid if args.eval_on == "valid" else test
+        row = evaluate(name, tagger.predict, scored, known, fit_seconds, fit_cpu)
+        row["settings"] = neural_settings(args, tagger)
+        if args.eval_on == "valid":
+            row["scored_on"] = "valid"
+        results[args.name or name] = row
 
     if "overhead" not in skip:
         out["trainer_overhead"] = bare_loop_overhead(train)
         print(out["trainer_overhead"], flush=True)
     out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # type: ignore[index]
     path = Path(args.out)
+    if args.update and path.is_file():
+        out = add_rows(json.loads(path.read_text()), out, args.note)
     path.write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", path)
 

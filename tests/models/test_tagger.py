@@ -75,6 +75,45 @@ def test_save_load(tmp_path: Path) -> None:
         assert np.allclose(a, b, atol=1e-6)
 
 
+def test_word_dropout_trains_unk_only_in_training() -> None:
+    """Word dropout swaps word ids for <unk> in training mode only; the <unk> row then gets gradients."""
+    tagger = _small("bilstm", word_dropout=0.5).fit(SENTS, TAGS)
+    net = tagger.module_
+    words = torch.from_numpy(np.stack(tagger._rows([["the", "dog", "runs"]] * 200)))     # (200, 3)
+    net.train()
+    torch.manual_seed(0)
+    dropped = net._drop_words(words)                                                     # type: ignore[operator]
+    share = (dropped == 1).float().mean().item()
+    assert 0.4 < share < 0.6 and torch.equal(dropped[dropped != 1], words[dropped != 1])
+    net.eval()
+    assert torch.equal(net._drop_words(words), words)                                   # type: ignore[operator]
+    net.zero_grad()
+    net.train()
+    total, _ = net.loss(words, torch.full((200,), 3), torch.zeros((200, 3), dtype=torch.long))  # type: ignore[operator]
+    total.backward()
+    assert net.embed.weight.grad[1].abs().sum() > 0                                      # type: ignore[union-attr,index]
+    none = _small("bilstm").fit(SENTS, TAGS).module_
+    assert torch.equal(none._drop_words(words), words)                                  # type: ignore[operator]
+    with pytest.raises(InvalidParameterError, match="word_dropout"):
+        _small("bilstm", word_dropout=1.0).fit(SENTS, TAGS)
+
+
+def test_lowercase_word_lookup(tmp_path: Path) -> None:
+    """lowercase=True keys the vocabulary by lower-cased words; the char CNN keeps the case; save/load keeps it."""
+    sents = [[w.capitalize() if i == 0 else w for i, w in enumerate(s)] for s in SENTS]
+    tagger = _small("bilstm-crf", lowercase=True, char_features=True).fit(sents, TAGS)
+    assert "The" not in tagger.vocabulary_ and "the" in tagger.vocabulary_
+    assert "T" in tagger.char_vocabulary_                                                # type: ignore[operator]
+    assert tagger.word_keys([["The", "DOG"]]) == [["the", "dog"]]
+    rows = tagger._rows([["The"], ["the"]])
+    assert rows[0][0, 0] == rows[1][0, 0] and rows[0][0, 1] != rows[1][0, 1]
+    assert tagger.score(sents, TAGS) == 1.0
+    tagger.save(tmp_path / "t")
+    back = NeuralTagger.load(tmp_path / "t")
+    assert back.lowercase and back.predict([["A", "Dog", "runs"]]) == tagger.predict([["A", "Dog", "runs"]])
+    assert _small("bilstm").word_keys([["The"]]) == [["The"]]
+
+
 def test_bad_input() -> None:
     with pytest.raises(DataError, match="2 tokens but 3 tags"):
         _small("bilstm").fit([["a", "b"]], [["X", "Y", "Z"]])

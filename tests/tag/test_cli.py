@@ -34,6 +34,25 @@ def test_train_eval_predict(cli, tmp_path, model):
     assert r.out.startswith("the\tDET\ncat\tNOUN\n")
 
 
+def test_word_dropout_and_lowercase_flags(cli, tmp_path):
+    data = tmp_path / "train.txt"
+    data.write_text(SLASH)
+    out = tmp_path / "m"
+    r = cli("tag", "train", "--model", "bilstm-crf", "--data", data, "-o", out, "--max-steps", "60", "--hidden", "8",
+            "--embed-dim", "8", "--lr", "0.05", "--batch-size", "4", "--dropout", "0", "--char-features",
+            "--word-dropout", "0.1", "--lowercase", "--format", "json")
+    assert r.code == 0, r.err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "0.1" in json.dumps(manifest) and '"lowercase": true' in json.dumps(manifest)
+    upper = tmp_path / "upper.txt"
+    upper.write_text(SLASH.replace("the/", "The/"))
+    r = cli("tag", "eval", out, "--data", upper, "--format", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["oov_tokens"] == 0          # "The" is looked up as the known "the"
+    r = cli("tag", "train", "--model", "bilstm", "--data", data, "-o", tmp_path / "bad", "--word-dropout", "1.5")
+    assert r.code == 1 and r.err.startswith("seqlab: error:") and "word_dropout" in r.err
+
+
 def test_conll_bio_entity_f1(cli, tmp_path):
     data = tmp_path / "ner.conll"
     data.write_text(CONLL)

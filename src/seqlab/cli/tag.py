@@ -168,7 +168,8 @@ def run_eval(args: argparse.Namespace) -> int:
     model, meta = _read_model(args.model)
     data, source = _load(args.data, "test", meta.get("tagset", "universal"), args.encoding)
     pred = model.predict(data.sentences)
-    report = tagging_report(data.tags, pred, sentences=data.sentences, known=model.vocabulary_)
+    keys = model.word_keys(data.sentences) if hasattr(model, "word_keys") else data.sentences
+    report = tagging_report(data.tags, pred, sentences=keys, known=model.vocabulary_)
     if args.format == "json":
         emit(args, {"data": source, **{k: v for k, v in report.items() if k not in ("confusion", "labels")},
                     "confusion": {"labels": report["labels"], "matrix": report["confusion"]}})

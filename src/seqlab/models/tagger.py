@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqlab.data.vocab import Vocabulary
+from seqlab.data.vocab import UNK_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError
 from seqlab.io import register
 from seqlab.models._sequence_data import BucketBatches
@@ -66,6 +66,7 @@ class TaggerConfig:
     kernel_sizes: tuple[int, ...] = (3,)
     n_filters: int = 128
     dropout: float = 0.3
+    word_dropout: float = 0.0
     n_chars: int = 0
     d_char: int = 25
     char_filters: int = 30
@@ -79,8 +80,10 @@ class TaggerConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidParameterError(f"{name} must be an int >= 1, got {value!r}.")
-        if not (isinstance(self.dropout, int | float) and 0 <= self.dropout < 1):
-            raise InvalidParameterError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        for name in ("dropout", "word_dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (isinstance(value, int | float) and 0 <= value < 1):
+                raise InvalidParameterError(f"{name} must be in [0, 1), got {value!r}.")
         object.__setattr__(self, "kernel_sizes", check_kernel_sizes(self.kernel_sizes))
         if self.encoder == "transformer" and self.d_hidden % self.n_heads:
             raise InvalidParameterError(f"d_hidden ({self.d_hidden}) must be divisible by n_heads ({self.n_heads}).")
@@ -127,7 +130,7 @@ class SequenceTaggerNet(nn.Module):
         if lengths is None:
             lengths = torch.full((n,), length, dtype=torch.long, device=words.device)
         mask = torch.arange(length, device=words.device)[None, :] < lengths[:, None]  # (N, L)
-        x = self.embed(words)                                                    # (N, L, E)
+        x = self.embed(self._drop_words(words))                                  # (N, L, E)
         if self.chars is not None:
             x = torch.cat([x, self.chars(inputs[..., 1:])], dim=-1)              # (N, L, E + Fc)
         x = self.drop(x)
@@ -144,6 +147,18 @@ class SequenceTaggerNet(nn.Module):
             h, _ = self.rnn(x, lengths=lengths)                                  # (N, L, D*H)
         scores: Tensor = self.out(self.drop(h))                                  # (N, L, K)
         return scores
+
+    def _drop_words(self, words: Tensor) -> Tensor:
+        """In training, replace each word id by ``<unk>`` with probability ``word_dropout``.
+
+        The ``<unk>`` row is then trained on the contexts of real words, so a word unseen in
+        training gets a learned vector (and the tagger leans on its characters) instead of the
+        untrained initial one (the word dropout of Stanza's and Kiperwasser and Goldberg's taggers).
+        """
+        if not self.training or self.config.word_dropout == 0:
+            return words
+        drop = torch.rand(words.shape, device=words.device) < self.config.word_dropout  # (N, L)
+        return words.masked_fill(drop & (words > UNK_ID), UNK_ID)
 
     def loss(self, inputs: Tensor, lengths: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
         """Summed negative log-likelihood over real tokens (CRF: per sentence) and the token count."""
@@ -193,8 +208,14 @@ class NeuralTagger(TorchEstimator):
         Recurrent encoders only.
     crf : bool, default=False
         A linear-chain CRF output layer (``bilstm-crf`` sets it).
+    word_dropout : float, default=0.0
+        In training, replace each word by ``<unk>`` with this probability, so that the ``<unk>``
+        vector that unseen words get is trained (Stanza's taggers use 0.33).
     char_features : bool, default=False
         Add a char-CNN vector to each word's embedding.
+    lowercase : bool, default=False
+        Look words up lower-cased (one vector for "The" and "the"); the char CNN still sees the
+        original case.
     min_count, max_vocab : word vocabulary limits; rarer words share ``<unk>``.
     train, device, random_state, threads : see :class:`~seqlab.models.TorchEstimator`.
 
@@ -202,23 +223,26 @@ class NeuralTagger(TorchEstimator):
     ----------
     tags_ : list of str
     vocabulary_ : Vocabulary
-        The training words (also what ``oov_accuracy`` counts as known).
+        The training words (lower-cased when ``lowercase``); what ``oov_accuracy`` counts as
+        known, for the keys of :meth:`word_keys`.
     char_vocabulary_ : Vocabulary or None
     """
 
     architectures: ClassVar[Registry] = TAG_ARCHITECTURES
     objective: ClassVar[Any] = TAG_OBJECTIVE
-    _fit_params: ClassVar[frozenset[str]] = TorchEstimator._fit_params | {"char_features"}
+    _fit_params: ClassVar[frozenset[str]] = TorchEstimator._fit_params | {"char_features", "lowercase"}
     _placeholder_fields: ClassVar[dict[str, Any]] = {"vocab_size": 10, "n_tags": 2, "n_chars": 0}
 
     def __init__(self, *, model: str = "bilstm", d_embed: int = 100, d_hidden: int = 128, n_layers: int = 1,
                  bidirectional: bool = True, crf: bool = False, n_heads: int = 4, kernel_sizes: Sequence[int] = (3,),
-                 n_filters: int = 128, dropout: float = 0.3, char_features: bool = False, min_count: int = 1,
-                 max_vocab: int | None = None, train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto",
-                 random_state: int | None = None, threads: int | None = None) -> None:
+                 n_filters: int = 128, dropout: float = 0.3, word_dropout: float = 0.0, char_features: bool = False,
+                 lowercase: bool = False, min_count: int = 1, max_vocab: int | None = None,
+                 train: TrainConfig = _DEFAULT_TRAIN, device: str = "auto", random_state: int | None = None,
+                 threads: int | None = None) -> None:
         self.model, self.d_embed, self.d_hidden, self.n_layers = model, d_embed, d_hidden, n_layers
         self.bidirectional, self.crf, self.n_heads, self.kernel_sizes = bidirectional, crf, n_heads, kernel_sizes
-        self.n_filters, self.dropout, self.char_features = n_filters, dropout, char_features
+        self.n_filters, self.dropout, self.word_dropout = n_filters, dropout, word_dropout
+        self.char_features, self.lowercase = char_features, lowercase
         self.min_count, self.max_vocab, self.train, self.device = min_count, max_vocab, train, device
         self.random_state, self.threads = random_state, threads
 
@@ -239,8 +263,15 @@ class NeuralTagger(TorchEstimator):
         super()._validate_params()
 
     # ------------------------------------------------------------------ data
+    def word_keys(self, sentences: list[list[str]]) -> list[list[str]]:
+        """The keys ``sentences`` are looked up with in :attr:`vocabulary_` (lower-cased when ``lowercase``).
+
+        A token counts as seen in training (``oov_accuracy``) when its key is in the vocabulary.
+        """
+        return [[w.lower() for w in s] for s in sentences] if self.lowercase else list(sentences)
+
     def _rows(self, sentences: list[list[str]]) -> list[np.ndarray]:
-        words = [self.vocabulary_.encode(s) for s in sentences]
+        words = [self.vocabulary_.encode(s) for s in self.word_keys(sentences)]
         if self.char_vocabulary_ is None:
             return words
         rows = []
@@ -269,7 +300,7 @@ class NeuralTagger(TorchEstimator):
             raise DataError(f"{type(self).__name__}.fit needs tags: fit(sentences, tag_sequences).")
         sents, tag_lists = check_tagged(X, y)
         self.tags_ = sorted({t for ts in tag_lists for t in ts})
-        self.vocabulary_ = Vocabulary.build(sents, min_count=self.min_count, max_size=self.max_vocab)
+        self.vocabulary_ = Vocabulary.build(self.word_keys(sents), min_count=self.min_count, max_size=self.max_vocab)
         self.char_vocabulary_ = Vocabulary.build([list(w) for s in sents for w in s]) if self.char_features else None
         return self._rows(sents), self._tag_ids(tag_lists), None
 
