@@ -392,17 +392,17 @@ def bench_mt(budget: float, n_test: int, names: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--budget", type=float, default=90.0, help="CPU seconds of training per dates model")
+    ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per dates model")
     ap.add_argument("--dates-test", type=int, default=1000)
     ap.add_argument("--dates-models", nargs="+", default=list(DATES_MODELS), choices=list(DATES_MODELS),
                     help="dates rows to (re)run; the others stay when test size and budget match")
     ap.add_argument("--speed-steps", type=int, default=60)
     ap.add_argument("--beam-sources", type=int, default=100)
-    ap.add_argument("--g2p-budget", type=float, default=150.0)
-    ap.add_argument("--g2p-train", type=int, default=20000)
-    ap.add_argument("--g2p-test", type=int, default=1000)
+    ap.add_argument("--g2p-budget", type=float, default=300.0)
+    ap.add_argument("--g2p-train", type=int, default=10000)
+    ap.add_argument("--g2p-test", type=int, default=500)
     ap.add_argument("--g2p-ramp", type=int, default=8, help="highest Sequitur model order (ramp-up iterations + 1)")
-    ap.add_argument("--sequitur-cpu", type=float, default=1200.0,
+    ap.add_argument("--sequitur-cpu", type=float, default=600.0,
                     help="CPU seconds of Sequitur training; no further order is started past it")
     ap.add_argument("--sequitur-python", default=os.environ.get("SEQUITUR_PYTHON", sys.executable),
                     help="interpreter that has sequitur-g2p installed (default: $SEQUITUR_PYTHON or this one)")
@@ -411,7 +411,7 @@ def main() -> None:
     ap.add_argument("--vae-budget", type=float, default=90.0)
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
-    ap.add_argument("--mt-test", type=int, default=300, help="test verses")
+    ap.add_argument("--mt-test", type=int, default=200, help="test verses")
     ap.add_argument("--mt-models", nargs="+", default=list(MT_MODELS), choices=list(MT_MODELS),
                     help="translation rows to (re)run; the others stay when test size and budget match")
     ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p", "seqlab", "sequitur"),
