@@ -10,10 +10,12 @@ process CPU seconds so that other users of the machine do not shorten a run):
 2. ``speed``: (a) training tokens/s of ``Seq2Seq(model="gru", attention="additive")`` vs a bare
    PyTorch implementation of the same model on the same batches; (b) batched beam search vs
    decoding the sources one at a time (same outputs required).
-3. ``g2p``: CMUdict (with stress) spelling -> phonemes, same training words and test words for
-   everyone: seqlab's BiLSTM attention model vs Sequitur G2P (``sequitur-g2p``, the joint-sequence
-   baseline) when it is installed; word error rate (1 - exact match, any variant accepted) and
-   phoneme error rate. ``--g2p-train`` words and ``--g2p-ramp`` Sequitur orders keep it short.
+3. ``g2p``: CMUdict (with stress) spelling -> phonemes, the same seeded random sample of training
+   and test words for everyone: seqlab's BiLSTM attention model (``--g2p-budget`` CPU seconds) vs
+   Sequitur G2P (the joint-sequence baseline) ramped up one order at a time while its training
+   stays under ``--sequitur-cpu`` CPU seconds, each order scored; word error rate (1 - exact
+   match, any variant accepted) and phoneme error rate. ``--skip seqlab`` / ``--skip sequitur``
+   run one side (two processes can share the work; the JSON keeps both sides).
 4. ``vae`` (``--vae``): SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words, same
    CPU budget: KL at the end of training (posterior collapse if ~0), ELBO perplexity bound vs the LM's
    perplexity on the same valid verses, active units, and an interpolation between two verses.
@@ -21,6 +23,18 @@ process CPU seconds so that other users of the machine do not shorten a run):
    additive vs Transformer at one CPU budget, greedy vs beam 5.
 
 Writes ``bench/results/seq2seq.json``. Run: ``PYTHONPATH=src python bench/seq2seq.py``.
+
+Sequitur G2P does not work as ``pip install sequitur-g2p`` gives it (1.0.1668.30): the binary
+wheel's SWIG bindings fail at run time (``'SwigPyObject' object has no attribute 'thisown'``,
+SWIG's newer runtime; fixed upstream after that release), and the release calls ``numpy.sometrue``,
+which NumPy 2 removed, while it declares ``numpy>=2``. It runs unchanged when built from the sdist
+with SWIG 4.0.2, in its own environment with NumPy 1.26::
+
+    python3.11 -m venv /tmp/seqv
+    /tmp/seqv/bin/pip install setuptools wheel swig==4.0.2 "numpy<2"
+    PATH=/tmp/seqv/bin:$PATH /tmp/seqv/bin/pip install --no-deps --no-build-isolation \
+        --no-binary sequitur-g2p sequitur-g2p==1.0.1668.30
+    PYTHONPATH=src python bench/seq2seq.py --sequitur-python /tmp/seqv/bin/python ...
 """
 
 from __future__ import annotations
@@ -67,13 +81,16 @@ def scored(model: Seq2Seq, pairs: Pairs, beam: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- 1. dates
-def bench_dates(budget: float, n_test: int) -> dict[str, Any]:
+DATES_MODELS = {"gru+additive": dict(model="gru", attention="additive"),
+                "gru+none": dict(model="gru", attention="none"),
+                "transformer": dict(model="transformer", n_layers=2, n_heads=4)}
+
+
+def bench_dates(budget: float, n_test: int, names: list[str]) -> dict[str, Any]:
     train, test = load_pairs("dates", "train"), load_pairs("dates", "test")[:n_test]
     rows = {}
-    models = {"gru+additive": dict(model="gru", attention="additive"),
-              "gru+none": dict(model="gru", attention="none"),
-              "transformer": dict(model="transformer", n_layers=2, n_heads=4)}
-    for name, params in models.items():
+    for name in names:
+        params = DATES_MODELS[name]
         m = Seq2Seq(**params, source_level="char", d_embed=32, d_hidden=64, dropout=0.0, train=train_cfg(budget),
                     random_state=0).fit(train)
         rows[name] = {"train_steps": m.train_result_["steps"], "train_cpu_s": budget,
@@ -210,57 +227,118 @@ def bench_speed(steps: int, n_beam: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- 3. g2p
-def bench_g2p(budget: float, n_train: int, n_test: int, ramp: int) -> dict[str, Any]:
-    train, test = load_pairs("cmudict", "train")[:n_train], load_pairs("cmudict", "test")[:n_test]
-    out: dict[str, Any] = {"train_words": len(train), "test_words": len(test), "budget_cpu_s": budget}
+def sample_pairs(pairs: Pairs, n: int, seed: int) -> Pairs:
+    """``n`` pairs drawn without replacement (seeded), kept in file order; all of them if ``n`` is larger.
+
+    The bundled splits are in alphabetical order, so their first ``n`` words would all start with
+    "a"; a random sample keeps the letter mix of the whole split.
+    """
+    if n >= len(pairs):
+        return pairs
+    keep = sorted(np.random.default_rng(seed).choice(len(pairs), size=n, replace=False).tolist())
+    return Pairs([pairs.sources[i] for i in keep], [pairs.targets[i] for i in keep],
+                 [pairs.references[i] for i in keep], pairs.name)
+
+
+def g2p_scores(hyps: list[list[str]], pairs: Pairs) -> dict[str, float]:
+    """Word error rate (1 - exact match, any accepted variant) and phoneme error rate."""
+    refs = [[r.split() for r in rs] for rs in pairs.references]
+    return {"wer": round(1 - exact_match(hyps, refs), 4), "per": round(token_error_rate(hyps, refs), 4)}
+
+
+def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur_cpu: float,
+              sequitur_python: str, skip: set[str]) -> dict[str, Any]:
+    """seqlab's BiLSTM attention model and Sequitur on the same sampled words (``skip`` may hold
+    "seqlab" or "sequitur" to run one side, e.g. in two processes at once)."""
+    train = sample_pairs(load_pairs("cmudict", "train"), n_train, seed=0)
+    test = sample_pairs(load_pairs("cmudict", "test"), n_test, seed=1)
+    out: dict[str, Any] = {"train_words": len(train), "test_words": len(test),
+                           "sampling": "seeded random sample of each split (seed 0 train, 1 test)"}
+    if "sequitur" not in skip:
+        out["sequitur"] = bench_sequitur(train, test, max_order, sequitur_cpu, sequitur_python)
+        print(out["sequitur"], file=sys.stderr)
+    if "seqlab" in skip:
+        return out
     m = Seq2Seq(model="lstm", attention="additive", source_level="char", target_level="whitespace", d_embed=64,
                 d_hidden=128, dropout=0.1, train=train_cfg(budget), random_state=0)
     t0 = time.process_time()
     m.fit(train)
     cpu = time.process_time() - t0
-    res = scored(m, test, 5)
-    out["seqlab_bilstm_attention"] = {"wer": round(1 - res["exact_match"], 4), "per": res["token_error_rate"],
-                                      "train_cpu_s": round(cpu, 1), "steps": m.train_result_["steps"]}
+    t0 = time.process_time()
+    hyps = [m.tokenize_target(o) for o in m.translate(test.sources, beam_size=5)]
+    out["seqlab_bilstm_attention"] = {**g2p_scores(hyps, test), "train_cpu_s": round(cpu, 1),
+                                      "decode_cpu_s": round(time.process_time() - t0, 1),
+                                      "steps": m.train_result_["steps"], "beam_size": 5, "budget_cpu_s": budget}
     print(out, file=sys.stderr)
-    g2p = shutil.which("g2p.py") or str(Path(sys.executable).parent / "g2p.py")
-    if not Path(g2p).exists():
-        out["sequitur"] = "not installed (pip install sequitur-g2p)"
-        return out
+    return out
+
+
+def merge_rows(old: Any, new: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Model rows of a partial run join the earlier rows when the settings ``keys`` are the same."""
+    same = isinstance(old, dict) and all(old.get(k) == new[k] for k in keys)
+    return {**old, "models": {**old["models"], **new["models"]}} if same else new
+
+
+def merge_g2p(old: Any, new: dict[str, Any]) -> dict[str, Any]:
+    """A one-sided g2p run keeps the other side's row when both used the same words."""
+    same = isinstance(old, dict) and all(old.get(k) == new[k] for k in ("train_words", "test_words", "sampling"))
+    return {**old, **new} if same else new
+
+
+def sequitur_script(python: str) -> str | None:
+    """Path of Sequitur's ``g2p.py`` next to ``python`` or on PATH (None when not installed)."""
+    here = Path(python).parent / "g2p.py"
+    return str(here) if here.exists() else shutil.which("g2p.py")
+
+
+def run_child(args: list[str]) -> tuple[str, float]:
+    """Run a command; (stdout, its CPU seconds: user + system of the child)."""
+    before = os.times()
+    stdout = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    after = os.times()
+    return stdout, (after.children_user + after.children_system) - (before.children_user + before.children_system)
+
+
+def bench_sequitur(train: Pairs, test: Pairs, max_order: int, cpu_cap: float, python: str) -> dict[str, Any] | str:
+    """Sequitur G2P on the same words: order 1, then ``--ramp-up`` one order at a time, as its
+    README describes, while the training CPU stays under ``cpu_cap`` (an order is only started
+    when twice the CPU of the one before still fits under the cap: each order costs more than the
+    last). Each order's
+    model is scored on the test words, so the table shows what each extra order bought."""
+    g2p = sequitur_script(python)
+    if g2p is None:
+        return "not installed (see the module docstring for the SWIG 4.0.2 build step)"
+    rows: list[dict[str, Any]] = []
+    total = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         lex, words = Path(tmp) / "train.lex", Path(tmp) / "test.words"
         lex.write_text("".join(f"{s} {t}\n" for s, t in zip(train.sources, train.targets, strict=True)))
         words.write_text("".join(f"{s}\n" for s in test.sources))
-        t0 = time.time()
-        cpu0 = os.times()
-        model = Path(tmp) / "model-1"
+        model = None
         try:
-            subprocess.run([sys.executable, g2p, "--train", str(lex), "--devel", "5%", "--write-model", str(model)],
-                           check=True, capture_output=True, text=True)
-            for order in range(2, ramp + 1):
+            for order in range(1, max_order + 1):
+                last = rows[-1]["train_cpu_s"] if rows else 0.0
+                if rows and total + 2 * last > cpu_cap:
+                    break
                 new = Path(tmp) / f"model-{order}"
-                subprocess.run([sys.executable, g2p, "--model", str(model), "--ramp-up", "--train", str(lex),
-                                "--devel", "5%", "--write-model", str(new)], check=True, capture_output=True,
-                               text=True)
+                start = ["--train", str(lex)] if model is None else ["--model", str(model), "--ramp-up", "--train",
+                                                                     str(lex)]
+                _, cpu = run_child([python, g2p, *start, "--devel", "5%", "--write-model", str(new)])
+                total += cpu
                 model = new
-            cpu1 = os.times()
-            applied = subprocess.run([sys.executable, g2p, "--model", str(model), "--apply", str(words)],
-                                     check=True, capture_output=True, text=True).stdout
-        except subprocess.CalledProcessError as exc:  # e.g. the wheel's SWIG bindings failing at run time
+                applied, apply_cpu = run_child([python, g2p, "--model", str(model), "--apply", str(words)])
+                pred = {}
+                for line in applied.splitlines():
+                    word, _, phones = line.partition("\t")
+                    pred[word] = phones.split()
+                rows.append({"order": order, **g2p_scores([pred.get(w, []) for w in test.sources], test),
+                             "train_cpu_s": round(cpu, 1), "cumulative_train_cpu_s": round(total, 1),
+                             "apply_cpu_s": round(apply_cpu, 1)})
+                print("sequitur", rows[-1], file=sys.stderr)
+        except subprocess.CalledProcessError as exc:  # e.g. a wheel whose SWIG bindings fail at run time
             errors = [line for line in (exc.stderr or "").splitlines() if "Error" in line or "failed" in line]
-            out["sequitur"] = f"installed but failed: {'; '.join(errors[-2:]) or exc}"
-            return out
-        wall = time.time() - t0
-    pred = {}
-    for line in applied.splitlines():
-        word, _, phones = line.partition("\t")
-        pred[word] = phones.split()
-    hyps = [pred.get(w, []) for w in test.sources]
-    refs = [[r.split() for r in rs] for rs in test.references]
-    out["sequitur"] = {"wer": round(1 - exact_match(hyps, refs), 4), "per": round(token_error_rate(hyps, refs), 4),
-                       "order": ramp, "train_cpu_s": round(cpu1.children_user + cpu1.children_system
-                                                           - cpu0.children_user - cpu0.children_system, 1),
-                       "wall_s": round(wall, 1)}
-    return out
+            return {"failed": "; ".join(errors[-2:]) or str(exc), "orders": rows}
+    return {"cpu_cap_s": cpu_cap, "orders": rows, "final": rows[-1] if rows else None}
 
 
 # ---------------------------------------------------------------------- 4. vae
@@ -287,18 +365,22 @@ def bench_vae(budget: float, n_valid: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- 5. mt
-def bench_mt(budget: float, n_test: int) -> dict[str, Any]:
+MT_MODELS = {"lstm+none": dict(model="lstm", attention="none"),
+             "lstm+additive": dict(model="lstm", attention="additive"),
+             "transformer": dict(model="transformer", n_layers=2)}
+
+
+def bench_mt(budget: float, n_test: int, names: list[str]) -> dict[str, Any]:
     from seqlab.evaluate.seq2seq import bleu, chrf
 
     train, test = load_pairs("kjv-rv1909", "train"), load_pairs("kjv-rv1909", "test")[:n_test]
     rows = {}
-    for name, params in {"lstm+none": dict(model="lstm", attention="none"),
-                         "lstm+additive": dict(model="lstm", attention="additive"),
-                         "transformer": dict(model="transformer", n_layers=2)}.items():
+    for name in names:
+        params = MT_MODELS[name]
         m = Seq2Seq(**params, source_level="word", target_level="word", min_count=3, d_embed=128, d_hidden=128,
                     max_source_length=200, max_target_length=200, train=train_cfg(budget, batch_size=32),
                     random_state=0).fit(train)
-        row = {"steps": m.train_result_["steps"]}
+        row: dict[str, Any] = {"steps": m.train_result_["steps"]}
         refs = [[m.tokenize_target(r)] for r in test.targets]
         for beam in (1, 5):
             hyps = [m.tokenize_target(o) for o in m.translate(test.sources, beam_size=beam, max_new_tokens=80)]
@@ -310,44 +392,61 @@ def bench_mt(budget: float, n_test: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--budget", type=float, default=90.0, help="CPU seconds of training per dates model")
+    ap.add_argument("--budget", type=float, default=60.0, help="CPU seconds of training per dates model")
     ap.add_argument("--dates-test", type=int, default=1000)
+    ap.add_argument("--dates-models", nargs="+", default=list(DATES_MODELS), choices=list(DATES_MODELS),
+                    help="dates rows to (re)run; the others stay when test size and budget match")
     ap.add_argument("--speed-steps", type=int, default=60)
     ap.add_argument("--beam-sources", type=int, default=100)
-    ap.add_argument("--g2p-budget", type=float, default=150.0)
-    ap.add_argument("--g2p-train", type=int, default=20000)
-    ap.add_argument("--g2p-test", type=int, default=1000)
-    ap.add_argument("--g2p-ramp", type=int, default=3, help="Sequitur model order (ramp-up iterations + 1)")
+    ap.add_argument("--g2p-budget", type=float, default=300.0)
+    ap.add_argument("--g2p-train", type=int, default=10000)
+    ap.add_argument("--g2p-test", type=int, default=500)
+    ap.add_argument("--g2p-ramp", type=int, default=8, help="highest Sequitur model order (ramp-up iterations + 1)")
+    ap.add_argument("--sequitur-cpu", type=float, default=600.0,
+                    help="CPU seconds of Sequitur training; no further order is started past it")
+    ap.add_argument("--sequitur-python", default=os.environ.get("SEQUITUR_PYTHON", sys.executable),
+                    help="interpreter that has sequitur-g2p installed (default: $SEQUITUR_PYTHON or this one)")
+    ap.add_argument("--results", type=Path, default=RESULTS, help="JSON file to update")
     ap.add_argument("--vae", action="store_true", help="also run the VAE section")
     ap.add_argument("--vae-budget", type=float, default=90.0)
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
-    ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p"))
+    ap.add_argument("--mt-test", type=int, default=200, help="test verses")
+    ap.add_argument("--mt-models", nargs="+", default=list(MT_MODELS), choices=list(MT_MODELS),
+                    help="translation rows to (re)run; the others stay when test size and budget match")
+    ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p", "seqlab", "sequitur"),
+                    help="sections to leave out; 'seqlab' or 'sequitur' leaves out one side of g2p")
     args = ap.parse_args()
     torch.set_num_threads(1)
     results: dict[str, Any] = {"machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                                            "torch": torch.__version__, "threads": 1}}
-    if RESULTS.exists():  # keep sections this run skips
-        results = {**json.loads(RESULTS.read_text()), **results}
+    if args.results.exists():  # keep sections this run skips
+        results = {**json.loads(args.results.read_text()), **results}
     ran = {name for name in ("dates", "speed", "g2p") if name not in args.skip} | \
         ({"vae"} if args.vae else set()) | ({"mt"} if args.mt else set())
     if "dates" not in args.skip:
-        results["dates"] = bench_dates(args.budget, args.dates_test)
+        results["dates"] = bench_dates(args.budget, args.dates_test, args.dates_models)
     if "speed" not in args.skip:
         results["speed"] = bench_speed(args.speed_steps, args.beam_sources)
         print(results["speed"], file=sys.stderr)
     if "g2p" not in args.skip:
-        results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp)
+        results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp, args.sequitur_cpu,
+                                   args.sequitur_python, set(args.skip))
     if args.vae:
         results["vae"] = bench_vae(args.vae_budget, 300)
         print(results["vae"], file=sys.stderr)
     if args.mt:
-        results["mt"] = bench_mt(args.mt_budget, 300)
-    if RESULTS.exists():  # sections another run wrote meanwhile stay
-        results = {**json.loads(RESULTS.read_text()), **{k: v for k, v in results.items() if k == "machine"
-                                                         or k not in json.loads(RESULTS.read_text())
-                                                         or k in ran}}
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        results["mt"] = bench_mt(args.mt_budget, args.mt_test, args.mt_models)
+    if args.results.exists():  # sections another run wrote meanwhile stay
+        latest = json.loads(args.results.read_text())
+        results = {**latest, **{k: v for k, v in results.items() if k == "machine" or k not in latest or k in ran}}
+        if "dates" in ran and set(args.dates_models) != set(DATES_MODELS):
+            results["dates"] = merge_rows(latest.get("dates"), results["dates"], ("test_pairs", "budget_cpu_s_each"))
+        if "mt" in ran and set(args.mt_models) != set(MT_MODELS):
+            results["mt"] = merge_rows(latest.get("mt"), results["mt"], ("test_verses", "budget_cpu_s_each"))
+        if "g2p" in ran and {"seqlab", "sequitur"} & set(args.skip):
+            results["g2p"] = merge_g2p(latest.get("g2p"), results["g2p"])
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 
