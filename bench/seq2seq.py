@@ -264,7 +264,7 @@ def bench_g2p(budget: float, n_train: int, n_test: int, ramp: int) -> dict[str, 
 
 
 # ---------------------------------------------------------------------- 4. vae
-def bench_vae(budget: float, n_valid: int, epochs: int = 5) -> dict[str, Any]:
+def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.1) -> dict[str, Any]:
     """SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words.
 
     Both train for the same number of ``epochs`` over the same verses in the same batches
@@ -284,7 +284,7 @@ def bench_vae(budget: float, n_valid: int, epochs: int = 5) -> dict[str, Any]:
     steps_per_epoch = -(-len(train) // batch_size)
     cfg = train_cfg(budget, batch_size=batch_size, batching="padded", max_epochs=epochs)
     vae_params = dict(model="lstm", d_latent=32, d_embed=128, d_hidden=256, inject="both", word_dropout=0.25,
-                      kl_annealing="sigmoid", kl_anneal_steps=2 * steps_per_epoch, free_bits=0.1)
+                      kl_annealing="sigmoid", kl_anneal_steps=2 * steps_per_epoch, free_bits=free_bits)
     t0 = time.process_time()
     vae = SequenceVAE(**vae_params, min_count=min_count, train=cfg, random_state=0).fit(train)
     vae_cpu = time.process_time() - t0
@@ -351,6 +351,7 @@ def main() -> None:
     ap.add_argument("--vae", action="store_true", help="also run the VAE section")
     ap.add_argument("--vae-budget", type=float, default=900.0, help="CPU-second cap per VAE/LM model")
     ap.add_argument("--vae-epochs", type=int, default=5, help="epochs for both the VAE and the LM")
+    ap.add_argument("--vae-free-bits", type=float, default=0.1, help="free bits (nats per latent dimension)")
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
     ap.add_argument("--skip", nargs="*", default=[], choices=("dates", "speed", "g2p"))
@@ -370,7 +371,7 @@ def main() -> None:
     if "g2p" not in args.skip:
         results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp)
     if args.vae:
-        results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs)
+        results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits)
         print(results["vae"], file=sys.stderr)
     if args.mt:
         results["mt"] = bench_mt(args.mt_budget, 300)
