@@ -342,26 +342,56 @@ def bench_sequitur(train: Pairs, test: Pairs, max_order: int, cpu_cap: float, py
 
 
 # ---------------------------------------------------------------------- 4. vae
-def bench_vae(budget: float, n_valid: int) -> dict[str, Any]:
+def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.1) -> dict[str, Any]:
+    """SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words.
+
+    Both train for the same number of ``epochs`` over the same verses in the same batches
+    (``budget`` CPU seconds each is only a safety cap; ``epochs_done`` says whether it bit) and
+    share one vocabulary. Perplexities count the same tokens (every word and ``</s>``, not
+    ``<s>``; checked below): the LM's exact perplexity, the VAE's ELBO bound (10 posterior draws)
+    and its importance-weighted bound (Burda et al.) on the same valid verses. Interpolations
+    decode each point of the path greedily; identical lines along a path mean z is ignored.
+    """
     from seqlab import datasets
-    from seqlab.evaluate import perplexity
+    from seqlab.evaluate.language import perplexity_report
     from seqlab.models import NeuralLM, SequenceVAE
 
     train = [s for s in datasets.load("kjv", "train") if len(s) <= 25]
     valid = [s for s in datasets.load("kjv", "valid") if len(s) <= 25][:n_valid]
-    cfg = train_cfg(budget, batch_size=32, batching="padded")
-    vae = SequenceVAE(model="lstm", d_latent=32, d_embed=128, d_hidden=256, word_dropout=0.25,
-                      kl_annealing="linear", kl_anneal_steps=1500, min_count=2, train=cfg, random_state=0).fit(train)
-    lm = NeuralLM(model="lstm", n_layers=1, d_embed=128, d_hidden=256, dropout=0.0, min_count=2,
+    batch_size, min_count = 64, 5
+    steps_per_epoch = -(-len(train) // batch_size)
+    cfg = train_cfg(budget, batch_size=batch_size, batching="padded", max_epochs=epochs)
+    vae_params = dict(model="lstm", d_latent=32, d_embed=128, d_hidden=256, inject="both", word_dropout=0.25,
+                      kl_annealing="sigmoid", kl_anneal_steps=2 * steps_per_epoch, free_bits=free_bits)
+    t0 = time.process_time()
+    vae = SequenceVAE(**vae_params, min_count=min_count, train=cfg, random_state=0).fit(train)
+    vae_cpu = time.process_time() - t0
+    t0 = time.process_time()
+    lm = NeuralLM(model="lstm", n_layers=1, d_embed=128, d_hidden=256, dropout=0.0, min_count=min_count,
                   train=cfg, random_state=0).fit(train, vocabulary=vae.vocabulary_)
-    report = vae.evaluate(valid)
-    a, b = ["in", "the", "beginning", "god", "created", "the", "heaven", "and", "the", "earth", "."], \
-        ["and", "god", "said", ",", "let", "there", "be", "light", ":", "and", "there", "was", "light", "."]
-    return {"train_verses": len(train), "valid_verses": len(valid), "budget_cpu_s_each": budget,
-            "vae_steps": vae.train_result_["steps"], "lm_steps": lm.train_result_["steps"],
-            "vae": {k: round(v, 3) if isinstance(v, float) else v for k, v in report.items()},
-            "lstm_lm_perplexity": round(perplexity(lm, valid), 3),
-            "interpolation": [" ".join(s) for s in vae.interpolate(a, b, steps=5)]}
+    lm_cpu = time.process_time() - t0
+    report = vae.evaluate(valid, samples=10)
+    lm_report = perplexity_report(lm, valid)
+    if lm_report.tokens != report["tokens"]:
+        raise AssertionError(f"token counts differ: LM {lm_report.tokens}, VAE {report['tokens']}")
+    genesis = (["in", "the", "beginning", "god", "created", "the", "heaven", "and", "the", "earth", "."],
+               ["and", "god", "said", ",", "let", "there", "be", "light", ":", "and", "there", "was", "light", "."])
+    paths = {"genesis": genesis, "valid_0_1": (valid[0], valid[1])}
+    interpolations = {name: [" ".join(s) for s in vae.interpolate(a, b, steps=7)] for name, (a, b) in paths.items()}
+    done = {name: round(m.train_result_["steps"] / steps_per_epoch, 2) for name, m in (("vae", vae), ("lm", lm))}
+    return {
+        "train_verses": len(train), "valid_verses": len(valid), "vocabulary": len(vae.vocabulary_),
+        "batch_size": batch_size, "epochs": epochs, "epochs_done": done, "budget_cpu_s_cap_each": budget,
+        "vae_params": vae_params, "vae_steps": vae.train_result_["steps"], "lm_steps": lm.train_result_["steps"],
+        "vae_train_cpu_s": round(vae_cpu, 1), "lm_train_cpu_s": round(lm_cpu, 1),
+        "vae": {k: round(v, 3) if isinstance(v, float) else v for k, v in report.items()},
+        "lstm_lm_perplexity": round(lm_report.perplexity, 3), "lm_tokens": lm_report.tokens,
+        "elbo_over_lm": round(report["elbo_perplexity"] / lm_report.perplexity, 3),
+        "iw_over_lm": round(report["iw_perplexity"] / lm_report.perplexity, 3),
+        "reconstructions": {name: [" ".join(s) for s in vae.reconstruct([a, b])] for name, (a, b) in paths.items()},
+        "interpolation": interpolations,
+        "distinct_points": {name: len(set(path)) for name, path in interpolations.items()},
+        "prior_samples": [" ".join(s) for s in vae.sample(3, random_state=0)]}
 
 
 # ---------------------------------------------------------------------- 5. mt
@@ -408,7 +438,9 @@ def main() -> None:
                     help="interpreter that has sequitur-g2p installed (default: $SEQUITUR_PYTHON or this one)")
     ap.add_argument("--results", type=Path, default=RESULTS, help="JSON file to update")
     ap.add_argument("--vae", action="store_true", help="also run the VAE section")
-    ap.add_argument("--vae-budget", type=float, default=90.0)
+    ap.add_argument("--vae-budget", type=float, default=900.0, help="CPU-second cap per VAE/LM model")
+    ap.add_argument("--vae-epochs", type=int, default=5, help="epochs for both the VAE and the LM")
+    ap.add_argument("--vae-free-bits", type=float, default=0.1, help="free bits (nats per latent dimension)")
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
     ap.add_argument("--mt-test", type=int, default=200, help="test verses")
@@ -433,7 +465,7 @@ def main() -> None:
         results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp, args.sequitur_cpu,
                                    args.sequitur_python, set(args.skip))
     if args.vae:
-        results["vae"] = bench_vae(args.vae_budget, 300)
+        results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits)
         print(results["vae"], file=sys.stderr)
     if args.mt:
         results["mt"] = bench_mt(args.mt_budget, args.mt_test, args.mt_models)

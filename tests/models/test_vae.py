@@ -35,6 +35,11 @@ def test_annealing_schedules():
     cyc = SequenceVAEConfig(vocab_size=5, kl_annealing="cyclical", kl_anneal_steps=400)
     assert [cyc.beta_at(s) for s in (0, 25, 50, 99, 100, 150)] == [0.0, 0.5, 1.0, 1.0, 0.0, 1.0]
     assert SequenceVAEConfig(vocab_size=5, kl_annealing="none").beta_at(0) == 1.0
+    sig = SequenceVAEConfig(vocab_size=5, kl_annealing="sigmoid", kl_anneal_steps=100)
+    betas = [sig.beta_at(s) for s in range(0, 120)]
+    assert betas[0] == pytest.approx(1 / (1 + np.exp(5.0))) and betas[50] == pytest.approx(0.5)
+    assert betas[99] == pytest.approx(1 / (1 + np.exp(-4.9))) and betas[100:] == [1.0] * 20
+    assert all(a < b for a, b in zip(betas[:100], betas[1:101], strict=True)), "the logistic ramp rises"
     with pytest.raises(InvalidParameterError, match="free_bits"):
         SequenceVAEConfig(vocab_size=5, free_bits=-1.0)
 
@@ -93,6 +98,62 @@ def test_reconstructs_and_reports(fitted):
                                                              * report["sequences"] / report["tokens"]))
 
 
+def _manual_bounds(model, sents, z_draws):
+    """Per-corpus -E_q log p(x|z) and importance-weighted NLL from given draws, written out directly."""
+    recon, iw = 0.0, 0.0
+    for sent, draws in zip(sents, z_draws, strict=True):
+        ids = [int(i) for i in model.vocabulary_.encode(sent)]
+        x = torch.tensor([[2, *ids]])  # <s> x_1..x_n
+        y = torch.tensor([[*ids, 3]])  # x_1..x_n </s>
+        mu, logvar = model.module_.encode(torch.tensor([ids]), torch.tensor([len(ids)]))
+        q = torch.distributions.Normal(mu[0], (0.5 * logvar[0]).exp())
+        p = torch.distributions.Normal(0.0, 1.0)
+        nll = []
+        for z in draws:
+            logits, _ = model.module_.decoder(x, z[None])
+            nll.append(float(torch.log_softmax(logits[0], -1).gather(1, y[0][:, None]).sum().neg()))
+        log_w = torch.tensor([-n + float((p.log_prob(z) - q.log_prob(z)).sum()) for n, z in zip(nll, draws,
+                                                                                                strict=True)])
+        recon += float(np.mean(nll))
+        iw -= float(torch.logsumexp(log_w, 0) - np.log(len(draws)))
+    return recon, iw
+
+
+def test_evaluate_bounds_match_a_direct_computation(fitted):
+    k = 4
+    report = fitted.evaluate(SENTS, samples=k, random_state=3)
+    gen = torch.Generator().manual_seed(3)  # evaluate draws eps (N, Z) per sample, batch by batch
+    with torch.no_grad():
+        mu, logvar = fitted.module_.encode(*fitted._ids(SENTS))
+        eps = torch.stack([torch.randn(mu.shape, generator=gen) for _ in range(k)], 1)  # (N, K, Z)
+        draws = mu[:, None] + eps * (0.5 * logvar).exp()[:, None]
+        recon, iw = _manual_bounds(fitted, SENTS, draws)
+        at_mean, _ = _manual_bounds(fitted, SENTS, mu[:, None])
+        kl = float(gaussian_kl(mu, logvar).sum())
+    tokens = sum(len(s) + 1 for s in SENTS)  # every word and </s>, not <s>
+    assert report["tokens"] == tokens and report["samples"] == k
+    assert report["reconstruction"] == pytest.approx(recon / len(SENTS), rel=1e-4)
+    assert report["reconstruction_at_mean"] == pytest.approx(at_mean / len(SENTS), rel=1e-4)
+    assert report["kl"] == pytest.approx(kl / len(SENTS), rel=1e-4)
+    assert report["elbo_perplexity"] == pytest.approx(np.exp((recon + kl) / tokens), rel=1e-4)
+    assert report["iw_perplexity"] == pytest.approx(np.exp(iw / tokens), rel=1e-4)
+    many = fitted.evaluate(SENTS, samples=200)
+    assert many["iw_perplexity"] <= many["elbo_perplexity"], "the importance-weighted bound is the tighter one"
+    with pytest.raises(InvalidParameterError, match="samples must be"):
+        fitted.evaluate(SENTS, samples=0)
+
+
+def test_evaluate_counts_tokens_as_the_language_model_does(fitted):
+    from seqlab.evaluate.language import perplexity_report
+    from seqlab.models import NeuralLM
+
+    lm = NeuralLM(model="lstm", d_embed=4, d_hidden=4, train=TrainConfig(max_steps=1, batch_size=2,
+                                                                          batching="padded"),
+                  random_state=0).fit(SENTS, vocabulary=fitted.vocabulary_)
+    text = [*SENTS, ["an", "unseen", "word"]]  # unknown words count as <unk> in both
+    assert fitted.evaluate(text)["tokens"] == perplexity_report(lm, text).tokens == sum(len(s) + 1 for s in text)
+
+
 def test_interpolate_sample_decode(fitted):
     path = fitted.interpolate(SENTS[0], SENTS[1], steps=5)
     assert len(path) == 5 and path[0] == SENTS[0] and path[-1] == SENTS[1], "the ends decode to the two sentences"
@@ -116,7 +177,10 @@ def test_round_trip_and_untrained(fitted, tmp_path):
 def test_deterministic_autoencoder_has_no_kl():
     ae = SequenceVAE(variational=False, d_latent=4, d_embed=8, d_hidden=8, train=TrainConfig(max_steps=3, batch_size=2),
                      random_state=0).fit(SENTS)
-    assert ae.evaluate(SENTS)["kl"] == 0.0 and ae.module_.to_logvar is None
+    report = ae.evaluate(SENTS)
+    assert report["kl"] == 0.0 and ae.module_.to_logvar is None
+    assert report["reconstruction"] == report["reconstruction_at_mean"]
+    assert report["elbo_perplexity"] == report["iw_perplexity"]
 
 
 # ------------------------------------------------------------------ numeric sequences

@@ -47,7 +47,8 @@ __all__ = ["VAE_ARCHITECTURES", "SequenceVAE", "SequenceVAEConfig", "SequenceVAE
            "SeriesVAENet", "gaussian_kl"]
 
 IGNORE_INDEX = -100
-ANNEALING = ("none", "linear", "cyclical")
+ANNEALING = ("none", "linear", "sigmoid", "cyclical")
+SIGMOID_SLOPE = 10.0  # the logistic ramp runs from beta ~ 0.007 at step 0 to ~ 0.993 at kl_anneal_steps
 _DEFAULT_TRAIN = TrainConfig()
 
 
@@ -91,10 +92,15 @@ class SequenceVAEConfig:
             raise InvalidParameterError(f"free_bits must be >= 0 (nats per latent dimension), got {self.free_bits!r}.")
 
     def beta_at(self, step: int) -> float:
-        """KL weight at training step ``step``: 1, a linear ramp over ``kl_anneal_steps``, or cyclical
+        """KL weight at training step ``step``: 1, a linear ramp over ``kl_anneal_steps``, a logistic
+        ramp centred on ``kl_anneal_steps / 2`` (Bowman et al. 2016), then 1, or cyclical
         (Fu et al. 2019: four cycles, each rising linearly over its first half, then 1)."""
         if self.kl_annealing == "linear":
             return min(1.0, step / self.kl_anneal_steps)
+        if self.kl_annealing == "sigmoid":
+            if step >= self.kl_anneal_steps:
+                return 1.0
+            return 1.0 / (1.0 + math.exp(-SIGMOID_SLOPE * (step / self.kl_anneal_steps - 0.5)))
         if self.kl_annealing == "cyclical":
             period = max(1, self.kl_anneal_steps // 4)
             return min(1.0, (step % period) / (period / 2))
@@ -186,9 +192,9 @@ class SequenceVAE(TorchEstimator):
         How z conditions the decoder: initial state, every input, or both.
     word_dropout : float, default=0.25
         Rate at which decoder inputs become ``<unk>`` in training.
-    kl_annealing : {"linear", "cyclical", "none"}
+    kl_annealing : {"linear", "sigmoid", "cyclical", "none"}
     kl_anneal_steps : int
-        Steps of the linear ramp (or of all four cycles).
+        Steps of the linear or logistic ramp (or of all four cycles).
     free_bits : float, default=0
         Floor, in nats, of each latent dimension's batch-mean KL in the loss.
     min_count : int
@@ -310,36 +316,80 @@ class SequenceVAE(TorchEstimator):
         t = np.linspace(0.0, 1.0, steps)[:, None]
         return self.decode((1 - t) * za + t * zb)
 
-    def evaluate(self, sequences: Sequence[Sequence[str]], *, batch_size: int = 64) -> dict[str, float]:
-        """Reconstruction loss and KL (nats per sequence), ELBO perplexity bound, active latent units.
+    def evaluate(self, sequences: Sequence[Sequence[str]], *, batch_size: int = 64, samples: int = 10,
+                 random_state: int | None = 0) -> dict[str, float]:
+        """Reconstruction loss and KL (nats per sequence), perplexity bounds, active latent units.
 
-        The bound uses ``z = mu`` for the reconstruction term (a one-sample estimate would add
-        noise); a unit is active when ``Var_x E[z_k | x] > 0.01`` (Burda et al. 2016).
+        ``reconstruction`` is ``-E_q[log p(x|z)]`` estimated with ``samples`` draws of ``z ~ q(z|x)``
+        (an unbiased estimate, so ``elbo_perplexity = exp((reconstruction + KL) / tokens)`` is an
+        upper bound on the model's perplexity in expectation); ``reconstruction_at_mean`` decodes
+        from ``z = mu`` instead (optimistic, not a bound; shown for comparison). ``iw_perplexity`` is
+        the tighter importance-weighted bound of Burda et al. (2016) from the same draws,
+        ``log p(x) >= E[log mean_k p(x|z_k) p(z_k) / q(z_k|x)]``. Tokens are counted as a language
+        model's perplexity counts them: every word and ``</s>``, not ``<s>``. A unit is active when
+        ``Var_x E[z_k | x] > 0.01`` (Burda et al. 2016). The deterministic autoencoder has no
+        posterior: its three figures are all the reconstruction at ``z = mu``.
         """
         self._check_fitted()
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise InvalidParameterError(f"samples must be an int >= 1, got {samples!r}.")
         sentences, _ = self._encode(sequences)
-        recon = kl = tokens = 0.0
+        gen = torch.Generator().manual_seed(0 if random_state is None else random_state)
+        totals = {"recon": 0.0, "recon_mean": 0.0, "kl": 0.0, "iw": 0.0, "tokens": 0.0}
         means = []
         with self._inference():
             for start in range(0, len(sentences), batch_size):
                 chunk = sentences[start:start + batch_size]
                 b = SentenceBatches(chunk, np.zeros((len(chunk), 1)), batch_size=len(chunk), shuffle=False,
                                     seed=0).batch(0, 0)
-                assert b.lengths is not None  # sentence batches always carry their lengths
-                inputs, lengths = self._tensor(b.inputs), self._tensor(b.lengths) - 1
-                mu, logvar = self.module_.encode(_encoder_ids(inputs, lengths), lengths)
-                logits, _ = self.module_.decoder(inputs, mu)
-                targets = self._tensor(b.targets)
-                recon += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
-                                               ignore_index=IGNORE_INDEX, reduction="sum"))
-                if logvar is not None:
-                    kl += float(gaussian_kl(mu, logvar).sum())
-                tokens += float((targets != IGNORE_INDEX).sum())
-                means.append(mu.double().cpu().numpy())
-        n = len(sentences)
+                scores, mu = self._score_batch(b, samples, gen)
+                for key, value in scores.items():
+                    totals[key] += value
+                means.append(mu)
+        n, tokens = len(sentences), totals["tokens"]
         active = int((np.concatenate(means).var(0) > 0.01).sum())
-        return {"reconstruction": recon / n, "kl": kl / n, "elbo_perplexity": math.exp((recon + kl) / tokens),
-                "active_units": active, "sequences": n, "tokens": int(tokens)}
+        return {"reconstruction": totals["recon"] / n, "reconstruction_at_mean": totals["recon_mean"] / n,
+                "kl": totals["kl"] / n, "elbo_perplexity": math.exp((totals["recon"] + totals["kl"]) / tokens),
+                "iw_perplexity": math.exp(totals["iw"] / tokens), "active_units": active, "sequences": n,
+                "tokens": int(tokens), "samples": samples}
+
+    def _batch_ids(self, b: Any) -> tuple[Tensor, Tensor]:
+        """A sentence batch -> encoder ids (N, L) and their lengths (N,)."""
+        assert b.lengths is not None  # sentence batches always carry their lengths
+        lengths = self._tensor(b.lengths) - 1
+        return _encoder_ids(self._tensor(b.inputs), lengths), lengths
+
+    def _sequence_nll(self, inputs: Tensor, targets: Tensor, z: Tensor) -> Tensor:
+        """``-log p(x | z)`` per sequence (N,), summed over its targets (padding ignored)."""
+        logits, _ = self.module_.decoder(inputs, z)  # (N, L, V)
+        nll = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=IGNORE_INDEX, reduction="none")
+        return nll.sum(1)  # (N,)
+
+    def _score_batch(self, b: Any, samples: int, gen: torch.Generator) -> tuple[dict[str, float], np.ndarray]:
+        """Summed Monte Carlo reconstruction, reconstruction at the mean, KL and importance-weighted NLL
+        of one batch, and its posterior means (N, Z)."""
+        inputs, targets = self._tensor(b.inputs), self._tensor(b.targets)
+        mu, logvar = self.module_.encode(*self._batch_ids(b))  # (N, Z) each
+        at_mean = self._sequence_nll(inputs, targets, mu)  # (N,)
+        tokens = float((targets != IGNORE_INDEX).sum())
+        if logvar is None:
+            total = float(at_mean.sum())
+            return {"recon": total, "recon_mean": total, "kl": 0.0, "iw": total, "tokens": tokens}, \
+                mu.double().cpu().numpy()
+        std = (0.5 * logvar).exp()
+        recon: list[Tensor] = []
+        log_weights: list[Tensor] = []
+        for _ in range(samples):
+            eps = torch.randn(mu.shape, generator=gen).to(mu)
+            z = mu + eps * std  # (N, Z)
+            nll = self._sequence_nll(inputs, targets, z)  # (N,)
+            recon.append(nll)
+            log_prior_over_posterior = 0.5 * (eps.pow(2) - z.pow(2) + logvar).sum(1)  # log N(z;0,I) - log q(z|x)
+            log_weights.append(-nll + log_prior_over_posterior)  # (N,)
+        iw = -(torch.logsumexp(torch.stack(log_weights), 0) - math.log(samples))  # (N,)
+        return {"recon": float(torch.stack(recon).mean(0).sum()), "recon_mean": float(at_mean.sum()),
+                "kl": float(gaussian_kl(mu, logvar).sum()), "iw": float(iw.sum()), "tokens": tokens}, \
+            mu.double().cpu().numpy()
 
     @classmethod
     def _test_params(cls) -> dict[str, Any]:
