@@ -448,8 +448,7 @@ def _check_buildable(arch: Architecture, config: Any, owner: str) -> None:
         if "layers" in field.name and isinstance(value, int) and value > MAX_LAYERS:
             raise InvalidParameterError(f"{owner}: {field.name} must be at most {MAX_LAYERS}, got {value}.")
     try:
-        with torch.device("meta"):
-            ghost = arch.build(config)
+        ghost = _meta_module(arch, config)
     except (RuntimeError, OverflowError) as exc:  # sizes past what torch can even describe
         raise MemoryError(f"{owner}: these sizes cannot be allocated ({str(exc).splitlines()[0][:100]})") from None
     n_bytes = sum(p.numel() * p.element_size() for p in ghost.parameters())
@@ -457,6 +456,13 @@ def _check_buildable(arch: Architecture, config: Any, owner: str) -> None:
     if limit is not None and 3 * n_bytes > limit:  # weights, gradients and optimizer state
         raise MemoryError(f"{owner}: these sizes make a module of {n_bytes / 2**30:.3g} GiB of weights (about 3x "
                           f"that to train), more than this machine's {limit / 2**30:.3g} GiB of memory")
+
+
+def _meta_module(arch: Architecture, config: Any) -> nn.Module:
+    """``arch.build(config)`` on torch's ``meta`` device: shapes only, nothing is allocated, whatever the sizes."""
+    with torch.device("meta"):
+        module: nn.Module = arch.build(config)
+    return module
 
 
 def _memory_bytes() -> int | None:
@@ -470,8 +476,7 @@ def _memory_bytes() -> int | None:
 def _check_shapes(arch: Architecture, config: Any, weights: dict[str, np.ndarray], owner: str) -> None:
     """Refuse weights whose shapes differ from what ``config`` builds, without allocating the module."""
     try:
-        with torch.device("meta"):  # shapes only: nothing is allocated, whatever sizes the file claims
-            ghost = arch.build(config)
+        ghost = _meta_module(arch, config)
     except Exception as exc:
         raise FormatError(f"{owner}: the saved config describes a module that cannot be built "
                           f"({str(exc).splitlines()[0][:120]}); the model directory is damaged.") from None
