@@ -164,6 +164,39 @@ def test_learning_rate_schedules_hand_worked():
     assert [zaremba.lr_at(s, None) for s in (0, 39, 40, 49, 50, 60)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.125]
 
 
+def test_cosine_anneals_over_the_time_budget_hand_worked():
+    cfg = TrainConfig(lr=1.0, schedule="cosine", min_lr_ratio=0.0, max_time=10.0)
+    assert cfg.lr_at(0, None, 0.0) == 1.0
+    assert cfg.lr_at(7, None, 0.5) == pytest.approx(0.5)
+    assert cfg.lr_at(100, 1000, 0.75) == pytest.approx(0.5 * (1 + math.cos(0.75 * math.pi)))  # time ends first
+    assert cfg.lr_at(750, 1000, 0.1) == pytest.approx(0.5 * (1 + math.cos(0.75 * math.pi)))  # steps end first
+    assert cfg.lr_at(5, None, None) == 1.0  # no bound at all: constant
+
+
+def test_a_time_budgeted_run_decays_its_learning_rate():
+    lrs = []
+
+    class Record:
+        def on_step(self, trainer, run, record):
+            lrs.append(record["lr"])
+
+    lm(max_steps=None, max_time=0.6, schedule="cosine", min_lr_ratio=0.0, eval_every=10**6).fit(
+        CORPUS, callbacks=[Record()])
+    assert len(lrs) > 5
+    assert all(b <= a for a, b in zip(lrs, lrs[1:], strict=False))
+    assert lrs[0] > 0.9e-2 and lrs[-1] < 0.3e-2
+
+
+def test_resume_on_the_process_clock_counts_cpu_seconds_not_wall_seconds(tmp_path):
+    lm(max_steps=4).fit(CORPUS, checkpoint_dir=tmp_path)
+    payload = torch.load(tmp_path / TRAINER_STATE, weights_only=True)
+    assert 0 <= payload["budget_used"] < 60
+    payload["elapsed"] = 1e6  # a run that waited a long time in wall seconds, e.g. on a busy machine
+    torch.save(payload, tmp_path / TRAINER_STATE)
+    resumed = lm(max_steps=8, max_time=120.0, clock="process").fit(CORPUS, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.train_result_["steps"] == 8
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"lr": 0}, "lr must be a positive number"),
     ({"clip": -1.0}, "clip must be > 0"),

@@ -35,6 +35,7 @@ class RunState:
     step: int = 0
     tokens: int = 0
     elapsed: float = 0.0
+    budget_used: float = 0.0  # seconds of max_time spent, on the config's clock (wall or process CPU)
     best: float = math.inf
     bad_evals: int = 0
     last_train_loss: float = math.nan

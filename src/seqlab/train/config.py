@@ -20,8 +20,9 @@ class TrainConfig:
     lr, weight_decay, momentum : float
         Peak learning rate; AdamW weight decay; SGD momentum.
     schedule : {"constant", "cosine", "step"}
-        ``cosine`` decays to ``min_lr_ratio * lr`` at the last step (``max_steps``, or
-        ``max_epochs`` worth of steps); ``step`` multiplies by ``gamma`` every ``step_every``
+        ``cosine`` decays to ``min_lr_ratio * lr`` at the end of the run: ``max_steps``,
+        ``max_epochs`` worth of steps or the end of ``max_time``, whichever comes first (so a
+        time-budgeted run anneals too); ``step`` multiplies by ``gamma`` every ``step_every``
         steps from ``step_start`` on (Zaremba et al.'s per-epoch halving). ``warmup_steps``
         ramps linearly from 0 before any schedule.
     clip : float or None
@@ -119,16 +120,21 @@ class TrainConfig:
             return 1
         return self.max_epochs
 
-    def lr_at(self, step: int, total_steps: int | None) -> float:
-        """Learning rate for optimisation step ``step`` (0-based)."""
+    def lr_at(self, step: int, total_steps: int | None, time_fraction: float | None = None) -> float:
+        """Learning rate for optimisation step ``step`` (0-based); ``time_fraction`` is the share of
+        ``max_time`` used so far (None without a time budget)."""
         if self.warmup_steps and step < self.warmup_steps:
             return self.lr * (step + 1) / self.warmup_steps
         if self.schedule == "step":
             n = max(0, (step - self.step_start) // self.step_every + 1) if step >= self.step_start else 0
             return self.lr * self.gamma**n
-        if self.schedule == "cosine" and total_steps:
-            span = max(1, total_steps - self.warmup_steps)
-            progress = min(1.0, (step - self.warmup_steps) / span)
+        if self.schedule == "cosine" and (total_steps or time_fraction is not None):
+            progress = 0.0
+            if total_steps:
+                progress = (step - self.warmup_steps) / max(1, total_steps - self.warmup_steps)
+            if time_fraction is not None:
+                progress = max(progress, time_fraction)
+            progress = min(1.0, max(0.0, progress))
             ratio = self.min_lr_ratio + (1 - self.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
             return self.lr * ratio
         return self.lr

@@ -117,6 +117,7 @@ class Trainer:
         self.last_state: dict[str, Any] | None = None
         self._deadline: float | None = None  # clock value at which the time budget ends (None: no budget)
         self._now: Callable[[], float] = time.perf_counter
+        self._budget_start = 0.0  # clock value at which the (possibly resumed) budget began
 
     # ------------------------------------------------------------------ pieces
     def make_optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
@@ -148,6 +149,11 @@ class Trainer:
         with self._autocast():
             loss_sum, count, new_state = self.objective(module, tensors, state)
         return loss_sum.float(), count, new_state
+
+    def _time_fraction(self, budget_start: float) -> float | None:
+        """Share of ``max_time`` used since ``budget_start`` (None without a time budget)."""
+        max_time = self.config.max_time
+        return None if max_time is None else (self._now() - budget_start) / max_time
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and self._now() >= self._deadline
@@ -200,10 +206,10 @@ class Trainer:
         start = time.perf_counter() - run.elapsed
         if cfg.clock == "process":
             self._now = time.process_time
-            budget_start = time.process_time() - run.elapsed
         else:
             self._now = time.perf_counter
-            budget_start = start
+        budget_start = self._now() - run.budget_used
+        self._budget_start = budget_start
         self._deadline = budget_start + cfg.max_time if cfg.max_time is not None else None
         bar = self._bar(total_steps, run.step)
         stopped = "max_epochs"
@@ -216,7 +222,7 @@ class Trainer:
                 if self._out_of_time():
                     stopped = "max_time"
                     break
-                lr = cfg.lr_at(run.step, total_steps)
+                lr = cfg.lr_at(run.step, total_steps, self._time_fraction(budget_start))
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 optimizer.zero_grad(set_to_none=True)
@@ -316,6 +322,7 @@ class Trainer:
         for cb in self.callbacks:
             stop = bool(_call(cb, "on_eval", self, run, record)) or stop
         run.elapsed = time.perf_counter() - start
+        run.budget_used = self._now() - self._budget_start
         self.last_state = self._state_payload(optimizer, run)
         if self.dist.is_main:
             for cb in self.callbacks:
@@ -324,7 +331,8 @@ class Trainer:
 
     def _state_payload(self, optimizer: torch.optim.Optimizer, run: RunState) -> dict[str, Any]:
         """Everything ``--resume`` needs besides the weights (loadable with ``torch.load(weights_only=True)``)."""
-        return {"step": run.step, "tokens": run.tokens, "elapsed": run.elapsed, "best": run.best,
+        return {"step": run.step, "tokens": run.tokens, "elapsed": run.elapsed, "budget_used": run.budget_used,
+                "best": run.best,
                 "bad_evals": run.bad_evals, "last_train_loss": run.last_train_loss,
                 "history": json.dumps(run.history), "optimizer": optimizer.state_dict(),
                 "rng": torch.get_rng_state(), "carried": _to_cpu(run.carried),
@@ -340,7 +348,9 @@ class Trainer:
             optimizer.load_state_dict(payload["optimizer"])
             torch.set_rng_state(payload["rng"])
             return RunState(step=int(payload["step"]), tokens=int(payload["tokens"]),
-                            elapsed=float(payload["elapsed"]), best=float(payload["best"]),
+                            elapsed=float(payload["elapsed"]),
+                            budget_used=float(payload.get("budget_used", payload["elapsed"])),
+                            best=float(payload["best"]),
                             bad_evals=int(payload["bad_evals"]), last_train_loss=float(payload["last_train_loss"]),
                             history=json.loads(payload["history"]),
                             carried=_to_device(payload["carried"], self.device),
