@@ -16,9 +16,10 @@ process CPU seconds so that other users of the machine do not shorten a run):
    stays under ``--sequitur-cpu`` CPU seconds, each order scored; word error rate (1 - exact
    match, any variant accepted) and phoneme error rate. ``--skip seqlab`` / ``--skip sequitur``
    run one side (two processes can share the work; the JSON keeps both sides).
-4. ``vae`` (``--vae``): SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words, same
-   CPU budget: KL at the end of training (posterior collapse if ~0), ELBO perplexity bound vs the LM's
-   perplexity on the same valid verses, active units, and an interpolation between two verses.
+4. ``vae`` (``--vae``): SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words, the
+   same number of epochs over the same batches: KL at the end of training (posterior collapse if
+   ~0), the ELBO and importance-weighted perplexity bounds vs the LM's perplexity on the same valid
+   verses, active units, and interpolations between two verses.
 5. ``mt`` (``--mt``): kjv-rv1909 Spanish -> English words, BLEU/chrF by sacrebleu, no attention vs
    additive vs Transformer at one CPU budget, greedy vs beam 5.
 
@@ -247,9 +248,12 @@ def g2p_scores(hyps: list[list[str]], pairs: Pairs) -> dict[str, float]:
 
 
 def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur_cpu: float,
-              sequitur_python: str, skip: set[str]) -> dict[str, Any]:
+              sequitur_python: str, skip: set[str], hidden: int = 128, schedule: str = "constant",
+              dropout: float = 0.1, n_valid: int = 2000) -> dict[str, Any]:
     """seqlab's BiLSTM attention model and Sequitur on the same sampled words (``skip`` may hold
-    "seqlab" or "sequitur" to run one side, e.g. in two processes at once)."""
+    "seqlab" or "sequitur" to run one side, e.g. in two processes at once). seqlab's row is named
+    after its settings, so runs of several settings sit side by side; each is also scored on
+    ``n_valid`` validation words, the figure to choose a setting by (never the test words)."""
     train = sample_pairs(load_pairs("cmudict", "train"), n_train, seed=0)
     test = sample_pairs(load_pairs("cmudict", "test"), n_test, seed=1)
     out: dict[str, Any] = {"train_words": len(train), "test_words": len(test),
@@ -259,16 +263,23 @@ def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur
         print(out["sequitur"], file=sys.stderr)
     if "seqlab" in skip:
         return out
+    valid = sample_pairs(load_pairs("cmudict", "valid"), n_valid, seed=2)
     m = Seq2Seq(model="lstm", attention="additive", source_level="char", target_level="whitespace", d_embed=64,
-                d_hidden=128, dropout=0.1, train=train_cfg(budget), random_state=0)
+                d_hidden=hidden, dropout=dropout, train=train_cfg(budget, schedule=schedule, min_lr_ratio=0.0),
+                random_state=0)
     t0 = time.process_time()
     m.fit(train)
     cpu = time.process_time() - t0
     t0 = time.process_time()
     hyps = [m.tokenize_target(o) for o in m.translate(test.sources, beam_size=5)]
-    out["seqlab_bilstm_attention"] = {**g2p_scores(hyps, test), "train_cpu_s": round(cpu, 1),
-                                      "decode_cpu_s": round(time.process_time() - t0, 1),
-                                      "steps": m.train_result_["steps"], "beam_size": 5, "budget_cpu_s": budget}
+    decode_cpu = time.process_time() - t0
+    valid_hyps = [m.tokenize_target(o) for o in m.translate(valid.sources, beam_size=5)]
+    name = "seqlab_bilstm_attention" if (hidden, schedule, dropout) == (128, "constant", 0.1) else \
+        f"seqlab_bilstm_attention_h{hidden}_{schedule}_d{dropout}"
+    out[name] = {**g2p_scores(hyps, test), "valid": {**g2p_scores(valid_hyps, valid), "words": len(valid)},
+                 "train_cpu_s": round(cpu, 1), "decode_cpu_s": round(decode_cpu, 1),
+                 "steps": m.train_result_["steps"], "beam_size": 5, "budget_cpu_s": budget, "d_hidden": hidden,
+                 "schedule": schedule, "dropout": dropout}
     print(out, file=sys.stderr)
     return out
 
@@ -342,7 +353,8 @@ def bench_sequitur(train: Pairs, test: Pairs, max_order: int, cpu_cap: float, py
 
 
 # ---------------------------------------------------------------------- 4. vae
-def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.1) -> dict[str, Any]:
+def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.1,
+              word_dropout: float = 0.25) -> dict[str, Any]:
     """SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words.
 
     Both train for the same number of ``epochs`` over the same verses in the same batches
@@ -361,7 +373,7 @@ def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0
     batch_size, min_count = 64, 5
     steps_per_epoch = -(-len(train) // batch_size)
     cfg = train_cfg(budget, batch_size=batch_size, batching="padded", max_epochs=epochs)
-    vae_params = dict(model="lstm", d_latent=32, d_embed=128, d_hidden=256, inject="both", word_dropout=0.25,
+    vae_params = dict(model="lstm", d_latent=32, d_embed=128, d_hidden=256, inject="both", word_dropout=word_dropout,
                       kl_annealing="sigmoid", kl_anneal_steps=2 * steps_per_epoch, free_bits=free_bits)
     t0 = time.process_time()
     vae = SequenceVAE(**vae_params, min_count=min_count, train=cfg, random_state=0).fit(train)
@@ -431,6 +443,10 @@ def main() -> None:
     ap.add_argument("--g2p-budget", type=float, default=300.0)
     ap.add_argument("--g2p-train", type=int, default=10000)
     ap.add_argument("--g2p-test", type=int, default=500)
+    ap.add_argument("--g2p-hidden", type=int, default=128, help="seqlab's hidden size for g2p")
+    ap.add_argument("--g2p-schedule", default="constant", choices=("constant", "cosine"),
+                    help="learning-rate schedule (cosine anneals over the CPU budget)")
+    ap.add_argument("--g2p-dropout", type=float, default=0.1)
     ap.add_argument("--g2p-ramp", type=int, default=8, help="highest Sequitur model order (ramp-up iterations + 1)")
     ap.add_argument("--sequitur-cpu", type=float, default=600.0,
                     help="CPU seconds of Sequitur training; no further order is started past it")
@@ -441,6 +457,7 @@ def main() -> None:
     ap.add_argument("--vae-budget", type=float, default=900.0, help="CPU-second cap per VAE/LM model")
     ap.add_argument("--vae-epochs", type=int, default=5, help="epochs for both the VAE and the LM")
     ap.add_argument("--vae-free-bits", type=float, default=0.1, help="free bits (nats per latent dimension)")
+    ap.add_argument("--vae-word-dropout", type=float, default=0.25, help="decoder word dropout (Bowman et al.)")
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
     ap.add_argument("--mt-test", type=int, default=200, help="test verses")
@@ -463,9 +480,11 @@ def main() -> None:
         print(results["speed"], file=sys.stderr)
     if "g2p" not in args.skip:
         results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp, args.sequitur_cpu,
-                                   args.sequitur_python, set(args.skip))
+                                   args.sequitur_python, set(args.skip), args.g2p_hidden, args.g2p_schedule,
+                                   args.g2p_dropout)
     if args.vae:
-        results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits)
+        results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits,
+                                  args.vae_word_dropout)
         print(results["vae"], file=sys.stderr)
     if args.mt:
         results["mt"] = bench_mt(args.mt_budget, args.mt_test, args.mt_models)

@@ -10,6 +10,8 @@ read once, not re-fed at every step.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -275,6 +277,21 @@ def process_log_probs(log_probs: np.ndarray, histories: Sequence[Sequence[int]],
     return out
 
 
+def _best_extensions(totals: np.ndarray, log_probs: np.ndarray, m: int) -> tuple[list[list[int]], list[list[float]]]:
+    """The ``m`` best (beam, token) extensions of each input, best first, ties by lower flat index.
+
+    ``totals`` (A, K) beam scores, ``log_probs`` (A, K, V) next-token log-probabilities; returns
+    per input the flat indices ``beam * V + token`` and their totals, as Python lists (the
+    selection loop then runs on plain ints and floats).
+    """
+    cand = (totals[:, :, None] + log_probs).reshape(len(totals), -1)  # (A, K * V)
+    m = min(m, cand.shape[1])
+    top = np.argpartition(-cand, min(m, cand.shape[1] - 1), axis=1)[:, :m]  # (A, m), unordered
+    vals = np.take_along_axis(cand, top, 1)
+    order = np.lexsort((top, -vals), axis=-1)  # best first; ties by lower (beam, token)
+    return np.take_along_axis(top, order, 1).tolist(), np.take_along_axis(vals, order, 1).tolist()
+
+
 def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, max_new_tokens: int = 50,
                       length_penalty: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
                       num_return_sequences: int = 1) -> list[list[BeamResult]]:
@@ -316,17 +333,14 @@ def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, ma
         lp = process_log_probs(log_probs, histories, repetition_penalty=repetition_penalty,
                                no_repeat_ngram_size=no_repeat_ngram_size)
         v = lp.shape[1]
-        keep_rows, feed, still = [], [], []
+        top, vals = _best_extensions(totals[active], lp.reshape(len(active), k, v), 2 * k)
+        keep_rows, feed, still, still_totals = [], [], [], []
         for a, i in enumerate(active):
-            cand = (totals[i][:, None] + lp[a * k:(a + 1) * k]).reshape(-1)  # (K * V,)
-            top = np.argpartition(-cand, min(2 * k, cand.size - 1))[:2 * k]
-            top = top[np.lexsort((top, -cand[top]))]  # best first; ties by lower (beam, token)
             new_beams, new_totals = [], []
-            for rank, flat in enumerate(top):
-                total = float(cand[flat])
-                if not np.isfinite(total):
+            for rank, (flat, total) in enumerate(zip(top[a], vals[a], strict=True)):
+                if not math.isfinite(total):
                     break
-                b, tok = divmod(int(flat), v)
+                b, tok = divmod(flat, v)
                 if tok == EOS_ID:
                     if rank < k:
                         ids = beams[i][b]
@@ -341,12 +355,14 @@ def beam_search_batch(stepper: Stepper, n_inputs: int, *, beam_size: int = 5, ma
                                  and finished[i][-1].score >= score(max(new_totals), step + 1)):
                 continue  # done (no live beam can overtake the k-th finished one at this length): leaves the batch
             pad = k - len(new_beams)
-            totals[i] = np.r_[new_totals, np.full(pad, -np.inf)]
+            still_totals.append(new_totals + [-math.inf] * pad)
             beams[i] = [beams[i][b] + [tok] for b, tok in new_beams] + [[] for _ in range(pad)]
             src = [a * k + b for b, _ in new_beams]
             keep_rows += src + [src[0]] * pad  # padding rows carry -inf totals and are never chosen
             feed += [tok for _, tok in new_beams] + [new_beams[0][1]] * pad
             still.append(i)
+        if still:
+            totals[still] = still_totals
         active = still
         if not active:
             break

@@ -70,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     report = model.evaluate(corpus[: min(len(corpus), 500)])
     emit(args, {"model": str(out), "sequences": len(corpus), "vocab": len(model.vocabulary_),
                 "steps": model.train_result_.get("steps"), **{k: report[k] for k in
-                                                                ("reconstruction", "kl", "elbo_perplexity",
+                                                                ("reconstruction", "kl", "elbo_perplexity", "iw_perplexity",
                                                                  "active_units")}})
     return 0
 
