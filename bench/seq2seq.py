@@ -249,7 +249,7 @@ def g2p_scores(hyps: list[list[str]], pairs: Pairs) -> dict[str, float]:
 
 def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur_cpu: float,
               sequitur_python: str, skip: set[str], hidden: int = 128, schedule: str = "constant",
-              dropout: float = 0.1, n_valid: int = 2000) -> dict[str, Any]:
+              dropout: float = 0.1, n_valid: int = 2000, model: str = "lstm") -> dict[str, Any]:
     """seqlab's BiLSTM attention model and Sequitur on the same sampled words (``skip`` may hold
     "seqlab" or "sequitur" to run one side, e.g. in two processes at once). seqlab's row is named
     after its settings, so runs of several settings sit side by side; each is also scored on
@@ -264,9 +264,11 @@ def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur
     if "seqlab" in skip:
         return out
     valid = sample_pairs(load_pairs("cmudict", "valid"), n_valid, seed=2)
-    m = Seq2Seq(model="lstm", attention="additive", source_level="char", target_level="whitespace", d_embed=64,
-                d_hidden=hidden, dropout=dropout, train=train_cfg(budget, schedule=schedule, min_lr_ratio=0.0),
-                random_state=0)
+    arch = dict(model="lstm", attention="additive", d_embed=64) if model == "lstm" else \
+        dict(model="transformer", n_layers=3, d_embed=hidden)
+    m = Seq2Seq(**arch, source_level="char", target_level="whitespace", d_hidden=hidden, dropout=dropout,
+                train=train_cfg(budget, schedule=schedule, min_lr_ratio=0.0,
+                                **({} if model == "lstm" else {"lr": 1e-3, "warmup_steps": 1000})), random_state=0)
     t0 = time.process_time()
     m.fit(train)
     cpu = time.process_time() - t0
@@ -274,12 +276,13 @@ def bench_g2p(budget: float, n_train: int, n_test: int, max_order: int, sequitur
     hyps = [m.tokenize_target(o) for o in m.translate(test.sources, beam_size=5)]
     decode_cpu = time.process_time() - t0
     valid_hyps = [m.tokenize_target(o) for o in m.translate(valid.sources, beam_size=5)]
-    name = "seqlab_bilstm_attention" if (hidden, schedule, dropout) == (128, "constant", 0.1) else \
-        f"seqlab_bilstm_attention_h{hidden}_{schedule}_d{dropout}"
+    base = "seqlab_bilstm_attention" if model == "lstm" else "seqlab_transformer"
+    name = base if (model, hidden, schedule, dropout) == ("lstm", 128, "constant", 0.1) else \
+        f"{base}_h{hidden}_{schedule}_d{dropout}"
     out[name] = {**g2p_scores(hyps, test), "valid": {**g2p_scores(valid_hyps, valid), "words": len(valid)},
                  "train_cpu_s": round(cpu, 1), "decode_cpu_s": round(decode_cpu, 1),
                  "steps": m.train_result_["steps"], "beam_size": 5, "budget_cpu_s": budget, "d_hidden": hidden,
-                 "schedule": schedule, "dropout": dropout}
+                 "schedule": schedule, "dropout": dropout, "arch": arch}
     print(out, file=sys.stderr)
     return out
 
@@ -447,6 +450,8 @@ def main() -> None:
     ap.add_argument("--g2p-schedule", default="constant", choices=("constant", "cosine"),
                     help="learning-rate schedule (cosine anneals over the CPU budget)")
     ap.add_argument("--g2p-dropout", type=float, default=0.1)
+    ap.add_argument("--g2p-model", default="lstm", choices=("lstm", "transformer"),
+                    help="BiLSTM encoder + additive attention, or a Transformer (3 layers, d_model = --g2p-hidden)")
     ap.add_argument("--g2p-ramp", type=int, default=8, help="highest Sequitur model order (ramp-up iterations + 1)")
     ap.add_argument("--sequitur-cpu", type=float, default=600.0,
                     help="CPU seconds of Sequitur training; no further order is started past it")
@@ -481,7 +486,7 @@ def main() -> None:
     if "g2p" not in args.skip:
         results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp, args.sequitur_cpu,
                                    args.sequitur_python, set(args.skip), args.g2p_hidden, args.g2p_schedule,
-                                   args.g2p_dropout)
+                                   args.g2p_dropout, model=args.g2p_model)
     if args.vae:
         results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits,
                                   args.vae_word_dropout)
