@@ -69,7 +69,7 @@ def test_objective_is_reconstruction_plus_beta_kl_with_free_bits():
     kl = gaussian_kl(mu, logvar)
     assert int(count) == 13 and float(total) == pytest.approx(float(recon + kl.sum()), rel=1e-5)
     net.train()
-    net.updates = 2  # beta = 0.5; the reconstruction now uses a sampled z, so check the KL part alone
+    net.updates.fill_(2)  # beta = 0.5; the reconstruction now uses a sampled z, so check the KL part alone
     with torch.no_grad():
         torch.manual_seed(1)
         total_t, _, _ = NegativeELBO()(net, batch, None)
@@ -210,3 +210,15 @@ def test_series_vae_on_windows(tmp_path):
         m.encode(np.zeros((2, 16, 2)))
     with pytest.raises(DataError, match="NaN"):
         SeriesVAE().fit(np.full((3, 5), np.nan))
+
+
+def test_the_kl_schedule_goes_on_after_resume_and_a_save(tmp_path):
+    def vae(steps):
+        return SequenceVAE(model="gru", d_latent=2, d_embed=4, d_hidden=4, kl_annealing="linear", kl_anneal_steps=10,
+                           train=TrainConfig(max_steps=steps, batch_size=2, eval_every=2), random_state=0)
+
+    vae(3).fit(SENTS, checkpoint_dir=tmp_path / "run")
+    resumed = vae(6).fit(SENTS, checkpoint_dir=tmp_path / "run", resume=True)
+    assert int(resumed.module_.updates) == 6  # 3 + 3 updates: beta continues from 0.3, not from 0
+    resumed.save(tmp_path / "model")
+    assert int(io.load(tmp_path / "model").module_.updates) == 6

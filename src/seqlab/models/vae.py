@@ -113,7 +113,7 @@ class SequenceVAENet(nn.Module):
     def __init__(self, config: SequenceVAEConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.updates = 0
+        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps; saved, so --resume goes on
         self.embed = nn.Embedding(c.vocab_size, c.d_embed, padding_idx=PAD_ID)
         self.encoder = Recurrent(c.d_embed, c.d_hidden, cell=c.cell, n_layers=c.n_layers, bidirectional=True,
                                  dropout=c.dropout, return_sequences=False)
@@ -168,7 +168,7 @@ class NegativeELBO:
                                 ignore_index=IGNORE_INDEX, reduction="sum")
         cfg = net.config
         if net.training:
-            beta = cfg.beta_at(net.updates)
+            beta = cfg.beta_at(int(net.updates))
             net.updates += 1
             if cfg.free_bits > 0:  # per dimension, batch mean below the floor does not push down
                 kl = torch.clamp(kl.mean(0), min=cfg.free_bits) * kl.size(0)
@@ -467,7 +467,7 @@ class SeriesVAENet(nn.Module):
     def __init__(self, config: SeriesVAEConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.updates = 0
+        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps; saved, so --resume goes on
         self.encoder = Recurrent(c.n_features, c.d_hidden, cell=c.cell, n_layers=c.n_layers, bidirectional=True,
                                  return_sequences=False)
         self.to_mu = nn.Linear(2 * c.d_hidden, c.d_latent)
@@ -520,7 +520,7 @@ class SeriesNegativeELBO:
         recon = 0.5 * (mean - batch.targets).pow(2).sum()
         beta = 1.0
         if net.training:
-            beta = net.config.beta_at(net.updates)
+            beta = net.config.beta_at(int(net.updates))
             net.updates += 1
         return recon + beta * kl.sum(), torch.tensor(batch.targets.numel(), device=mean.device), None
 
