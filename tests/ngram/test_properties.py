@@ -219,3 +219,20 @@ def test_modified_kn_falls_back_with_a_warning_on_tiny_corpora():
         assert NGramLM(order=2, smoothing=custom).fit([list("ab")] * 2).discounts_[1] == (0.4, 0.8, 1.2)
     with pytest.raises(ValueError):
         ModifiedKneserNey(fallback=(0.5, 3.0, 1.5))  # D2 must lie in [0, 2]
+
+
+@given(corpus=st.lists(st.lists(tokens, min_size=0, max_size=8), min_size=0, max_size=12),
+       chunk=st.integers(1, 9))
+def test_read_corpus_list_path_equals_the_streamed_one(corpus, chunk):
+    """A list of lists is mapped in one C pass; a generator (or a list of tuples) by the chunked loop: same ids."""
+    fast = K.read_corpus(corpus)
+    for slow in (K.read_corpus((s for s in corpus), chunk_tokens=chunk), K.read_corpus([tuple(s) for s in corpus])):
+        assert np.array_equal(fast.ids, slow.ids) and np.array_equal(fast.lengths, slow.lengths)
+        assert fast.tokens == slow.tokens and fast.ids.dtype == fast.lengths.dtype == np.int64
+
+
+def test_read_corpus_refuses_a_str_inside_a_list():
+    from seqlab.exceptions import DataError
+
+    with pytest.raises(DataError, match="got a str"):
+        K.read_corpus([["a", "b"], "c d"])
