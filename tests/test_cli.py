@@ -124,3 +124,29 @@ def test_lm_commands_load_numpy_with_one_blas_thread():
     assert (loaded, env) == ("False", "None")  # numpy is loaded later, by the command, as before
     loaded, threads, env = _blas_probe("lm", "train", OPENBLAS_NUM_THREADS="2")
     assert (loaded, env) == ("False", "2") and threads in ("2", "no-openblas")
+
+
+_FREEZE_PROBE = """
+import gc, sys
+from seqlab.cli import datasets, main as M
+frozen = []
+run_list = datasets.run_list
+datasets.run_list = lambda args: frozen.append(gc.get_freeze_count()) or run_list(args)
+sys.argv = ["seqlab", "datasets", "list", "--format", "json"]
+print("main", M.main(sys.argv[1:]), frozen[-1], gc.get_freeze_count())
+try:
+    M.run()
+except SystemExit as exc:
+    print("run", exc.code, frozen[-1])
+"""
+
+
+def test_the_program_freezes_start_up_objects_and_main_does_not():
+    """run() (console script, python -m seqlab) freezes what start-up made before the command
+    runs; main() called from Python leaves the collector alone."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    out = subprocess.run([sys.executable, "-c", _FREEZE_PROBE], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = [line.split() for line in out.stdout.splitlines() if line.startswith(("main ", "run "))]
+    assert lines[0] == ["main", "0", "0", "0"], lines
+    assert lines[1][:2] == ["run", "0"] and int(lines[1][2]) > 10_000, lines
