@@ -236,3 +236,21 @@ def test_read_corpus_refuses_a_str_inside_a_list():
 
     with pytest.raises(DataError, match="got a str"):
         K.read_corpus([["a", "b"], "c d"])
+
+
+@given(counts=st.dictionaries(st.sampled_from(["<unk>", "<s>", "</s>", "<pad>", "a", "B", "b", "é", "ab", "a b", "z",
+                                                "\u00e9", "e\u0301", "10", "9", ""]),
+                              st.integers(0, 6), max_size=16),
+       min_count=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_vocabulary_from_frequencies_equals_the_counter_path(counts, min_count, seed):
+    """The vectorised build gives the vocabulary (ids, order, counts) and the remap of the
+    one-by-one build, whatever the order of the tokens."""
+    from seqlab.ngram.model import _vocabulary_from_counter, vocabulary_from_frequencies
+
+    tokens = list(counts)
+    np.random.default_rng(seed).shuffle(tokens)
+    freq = np.asarray([counts[t] for t in tokens], dtype=np.int64)
+    vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)
+    ref_vocab, ref_remap = _vocabulary_from_counter(tokens, freq, min_count)
+    assert vocab.itos == ref_vocab.itos and vocab.counts == ref_vocab.counts
+    assert np.array_equal(remap, ref_remap) and remap.dtype == np.int64
