@@ -131,22 +131,22 @@ import gc, sys
 from seqlab.cli import datasets, main as M
 frozen = []
 run_list = datasets.run_list
-datasets.run_list = lambda args: frozen.append(gc.get_freeze_count()) or run_list(args)
+datasets.run_list = lambda args: frozen.append((gc.get_freeze_count(), gc.isenabled())) or run_list(args)
 sys.argv = ["seqlab", "datasets", "list", "--format", "json"]
-print("main", M.main(sys.argv[1:]), frozen[-1], gc.get_freeze_count())
+print("main", M.main(sys.argv[1:]), *frozen[-1], gc.get_freeze_count())
 try:
     M.run()
 except SystemExit as exc:
-    print("run", exc.code, frozen[-1])
+    print("run", exc.code, *frozen[-1])
 """
 
 
 def test_the_program_freezes_start_up_objects_and_main_does_not():
     """run() (console script, python -m seqlab) freezes what start-up made before the command
-    runs; main() called from Python leaves the collector alone."""
+    runs, with the collector on again; main() called from Python leaves the collector alone."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
     out = subprocess.run([sys.executable, "-c", _FREEZE_PROBE], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     lines = [line.split() for line in out.stdout.splitlines() if line.startswith(("main ", "run "))]
-    assert lines[0] == ["main", "0", "0", "0"], lines
-    assert lines[1][:2] == ["run", "0"] and int(lines[1][2]) > 10_000, lines
+    assert lines[0] == ["main", "0", "0", "True", "0"], lines
+    assert lines[1][:2] == ["run", "0"] and int(lines[1][2]) > 10_000 and lines[1][3] == "True", lines
