@@ -71,12 +71,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def _load_numpy_for(argv: Sequence[str]) -> None:
     """Load numpy with a single OpenBLAS thread when the command never calls BLAS (the ``lm`` group).
 
-    OpenBLAS starts its worker threads when numpy is imported, and each spins for about 2**28
-    cycles (~0.1 s) before it sleeps: CPU time a short command pays whether or not it multiplies
-    a matrix (~0.03 CPU-s per process on 2 cores, a fifth of ``lm eval``'s). The n-gram path
-    counts, sorts and gathers; neural models use torch's own BLAS. The variable is removed
-    again once numpy is loaded, so child processes (Dask workers, DDP) inherit the user's
-    environment; a user's own ``OPENBLAS_NUM_THREADS`` is left as it is.
+    OpenBLAS starts its worker threads when numpy is imported, and each busy-waits (up to 2**28
+    cycles, its default thread timeout) before it sleeps: CPU time a short command pays whether
+    or not it multiplies a matrix (~0.04 CPU-s per command on 2 cores, a fifth of ``lm eval``'s).
+    The n-gram path counts, sorts and gathers; neural models use torch's own BLAS. The variable
+    is removed again once numpy is loaded, so child processes (Dask workers, DDP) inherit the
+    user's environment; a user's own ``OPENBLAS_NUM_THREADS`` is left as it is.
     """
     if "numpy" in sys.modules or "OPENBLAS_NUM_THREADS" in os.environ:
         return
