@@ -254,3 +254,5 @@ def test_vocabulary_from_frequencies_equals_the_counter_path(counts, min_count, 
     ref_vocab, ref_remap = _vocabulary_from_counter(tokens, freq, min_count)
     assert vocab.itos == ref_vocab.itos and vocab.counts == ref_vocab.counts
     assert np.array_equal(remap, ref_remap) and remap.dtype == np.int64
+    unsigned, _ = vocabulary_from_frequencies(tokens, freq.astype(np.uint32), min_count)
+    assert unsigned.itos == vocab.itos and unsigned.counts == vocab.counts

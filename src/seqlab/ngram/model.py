@@ -452,6 +452,7 @@ def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_cou
         return _vocabulary_from_counter(tokens, freq, min_count)
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be >= 1, got {min_count}.")
+    freq = freq.astype(np.int64, copy=False)  # negated below: an unsigned count would wrap
     keep = freq >= min_count
     for special in SPECIALS:
         if special in tokens:
