@@ -17,7 +17,8 @@ Measured in one run, on the same data:
   interleaved repetitions), and CLI start-up: ``lm train`` + ``lm eval`` as two processes
   against NLTK in process.
 
-Writes ``bench/results/ngram.json``. Run: ``python bench/ngram.py``.
+Writes ``bench/results/ngram.json``. Run: ``python bench/ngram.py`` (``--only startup`` reruns the start-up
+section alone and replaces only its key).
 """
 
 from __future__ import annotations
@@ -217,7 +218,9 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
     it at install time): ``PYTHONDONTWRITEBYTECODE`` is dropped for them and the bytecode goes
     to a temporary ``PYTHONPYCACHEPREFIX``, filled by one untimed run. One run without any
     bytecode (every seqlab module compiled from source, as in a source checkout with
-    ``PYTHONDONTWRITEBYTECODE=1``) is reported beside it.
+    ``PYTHONDONTWRITEBYTECODE=1``) is reported beside it. Fixed costs beside them (best of
+    ``reps``): a bare Python start, ``import numpy`` with OpenBLAS's default threads and with
+    one (as the ``lm`` commands load it), and ``lm eval``'s start-up up to its own work.
     """
     from nltk.lm import Laplace
     from nltk.lm.preprocessing import padded_everygram_pipeline
@@ -256,7 +259,11 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
             out[f"seqlab_{name}_cpu_s_median"] = float(np.median(cpus))
         out["python_start_cpu_s"] = min(_python_cpu(["-c", "pass"], env) for _ in range(reps))
         out["python_numpy_import_cpu_s"] = min(_python_cpu(["-c", "import numpy"], env) for _ in range(reps))
-        out["python_cli_import_cpu_s"] = min(_python_cpu(["-c", "import seqlab.cli.main"], env) for _ in range(reps))
+        one_thread = dict(env, OPENBLAS_NUM_THREADS="1")
+        out["python_numpy_import_one_blas_thread_cpu_s"] = min(_python_cpu(["-c", "import numpy"], one_thread)
+                                                               for _ in range(reps))
+        start = _CLI_START % (cmds["eval"],)
+        out["python_cli_start_cpu_s"] = min(_python_cpu(["-c", start], env) for _ in range(reps))
         imported = subprocess.run([sys.executable, "-c", _MODULES_AFTER_EVAL, str(model), str(te)], env=env,
                                   capture_output=True, text=True, check=True).stdout.splitlines()[-1].split()
         out["eval_imports_numba_torch_or_tqdm"] = [m for m in imported if m.split(".")[0] in ("numba", "torch", "tqdm")]
@@ -284,6 +291,15 @@ def bench_startup(train: list[list[str]], test: list[list[str]], target_tokens: 
     return out
 
 
+#: ``seqlab lm eval`` up to the command's own work: python, numpy (as ``lm`` loads it), seqlab's
+#: command line and n-gram modules, the parser
+_CLI_START = """
+from seqlab.cli.main import _load_numpy_for, build_parser
+argv = %r
+_load_numpy_for(argv)
+build_parser(argv).parse_args(argv)
+"""
+
 _MODULES_AFTER_EVAL = """
 import sys
 from seqlab.cli.main import main
@@ -304,6 +320,17 @@ def _python_cpu(args: list[str], env: dict[str, str]) -> float:
     subprocess.run([sys.executable, *args], env=env, capture_output=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main_startup_only(reps: int) -> None:
+    """Rerun only the start-up section and replace ``startup_cli_vs_nltk`` in the results file (nothing else)."""
+    train = load_corpus("kjv:train+valid", tokenizer="word")
+    test = load_corpus("kjv:test", tokenizer="word")
+    startup = bench_startup(train, test, reps=reps)
+    result = json.loads(RESULTS.read_text())
+    result["startup_cli_vs_nltk"] = startup
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(startup, indent=2))
 
 
 def main() -> None:
@@ -359,4 +386,14 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--only", choices=("startup",), default=None,
+                     help="run one section and update only its key of the results file")
+    cli.add_argument("--reps", type=int, default=5, help="repetitions of each seqlab command (--only startup)")
+    opts = cli.parse_args()
+    if opts.only == "startup":
+        main_startup_only(opts.reps)
+    else:
+        main()

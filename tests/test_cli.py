@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from seqlab.cli.main import build_parser
 
 
@@ -88,3 +90,63 @@ def test_one_json_schema_across_commands(cli, tmp_path):
         assert not any(s.startswith("[") or " / " in s for s in strings), (name, strings)
     decoded = json.loads(cli("hmm", "decode", tmp_path / "hmm", "--data", tmp_path / "c.txt", "--format", "json").out)
     assert isinstance(decoded[0]["states"], list)
+
+
+_BLAS_PROBE = """
+import os, sys
+from seqlab.cli.main import _load_numpy_for
+_load_numpy_for(sys.argv[1:])
+loaded = "numpy" in sys.modules
+import numpy
+from threadpoolctl import threadpool_info
+threads = [p["num_threads"] for p in threadpool_info() if p["internal_api"] == "openblas"]
+print(loaded, threads[0] if threads else "no-openblas", os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+def _blas_probe(*argv: str, **env: str) -> list[str]:
+    full = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    full.update(PYTHONPATH=str(Path(__file__).parents[1] / "src"), **env)
+    out = subprocess.run([sys.executable, "-c", _BLAS_PROBE, *argv], capture_output=True, text=True, env=full)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_lm_commands_load_numpy_with_one_blas_thread():
+    """``seqlab lm ...`` starts numpy's OpenBLAS with one thread (its idle workers spin for CPU the n-gram
+    path never uses) and leaves the environment as it found it; other groups and a user's own
+    ``OPENBLAS_NUM_THREADS`` are left alone."""
+    pytest.importorskip("threadpoolctl")
+    loaded, threads, env = _blas_probe("-q", "lm", "eval", "m", "--data", "t.txt")
+    assert (loaded, env) == ("True", "None")
+    assert threads in ("1", "no-openblas")
+    loaded, _, env = _blas_probe("hmm", "fit", "--data", "lm")
+    assert (loaded, env) == ("False", "None")  # numpy is loaded later, by the command, as before
+    loaded, threads, env = _blas_probe("lm", "train", OPENBLAS_NUM_THREADS="2")
+    assert (loaded, env) == ("False", "2") and threads in ("2", "no-openblas")
+
+
+_FREEZE_PROBE = """
+import gc, sys
+from seqlab.cli import datasets, main as M
+frozen = []
+run_list = datasets.run_list
+datasets.run_list = lambda args: frozen.append((gc.get_freeze_count(), gc.isenabled())) or run_list(args)
+sys.argv = ["seqlab", "datasets", "list", "--format", "json"]
+print("main", M.main(sys.argv[1:]), *frozen[-1], gc.get_freeze_count())
+try:
+    M.run()
+except SystemExit as exc:
+    print("run", exc.code, *frozen[-1])
+"""
+
+
+def test_the_program_freezes_start_up_objects_and_main_does_not():
+    """run() (console script, python -m seqlab) freezes what start-up made before the command
+    runs, with the collector on again; main() called from Python leaves the collector alone."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    out = subprocess.run([sys.executable, "-c", _FREEZE_PROBE], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = [line.split() for line in out.stdout.splitlines() if line.startswith(("main ", "run "))]
+    assert lines[0] == ["main", "0", "0", "True", "0"], lines
+    assert lines[1][:2] == ["run", "0"] and int(lines[1][2]) > 10_000 and lines[1][3] == "True", lines

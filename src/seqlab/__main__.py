@@ -1,8 +1,6 @@
 """``python -m seqlab`` runs the command line."""
 
-import sys
-
-from seqlab.cli.main import main
+from seqlab.cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -85,3 +85,57 @@ def test_tiny_corpus_trains_with_a_readable_warning(cli, tmp_path):
     assert res.code == 0
     assert "seqlab: warning: modified Kneser-Ney discounts of order 2" in res.err and "Traceback" not in res.err
     assert json.loads(res.out)["discounts"][1] == [0.5, 1.0, 1.5]
+
+
+def test_ngram_train_and_eval_pause_the_cycle_collector(cli, tmp_path, monkeypatch):
+    """The corpus's token lists hold no cycles: the collector is off while they live (not on the
+    streamed paths), and on again afterwards, also after an error."""
+    import gc
+
+    import seqlab.evaluate as language
+    from seqlab.ngram import NGramLM
+
+    seen: dict[str, bool] = {}
+    fit, report = NGramLM.fit, language.perplexity_report
+
+    def spy_fit(self, *a, **k):  # type: ignore[no-untyped-def]
+        seen.setdefault("fit", gc.isenabled())
+        return fit(self, *a, **k)
+
+    def spy_report(*a, **k):  # type: ignore[no-untyped-def]
+        seen["eval"] = gc.isenabled()
+        return report(*a, **k)
+
+    monkeypatch.setattr(NGramLM, "fit", spy_fit)
+    monkeypatch.setattr(language, "perplexity_report", spy_report)
+    data = tmp_path / "c.txt"
+    data.write_text("the cat sat\nthe dog ran\na cat ran\n" * 20)
+    assert gc.isenabled()
+    assert cli("lm", "train", "--data", data, "-o", tmp_path / "m", "-q").code == 0
+    assert cli("lm", "eval", tmp_path / "m", "--data", data, "-q").code == 0
+    assert seen == {"fit": False, "eval": False} and gc.isenabled()
+    seen.clear()
+    assert cli("lm", "train", "--data", data, "-o", tmp_path / "m2", "-q", "--memory", "64M").code == 0
+    assert seen == {"fit": True} and gc.isenabled()
+    assert cli("lm", "eval", tmp_path / "m", "--data", tmp_path / "missing.txt").code == 1
+    assert gc.isenabled()
+
+
+def test_gc_paused_restores_the_state_it_found():
+    import gc
+
+    from seqlab.cli._common import gc_paused
+
+    with pytest.raises(ValueError), gc_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    with gc_paused(False):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()

@@ -219,3 +219,40 @@ def test_modified_kn_falls_back_with_a_warning_on_tiny_corpora():
         assert NGramLM(order=2, smoothing=custom).fit([list("ab")] * 2).discounts_[1] == (0.4, 0.8, 1.2)
     with pytest.raises(ValueError):
         ModifiedKneserNey(fallback=(0.5, 3.0, 1.5))  # D2 must lie in [0, 2]
+
+
+@given(corpus=st.lists(st.lists(tokens, min_size=0, max_size=8), min_size=0, max_size=12),
+       chunk=st.integers(1, 9))
+def test_read_corpus_list_path_equals_the_streamed_one(corpus, chunk):
+    """A list of lists is mapped in one C pass; a generator (or a list of tuples) by the chunked loop: same ids."""
+    fast = K.read_corpus(corpus)
+    for slow in (K.read_corpus((s for s in corpus), chunk_tokens=chunk), K.read_corpus([tuple(s) for s in corpus])):
+        assert np.array_equal(fast.ids, slow.ids) and np.array_equal(fast.lengths, slow.lengths)
+        assert fast.tokens == slow.tokens and fast.ids.dtype == fast.lengths.dtype == np.int64
+
+
+def test_read_corpus_refuses_a_str_inside_a_list():
+    from seqlab.exceptions import DataError
+
+    with pytest.raises(DataError, match="got a str"):
+        K.read_corpus([["a", "b"], "c d"])
+
+
+@given(counts=st.dictionaries(st.sampled_from(["<unk>", "<s>", "</s>", "<pad>", "a", "B", "b", "é", "ab", "a b", "z",
+                                                "\u00e9", "e\u0301", "10", "9", ""]),
+                              st.integers(0, 6), max_size=16),
+       min_count=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_vocabulary_from_frequencies_equals_the_counter_path(counts, min_count, seed):
+    """The vectorised build gives the vocabulary (ids, order, counts) and the remap of the
+    one-by-one build, whatever the order of the tokens."""
+    from seqlab.ngram.model import _vocabulary_from_counter, vocabulary_from_frequencies
+
+    tokens = list(counts)
+    np.random.default_rng(seed).shuffle(tokens)
+    freq = np.asarray([counts[t] for t in tokens], dtype=np.int64)
+    vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)
+    ref_vocab, ref_remap = _vocabulary_from_counter(tokens, freq, min_count)
+    assert vocab.itos == ref_vocab.itos and vocab.counts == ref_vocab.counts
+    assert np.array_equal(remap, ref_remap) and remap.dtype == np.int64
+    unsigned, _ = vocabulary_from_frequencies(tokens, freq.astype(np.uint32), min_count)
+    assert unsigned.itos == vocab.itos and unsigned.counts == vocab.counts

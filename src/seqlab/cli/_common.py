@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import math
 import os
 import random
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +40,26 @@ def save_with_curve(model: Any, path: Any, log: Any) -> None:
 
     rows = list(getattr(log, "rows", []) or [])
     io.save(model, path, extra_files={FILENAME: lambda file: write_metrics(file, rows)} if rows else None)
+
+
+@contextlib.contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause Python's cycle collector for a block that builds many containers none of which is in a cycle.
+
+    A corpus read into token lists is one list per line. While it is alive, every collection
+    the allocations trigger walks all of those lists, for nothing (lists of strings cannot
+    form cycles): about 0.015 CPU-s of ``lm train``'s 0.24 on a 355k-token text. The block
+    should drop the corpus before it ends, so that the collector resumes without it.
+    ``pause=False`` runs the block unchanged (the neural families, whose objects may cycle).
+    """
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
 
 
 def add_verb(verbs: Any, name: str, help: str, run: Any) -> argparse.ArgumentParser:

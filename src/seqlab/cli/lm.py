@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seqlab import io
-from seqlab.cli._common import add_group, add_verb, check_output, defer_options, emit, progress
+from seqlab.cli._common import add_group, add_verb, check_output, defer_options, emit, gc_paused, progress
 from seqlab.data.tokenize import Tokenizer, get_tokenizer, tokenizer_from_json
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 
@@ -234,15 +234,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = family.build(args)
     tokenizer_json = _data_tokenizer(args.data, args.tokenizer, args.lowercase)
     model.tokenizer_ = tokenizer_json  # set before fitting too, so checkpoints carry it
-    corpus = (_stream_data(args) if _ngram_streams(args) else
-              load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase))
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            family.fit(model, corpus, args)
-        except DataError as exc:
-            raise DataError(f"{args.data}: {exc}") from None
+    streams = _ngram_streams(args)  # out of core or on Dask: --data is streamed, never held as lists
+    with gc_paused(args.model == "ngram" and not streams):  # token lists and count tables: no cycles
+        corpus = (_stream_data(args) if streams else
+                  load_data(args.data, tokenizer=args.tokenizer, encoding=args.encoding, lowercase=args.lowercase))
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                family.fit(model, corpus, args)
+            except DataError as exc:
+                raise DataError(f"{args.data}: {exc}") from None
+        del corpus  # before the collector resumes
     for w in caught:  # one readable line each (e.g. fallback discounts on a small corpus)
         print(f"seqlab: warning: {str(w.message).splitlines()[0]}", file=sys.stderr)
     seconds = time.perf_counter() - start
@@ -265,12 +268,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     model = _load_lm(args.model_dir)
     tok = _model_tokenizer(model, args.tokenizer)
-    data = load_data(args.data, tokenizer=tok, encoding=args.encoding,
-                     lowercase=bool(tok and tok.lowercase))
-    corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
-    if not any(corpus):
-        raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
-    rep = perplexity_report(model, corpus)
+    with gc_paused(hasattr(model, "to_arpa")):  # an n-gram model: token lists and arrays, no cycles
+        data = load_data(args.data, tokenizer=tok, encoding=args.encoding,
+                         lowercase=bool(tok and tok.lowercase))
+        corpus = list(progress(data, quiet=getattr(args, "quiet", False), desc="reading", unit=" lines"))
+        if not any(corpus):
+            raise DataError(f"{args.data} holds no tokens (empty, or only blank lines); give a non-empty corpus.")
+        rep = perplexity_report(model, corpus)
+        del data, corpus  # before the collector resumes
     result = {"perplexity": rep.perplexity, "bits_per_token": rep.bits_per_token, "tokens": rep.tokens,
               "oov": rep.oov, "perplexity_excl_oov": rep.perplexity_excl_oov, "sentences": rep.sentences}
     emit(args, result)

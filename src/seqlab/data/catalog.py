@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -231,4 +230,6 @@ _register(
 
 def bundled_path(file: str) -> Path:
     """Path of a file in ``seqlab/data/bundled``."""
+    from importlib import resources  # here: commands that read only the user's files never import it
+
     return Path(str(resources.files("seqlab.data").joinpath("bundled", file)))

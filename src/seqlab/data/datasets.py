@@ -519,8 +519,8 @@ def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: 
         The spec names a labelled or series data set, the file is missing or badly encoded,
         or the input holds no tokens.
     """
-    from seqlab.data.readers import read_lines, require_tokens
-    from seqlab.data.tokenize import get_tokenizer
+    from seqlab.data.readers import read_lines, read_whitespace_sequences, require_tokens
+    from seqlab.data.tokenize import WhitespaceTokenizer, get_tokenizer
 
     resolved = resolve(spec)
     if resolved is not None:
@@ -535,6 +535,8 @@ def load_corpus(spec: str, *, tokenizer: str | Tokenizer = "whitespace", level: 
         raise DataError(f"level={level!r} applies only to bundled corpora; {spec!r} is a file path "
                         "(choose the tokenizer instead).")
     tok = get_tokenizer(tokenizer, lowercase=lowercase)
+    if type(tok) is WhitespaceTokenizer:  # the common case, split a block at a time
+        return require_tokens(read_whitespace_sequences(spec, encoding=encoding, lowercase=tok.lowercase), str(spec))
     lines = read_lines(spec, encoding=encoding)
     return require_tokens((tok(line) for line in lines if line.strip()), str(spec))
 

@@ -12,8 +12,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from seqlab.data.tokenize import Tokenizer, get_tokenizer
+from seqlab.data.tokenize import Tokenizer, WhitespaceTokenizer, get_tokenizer
 from seqlab.exceptions import DataError
+
+#: bytes read at a time by :func:`read_whitespace_sequences` (then completed to the end of a line)
+BLOCK_BYTES = 1 << 24
+#: encodings in which every ``\n`` byte is a line end and a block cut after one decodes as its lines do
+_LINE_SAFE_CODECS = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252"})
 
 
 def open_binary(path: str | Path) -> BinaryIO:
@@ -35,31 +40,67 @@ def open_binary(path: str | Path) -> BinaryIO:
     return open(p, "rb")
 
 
+def _codec(encoding: str) -> codecs.CodecInfo:
+    try:
+        return codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"Unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252.") from None
+
+
+def _decode(raw: bytes, encoding: str, path: str | Path, offset: int) -> str:
+    """``raw`` (which starts at byte ``offset`` of ``path``) decoded, or a DataError naming the bad byte."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: byte 0x{raw[exc.start]:02x} at offset {offset + exc.start} is not valid {encoding}; "
+            "pass --encoding (e.g. latin-1) or fix the file."
+        ) from None
+
+
 def read_lines(path: str | Path, *, encoding: str = "utf-8") -> Iterator[str]:
     """Yield the lines of a text file (without line ends), decoding as ``encoding``.
 
     Compressed files (``.gz``, ``.xz``, ``.bz2``) are read transparently.
     """
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(f"Unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252.") from None
+    _codec(encoding)
     offset = 0
     stream = open_binary(path)
     try:
         for raw in stream:
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise DataError(
-                    f"{path}: byte 0x{raw[exc.start]:02x} at offset {offset + exc.start} is not valid {encoding}; "
-                    "pass --encoding (e.g. latin-1) or fix the file."
-                ) from None
+            text = _decode(raw, encoding, path, offset)
             offset += len(raw)
             yield text.rstrip("\r\n")
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def read_whitespace_sequences(path: str | Path, *, encoding: str = "utf-8", lowercase: bool = False
+                              ) -> list[list[str]]:
+    """The whitespace tokens of every non-blank line of ``path``: ``list(read_sequences(path, "whitespace"))``.
+
+    The same lists, read in blocks of :data:`BLOCK_BYTES` cut after a line end: each block is
+    decoded once and split with ``str.split``, so no Python code runs per line or token. A
+    decoding error names the same byte and offset as :func:`read_lines`. Encodings other than
+    UTF-8, ASCII, Latin-1 and cp1252 (where a ``\\n`` byte may sit inside a character, or a
+    BOM is stripped per line) are read line by line as before.
+    """
+    if _codec(encoding).name not in _LINE_SAFE_CODECS:
+        return list(read_sequences(path, WhitespaceTokenizer(lowercase=lowercase), encoding=encoding))
+    out: list[list[str]] = []
+    offset = 0
+    stream = open_binary(path)
+    try:
+        while raw := stream.read(BLOCK_BYTES):
+            raw += stream.readline()  # complete the last line, so that a block never cuts one
+            lines = _decode(raw, encoding, path, offset).split("\n")
+            offset += len(raw)
+            out.extend(filter(None, map(str.split, map(str.lower, lines) if lowercase else lines)))
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return out
 
 
 def read_sequences(path: str | Path, tokenizer: str | Tokenizer = "whitespace", *, encoding: str = "utf-8",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -54,9 +54,15 @@ def read_corpus(sequences: Iterable[Sequence[str]], chunk_tokens: int = 1 << 20)
     Works on one-shot iterators (generators, streamed files): the vocabulary is decided
     later from the counts, by remapping provisional ids with one gather. Tokens are mapped
     with ``map(table.__getitem__, ...)`` (a C loop); only a token's first occurrence runs
-    Python code (``__missing__``).
+    Python code (``__missing__``). A list of lists (a corpus already in memory) is mapped in
+    one pass over ``chain.from_iterable``, with no Python code per sentence either.
     """
     table = _FirstSeen()
+    if isinstance(sequences, list) and set(map(type, sequences)) <= {list}:  # a loaded corpus: all C loops
+        n_tokens = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+        ids = np.fromiter(map(table.__getitem__, chain.from_iterable(sequences)), dtype=np.int64,
+                          count=int(n_tokens.sum()))
+        return RawCorpus(ids, n_tokens, list(table))
     chunks: list[np.ndarray] = []
     lengths: list[int] = []
     buf: list[str] = []

@@ -446,6 +446,30 @@ def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_cou
     ``tokens``, so shards counted apart give the same vocabulary. Literal specials in the
     text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
     """
+    tokens = tokens if isinstance(tokens, list) else list(tokens)
+    freq = np.asarray(freq)
+    if freq.shape != (len(tokens),) or freq.dtype.kind not in "iu" or len(set(tokens)) != len(tokens):
+        return _vocabulary_from_counter(tokens, freq, min_count)
+    if min_count < 1:
+        raise InvalidParameterError(f"min_count must be >= 1, got {min_count}.")
+    freq = freq.astype(np.int64, copy=False)  # negated below: an unsigned count would wrap
+    keep = freq >= min_count
+    for special in SPECIALS:
+        if special in tokens:
+            keep[tokens.index(special)] = False
+    # (-count, token) order: tokens sorted as str (a C-level key), then a stable sort by count
+    by_token = np.fromiter(sorted(range(len(tokens)), key=tokens.__getitem__), dtype=np.int64, count=len(tokens))
+    by_token = by_token[keep[by_token]]
+    order = by_token[np.argsort(-freq[by_token], kind="stable")]
+    vocab = Vocabulary(list(map(tokens.__getitem__, order.tolist())), freq[order].tolist())
+    remap = np.full(len(tokens), UNK_ID, dtype=np.int64)
+    remap[order] = np.arange(len(SPECIALS), len(SPECIALS) + order.size)
+    return vocab, remap
+
+
+def _vocabulary_from_counter(tokens: Sequence[str], freq: np.ndarray, min_count: int
+                             ) -> tuple[Vocabulary, np.ndarray]:
+    """:func:`vocabulary_from_frequencies` one token at a time (repeated tokens: the last count counts)."""
     counter = {t: int(c) for t, c in zip(tokens, freq, strict=False) if t not in SPECIALS}
     vocab = Vocabulary.from_counter(counter, min_count=min_count)
     stoi = vocab.stoi
