@@ -131,7 +131,8 @@ def count_shard(raw: K.RawCorpus, stoi: dict[str, int], order: int, vocab_size: 
     """Every order's local sorted table of one shard (keys over the shard's own rows of the order below)."""
     remap = np.fromiter(map(stoi.__getitem__, raw.tokens), dtype=np.int64, count=len(raw.tokens))
     ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
-    return K.count_ngrams(ids, pos, order, vocab_size)
+    chunk = min(max(K.CHUNK, ids.size), 4 * K.CHUNK)  # one chunk (no merge within the shard) up to ~16M positions
+    return K.count_ngrams(ids, pos, order, vocab_size, chunk=chunk)
 
 
 def shard_unigrams(local: K.NGramCounts) -> np.ndarray:
