@@ -261,18 +261,30 @@ def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) ->
             "tokens": n_tokens, "ngrams": [int(k.size) for k in counts.keys], **stats}
 
 
-def dask_scaling(path: Path, order: int = 5, shard_bytes: int | None = None) -> dict:
-    """Count phase with 1 and 2 local workers, against the single-process count of the same file."""
-    out: dict = {"corpus_bytes": path.stat().st_size, "order": order, "load_before": os.getloadavg()}
+def dask_scaling(path: Path, order: int = 5, shard_bytes: int | None = None, repeat: int = 1) -> dict:
+    """Count phase with 1 and 2 local workers (alternating, ``repeat`` times each), against the single-process count.
+
+    ``workers_1`` / ``workers_2`` list every run; ``median`` holds the medians that the summary
+    line prints (wall and CPU on a shared machine vary from run to run).
+    """
+    out: dict = {"corpus_bytes": path.stat().st_size, "order": order, "repeat": repeat, "load_before": os.getloadavg()}
     out["in_memory_count"] = in_memory_count(path, order)
-    for workers in (1, 2):
-        out[f"workers_{workers}"] = dask_count(path, workers, order, shard_bytes)
+    runs: dict[int, list[dict]] = {1: [], 2: []}
+    for _ in range(repeat):
+        for workers in (1, 2):
+            runs[workers].append(dask_count(path, workers, order, shard_bytes))
     out["load_after"] = os.getloadavg()
-    w1, w2 = out["workers_1"], out["workers_2"]
-    out["speedup_2_over_1"] = w1["count_wall_s"] / w2["count_wall_s"]
-    out["cpu_split_bound_2_over_1"] = sum(w1["worker_cpu_s"]) / max(w2["worker_cpu_s"])
-    out["cpu_ratio_1_worker_over_in_memory"] = w1["total_cpu_s"] / out["in_memory_count"]["cpu_s"]
-    out["cpu_ratio_2_workers_over_in_memory"] = w2["total_cpu_s"] / out["in_memory_count"]["cpu_s"]
+    out["workers_1"], out["workers_2"] = runs[1], runs[2]
+    med = {f"{k}_{w}": float(np.median([f(r) for r in runs[w]])) for w in (1, 2)
+           for k, f in (("count_wall_s", lambda r: r["count_wall_s"]), ("total_cpu_s", lambda r: r["total_cpu_s"]),
+                        ("client_cpu_s", lambda r: r["client_cpu_s"]),
+                        ("busiest_worker_cpu_s", lambda r: max(r["worker_cpu_s"])),
+                        ("worker_cpu_s", lambda r: sum(r["worker_cpu_s"])))}
+    med["speedup_2_over_1"] = med["count_wall_s_1"] / med["count_wall_s_2"]
+    med["cpu_split_bound_2_over_1"] = med["worker_cpu_s_1"] / med["busiest_worker_cpu_s_2"]
+    med["cpu_ratio_1_worker_over_in_memory"] = med["total_cpu_s_1"] / out["in_memory_count"]["cpu_s"]
+    med["cpu_ratio_2_workers_over_in_memory"] = med["total_cpu_s_2"] / out["in_memory_count"]["cpu_s"]
+    out["median"] = med
     out["notes"] = ("CPU in seconds (user + system). speedup_2_over_1 is the wall-clock ratio, which on a shared "
                     "machine also measures the other jobs (see load_before/after, the 1-minute load average of "
                     "the 2-core machine). cpu_split_bound_2_over_1 = worker CPU with 1 worker / the busiest "
@@ -281,14 +293,14 @@ def dask_scaling(path: Path, order: int = 5, shard_bytes: int | None = None) -> 
 
 
 def dask_summary(d: dict) -> str:
-    """One line: wall and CPU with 1 and 2 workers, against the single-process count."""
-    w1, w2 = d["workers_1"], d["workers_2"]
-    return (f"dask count, {w1['tokens'] / 1e6:.1f}M tokens, order {d['order']}: in-memory "
-            f"{d['in_memory_count']['cpu_s']:.1f} CPU-s; 1 worker {w1['count_wall_s']:.1f} s wall "
-            f"(workers {'+'.join(f'{c:.1f}' for c in w1['worker_cpu_s'])} + client {w1['client_cpu_s']:.1f} CPU-s); "
-            f"2 workers {w2['count_wall_s']:.1f} s wall (workers {'+'.join(f'{c:.1f}' for c in w2['worker_cpu_s'])}"
-            f" + client {w2['client_cpu_s']:.1f} CPU-s); wall speed-up {d['speedup_2_over_1']:.2f}x, CPU split "
-            f"bound {d['cpu_split_bound_2_over_1']:.2f}x; "
+    """One line: median wall and CPU with 1 and 2 workers, against the single-process count."""
+    m, w1, w2 = d["median"], d["workers_1"][0], d["workers_2"][0]
+    return (f"dask count, {w1['tokens'] / 1e6:.1f}M tokens, order {d['order']}, {w1['shards']}/{w2['shards']} shards, "
+            f"median of {d['repeat']}: in-memory {d['in_memory_count']['cpu_s']:.1f} CPU-s; 1 worker "
+            f"{m['count_wall_s_1']:.1f} s wall, {m['worker_cpu_s_1']:.1f} worker + {m['client_cpu_s_1']:.1f} client "
+            f"CPU-s; 2 workers {m['count_wall_s_2']:.1f} s wall, {m['worker_cpu_s_2']:.1f} worker (busiest "
+            f"{m['busiest_worker_cpu_s_2']:.1f}) + {m['client_cpu_s_2']:.1f} client CPU-s; wall speed-up "
+            f"{m['speedup_2_over_1']:.2f}x, CPU split bound {m['cpu_split_bound_2_over_1']:.2f}x; "
             f"{w2['bytes_between_workers'] / 2**20:.0f} MiB between workers, "
             f"{w2['bytes_workers_to_client'] / 2**20:.0f} MiB to the client; load {d['load_before'][0]:.1f}-"
             f"{d['load_after'][0]:.1f}")
@@ -334,6 +346,7 @@ def main() -> None:
                     help="tokens of the Dask corpus (sampled unless --corpus names an existing file)")
     ap.add_argument("--corpus", help="Dask corpus file: used when it exists, else sampled into it (a cache)")
     ap.add_argument("--shard-bytes", type=int, default=None, help="DaskEngine(shard_bytes=...); default: its own")
+    ap.add_argument("--repeat", type=int, default=3, help="Dask runs per worker count (medians are reported)")
     ap.add_argument("--lmplz", default=shutil.which("lmplz"))
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the JSON alone")
@@ -371,7 +384,8 @@ def main() -> None:
             print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
         if not args.no_dask:
             path = dask_corpus(args, itos, counts, tmp)
-            result["dask"] = {"corpus": args.corpus or "sampled as above", **dask_scaling(path, 5, args.shard_bytes)}
+            result["dask"] = {"corpus": args.corpus or "sampled as above",
+                              **dask_scaling(path, 5, args.shard_bytes, args.repeat)}
             print(json.dumps(result["dask"]), flush=True)
             print(dask_summary(result["dask"]), flush=True)
     result["environment"] = {"python": sys.version.split()[0], "numpy": np.__version__, "cpus": os.cpu_count(),

@@ -230,3 +230,17 @@ def test_both_workers_count_and_merge(client, corpus_file):
     for task in stream.data:
         ran.setdefault(str(task["key"]).split("-")[0], set()).add(task["worker"])
     assert len(ran["count_shard"]) == 2 and len(ran["merge_partition"]) == 2, ran
+
+
+def test_pieces_travel_narrow_and_merge_back_to_int64():
+    from seqlab.ngram import dask_engine as D
+
+    keys = np.array([3, 5, 9], dtype=np.int64)
+    big = np.array([1, 2, 1 << 40], dtype=np.int64)  # a count past int32 stays int64
+    (small_piece,) = D.split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
+    (big_piece,) = D.split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
+    assert small_piece[1].dtype == np.int32 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
+    (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
+    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int64
+    assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]]
