@@ -244,3 +244,21 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     assert mcounts.dtype == np.int64 and msuffix.dtype == np.int64
     assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
     assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]]
+
+
+def test_empty_shards_count_nothing(client, tmp_path):
+    path = tmp_path / "long.txt"
+    words = [f"w{i % 97}" for i in range(3000)]
+    path.write_text(" ".join(words) + "\n\n" + " ".join(reversed(words)) + "\n")  # 2 lines, ~30 shards
+    engine = DaskEngine(client, shard_bytes=1000)
+    assert len(engine.shards([path])) > 20
+    _, counts, n_tokens, _ = engine.count([path], order=3)
+    raw = K.read_corpus(read_sequences(path))
+    from seqlab.ngram.model import _build_vocabulary
+
+    vocab, remap = _build_vocabulary(raw, 1)
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    want = K.count_ngrams(ids, pos, 3, len(vocab))
+    assert n_tokens == 6000 and counts.n_sentences == 2
+    for n in range(3):
+        assert np.array_equal(counts.keys[n], want.keys[n]) and np.array_equal(counts.counts[n], want.counts[n])

@@ -387,13 +387,36 @@ class DaskEngine:
         pieces into the partition merges; a piece merged on its own worker does not move) and
         ``bytes_rows`` (global rows sent back to the shards).
         """
-        from seqlab.ngram.model import vocabulary_from_frequencies
-
         c = self.client
         shards = self.shards(sources)
         workers = self._workers()
         home = [_on(workers[i % len(workers)]) for i in range(len(shards))]  # shard i's tasks stay on one worker
         raws = [c.submit(read_shard, s, self.opts, pure=False, **h) for s, h in zip(shards, home, strict=True)]
+        vocab, stoi_f, n_tokens, token_bytes = self._vocabulary(raws, home, min_count, sources)
+        V = len(vocab)
+        locals_ = [c.submit(count_shard, r, stoi_f, order, V, pure=False, **h) for r, h in zip(raws, home, strict=True)]
+        del raws, stoi_f  # the workers free them once the local counts are done
+        uni_f = self._tree([c.submit(shard_unigrams, loc, pure=False) for loc in locals_], _add_arrays)
+        tables_f, traffic_f = self._submit_merges(locals_, home, order, workers)
+        del locals_
+        uni = c.gather(uni_f)  # a sum over every local table: they are all counted now
+        self._report("encoded")
+        counts = self._gather_tables(uni, tables_f)
+        traffic = c.gather(traffic_f)
+        stats: dict[str, Any] = {
+            "shards": len(shards), "partitions": len(workers),
+            "bytes_to_client": token_bytes + sum(int(a.nbytes) for table in (counts.keys[1:], counts.counts,
+                                                                             counts.suffix[1:]) for a in table),
+            "bytes_broadcast": token_bytes * len(workers),
+            "bytes_reduced": sum(t[0] for t in traffic), "bytes_rows": sum(t[1] for t in traffic)}
+        return vocab, counts, n_tokens, stats
+
+    def _vocabulary(self, raws: list[Any], home: list[dict[str, Any]], min_count: int,
+                    sources: Sequence[str | os.PathLike[str]]) -> tuple[Vocabulary, Any, int, int]:
+        """The vocabulary pass: ``(vocabulary, future of the token -> id table, n_tokens, bytes of the totals)``."""
+        from seqlab.ngram.model import vocabulary_from_frequencies
+
+        c = self.client
         freqs = [c.submit(shard_frequencies, r, pure=False, **h) for r, h in zip(raws, home, strict=True)]
         totals_f = self._tree(freqs, sum_frequencies)
         tokens, freq, n_tokens = c.gather(totals_f)
@@ -401,31 +424,21 @@ class DaskEngine:
             raise DataError(f"the training corpus holds no tokens ({', '.join(map(str, sources))}); "
                             "give at least one non-empty line.")
         vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)  # literal specials, rare -> <unk>
-        V = len(vocab)
         stoi_f = c.submit(token_ids, totals_f, remap, pure=False)  # a task, not scattered data: recomputable
         self._report("vocabulary")
-        locals_ = [c.submit(count_shard, r, stoi_f, order, V, pure=False, **h) for r, h in zip(raws, home, strict=True)]
-        del raws, freqs, totals_f, stoi_f  # the workers free them once the local counts are done
-        uni_f = self._tree([c.submit(shard_unigrams, loc, pure=False) for loc in locals_], _add_arrays)
-        tables_f, traffic_f = self._submit_merges(locals_, home, order, workers)
-        del locals_
-        uni = c.gather(uni_f)  # a sum over every local table: they are all counted now
-        self._report("encoded")
+        return vocab, stoi_f, int(n_tokens), sum(len(t.encode()) + 8 for t in tokens)
+
+    def _gather_tables(self, uni: np.ndarray, tables_f: list[list[Any]]) -> K.NGramCounts:
+        """The global tables: unigrams, then every order's merged partitions, concatenated in key order."""
+        V = uni.size
         keys, counts, suffix = [np.arange(V, dtype=np.int64)], [uni], [np.full(V, -1, dtype=np.int64)]
         for n, parts_f in enumerate(tables_f, start=2):
-            parts = c.gather(parts_f)
+            parts = self.client.gather(parts_f)
             parts_f.clear()  # release the partitions on the workers
             for out, i in ((keys, 0), (counts, 1), (suffix, 2)):
                 out.append(np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i])
             self._report(f"order {n}")
-        traffic = c.gather(traffic_f)
-        stats: dict[str, Any] = {
-            "shards": len(shards), "partitions": len(workers),
-            "bytes_to_client": sum(len(t.encode()) + 8 for t in tokens) + uni.nbytes
-            + sum(int(a.nbytes) for table in (keys[1:], counts[1:], suffix[1:]) for a in table),
-            "bytes_broadcast": sum(len(t.encode()) + 8 for t in tokens) * len(workers),
-            "bytes_reduced": sum(t[0] for t in traffic), "bytes_rows": sum(t[1] for t in traffic)}
-        return vocab, K.NGramCounts(V, keys, counts, suffix, int(uni[BOS_ID])), int(n_tokens), stats
+        return K.NGramCounts(V, keys, counts, suffix, int(uni[BOS_ID]))
 
     def _submit_merges(self, locals_: list[Any], home: list[dict[str, Any]], order: int, workers: list[str]
                        ) -> tuple[list[list[Any]], list[Any]]:
