@@ -14,10 +14,15 @@ For each size (``--sizes``, in tokens), order 5, each fit in a fresh child proce
 - out of core: the same with ``memory=`` 25 % of that peak -> peak RSS, CPU s, runs written;
   the ARPA of both is compared byte for byte;
 - ``lmplz -o 5 -S <same bytes>`` when the binary is found (PATH or ``--lmplz``).
-Then the Dask count phase with 1 and 2 local worker processes on one size, and the bytes
-moved. Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
+Then the Dask count phase with 1 and 2 local worker processes on a ``--dask-tokens`` corpus
+(sampled the same way, or ``--corpus FILE``, which is sampled once and then reused), against
+the single-process count of the same file: wall time, each worker's CPU and its tasks' CPU by
+task function, the client's CPU, and the bytes moved between workers and to the client.
+Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
 
-Writes ``bench/results/ngram_scale.json``. Run: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7``.
+Writes ``bench/results/ngram_scale.json``. Run: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7``;
+the Dask section alone (rewrites only the ``"dask"`` key, prints a one-line summary):
+``python bench/ngram_scale.py --only dask --dask-tokens 1.2e7 --corpus /tmp/corpus-12M.txt``.
 """
 
 from __future__ import annotations
@@ -180,7 +185,50 @@ def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
             "peak_rss_bytes": int(lines[-1]) * 1024}
 
 
-def dask_scaling(path: Path, order: int = 5) -> dict:
+COUNT_CHILD = r"""
+import json, sys, time
+from seqlab.data.readers import read_sequences
+from seqlab.ngram import _kernels as K
+from seqlab.ngram.model import _build_vocabulary
+c = time.process_time(); w = time.perf_counter()
+raw = K.read_corpus(read_sequences(sys.argv[1]))
+vocab, remap = _build_vocabulary(raw, 1)
+ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+counts = K.count_ngrams(ids, pos, int(sys.argv[2]), len(vocab))
+print(json.dumps({"cpu_s": time.process_time() - c, "wall_s": time.perf_counter() - w,
+                  "ngrams": [int(k.size) for k in counts.keys]}))
+"""
+
+
+def in_memory_count(path: Path, order: int) -> dict:
+    """CPU and wall seconds of the single-process count phase (read, vocabulary, count; no smoothing)."""
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", COUNT_CHILD, str(path), str(order)], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _worker_counters(dask_worker) -> dict:  # type: ignore[no-untyped-def]
+    """Run on a worker: its process CPU, its tasks' CPU by task function, the bytes it got from other workers
+    and the bytes it sent to the client."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    tasks: dict[str, float] = {}
+    for key, value in dask_worker.digests_total.items():  # ("execute", span, function, "thread-cpu", "seconds")
+        if isinstance(key, tuple) and key[0] == "execute" and key[-2:] == ("thread-cpu", "seconds"):
+            tasks[key[-3]] = tasks.get(key[-3], 0.0) + value
+    return {"cpu_s": ru.ru_utime + ru.ru_stime, "task_cpu_s": tasks,
+            "bytes_from_workers": sum(d["total"] for d in dask_worker.transfer_incoming_log),
+            "bytes_to_client": sum(d["total"] for d in dask_worker.transfer_outgoing_log if d["who"] is None)}
+
+
+def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) -> dict:
+    """One Dask count phase on a fresh LocalCluster of ``workers`` processes, with its CPU and bytes.
+
+    ``client_cpu_s`` is this process's CPU during the count: the client and, for a LocalCluster,
+    the scheduler (it runs in this process). ``worker_cpu_s`` is each worker process's CPU
+    (tasks, serialisation, communication, Dask's own housekeeping); ``worker_task_cpu_s`` the
+    CPU inside its tasks, by task function (thread CPU time, from Dask's per-task metrics).
+    """
     import logging
 
     import distributed
@@ -188,17 +236,74 @@ def dask_scaling(path: Path, order: int = 5) -> dict:
     from seqlab.ngram.dask_engine import DaskEngine
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    out: dict = {"corpus_bytes": path.stat().st_size, "order": order}
-    for workers in (1, 2):
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
-                distributed.Client(cluster, set_as_default=False) as client:
-            engine = DaskEngine(client, shard_bytes=max(1 << 20, path.stat().st_size // 8))
-            w = time.perf_counter()
-            _, _, n_tokens, stats = engine.count([path], order=order)
-            out[f"workers_{workers}"] = {"count_wall_s": time.perf_counter() - w, "tokens": n_tokens, **stats}
-    out["speedup_2_over_1"] = out["workers_1"]["count_wall_s"] / out["workers_2"]["count_wall_s"]
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        engine = DaskEngine(client, shard_bytes=shard_bytes)
+        before = client.run(_worker_counters)
+        c, w = time.process_time(), time.perf_counter()
+        _, counts, n_tokens, stats = engine.count([path], order=order)
+        wall, client_cpu = time.perf_counter() - w, time.process_time() - c
+        after = client.run(_worker_counters)
+    addrs = sorted(after)
+    task_cpu = []
+    for a in addrs:
+        old = before[a]["task_cpu_s"]
+        task_cpu.append({k: round(v - old.get(k, 0.0), 3) for k, v in sorted(after[a]["task_cpu_s"].items(),
+                                                                          key=lambda kv: -kv[1])})
+    worker_cpu = [after[a]["cpu_s"] - before[a]["cpu_s"] for a in addrs]
+    return {"workers": workers, "count_wall_s": wall, "client_cpu_s": client_cpu, "worker_cpu_s": worker_cpu,
+            "worker_task_cpu_s": [sum(t.values()) for t in task_cpu], "total_cpu_s": client_cpu + sum(worker_cpu),
+            "task_cpu_s_by_function": task_cpu,
+            "bytes_between_workers": sum(after[a]["bytes_from_workers"] - before[a]["bytes_from_workers"]
+                                         for a in addrs),
+            "bytes_workers_to_client": sum(after[a]["bytes_to_client"] - before[a]["bytes_to_client"] for a in addrs),
+            "tokens": n_tokens, "ngrams": [int(k.size) for k in counts.keys], **stats}
+
+
+def dask_scaling(path: Path, order: int = 5, shard_bytes: int | None = None, repeat: int = 1) -> dict:
+    """Count phase with 1 and 2 local workers (alternating, ``repeat`` times each), against the single-process count.
+
+    ``workers_1`` / ``workers_2`` list every run; ``median`` holds the medians that the summary
+    line prints (wall and CPU on a shared machine vary from run to run).
+    """
+    out: dict = {"corpus_bytes": path.stat().st_size, "order": order, "repeat": repeat, "load_before": os.getloadavg()}
+    out["in_memory_count"] = in_memory_count(path, order)
+    runs: dict[int, list[dict]] = {1: [], 2: []}
+    for _ in range(repeat):
+        for workers in (1, 2):
+            runs[workers].append(dask_count(path, workers, order, shard_bytes))
+    out["load_after"] = os.getloadavg()
+    out["workers_1"], out["workers_2"] = runs[1], runs[2]
+    med = {f"{k}_{w}": float(np.median([f(r) for r in runs[w]])) for w in (1, 2)
+           for k, f in (("count_wall_s", lambda r: r["count_wall_s"]), ("total_cpu_s", lambda r: r["total_cpu_s"]),
+                        ("client_cpu_s", lambda r: r["client_cpu_s"]),
+                        ("busiest_worker_cpu_s", lambda r: max(r["worker_cpu_s"])),
+                        ("worker_cpu_s", lambda r: sum(r["worker_cpu_s"])))}
+    med["speedup_2_over_1"] = med["count_wall_s_1"] / med["count_wall_s_2"]
+    med["cpu_split_bound_2_over_1"] = med["worker_cpu_s_1"] / med["busiest_worker_cpu_s_2"]
+    med["cpu_ratio_1_worker_over_in_memory"] = med["total_cpu_s_1"] / out["in_memory_count"]["cpu_s"]
+    med["cpu_ratio_2_workers_over_in_memory"] = med["total_cpu_s_2"] / out["in_memory_count"]["cpu_s"]
+    out["median"] = med
+    out["notes"] = ("CPU in seconds (user + system). speedup_2_over_1 is the wall-clock ratio, which on a shared "
+                    "machine also measures the other jobs (see load_before/after, the 1-minute load average of "
+                    "the 2-core machine). cpu_split_bound_2_over_1 = worker CPU with 1 worker / the busiest "
+                    "worker's CPU with 2: the wall-clock speed-up on two free cores if no worker ever waited.")
     return out
+
+
+def dask_summary(d: dict) -> str:
+    """One line: median wall and CPU with 1 and 2 workers, against the single-process count."""
+    m, w1, w2 = d["median"], d["workers_1"][0], d["workers_2"][0]
+    return (f"dask count, {w1['tokens'] / 1e6:.1f}M tokens, order {d['order']}, {w1['shards']}/{w2['shards']} shards, "
+            f"median of {d['repeat']}: in-memory {d['in_memory_count']['cpu_s']:.1f} CPU-s; 1 worker "
+            f"{m['count_wall_s_1']:.1f} s wall, {m['worker_cpu_s_1']:.1f} worker + {m['client_cpu_s_1']:.1f} client "
+            f"CPU-s; 2 workers {m['count_wall_s_2']:.1f} s wall, {m['worker_cpu_s_2']:.1f} worker (busiest "
+            f"{m['busiest_worker_cpu_s_2']:.1f}) + {m['client_cpu_s_2']:.1f} client CPU-s; wall speed-up "
+            f"{m['speedup_2_over_1']:.2f}x, CPU split bound {m['cpu_split_bound_2_over_1']:.2f}x; "
+            f"{w2['bytes_between_workers'] / 2**20:.0f} MiB between workers, "
+            f"{w2['bytes_workers_to_client'] / 2**20:.0f} MiB to the client; load {d['load_before'][0]:.1f}-"
+            f"{d['load_after'][0]:.1f}")
 
 
 def _not_run(sizes: list[float]) -> str:
@@ -209,15 +314,46 @@ def _not_run(sizes: list[float]) -> str:
     return f"{', '.join(missing)} tokens not run (see --sizes); nothing here is extrapolated"
 
 
+def dask_corpus(args: argparse.Namespace, itos: list[str] | None, counts: object, tmp: Path) -> Path:
+    """The Dask corpus: ``--corpus`` if it exists, else ``--dask-tokens`` sampled (into ``--corpus``, a cache)."""
+    if args.corpus is not None and Path(args.corpus).is_file():
+        return Path(args.corpus)
+    path = Path(args.corpus) if args.corpus is not None else tmp / f"dask-corpus-{int(args.dask_tokens)}.txt"
+    if itos is None:
+        itos, counts = fit_source()
+    part = path.with_name(path.name + ".part")
+    sample_corpus(itos, counts, int(args.dask_tokens), part)
+    part.rename(path)
+    return path
+
+
+def write_result(result: dict, only_dask: bool) -> None:
+    """Write the JSON; with ``--only dask`` replace its ``"dask"`` entry and keep the rest as it was."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    if only_dask:
+        old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"benchmark": "ngram_scale"}
+        old["dask"] = result["dask"]
+        result = old
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 1e7])
-    ap.add_argument("--dask-size", type=float, default=3e6)
+    ap.add_argument("--only", choices=("all", "dask"), default="all",
+                    help="dask: run only the Dask section and rewrite only the 'dask' key of the JSON")
+    ap.add_argument("--dask-tokens", "--dask-size", type=float, default=1.2e7,
+                    help="tokens of the Dask corpus (sampled unless --corpus names an existing file)")
+    ap.add_argument("--corpus", help="Dask corpus file: used when it exists, else sampled into it (a cache)")
+    ap.add_argument("--shard-bytes", type=int, default=None, help="DaskEngine(shard_bytes=...); default: its own")
+    ap.add_argument("--repeat", type=int, default=3, help="Dask runs per worker count (medians are reported)")
     ap.add_argument("--lmplz", default=shutil.which("lmplz"))
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave the JSON alone")
     args = ap.parse_args()
     sys.path.insert(0, SRC)
-    itos, counts = fit_source()
+    only_dask = args.only == "dask"
+    itos, counts = (None, None) if only_dask else fit_source()
     result: dict = {"benchmark": "ngram_scale", "order": 5, "sizes_run": [], "runs": [],
                     "corpus": "sampled from an interpolated Witten-Bell 5-gram of all bundled text "
                               "(kjv + shakespeare + austen, word level); see bench/ngram_scale.py",
@@ -225,7 +361,7 @@ def main() -> None:
                     "lmplz": args.lmplz or "not found; not run"}
     with tempfile.TemporaryDirectory() as tmpd:
         tmp = Path(tmpd)
-        for size in args.sizes:
+        for size in [] if only_dask else args.sizes:
             n = int(size)
             path = tmp / f"corpus-{n}.txt"
             w = time.perf_counter()
@@ -246,15 +382,18 @@ def main() -> None:
             result["runs"].append(entry)
             result["sizes_run"].append(words)
             print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
-            if not args.no_dask and int(args.dask_size) == n:
-                result["dask"] = dask_scaling(path)
-                print(json.dumps(result["dask"])[:600], flush=True)
+        if not args.no_dask:
+            path = dask_corpus(args, itos, counts, tmp)
+            result["dask"] = {"corpus": args.corpus or "sampled as above",
+                              **dask_scaling(path, 5, args.shard_bytes, args.repeat)}
+            print(json.dumps(result["dask"]), flush=True)
+            print(dask_summary(result["dask"]), flush=True)
     result["environment"] = {"python": sys.version.split()[0], "numpy": np.__version__, "cpus": os.cpu_count(),
                              "machine": platform.machine(),
                              "note": "shared machine (other jobs running): wall times vary; CPU seconds and RSS "
                                      "are the primary figures"}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    if not args.no_write and (not only_dask or "dask" in result):
+        write_result(result, only_dask)
 
 
 if __name__ == "__main__":

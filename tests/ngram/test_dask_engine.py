@@ -151,3 +151,114 @@ def test_cli_engine_dask(cli, corpus_file, tmp_path):
     assert (tmp_path / "d.arpa").read_bytes() == (tmp_path / "one.arpa").read_bytes()
     res = cli("lm", "train", "--data", "kjv", "-o", tmp_path / "e", "--engine", "dask", "--workers", "1")
     assert res.code == 1 and "bundled corpus" in res.err
+
+
+# ---------------------------------------------------------------------- the shuffle, run in one process
+def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-def]
+    """The engine's task graph called in order, without a cluster: shards -> local tables -> partitioned merges."""
+    from seqlab.ngram import dask_engine as D
+    from seqlab.ngram.model import vocabulary_from_frequencies
+
+    size = path.stat().st_size
+    step = -(-size // n_shards)
+    opts = {"tokenizer": "whitespace", "encoding": "utf-8", "lowercase": False}
+    raws = [D.read_shard((str(path), a, min(size, a + step)), opts) for a in range(0, size, step)]
+    totals = D.sum_frequencies(*map(D.shard_frequencies, raws))
+    vocab, remap = vocabulary_from_frequencies(totals[0], totals[1], 1)
+    stoi = D.token_ids(totals, remap)
+    local = [D.count_shard(r, stoi, order, len(vocab)) for r in raws]
+    tables, rows, sizes, merged_rows = [], [[] for _ in local], [], []
+    for n in range(2, order + 1):
+        glob = [D.globalize(loc, n, r, sizes) for loc, r in zip(local, rows, strict=True)]
+        assert all(np.all(np.diff(g[0]) > 0) for g in glob), "global keys of a shard must stay sorted and unique"
+        bounds = D.choose_bounds(parts, [D.sample_keys(g) for g in glob])
+        splits = [D.split_table(g, bounds) for g in glob]
+        merged = [D.merge_partition(*[sp[p] for sp in splits]) for p in range(parts)]
+        tables.append([np.concatenate([m[0][i] for m in merged]) for i in range(3)])
+        rows = [[m[1][s] for m in merged] for s in range(len(local))]
+        sizes = [m[0][0].size for m in merged]
+        merged_rows.append([m[2] for m in merged])
+    return vocab, tables, merged_rows
+
+
+@pytest.mark.parametrize(("n_shards", "parts"), [(1, 1), (5, 1), (7, 3), (4, 4)])
+def test_partitioned_merge_equals_count_ngrams(corpus_file, n_shards, parts):
+    vocab, tables, merged_bytes = count_in_process(corpus_file, 4, n_shards, parts)
+    raw = K.read_corpus(read_sequences(corpus_file))
+    from seqlab.ngram.model import _build_vocabulary
+
+    want_vocab, remap = _build_vocabulary(raw, 1)
+    assert vocab.itos == want_vocab.itos
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    want = K.count_ngrams(ids, pos, 4, len(vocab))
+    for n, table in enumerate(tables, start=2):
+        for name, got in zip(("keys", "counts", "suffix"), table, strict=True):
+            assert np.array_equal(got, getattr(want, name)[n - 1]), f"{name} of order {n} differs"
+    if parts > 1:  # the bounds drawn from key samples give every partition a similar share to merge
+        top = merged_bytes[-1]
+        assert max(top) < 1.5 * sum(top) / parts, top
+
+
+def test_choose_bounds_splits_by_weight_and_handles_empty_tables():
+    from seqlab.ngram import dask_engine as D
+
+    dense = np.arange(0, 1000, dtype=np.int64)  # shard 1: 1000 keys in [0, 1000)
+    sparse = np.arange(1000, 1100, dtype=np.int64)  # shard 2: 100 keys above
+    bounds = D.choose_bounds(2, [D.sample_keys((dense, dense, dense)), D.sample_keys((sparse, sparse, sparse))])
+    assert bounds.shape == (1,) and 500 <= bounds[0] <= 600  # 1100 keys: the split falls near the 550th
+    empty = np.empty(0, np.int64)
+    assert D.choose_bounds(3, [D.sample_keys((empty, empty, empty))]).tolist() == [0, 0]
+    pieces = D.split_table((dense, dense, dense), np.array([0, 0, 400]))
+    assert [p[0].size for p in pieces] == [0, 0, 400, 600]
+
+
+def test_default_shards_give_every_worker_work(client, tmp_path):
+    from seqlab.ngram import dask_engine as D
+
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"a b c d\n" * (8 * D.MIN_SHARD_BYTES // 8))  # 8 MiB: 4 shards of 2 MiB for 2 workers
+    shards = DaskEngine(client).shards([path])
+    assert len(shards) == D.SHARDS_PER_WORKER * 2
+    assert shards[0][1] == 0 and shards[-1][2] == path.stat().st_size
+
+
+def test_both_workers_count_and_merge(client, corpus_file):
+    with distributed.get_task_stream(client=client) as stream:
+        _, _, _, stats = DaskEngine(client, shard_bytes=40_000).count([corpus_file], order=3)
+    assert stats["partitions"] == 2 and stats["bytes_rows"] > 0
+    ran: dict[str, set[str]] = {}
+    for task in stream.data:
+        ran.setdefault(str(task["key"]).split("-")[0], set()).add(task["worker"])
+    assert len(ran["count_shard"]) == 2 and len(ran["merge_partition"]) == 2, ran
+
+
+def test_pieces_travel_narrow_and_merge_back_to_int64():
+    from seqlab.ngram import dask_engine as D
+
+    keys = np.array([3, 5, 9], dtype=np.int64)
+    big = np.array([1, 2, 1 << 40], dtype=np.int64)  # a count past int32 stays int64
+    (small_piece,) = D.split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
+    (big_piece,) = D.split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
+    assert small_piece[1].dtype == np.int32 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
+    (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
+    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int64
+    assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]]
+
+
+def test_empty_shards_count_nothing(client, tmp_path):
+    path = tmp_path / "long.txt"
+    words = [f"w{i % 97}" for i in range(3000)]
+    path.write_text(" ".join(words) + "\n\n" + " ".join(reversed(words)) + "\n")  # 2 lines, ~30 shards
+    engine = DaskEngine(client, shard_bytes=1000)
+    assert len(engine.shards([path])) > 20
+    _, counts, n_tokens, _ = engine.count([path], order=3)
+    raw = K.read_corpus(read_sequences(path))
+    from seqlab.ngram.model import _build_vocabulary
+
+    vocab, remap = _build_vocabulary(raw, 1)
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    want = K.count_ngrams(ids, pos, 3, len(vocab))
+    assert n_tokens == 6000 and counts.n_sentences == 2
+    for n in range(3):
+        assert np.array_equal(counts.keys[n], want.keys[n]) and np.array_equal(counts.counts[n], want.counts[n])

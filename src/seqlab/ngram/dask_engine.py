@@ -2,20 +2,33 @@
 
 The corpus never passes through the client: it is split into shards (byte ranges of a text
 file, aligned to lines by the workers; a compressed file is one shard), and each worker
-reads its own. Then, as map/reduce rounds over the same shard tasks:
+reads its own, once. Then, as tasks over the shards:
 
-1. vocabulary: each shard's token frequencies, summed; the vocabulary is decided from the
-   totals exactly as on one machine (most frequent first, ties by token);
-2. encode: each shard's ids with ``<s>``/``</s>`` (kept in worker memory as Dask futures);
-3. per order n: each shard groups its n-grams under the keys of the merged order-(n-1)
-   table (:mod:`seqlab.ngram._kernels`), the partial sorted tables are merged pairwise on
-   the workers (a tree), and the merged table (a future, so Dask can recompute it) goes back to every
-   shard so that it can key order n+1.
+1. vocabulary: each shard keeps its tokens as provisional ids (first-seen order) in worker
+   memory and reports its ``(token, count)`` list; the lists are summed on the workers, and
+   the client decides the vocabulary from the totals exactly as on one machine (most
+   frequent first, ties by token);
+2. local count: each shard maps its provisional ids to vocabulary ids (a token -> id table
+   built once on a worker and fetched once by each worker) and counts every order with the
+   in-memory kernel (:func:`seqlab.ngram._kernels.count_ngrams`). The local tables stay on
+   the worker; their keys use the shard's own rows of the order below;
+3. merge, order by order, partitioned by key range (one partition per worker): with the
+   global row of each of its (n-1)-grams (sent back by the merge of order n-1; unigram rows
+   are the ids) a shard turns its order-n keys into global keys, still sorted (local and
+   global rows are both in lexicographic order). A sample of every shard's keys places the
+   P-1 partition bounds so that each partition gets about the same number of rows to merge;
+   each shard cuts its table at the bounds and sends piece p to the worker that merges
+   partition p. That worker sums the pieces into partition p of the global table and sends
+   each shard the global rows of its keys, for the next order.
 
-Shards are whole sentences, so no n-gram crosses a shard; the merged tables are the global
-counts, and continuation counts, discounts and everything after counting are computed from
-them by the same smoothing code as the in-memory path: the model is the same, byte for byte.
-A lost worker's futures are recomputed by Dask from their lineage (pure tasks).
+Shard i's tasks run on worker i mod W (its "home"), partition p's merges on worker p, so the
+work spreads evenly and the local tables never move; Dask runs them elsewhere if that worker
+is lost. The client receives the vocabulary totals, the unigram counts and the merged partitions,
+which, concatenated in order, are the global tables. Shards are whole sentences, so no
+n-gram crosses a shard; continuation counts, discounts and everything after counting are
+computed from the global tables by the same smoothing code as the in-memory path: the model
+is the same, byte for byte. All tasks are pure, so a lost worker's results are recomputed
+by Dask from their lineage.
 """
 
 from __future__ import annotations
@@ -28,12 +41,19 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.data.vocab import BOS_ID, SPECIALS, UNK_ID, Vocabulary
+from seqlab.data.vocab import BOS_ID, Vocabulary
 from seqlab.exceptions import DataError, InvalidParameterError, SeqlabError
 from seqlab.ngram import _kernels as K
 
 DEFAULT_SHARD_BYTES = 64 << 20
+MIN_SHARD_BYTES = 1 << 20  # the default never cuts a file finer than this
+SHARDS_PER_WORKER = 2  # the default cuts a file into at least this many shards per worker
 COMPRESSED = (".gz", ".xz", ".bz2")
+BALANCE_SAMPLES = 1024  # keys of each shard's table of one order used to place the partition bounds
+
+Shard = tuple[str, int, int | None]  # (path, first byte, end byte or None for the whole file)
+Table = tuple[np.ndarray, np.ndarray, np.ndarray]  # sorted keys, counts, suffix rows; each (rows,) int64
+Merged = tuple[Table, list[np.ndarray], int]  # a partition's table, each piece's rows in it, the bytes merged
 
 
 def _import_distributed() -> Any:
@@ -45,7 +65,7 @@ def _import_distributed() -> Any:
     return distributed
 
 
-# ---------------------------------------------------------------------- worker tasks (pure functions)
+# ---------------------------------------------------------------------- reading shards
 def _shard_lines(path: str, start: int, end: int | None, encoding: str) -> Iterator[str]:
     """Lines whose first byte lies in ``[start, end)`` (whole file when ``end`` is None)."""
     if end is None:
@@ -71,7 +91,8 @@ def _shard_lines(path: str, start: int, end: int | None, encoding: str) -> Itera
             yield text.rstrip("\r\n")
 
 
-def _shard_sequences(shard: tuple[str, int, int | None], opts: dict[str, Any]) -> Iterator[list[str]]:
+# ---------------------------------------------------------------------- worker tasks (pure functions)
+def _shard_sequences(shard: Shard, opts: dict[str, Any]) -> Iterator[list[str]]:
     from seqlab.data.tokenize import get_tokenizer
 
     tok = get_tokenizer(opts["tokenizer"], lowercase=opts["lowercase"])
@@ -81,75 +102,151 @@ def _shard_sequences(shard: tuple[str, int, int | None], opts: dict[str, Any]) -
             yield tokens
 
 
-def shard_frequencies(shard: tuple[str, int, int | None], opts: dict[str, Any]) -> tuple[dict[str, int], int]:
-    """Map step of the vocabulary pass: ``({token: count}, n_tokens)`` of one shard."""
-    raw = K.read_corpus(_shard_sequences(shard, opts))
-    freq = np.bincount(raw.ids, minlength=len(raw.tokens)) if raw.ids.size else np.zeros(len(raw.tokens), np.int64)
-    return dict(zip(raw.tokens, freq.tolist(), strict=True)), int(raw.ids.size)
+def read_shard(shard: Shard, opts: dict[str, Any]) -> K.RawCorpus:
+    """Read and tokenise one shard, once: provisional ids (first-seen order) and its token list."""
+    return K.read_corpus(_shard_sequences(shard, opts))
 
 
-def shard_encode(shard: tuple[str, int, int | None], opts: dict[str, Any], stoi: dict[str, int]
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """One shard as ``(ids, pos)`` with boundaries; unknown tokens and literal specials -> ``<unk>``."""
-    seqs = list(_shard_sequences(shard, opts))
-    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
-    from itertools import chain, repeat
-
-    total = int(lengths.sum())
-    ids = np.fromiter(map(stoi.get, chain.from_iterable(seqs), repeat(UNK_ID, total)), dtype=np.int64, count=total)
-    return K.with_boundaries(ids, lengths)
+def shard_frequencies(raw: K.RawCorpus) -> tuple[list[str], np.ndarray, int]:
+    """Map step of the vocabulary pass: ``(tokens, counts (types,) int64, n_tokens)`` of one shard."""
+    return raw.tokens, np.bincount(raw.ids, minlength=len(raw.tokens)).astype(np.int64), int(raw.ids.size)
 
 
-def shard_unigrams(enc: tuple[np.ndarray, np.ndarray], V: int) -> np.ndarray:
-    return np.bincount(enc[0], minlength=V).astype(np.int64)
+def sum_frequencies(*parts: tuple[list[str], np.ndarray, int]) -> tuple[list[str], np.ndarray, int]:
+    """Reduce step: the union of the token lists (first-seen order) with summed counts and token totals."""
+    index = K._FirstSeen()
+    where = [np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens)) for tokens, _, _ in parts]
+    total = np.zeros(len(index), dtype=np.int64)
+    for rows, (_, freq, _) in zip(where, parts, strict=True):
+        total[rows] += freq  # a shard lists each token once, so no row repeats within one add
+    return list(index), total, sum(n for _, _, n in parts)
 
 
-def shard_table(enc: tuple[np.ndarray, np.ndarray], prev: np.ndarray, n: int, V: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Partial sorted order-n table (keys, counts, suffix rows) of one shard."""
-    ids, pos = enc
-    where = np.flatnonzero(pos >= n - 1)
-    where = where[where >= 1]
-    if where.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    uniq, cnt, first, _, _ = K.group_counts(prev[where - 1] * V + ids[where])
-    return uniq, cnt, prev[where[first]]
+def token_ids(totals: tuple[list[str], np.ndarray, int], ids: np.ndarray) -> dict[str, int]:
+    """The token -> vocabulary id table (rare tokens and literal specials -> ``<unk>``), built on a worker."""
+    return dict(zip(totals[0], ids.tolist(), strict=True))
 
 
-def shard_rows(enc: tuple[np.ndarray, np.ndarray], prev: np.ndarray | None,
-               table: tuple[np.ndarray, np.ndarray, np.ndarray] | None, n: int, V: int) -> np.ndarray:
-    """Row of the order-n n-gram ending at each position of the shard (-1 where none)."""
-    ids, pos = enc
-    if prev is None or table is None:  # order 1: the rows are the ids
-        return ids.astype(np.int64)
-    cur = np.full(ids.size, -1, dtype=np.int64)
-    where = np.flatnonzero(pos >= n - 1)
-    where = where[where >= 1]
-    if where.size:
-        cur[where] = K.find_rows(table[0], prev[where - 1] * V + ids[where])
-    return cur
+def count_shard(raw: K.RawCorpus, stoi: dict[str, int], order: int, vocab_size: int) -> K.NGramCounts:
+    """Every order's local sorted table of one shard (keys over the shard's own rows of the order below)."""
+    remap = np.fromiter(map(stoi.__getitem__, raw.tokens), dtype=np.int64, count=len(raw.tokens))
+    ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
+    chunk = min(max(K.CHUNK, ids.size), 4 * K.CHUNK)  # one chunk (no merge within the shard) up to ~16M positions
+    return K.count_ngrams(ids, pos, order, vocab_size, chunk=chunk)
 
 
-def merge_tables(*parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reduce step: sorted partial tables -> one sorted table with summed counts."""
-    live = [p for p in parts if p[0].size]
-    if not live:
-        return parts[0]
-    return K._merge(live)
+def shard_unigrams(local: K.NGramCounts) -> np.ndarray:
+    """The shard's unigram counts, (V,) int64 (``<s>`` once per sentence)."""
+    return local.counts[0]
 
 
-def _sum_frequencies(*parts: tuple[dict[str, int], int]) -> tuple[dict[str, int], int]:
-    total: dict[str, int] = {}
-    n = 0
-    for freq, count in parts:
-        for tok, c in freq.items():
-            total[tok] = total.get(tok, 0) + c
-        n += count
-    return total, n
+def _add_arrays(*arrays: np.ndarray) -> np.ndarray:
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        out += a
+    return out
 
 
-def _nbytes(table: tuple[np.ndarray, ...]) -> int:
-    return int(sum(a.nbytes for a in table))
+def globalize(local: K.NGramCounts, n: int, rows: Sequence[np.ndarray], sizes: Sequence[int]) -> Table:
+    """The shard's order-n table with global keys and suffix rows (still sorted).
+
+    ``rows[p]`` holds the rows, within partition p of the merged order-(n-1) table, of the
+    shard's (n-1)-grams that fell in partition p, in the shard's row order; ``sizes[p]`` the
+    partition's length. Both are empty for n = 2: unigram rows are the ids everywhere.
+    """
+    V = local.vocab_size
+    keys, counts, suffix = local.keys[n - 1], local.counts[n - 1], local.suffix[n - 1]
+    if rows:
+        offsets = np.cumsum([0, *sizes[:-1]])
+        glob = np.concatenate([r + np.int64(offsets[p]) for p, r in enumerate(rows)])  # (rows_{n-1},) global rows
+        keys = glob[keys // V] * V + keys % V  # a monotone map of the prefix: the keys stay sorted
+        suffix = glob[suffix]
+    return keys, counts, suffix
+
+
+def sample_keys(table: Table) -> tuple[int, np.ndarray]:
+    """``(rows, BALANCE_SAMPLES evenly spaced keys)`` of a shard's sorted table, to place the partition bounds."""
+    keys = table[0]
+    if keys.size == 0:
+        return 0, keys
+    return int(keys.size), keys[np.linspace(0, keys.size - 1, BALANCE_SAMPLES).astype(np.int64)]
+
+
+def choose_bounds(parts: int, samples: Sequence[tuple[int, np.ndarray]]) -> np.ndarray:
+    """``parts - 1`` key bounds that give every partition about the same number of shard rows to merge."""
+    keys = np.concatenate([k for _, k in samples])
+    weight = np.concatenate([np.full(k.size, size / max(k.size, 1)) for size, k in samples])
+    if parts == 1 or keys.size == 0:
+        return np.zeros(parts - 1, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    cum = np.cumsum(weight[order])
+    at = np.searchsorted(cum, cum[-1] * np.arange(1, parts) / parts)
+    bounds: np.ndarray = keys[order][np.minimum(at, keys.size - 1)].astype(np.int64)
+    return bounds
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """``a`` as int32 when every value fits (a third less to send between workers), else unchanged."""
+    if a.size == 0 or (int(a.min()) >= -(1 << 31) and int(a.max()) < (1 << 31)):
+        return a.astype(np.int32)
+    return a
+
+
+def split_table(table: Table, bounds: np.ndarray) -> tuple[Table, ...]:
+    """Cut a sorted table into one piece per partition: piece p holds keys in ``[bounds[p-1], bounds[p])``.
+
+    Counts and suffix rows travel as int32 when they fit; the merge sums and stores int64.
+    """
+    keys, counts, suffix = table[0], _narrow(table[1]), _narrow(table[2])
+    edges = [0, *np.searchsorted(keys, bounds).tolist(), keys.size]
+    return tuple((keys[a:b], counts[a:b], suffix[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True))
+
+
+def merge_partition(*pieces: Table) -> Merged:
+    """Reduce step of one partition: its merged table, each piece's rows in it, and the bytes merged.
+
+    The pieces are sorted runs, which a stable sort (timsort) merges in O(N log pieces); the
+    rank of each key among the distinct keys is its row. Counts are summed exactly (int64);
+    the suffix row is a function of the n-gram, so every piece holding it agrees.
+    """
+    keys = np.concatenate([p[0] for p in pieces])
+    order = np.argsort(keys, kind="stable")
+    srt = keys[order]
+    new = np.empty(srt.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(srt[1:], srt[:-1], out=new[1:])
+    rows = np.empty(srt.size, dtype=np.int64)
+    rows[order] = np.cumsum(new) - 1  # (sum of piece rows,) row of each piece entry in the merged table
+    merged = srt[new]
+    counts = np.zeros(merged.size, dtype=np.int64)
+    np.add.at(counts, rows, np.concatenate([p[1] for p in pieces]))
+    suffix = np.empty(merged.size, dtype=np.int64)
+    suffix[rows] = np.concatenate([p[2] for p in pieces])
+    edges = np.cumsum([0, *(p[0].size for p in pieces)])
+    rows = _narrow(rows)  # rows go back to the shards: int32 when the partition allows
+    return ((merged, counts, suffix), [rows[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)],
+            int(sum(a.nbytes for p in pieces for a in p)))
+
+
+def _table_of(merged: Merged) -> Table:
+    return merged[0]
+
+
+def _rows_of(merged: Merged, shard: int) -> np.ndarray:
+    return merged[1][shard]
+
+
+def _size_of(merged: Merged) -> int:
+    return int(merged[0][0].size)
+
+
+def _traffic_of(merged: Merged) -> tuple[int, int]:
+    """(bytes of the pieces merged, bytes of the rows sent back) of one partition."""
+    return merged[2], int(sum(r.nbytes for r in merged[1]))
+
+
+def _piece(pieces: tuple[Table, ...], p: int) -> Table:
+    return pieces[p]
 
 
 # ---------------------------------------------------------------------- the engine
@@ -164,11 +261,13 @@ class DaskEngine:
         How the workers split lines into tokens (as ``seqlab lm train --tokenizer``).
     encoding : str, default="utf-8"
     lowercase : bool, default=False
-    shard_bytes : int, default=64 MiB
-        Largest byte range of a file that one task reads.
+    shard_bytes : int, optional
+        Largest byte range of a file that one task reads. Default: a file is cut into at
+        least ``SHARDS_PER_WORKER`` shards per worker (so every worker gets work), of at most
+        64 MiB and at least 1 MiB each.
     progress : callable, optional
-        Called with the name of each finished phase (``"vocabulary"``, ``"encoded"``,
-        ``"order 2"``, ...).
+        Called with the name of each finished phase (``"vocabulary"``, ``"encoded"`` (the
+        shards' local tables are counted), ``"order 2"``, ...).
 
     Examples
     --------
@@ -178,9 +277,9 @@ class DaskEngine:
     """
 
     def __init__(self, client: Any, *, tokenizer: str = "whitespace", encoding: str = "utf-8",
-                 lowercase: bool = False, shard_bytes: int = DEFAULT_SHARD_BYTES,
+                 lowercase: bool = False, shard_bytes: int | None = None,
                  progress: Callable[[str], None] | None = None) -> None:
-        if not isinstance(shard_bytes, int) or shard_bytes < 1:
+        if shard_bytes is not None and (not isinstance(shard_bytes, int) or shard_bytes < 1):
             raise InvalidParameterError(f"shard_bytes must be an int >= 1, got {shard_bytes!r}.")
         self.client = client
         self.opts = {"tokenizer": tokenizer, "encoding": encoding, "lowercase": lowercase}
@@ -226,11 +325,26 @@ class DaskEngine:
                 cluster.close()
 
     # ------------------------------------------------------------------ sharding
-    def shards(self, sources: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int, int | None]]:
+    def _workers(self) -> list[str]:
+        """Addresses of the cluster's workers, sorted (at least one is awaited)."""
+        workers = sorted(self.client.scheduler_info()["workers"])
+        if not workers:
+            self.client.wait_for_workers(1)
+            workers = sorted(self.client.scheduler_info()["workers"])
+        return workers
+
+    def _shard_size(self, total_bytes: int) -> int:
+        """``shard_bytes``, or by default at least SHARDS_PER_WORKER shards per worker, 1 to 64 MiB each."""
+        if self.shard_bytes is not None:
+            return self.shard_bytes
+        even = -(-total_bytes // (SHARDS_PER_WORKER * len(self._workers())))
+        return min(DEFAULT_SHARD_BYTES, max(MIN_SHARD_BYTES, even))
+
+    def shards(self, sources: Sequence[str | os.PathLike[str]]) -> list[Shard]:
         """``(path, start, end)`` byte ranges of every source file (``end`` None: the whole file)."""
         if isinstance(sources, str | os.PathLike):
             sources = [sources]
-        out: list[tuple[str, int, int | None]] = []
+        files: list[tuple[Path, int]] = []
         for src in sources:
             if not isinstance(src, str | os.PathLike):
                 raise DataError("engine=DaskEngine(...) counts text files that the workers read; pass a list of "
@@ -238,14 +352,16 @@ class DaskEngine:
             path = Path(src)
             if not path.is_file():
                 raise DataError(f"{path} is not a file; the Dask engine reads text files (one sentence per line).")
-            size = path.stat().st_size
-            if path.suffix in COMPRESSED or size == 0:
-                out.append((str(path.resolve()), 0, None))
-                continue
-            for start in range(0, size, self.shard_bytes):
-                out.append((str(path.resolve()), start, min(size, start + self.shard_bytes)))
-        if not out:
+            files.append((path.resolve(), path.stat().st_size))
+        if not files:
             raise DataError("no corpus files were given to the Dask engine.")
+        step = self._shard_size(sum(size for path, size in files if path.suffix not in COMPRESSED))
+        out: list[Shard] = []
+        for path, size in files:
+            if path.suffix in COMPRESSED or size == 0:
+                out.append((str(path), 0, None))
+                continue
+            out.extend((str(path), start, min(size, start + step)) for start in range(0, size, step))
         return out
 
     def _tree(self, futures: list[Any], fn: Callable[..., Any]) -> Any:
@@ -265,63 +381,94 @@ class DaskEngine:
         """Vocabulary, n-gram tables, token count and statistics of the corpus ``sources``.
 
         The tables equal :func:`seqlab.ngram._kernels.count_ngrams` on the concatenated files.
+        ``stats`` holds the shards and partitions, and the bytes of the data that crossed
+        processes: ``bytes_to_client`` (vocabulary totals, unigram counts, merged partitions),
+        ``bytes_broadcast`` (the token -> id table, once per worker), ``bytes_reduced`` (shard
+        pieces into the partition merges; a piece merged on its own worker does not move) and
+        ``bytes_rows`` (global rows sent back to the shards).
         """
+        c = self.client
+        shards = self.shards(sources)
+        workers = self._workers()
+        home = [_on(workers[i % len(workers)]) for i in range(len(shards))]  # shard i's tasks stay on one worker
+        raws = [c.submit(read_shard, s, self.opts, pure=False, **h) for s, h in zip(shards, home, strict=True)]
+        vocab, stoi_f, n_tokens, token_bytes = self._vocabulary(raws, home, min_count, sources)
+        V = len(vocab)
+        locals_ = [c.submit(count_shard, r, stoi_f, order, V, pure=False, **h) for r, h in zip(raws, home, strict=True)]
+        del raws, stoi_f  # the workers free them once the local counts are done
+        uni_f = self._tree([c.submit(shard_unigrams, loc, pure=False) for loc in locals_], _add_arrays)
+        tables_f, traffic_f = self._submit_merges(locals_, home, order, workers)
+        del locals_
+        uni = c.gather(uni_f)  # a sum over every local table: they are all counted now
+        self._report("encoded")
+        counts = self._gather_tables(uni, tables_f)
+        traffic = c.gather(traffic_f)
+        stats: dict[str, Any] = {
+            "shards": len(shards), "partitions": len(workers),
+            "bytes_to_client": token_bytes + sum(int(a.nbytes) for table in (counts.keys[1:], counts.counts,
+                                                                             counts.suffix[1:]) for a in table),
+            "bytes_broadcast": token_bytes * len(workers),
+            "bytes_reduced": sum(t[0] for t in traffic), "bytes_rows": sum(t[1] for t in traffic)}
+        return vocab, counts, n_tokens, stats
+
+    def _vocabulary(self, raws: list[Any], home: list[dict[str, Any]], min_count: int,
+                    sources: Sequence[str | os.PathLike[str]]) -> tuple[Vocabulary, Any, int, int]:
+        """The vocabulary pass: ``(vocabulary, future of the token -> id table, n_tokens, bytes of the totals)``."""
         from seqlab.ngram.model import vocabulary_from_frequencies
 
         c = self.client
-        shards = self.shards(sources)
-        stats: dict[str, Any] = {"shards": len(shards), "bytes_to_client": 0, "bytes_broadcast": 0,
-                                 "bytes_reduced": 0}
-        freqs = [c.submit(shard_frequencies, s, self.opts, pure=False) for s in shards]
-        freq, n_tokens = c.gather(self._tree(freqs, _sum_frequencies))
+        freqs = [c.submit(shard_frequencies, r, pure=False, **h) for r, h in zip(raws, home, strict=True)]
+        totals_f = self._tree(freqs, sum_frequencies)
+        tokens, freq, n_tokens = c.gather(totals_f)
         if n_tokens == 0:
             raise DataError(f"the training corpus holds no tokens ({', '.join(map(str, sources))}); "
                             "give at least one non-empty line.")
-        tokens = list(freq)
-        vocab, remap = vocabulary_from_frequencies(tokens, np.fromiter(freq.values(), np.int64, len(freq)), min_count)
-        enc_map = dict(zip(tokens, remap.tolist(), strict=True))  # literal specials -> <unk>, rare -> <unk>
-        for sp in SPECIALS:
-            enc_map[sp] = UNK_ID
-        V = len(vocab)
-        stats["bytes_to_client"] += sum(len(t) + 8 for t in tokens)
-        stoi_f = c.submit(_identity, enc_map, pure=False)  # a task, not scattered data: recomputable if lost
+        vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)  # literal specials, rare -> <unk>
+        stoi_f = c.submit(token_ids, totals_f, remap, pure=False)  # a task, not scattered data: recomputable
         self._report("vocabulary")
-        encs = [c.submit(shard_encode, s, self.opts, stoi_f, pure=False) for s in shards]
-        uni = c.gather(self._tree([c.submit(shard_unigrams, e, V) for e in encs], _add_arrays))
-        stats["bytes_to_client"] += uni.nbytes
-        self._report("encoded")
-        keys = [np.arange(V, dtype=np.int64)]
-        counts = [uni]
-        suffix = [np.full(V, -1, dtype=np.int64)]
-        rows = [c.submit(shard_rows, e, None, None, 1, V) for e in encs]
-        for n in range(2, order + 1):
-            parts = [c.submit(shard_table, e, r, n, V) for e, r in zip(encs, rows, strict=True)]
-            sizes = c.gather([c.submit(_table_nbytes, p) for p in parts])
-            stats["bytes_reduced"] += int(sum(sizes)) if len(parts) > 1 else 0
-            table_f = self._tree(parts, merge_tables)
-            table = c.gather(table_f)
-            stats["bytes_to_client"] += _nbytes(table)
-            keys.append(table[0])
-            counts.append(table[1])
-            suffix.append(table[2])
-            if n < order:
-                stats["bytes_broadcast"] += int(table[0].nbytes) * len(c.scheduler_info()["workers"])
-                rows = [c.submit(shard_rows, e, r, table_f, n, V) for e, r in zip(encs, rows, strict=True)]
+        return vocab, stoi_f, int(n_tokens), sum(len(t.encode()) + 8 for t in tokens)
+
+    def _gather_tables(self, uni: np.ndarray, tables_f: list[list[Any]]) -> K.NGramCounts:
+        """The global tables: unigrams, then every order's merged partitions, concatenated in key order."""
+        V = uni.size
+        keys, counts, suffix = [np.arange(V, dtype=np.int64)], [uni], [np.full(V, -1, dtype=np.int64)]
+        for n, parts_f in enumerate(tables_f, start=2):
+            parts = self.client.gather(parts_f)
+            parts_f.clear()  # release the partitions on the workers
+            for out, i in ((keys, 0), (counts, 1), (suffix, 2)):
+                out.append(np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i])
             self._report(f"order {n}")
-        n_sent = int(uni[BOS_ID])
-        return vocab, K.NGramCounts(V, keys, counts, suffix, n_sent), int(n_tokens), stats
+        return K.NGramCounts(V, keys, counts, suffix, int(uni[BOS_ID]))
+
+    def _submit_merges(self, locals_: list[Any], home: list[dict[str, Any]], order: int, workers: list[str]
+                       ) -> tuple[list[list[Any]], list[Any]]:
+        """Submit every order's shuffle and partition merges; return the partition futures per order and traffic.
+
+        Per order: each shard's table in global keys (on its home worker), a sample of its keys,
+        the partition bounds from all samples, the shard's pieces, and partition p's merge on
+        ``workers[p]``, which also yields each shard's global rows for the next order.
+        """
+        c, P = self.client, len(workers)
+        rows: list[list[Any]] = [[] for _ in locals_]  # per shard: its rows in each partition of order n-1
+        sizes: list[Any] = []  # the partitions' lengths, order n-1
+        tables: list[list[Any]] = []
+        traffic: list[Any] = []
+        for n in range(2, order + 1):
+            glob = [c.submit(globalize, loc, n, r, sizes, pure=False, **h)
+                    for loc, r, h in zip(locals_, rows, home, strict=True)]
+            bounds = c.submit(choose_bounds, P, [c.submit(sample_keys, g, pure=False, **h)
+                                                 for g, h in zip(glob, home, strict=True)], pure=False)
+            splits = [c.submit(split_table, g, bounds, pure=False, **h) for g, h in zip(glob, home, strict=True)]
+            merged = [c.submit(merge_partition, *[c.submit(_piece, sp, p, pure=False) for sp in splits],
+                               pure=False, **_on(workers[p])) for p in range(P)]
+            tables.append([c.submit(_table_of, m, pure=False) for m in merged])
+            traffic += [c.submit(_traffic_of, m, pure=False) for m in merged]
+            if n < order:
+                rows = [[c.submit(_rows_of, m, s, pure=False) for m in merged] for s in range(len(locals_))]
+                sizes = [c.submit(_size_of, m, pure=False) for m in merged]
+        return tables, traffic
 
 
-def _identity(x: Any) -> Any:
-    return x
-
-
-def _add_arrays(*arrays: np.ndarray) -> np.ndarray:
-    out = arrays[0].copy()
-    for a in arrays[1:]:
-        out += a
-    return out
-
-
-def _table_nbytes(table: tuple[np.ndarray, ...]) -> int:
-    return _nbytes(table)
+def _on(worker: str) -> dict[str, Any]:
+    """``submit`` keywords that place a task on ``worker``, or on another one if it is lost."""
+    return {"workers": [worker], "allow_other_workers": True}
