@@ -356,8 +356,8 @@ def bench_sequitur(train: Pairs, test: Pairs, max_order: int, cpu_cap: float, py
 
 
 # ---------------------------------------------------------------------- 4. vae
-def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.1,
-              word_dropout: float = 0.25) -> dict[str, Any]:
+def bench_vae(budget: float, n_valid: int, epochs: int = 5, free_bits: float = 0.03,
+              word_dropout: float = 0.1) -> dict[str, Any]:
     """SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words.
 
     Both train for the same number of ``epochs`` over the same verses in the same batches
@@ -461,8 +461,8 @@ def main() -> None:
     ap.add_argument("--vae", action="store_true", help="also run the VAE section")
     ap.add_argument("--vae-budget", type=float, default=900.0, help="CPU-second cap per VAE/LM model")
     ap.add_argument("--vae-epochs", type=int, default=5, help="epochs for both the VAE and the LM")
-    ap.add_argument("--vae-free-bits", type=float, default=0.1, help="free bits (nats per latent dimension)")
-    ap.add_argument("--vae-word-dropout", type=float, default=0.25, help="decoder word dropout (Bowman et al.)")
+    ap.add_argument("--vae-free-bits", type=float, default=0.03, help="free bits (nats per latent dimension)")
+    ap.add_argument("--vae-word-dropout", type=float, default=0.1, help="decoder word dropout (Bowman et al.)")
     ap.add_argument("--mt", action="store_true", help="also run the kjv-rv1909 translation section")
     ap.add_argument("--mt-budget", type=float, default=120.0)
     ap.add_argument("--mt-test", type=int, default=200, help="test verses")
