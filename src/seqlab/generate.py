@@ -11,7 +11,6 @@ read once, not re-fed at every step.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol

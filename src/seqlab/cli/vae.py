@@ -69,9 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     model.save(out)
     report = model.evaluate(corpus[: min(len(corpus), 500)])
     emit(args, {"model": str(out), "sequences": len(corpus), "vocab": len(model.vocabulary_),
-                "steps": model.train_result_.get("steps"), **{k: report[k] for k in
-                                                                ("reconstruction", "kl", "elbo_perplexity", "iw_perplexity",
-                                                                 "active_units")}})
+                "steps": model.train_result_.get("steps"),
+                **{k: report[k] for k in ("reconstruction", "kl", "elbo_perplexity", "iw_perplexity", "active_units")}})
     return 0
 
 

@@ -113,7 +113,7 @@ class SequenceVAENet(nn.Module):
     def __init__(self, config: SequenceVAEConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps; saved, so --resume goes on
+        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps, saved for --resume
         self.embed = nn.Embedding(c.vocab_size, c.d_embed, padding_idx=PAD_ID)
         self.encoder = Recurrent(c.d_embed, c.d_hidden, cell=c.cell, n_layers=c.n_layers, bidirectional=True,
                                  dropout=c.dropout, return_sequences=False)
@@ -467,7 +467,7 @@ class SeriesVAENet(nn.Module):
     def __init__(self, config: SeriesVAEConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps; saved, so --resume goes on
+        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))  # KL-schedule steps, saved for --resume
         self.encoder = Recurrent(c.n_features, c.d_hidden, cell=c.cell, n_layers=c.n_layers, bidirectional=True,
                                  return_sequences=False)
         self.to_mu = nn.Linear(2 * c.d_hidden, c.d_latent)
