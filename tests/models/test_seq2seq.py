@@ -125,7 +125,7 @@ def test_label_smoothed_objective_by_hand():
                      source=torch.from_numpy(b.source), source_lengths=torch.from_numpy(b.source_lengths))
     targets_t = tb.targets
     m.train()
-    m.updates = 0
+    m.updates.zero_()
     total, count, _ = SEQ2SEQ_CROSS_ENTROPY(m, tb, None)
     with torch.no_grad():
         m.eval()
@@ -241,3 +241,14 @@ def test_bad_input(fitted):
         Seq2Seq(model="transformer", attention="additive", train=TrainConfig(max_steps=1)).fit(REVERSE)
     with pytest.raises(InvalidParameterError, match="source_level"):
         Seq2Seq(source_level="bytes").fit(REVERSE)
+
+
+def test_scheduled_sampling_goes_on_after_resume(tmp_path):
+    def model(steps):
+        return Seq2Seq(model="gru", attention="dot", source_level="char", target_level="whitespace", d_embed=4,
+                       d_hidden=4, dropout=0.0, teacher_forcing=0.5, scheduled_sampling="linear", schedule_steps=10,
+                       train=TrainConfig(max_steps=steps, batch_size=6, eval_every=2), random_state=0)
+
+    model(2).fit(REVERSE, checkpoint_dir=tmp_path / "run")
+    resumed = model(4).fit(REVERSE, checkpoint_dir=tmp_path / "run", resume=True)
+    assert int(resumed.module_.updates) == 4  # 2 + 2 training forwards: the ratio goes on from step 2, not from 0

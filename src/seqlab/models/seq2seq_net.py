@@ -209,7 +209,8 @@ class Seq2SeqNet(nn.Module):
         super().__init__()
         self.config = c = config
         self.transformer = c.model == "transformer"
-        self.updates = 0  # training forwards seen (drives the scheduled-sampling schedule)
+        # training forwards seen (drives scheduled sampling); a saved buffer, so --resume goes on with the schedule
+        self.register_buffer("updates", torch.zeros(1, dtype=torch.long))
         self.drop = nn.Dropout(c.dropout)
         h = c.d_hidden
         self.encoder: nn.ModuleList | Recurrent  # Transformer blocks, or one recurrent stack
@@ -379,7 +380,7 @@ class Seq2SeqNet(nn.Module):
         """Source ids (N, S) (0 = padding) and decoder inputs (N, L) -> logits (N, L, V)."""
         encoded = self.encode(source)
         if self.training:
-            ratio = self.config.teacher_forcing_at(self.updates)
+            ratio = self.config.teacher_forcing_at(int(self.updates))
             self.updates += 1
             if ratio < 1.0:
                 return self.free_running(encoded, inputs, ratio)
