@@ -40,7 +40,7 @@ _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
 log = logging.getLogger(__name__)  # debug records mark the phases (bench/ngram_memory.py reads them)
 OFFSET = 4  # provisional ids are stored + OFFSET, so 2 and 3 stay <s> and </s>
-BYTES_PER_POSITION = 128  # chunk temporaries (ids, pos, rows, keys, sort, inverse), measured generously
+BYTES_PER_POSITION = 160  # chunk temporaries (ids, pos, rows, keys, sort, inverse) and heap slack, measured
 BYTES_PER_ENTRY = 24  # one table row: key, count, suffix (int64 each)
 SPOOL_TOKENS = 1 << 18  # at most this many tokens (~15 MB of str objects) buffered while spooling
 
