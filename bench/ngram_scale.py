@@ -17,8 +17,11 @@ For each size (``--sizes``, in tokens), order 5, each fit in a fresh child proce
 Then the Dask count phase with 1 and 2 local worker processes on one size, and the bytes
 moved. Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
 
-Where ``lmplz`` aborts at the budget, it is run again at 2x and 4x the budget (``--lmplz-retry``)
-and the first budget it accepts is recorded. ``--corpus-dir`` keeps the sampled corpora and
+``lmplz`` runs with ``--discount_fallback`` (seqlab's behaviour: the sampled corpora of 30M
+tokens and more give a modified Kneser-Ney discount outside [0, k] at some order, where lmplz
+otherwise aborts). Where it aborts at the budget, it is run again at 2x and 4x the budget
+(``--lmplz-retry``) and the first budget it accepts is recorded; ``--lmplz-only`` reruns just
+``lmplz`` for sizes already in the results. ``--corpus-dir`` keeps the sampled corpora and
 reuses them; ``--merge`` updates the existing JSON (rows of the sizes run are replaced, every
 other key, e.g. ``dask``, is kept).
 
@@ -193,8 +196,11 @@ def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
     w = time.perf_counter()
     with open(path) as f, open(tmp / "lmplz.arpa", "w") as sink:
         # -S in KiB ("K"): lmplz reads a bare number as KiB as well; give the unit explicitly
+        # --discount_fallback: where a modified Kneser-Ney discount estimate is out of range, use
+        # (0.5, 1, 1.5), as seqlab does (with a warning); without it lmplz aborts on such corpora
         done = subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
-                               str(tmp)], stdin=f, stdout=sink, stderr=subprocess.PIPE, text=True)
+                               str(tmp), "--discount_fallback"], stdin=f, stdout=sink, stderr=subprocess.PIPE,
+                              text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stderr.strip().splitlines()
     if done.returncode != 0:
@@ -285,6 +291,19 @@ def measure(path: Path, meta: dict, n: int, tmp: Path, args: argparse.Namespace)
     return entry
 
 
+def rerun_lmplz(args: argparse.Namespace) -> None:
+    """``lmplz`` again for sizes already measured (same cached corpus, same budget); the rest is kept."""
+    result = json.loads(RESULTS.read_text())
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as tmpd:
+        for size in args.sizes:
+            entry = next(r for r in result["runs"] if r["tokens_requested"] == int(size))
+            path = args.corpus_dir / f"corpus-{int(size)}.txt"
+            budget = entry["out_of_core"]["memory_budget_bytes"]
+            entry["lmplz"] = lmplz_entry(args.lmplz, path, budget, Path(tmpd), args.lmplz_retry)
+            print(json.dumps({"tokens": int(size), "lmplz": entry["lmplz"]}), flush=True)
+            RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 1e7])
@@ -298,8 +317,13 @@ def main() -> None:
     ap.add_argument("--work-dir", type=Path, default=None, help="where the ARPA files go (default: temporary)")
     ap.add_argument("--merge", action="store_true",
                     help="update the existing results: replace the rows of the sizes run, keep every other key")
+    ap.add_argument("--lmplz-only", action="store_true",
+                    help="run only lmplz again on the sizes given, at the budgets already in the results")
     args = ap.parse_args()
     sys.path.insert(0, SRC)
+    if args.lmplz_only:
+        rerun_lmplz(args)
+        return
     itos, counts = fit_source()
     result: dict = {"benchmark": "ngram_scale", "order": 5, "sizes_run": [], "runs": [],
                     "corpus": "sampled from an interpolated Witten-Bell 5-gram of all bundled text "

@@ -1,17 +1,44 @@
 """Out-of-core n-gram counting: bounded memory, sorted runs on disk, k-way merge (``lmplz -S``).
 
 The corpus is streamed once into two flat files (token ids with ``<s>``/``</s>`` inserted,
-and the offset of each position in its sentence), then counted order by order over
-memory-mapped chunks. Each chunk is grouped in memory (:func:`seqlab.ngram._kernels.group`);
-when the partial tables reach the budget they are merged and written as one sorted *run*
-(``.npy`` keys, counts and suffix rows). The runs of an order are then k-way merged block by
-block. Keys, counts and suffix rows are exactly those of
-:func:`seqlab.ngram._kernels.count_ngrams`, so every later step (adjust, discount,
-interpolate, backoff: the smoothing strategy) gives the same model, byte for byte.
+and the offset of each position in its sentence), then counted order by order, chunk by
+chunk, read from those files (read, not memory-mapped: a mapped file's pages count as
+resident memory). Each chunk is grouped in memory (:func:`seqlab.ngram._kernels.group`);
+when the partial tables reach their share of the budget they are merged and written as one
+sorted *run* (``.npy`` keys, counts and suffix rows). The runs of an order are then k-way
+merged block by block into three flat files per order (keys, counts, suffix rows). Keys,
+counts and suffix rows are exactly those of :func:`seqlab.ngram._kernels.count_ngrams`, so
+every later step (adjust, discount, interpolate, backoff: the smoothing strategy) gives the
+same model, bit for bit.
 
-Memory: the budget bounds the chunk temporaries, the run buffer and the merge blocks. Not
-in it: the interpreter and numpy (~60 MB), the vocabulary's token dict, and the merged
-count tables themselves (24 bytes per distinct n-gram), which the model is built from.
+Only the keys come back into memory: they are a part of the model. The counts and suffix
+rows stay on disk (:class:`TablesOnDisk`) and the smoothing reads them when it gets to an
+order: the interpolated strategies (modified Kneser-Ney, Kneser-Ney, absolute discounting,
+Witten-Bell) one order's counts at a time, and the suffix rows block by block
+(:func:`seqlab.ngram.smoothing._interpolated`); Katz, Lidstone, MLE and stupid backoff read
+one order at a time too, but hold their whole-order temporaries.
+
+What the budget bounds, and what it does not. The budget bounds what counting allocates:
+one chunk's temporaries, the buffered partial tables and the merge of a run, the merge
+blocks. Not in it, and in memory whatever the budget:
+
+- the interpreter, numpy and seqlab: ~31 MiB;
+- the model being built, which is the output and lives in memory as KenLM's ``Model``
+  does: 24 bytes per distinct n-gram (int64 keys, float64 ln p and ln backoff); while
+  counting, only the keys of the orders counted so far (8 bytes per n-gram);
+- during the smoothing, one order's counts as float64 (they become that order's ln p in
+  place), and while they are formed the suffix rows of the order above (at most 8 bytes
+  per n-gram of the two highest orders together), plus one block's temporaries
+  (``smoothing.SMOOTH_BLOCK`` rows, ~70 MiB).
+
+So the peak is the larger of: counting, ~31 MiB + the keys + the budget; smoothing,
+~31 MiB + the model's arrays + 8 bytes per n-gram of the two highest orders + ~70 MiB. Measured (bench/ngram_memory.py, 10M tokens,
+order 5, budget 318 MiB, 11.4M n-grams, model arrays 262 MiB): counting peaked at 348 MiB
+(31 + 49 MiB of keys + 268 MiB, 0.84 of the budget), the smoothing at 352 MiB, the fitted
+model holds 310 MiB; before these steps the same fit peaked at 1006 MiB. The budget does
+not bound the model: a model larger than memory needs the build itself to stream (as
+``lmplz``'s does, writing the ARPA file as it goes).
+
 Temporary files live in one directory under ``temp_dir`` that is removed on success, on
 error and on Ctrl-C.
 """

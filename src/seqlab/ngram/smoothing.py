@@ -39,7 +39,7 @@ from seqlab.ngram._kernels import NGramCounts, table_rows, trim_heap
 
 KENLM_FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback defaults
 log = logging.getLogger(__name__)  # debug records mark the phases of an estimate (bench/ngram_memory.py)
-#: rows per step of the interpolation (:func:`_interpolated`): bounds its temporaries to ~80 MB
+#: rows per step of the interpolation (:func:`_interpolated`): bounds its temporaries to ~70 MiB
 #: whatever the model's size; the result does not depend on it.
 SMOOTH_BLOCK = 1 << 20
 
