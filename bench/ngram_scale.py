@@ -19,7 +19,8 @@ moved. Sizes not run are not extrapolated: the JSON lists exactly the sizes meas
 
 ``lmplz`` runs with ``--discount_fallback`` (seqlab's behaviour: the sampled corpora of 30M
 tokens and more give a modified Kneser-Ney discount outside [0, k] at some order, where lmplz
-otherwise aborts). Where it aborts at the budget, it is run again at 2x and 4x the budget
+otherwise aborts) and ``--skip_symbols`` (the 100M sample holds one literal ``<unk>``, which lmplz
+otherwise refuses; seqlab reads it as ``<unk>``). Where it aborts at the budget, it is run again at 2x and 4x the budget
 (``--lmplz-retry``) and the first budget it accepts is recorded; ``--lmplz-only`` reruns just
 ``lmplz`` for sizes already in the results. ``--corpus-dir`` keeps the sampled corpora and
 reuses them; ``--merge`` updates the existing JSON (rows of the sizes run are replaced, every
@@ -197,15 +198,17 @@ def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
     with open(path) as f, open(tmp / "lmplz.arpa", "w") as sink:
         # -S in KiB ("K"): lmplz reads a bare number as KiB as well; give the unit explicitly
         # --discount_fallback: where a modified Kneser-Ney discount estimate is out of range, use
-        # (0.5, 1, 1.5), as seqlab does (with a warning); without it lmplz aborts on such corpora
+        # (0.5, 1, 1.5), as seqlab does (with a warning); without it lmplz aborts on such corpora.
+        # --skip_symbols: a literal <unk> in the text (one in the 100M sample) becomes whitespace
+        # instead of an abort (seqlab reads it as <unk>)
         done = subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
-                               str(tmp), "--discount_fallback"], stdin=f, stdout=sink, stderr=subprocess.PIPE,
-                              text=True)
+                               str(tmp), "--discount_fallback", "--skip_symbols"], stdin=f, stdout=sink,
+                              stderr=subprocess.PIPE, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stderr.strip().splitlines()
     if done.returncode != 0:
         reason = next((ln for ln in reversed(lines[:-1]) if ln.strip()), f"exit status {done.returncode}")
-        why = [ln for ln in lines if "because" in ln or "exceeds" in ln or "memory" in ln.lower()]
+        why = [ln for ln in lines if any(w in ln for w in ("because", "exceeds", "not allowed", "rror"))]
         detail = " / ".join(ln.split(" threw ")[-1].strip() for ln in why[-2:])  # lmplz's own message
         raise RuntimeError(f"lmplz failed: {reason.strip()}" + (f" ({detail[:300]})" if detail else ""))
     return {"cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),

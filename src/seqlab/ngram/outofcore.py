@@ -28,14 +28,17 @@ blocks. Not in it, and in memory whatever the budget:
   counting, only the keys of the orders counted so far (8 bytes per n-gram);
 - during the smoothing, one order's counts as float64 (they become that order's ln p in
   place), and while they are formed the suffix rows of the order above (at most 8 bytes
-  per n-gram of the two highest orders together), plus one block's temporaries
-  (``smoothing.SMOOTH_BLOCK`` rows, ~70 MiB).
+  per n-gram of the two highest orders together), which n-grams start with ``<s>`` (1 byte
+  per n-gram), and one block's temporaries (``smoothing.SMOOTH_BLOCK`` rows, ~70 MiB).
 
-So the peak is the larger of: counting, ~31 MiB + the keys + the budget; smoothing,
-~31 MiB + the model's arrays + 8 bytes per n-gram of the two highest orders + ~70 MiB. Measured (bench/ngram_memory.py, 10M tokens,
-order 5, budget 318 MiB, 11.4M n-grams, model arrays 262 MiB): counting peaked at 348 MiB
+So the peak is the larger of: counting, ~31 MiB + the keys + the budget; smoothing, ~31 MiB
++ the model's arrays + 8 bytes per n-gram of the two highest orders + 1 byte per n-gram +
+~70 MiB. Measured (bench/ngram_memory.py, 10M tokens, order 5, budget 318 MiB, 11.4M
+n-grams, model arrays 262 MiB): counting peaked at 348 MiB
 (31 + 49 MiB of keys + 268 MiB, 0.84 of the budget), the smoothing at 352 MiB, the fitted
-model holds 310 MiB; before these steps the same fit peaked at 1006 MiB. The budget does
+model holds 310 MiB; before these steps the same fit peaked at 1006 MiB. At 100M tokens
+(budget 2290 MiB, 59.9M n-grams, 1371 MiB of model arrays): peak 1718 MiB, in the merge of
+order 5 (the keys of every order, 457 MiB, are in memory by then). The budget does
 not bound the model: a model larger than memory needs the build itself to stream (as
 ``lmplz``'s does, writing the ARPA file as it goes).
 
