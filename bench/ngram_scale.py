@@ -23,6 +23,18 @@ Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
 Writes ``bench/results/ngram_scale.json``. Run: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7``;
 the Dask section alone (rewrites only the ``"dask"`` key, prints a one-line summary):
 ``python bench/ngram_scale.py --only dask --dask-tokens 1.2e7 --corpus /tmp/corpus-12M.txt``.
+
+``lmplz`` runs with ``--discount_fallback`` (seqlab's behaviour: the sampled corpora of 30M
+tokens and more give a modified Kneser-Ney discount outside [0, k] at some order, where lmplz
+otherwise aborts) and ``--skip_symbols`` (the 100M sample holds one literal ``<unk>``, which lmplz
+otherwise refuses; seqlab reads it as ``<unk>``). Where it aborts at the budget, it is run again at 2x and 4x the budget
+(``--lmplz-retry``) and the first budget it accepts is recorded; ``--lmplz-only`` reruns just
+``lmplz`` for sizes already in the results. ``--corpus-dir`` keeps the sampled corpora and
+reuses them; ``--merge`` updates the existing JSON (rows of the sizes run are replaced, every
+other key, e.g. ``dask``, is kept).
+
+The size figures in the docs: ``nice -n 10 python bench/ngram_scale.py --sizes 1e6 3e6 1e7 3e7 1e8
+--corpus-dir /work/runs/ngram_scale --work-dir /work/runs --no-dask --merge``.
 """
 
 from __future__ import annotations
@@ -160,6 +172,24 @@ def sample_corpus(itos: list[str], counts, n_tokens: int, path: Path, seed: int 
 
 
 # ---------------------------------------------------------------------- measurements
+def cached_corpus(itos: list[str], counts, n_tokens: int, directory: Path) -> tuple[Path, dict]:  # type: ignore[no-untyped-def]
+    """The sampled corpus of ``n_tokens`` words in ``directory``, sampled once and reused afterwards.
+
+    A sidecar ``corpus-<n>.json`` (written last) records the words and the sampling time; a
+    corpus file without it is an interrupted sample and is drawn again.
+    """
+    path = directory / f"corpus-{n_tokens}.txt"
+    meta_path = directory / f"corpus-{n_tokens}.json"
+    if path.exists() and meta_path.exists():
+        return path, json.loads(meta_path.read_text())
+    directory.mkdir(parents=True, exist_ok=True)
+    w = time.perf_counter()
+    words = sample_corpus(itos, counts, n_tokens, path)
+    meta = {"words": words, "bytes": path.stat().st_size, "sample_wall_s": time.perf_counter() - w}
+    meta_path.write_text(json.dumps(meta) + "\n")
+    return path, meta
+
+
 def child(path: Path, memory: str | None, arpa: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", CHILD, str(path), memory or "-", str(arpa)], env=env,
@@ -173,13 +203,20 @@ def run_lmplz(lmplz: str, path: Path, memory_bytes: int, tmp: Path) -> dict:
     w = time.perf_counter()
     with open(path) as f, open(tmp / "lmplz.arpa", "w") as sink:
         # -S in KiB ("K"): lmplz reads a bare number as KiB as well; give the unit explicitly
+        # --discount_fallback: where a modified Kneser-Ney discount estimate is out of range, use
+        # (0.5, 1, 1.5), as seqlab does (with a warning); without it lmplz aborts on such corpora.
+        # --skip_symbols: a literal <unk> in the text (one in the 100M sample) becomes whitespace
+        # instead of an abort (seqlab reads it as <unk>)
         done = subprocess.run(["/usr/bin/time", "-f", "%M", lmplz, "-o", "5", "-S", f"{memory_bytes // 1024}K", "-T",
-                               str(tmp)], stdin=f, stdout=sink, stderr=subprocess.PIPE, text=True)
+                               str(tmp), "--discount_fallback", "--skip_symbols"], stdin=f, stdout=sink,
+                              stderr=subprocess.PIPE, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stderr.strip().splitlines()
     if done.returncode != 0:
         reason = next((ln for ln in reversed(lines[:-1]) if ln.strip()), f"exit status {done.returncode}")
-        raise RuntimeError(f"lmplz failed: {reason.strip()}")
+        why = [ln for ln in lines if any(w in ln for w in ("because", "exceeds", "not allowed", "rror"))]
+        detail = " / ".join(ln.split(" threw ")[-1].strip() for ln in why[-2:])  # lmplz's own message
+        raise RuntimeError(f"lmplz failed: {reason.strip()}" + (f" ({detail[:300]})" if detail else ""))
     return {"cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             "wall_s": time.perf_counter() - w,
             "peak_rss_bytes": int(lines[-1]) * 1024}
@@ -337,6 +374,68 @@ def write_result(result: dict, only_dask: bool) -> None:
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Byte-for-byte equality, streamed (the ARPA files of 100M tokens are gigabytes)."""
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(1 << 24), fb.read(1 << 24)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def lmplz_entry(lmplz: str, path: Path, budget: int, tmp: Path, retries: list[float]) -> dict | str:
+    """``lmplz -S budget``; where it aborts, also the first of ``budget * factor`` that it accepts."""
+    try:
+        return {"memory_bytes": budget, **run_lmplz(lmplz, path, budget, tmp)}
+    except RuntimeError as exc:
+        failed: dict = {"memory_bytes": budget, "error": str(exc), "retries": []}
+    for factor in retries:
+        memory = int(budget * factor)
+        try:
+            failed["retries"].append({"factor": factor, "memory_bytes": memory,
+                                      **run_lmplz(lmplz, path, memory, tmp)})
+            break
+        except RuntimeError as exc:
+            failed["retries"].append({"factor": factor, "memory_bytes": memory, "error": str(exc)})
+    return failed
+
+
+def measure(path: Path, meta: dict, n: int, tmp: Path, args: argparse.Namespace) -> dict:
+    """One size: in memory, out of core at 25% of that peak, ``lmplz -S`` at the same budget."""
+    entry: dict = {"tokens_requested": n, **meta}
+    mem = child(path, None, tmp / "mem.arpa")
+    print(json.dumps({"tokens": n, "in_memory": mem}), flush=True)
+    budget = max(1 << 20, mem["peak_rss_bytes"] // 4)
+    ooc = child(path, str(budget), tmp / "ooc.arpa")
+    print(json.dumps({"tokens": n, "out_of_core": ooc}), flush=True)
+    entry["in_memory"] = mem
+    entry["out_of_core"] = {"memory_budget_bytes": budget, **ooc}
+    entry["same_arpa_bytes"] = _same_file(tmp / "mem.arpa", tmp / "ooc.arpa")
+    for name in ("mem.arpa", "ooc.arpa"):
+        (tmp / name).unlink()
+    if args.lmplz:
+        entry["lmplz"] = lmplz_entry(args.lmplz, path, budget, tmp, args.lmplz_retry)
+        (tmp / "lmplz.arpa").unlink(missing_ok=True)
+    return entry
+
+
+def rerun_lmplz(args: argparse.Namespace) -> None:
+    """``lmplz`` again for sizes already measured (same cached corpus, same budget); the rest is kept."""
+    result = json.loads(RESULTS.read_text())
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as tmpd:
+        for size in args.sizes:
+            entry = next(r for r in result["runs"] if r["tokens_requested"] == int(size))
+            path = args.corpus_dir / f"corpus-{int(size)}.txt"
+            budget = entry["out_of_core"]["memory_budget_bytes"]
+            entry["lmplz"] = lmplz_entry(args.lmplz, path, budget, Path(tmpd), args.lmplz_retry)
+            print(json.dumps({"tokens": int(size), "lmplz": entry["lmplz"]}), flush=True)
+            RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 1e7])
@@ -348,40 +447,46 @@ def main() -> None:
     ap.add_argument("--shard-bytes", type=int, default=None, help="DaskEngine(shard_bytes=...); default: its own")
     ap.add_argument("--repeat", type=int, default=3, help="Dask runs per worker count (medians are reported)")
     ap.add_argument("--lmplz", default=shutil.which("lmplz"))
+    ap.add_argument("--lmplz-retry", type=float, nargs="*", default=[2.0, 4.0],
+                    help="where lmplz aborts at the budget, retry with these multiples of it")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the JSON alone")
+    ap.add_argument("--corpus-dir", type=Path, default=None,
+                    help="keep the sampled corpora here and reuse them (default: a temporary directory)")
+    ap.add_argument("--work-dir", type=Path, default=None, help="where the ARPA files go (default: temporary)")
+    ap.add_argument("--merge", action="store_true",
+                    help="update the existing results: replace the rows of the sizes run, keep every other key")
+    ap.add_argument("--lmplz-only", action="store_true",
+                    help="run only lmplz again on the sizes given, at the budgets already in the results")
     args = ap.parse_args()
     sys.path.insert(0, SRC)
+    if args.lmplz_only:
+        rerun_lmplz(args)
+        return
     only_dask = args.only == "dask"
     itos, counts = (None, None) if only_dask else fit_source()
     result: dict = {"benchmark": "ngram_scale", "order": 5, "sizes_run": [], "runs": [],
                     "corpus": "sampled from an interpolated Witten-Bell 5-gram of all bundled text "
                               "(kjv + shakespeare + austen, word level); see bench/ngram_scale.py",
-                    "not_run": _not_run(args.sizes),
-                    "lmplz": args.lmplz or "not found; not run"}
-    with tempfile.TemporaryDirectory() as tmpd:
+                    "not_run": "", "lmplz": args.lmplz or "not found; not run"}
+    if args.merge and RESULTS.exists():
+        result = json.loads(RESULTS.read_text())
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as tmpd:
         tmp = Path(tmpd)
         for size in [] if only_dask else args.sizes:
             n = int(size)
-            path = tmp / f"corpus-{n}.txt"
-            w = time.perf_counter()
-            words = sample_corpus(itos, counts, n, path)
-            entry: dict = {"tokens_requested": n, "words": words, "bytes": path.stat().st_size,
-                           "sample_wall_s": time.perf_counter() - w}
-            mem = child(path, None, tmp / "mem.arpa")
-            budget = max(1 << 20, mem["peak_rss_bytes"] // 4)
-            ooc = child(path, str(budget), tmp / "ooc.arpa")
-            entry["in_memory"] = mem
-            entry["out_of_core"] = {"memory_budget_bytes": budget, **ooc}
-            entry["same_arpa_bytes"] = (tmp / "mem.arpa").read_bytes() == (tmp / "ooc.arpa").read_bytes()
-            if args.lmplz:
-                try:
-                    entry["lmplz"] = {"memory_bytes": budget, **run_lmplz(args.lmplz, path, budget, tmp)}
-                except RuntimeError as exc:
-                    entry["lmplz"] = str(exc)
-            result["runs"].append(entry)
-            result["sizes_run"].append(words)
-            print(json.dumps({k: v for k, v in entry.items()}, default=str)[:600], flush=True)
+            path, meta = cached_corpus(itos, counts, n, args.corpus_dir or tmp)
+            entry = measure(path, meta, n, tmp, args)
+            result["runs"] = sorted([r for r in result["runs"] if r["tokens_requested"] != n] + [entry],
+                                    key=lambda r: r["tokens_requested"])
+            result["sizes_run"] = [r["words"] for r in result["runs"]]
+            result["not_run"] = _not_run([float(r["tokens_requested"]) for r in result["runs"]])
+            print(json.dumps(entry, default=str)[:800], flush=True)
+            if not args.no_write:  # after every size: a long run keeps what it did
+                RESULTS.parent.mkdir(parents=True, exist_ok=True)
+                RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+            if args.corpus_dir is None:
+                path.unlink()
         if not args.no_dask:
             path = dask_corpus(args, itos, counts, tmp)
             result["dask"] = {"corpus": args.corpus or "sampled as above",

@@ -167,3 +167,71 @@ def test_memory_params_round_trip(tmp_path):
     back = io.load(io.save(lm, tmp_path / "m"))
     assert back.get_params()["memory"] == "2M"
     assert lm.clone().get_params() == lm.get_params()
+
+
+@pytest.mark.parametrize("smoothing", [ModifiedKneserNey(), KneserNey(), AbsoluteDiscount(), WittenBell()],
+                         ids=lambda s: s.name)
+def test_smoothing_in_blocks_gives_the_same_bits(corpus, smoothing, tmp_path, monkeypatch):
+    """The interpolation runs SMOOTH_BLOCK rows at a time; tiny blocks must not change one bit."""
+    from seqlab.ngram import smoothing as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = NGramLM(order=4, smoothing=smoothing).fit(corpus)
+        monkeypatch.setattr(sm, "SMOOTH_BLOCK", 3)  # contexts longer than a block get a range of their own
+        blocks = NGramLM(order=4, smoothing=smoothing).fit(corpus)
+        ooc = NGramLM(order=4, smoothing=smoothing, memory="1M", temp_dir=str(tmp_path)).fit(iter(corpus))
+    assert_same_model(whole, blocks)
+    assert_same_model(whole, ooc)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 6)), min_size=0, max_size=80, unique=True),
+       st.integers(1, 9))
+def test_context_blocks_cover_the_table_with_whole_contexts(pairs, block):
+    from seqlab.ngram.smoothing import context_blocks
+
+    V = 7
+    keys = np.unique(np.asarray([h * V + w for h, w in pairs], dtype=np.int64))
+    ranges = list(context_blocks(keys, V, block))
+    assert [r0 for r0, _ in ranges] == ([0] if ranges else []) + [r1 for _, r1 in ranges[:-1]], ranges
+    assert (ranges[-1][1] if ranges else 0) == keys.size
+    for r0, r1 in ranges:
+        assert r1 > r0
+        if r1 < keys.size:  # the next range starts a new context
+            assert keys[r1] // V != keys[r1 - 1] // V, (keys, ranges)
+        if r1 - r0 > block:  # only one context may overflow a block
+            assert np.unique(keys[r0:r1] // V).size == 1, (keys, ranges)
+
+
+def test_flat_files_read_rows_like_numpy(tmp_path):
+    from seqlab.ngram.outofcore import FlatFile, TablesOnDisk
+
+    arr = np.arange(1000, dtype=np.int64) * 7 - 3
+    np.save(tmp_path / "a.npy", arr)
+    arr.tofile(tmp_path / "a.i64")
+    for f in (FlatFile(tmp_path / "a.npy"), FlatFile(tmp_path / "a.i64", np.int64)):
+        assert f.size == arr.size and f.dtype == arr.dtype
+        assert np.array_equal(f[10:250], arr[10:250]) and np.array_equal(f[990:2000], arr[990:])
+        assert f[-1] == arr[-1] and f[0] == arr[0] and f[5:5].size == 0
+        assert np.array_equal(f.load(), arr)
+    tables = TablesOnDisk([arr[:5].copy(), tmp_path / "a.i64"])
+    assert len(tables) == 2 and np.array_equal(tables[1], arr) and np.array_equal(tables[-2], arr[:5])
+    assert np.array_equal(tables.read_rows(1, 3, 9), arr[3:9]) and np.array_equal(tables.read_rows(0, 1, 3), arr[1:3])
+    assert np.array_equal(K.table_rows(tables, 1, 7, 11), arr[7:11])
+    assert np.array_equal(K.table_rows([arr], 0, 7, 11), arr[7:11])
+
+
+def test_merge_runs_read_from_files(tmp_path):
+    from seqlab.ngram.outofcore import _open_run, _write_run
+
+    rng = np.random.default_rng(3)
+    runs, paths = [], []
+    for i in range(4):
+        k = np.unique(rng.integers(0, 5000, size=700)).astype(np.int64)
+        runs.append((k, rng.integers(1, 9, size=k.size).astype(np.int64), k % 97))
+        paths.append(_write_run(tmp_path, 2, i, runs[-1]))
+    want = K._merge(runs)
+    got = merge_runs([_open_run(p) for p in paths], 64)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == np.int64 and np.array_equal(g, w)

@@ -19,6 +19,7 @@ the id array is bounded by the chunk size plus the tables themselves.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -28,6 +29,29 @@ import numpy as np
 from seqlab.data.vocab import BOS_ID, EOS_ID, UNK_ID
 
 CHUNK = 1 << 22  # positions per counting chunk (~4M): bounds the int64 temporaries
+
+
+_LIBC: list[object] = []  # glibc, once looked up (empty: not yet; [None]: not available)
+
+
+def trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim(0)``; elsewhere nothing).
+
+    numpy's large arrays come from ``malloc``. Once one has been freed, glibc serves later
+    arrays up to 32 MB from its heap, whose freed pages stay resident and fragment, so the
+    resident size drifts well above what is allocated (by ~100-300 MB at 10M tokens, order 5).
+    The out-of-core count and the smoothing call this between steps so that their resident
+    size follows their live arrays; it costs a heap walk and re-faulting pages later.
+    """
+    if not _LIBC:
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.malloc_trim.argtypes = [ctypes.c_size_t]
+            _LIBC.append(libc)
+        except (OSError, AttributeError):
+            _LIBC.append(None)
+    if _LIBC[0] is not None:
+        _LIBC[0].malloc_trim(0)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------- encoding
@@ -132,16 +156,18 @@ class NGramCounts:
     vocab_size : int
         ``V``, the number of ids (specials included); keys are ``prefix_row * V + word``.
     keys : list of ndarray of shape (n_ngrams_n,), int64, sorted
-    counts : list of ndarray of shape (n_ngrams_n,), int64 raw counts
-    suffix : list of ndarray of shape (n_ngrams_n,), int64
+    counts : sequence of ndarray of shape (n_ngrams_n,), int64 raw counts
+    suffix : sequence of ndarray of shape (n_ngrams_n,), int64
         Row of ``w2..wn`` in the order-(n-1) table (``-1`` for unigrams).
+        Both are lists, or (out of core) sequences that read each order from disk on access
+        (:class:`seqlab.ngram.outofcore.TablesOnDisk`): read an order once per step and drop it.
     n_sentences : int
     """
 
     vocab_size: int
     keys: list[np.ndarray]
-    counts: list[np.ndarray]
-    suffix: list[np.ndarray]
+    counts: Sequence[np.ndarray]
+    suffix: Sequence[np.ndarray]
     n_sentences: int = 0
     _bos: list[np.ndarray] = field(default_factory=list, repr=False)
 
@@ -169,7 +195,14 @@ class NGramCounts:
 
     def continuation(self, n: int) -> np.ndarray:
         """N1+(. w1..wn): distinct left extensions of each order-n row (n < N)."""
-        return np.bincount(self.suffix[n], minlength=self.keys[n - 1].size).astype(np.int64)
+        return np.bincount(self.suffix[n], minlength=self.keys[n - 1].size).astype(np.int64, copy=False)
+
+
+def table_rows(tables: Sequence[np.ndarray], index: int, lo: int, hi: int) -> np.ndarray:
+    """Rows ``lo .. hi - 1`` of ``tables[index]``; tables kept on disk read only those rows."""
+    read = getattr(tables, "read_rows", None)
+    out: np.ndarray = read(index, lo, hi) if read is not None else tables[index][lo:hi]
+    return out
 
 
 def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

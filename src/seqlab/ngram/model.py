@@ -7,6 +7,7 @@ writes to ARPA and what KenLM reads back are the same numbers.
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import warnings
@@ -34,6 +35,7 @@ MAX_ORDER = 10
 #: ~6M), so the numpy scorer runs unless numba is loaded already. Both give equal bits.
 FAST_SCORE_MIN_POSITIONS = 1_000_000
 DEFAULT_SMOOTHING = ModifiedKneserNey()  # frozen, so one shared default instance is safe
+log = logging.getLogger(__name__)  # debug records mark the phases of a fit (bench/ngram_memory.py)
 
 
 @register
@@ -145,7 +147,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
             raise InvalidParameterError("vocabulary must be a seqlab Vocabulary or None, "
                                         f"got {type(vocabulary).__name__}.")
         with ooc.scratch_dir(self.temp_dir) as tmp:
-            sp = ooc.spool(sequences, tmp, budget.chunk, stoi=None if vocabulary is None else vocabulary.stoi)
+            sp = ooc.spool(sequences, tmp, budget.spool_tokens, stoi=None if vocabulary is None else vocabulary.stoi)
+            log.debug("phase: corpus spooled, %d positions", sp.n_positions)
             if sp.n_tokens == 0:
                 raise DataError(f"the training corpus holds no tokens ({sp.n_sentences} sequences, all empty); "
                                 "give at least one non-empty sequence.")
@@ -156,7 +159,13 @@ class NGramLM(LanguageModelMixin, BaseModel):
                                                              list(vocabulary.itos)), vocabulary)
             remap = np.concatenate([np.arange(ooc.OFFSET, dtype=np.int64), remap])
             counts, stats = ooc.count_spooled(sp, remap, self.order, len(vocab), budget)
-        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+            keys = counts.keys
+            log.debug("phase: counted")
+            est = self.smoothing.estimate(counts)  # reads each order's counts from disk as it gets to it
+            del counts
+        K.trim_heap()
+        self._set_estimate(vocab, keys, est)
+        log.debug("phase: estimated")
         self.n_train_tokens_ = sp.n_tokens
         self.count_stats_ = stats
         return self

@@ -1,23 +1,54 @@
 """Out-of-core n-gram counting: bounded memory, sorted runs on disk, k-way merge (``lmplz -S``).
 
 The corpus is streamed once into two flat files (token ids with ``<s>``/``</s>`` inserted,
-and the offset of each position in its sentence), then counted order by order over
-memory-mapped chunks. Each chunk is grouped in memory (:func:`seqlab.ngram._kernels.group`);
-when the partial tables reach the budget they are merged and written as one sorted *run*
-(``.npy`` keys, counts and suffix rows). The runs of an order are then k-way merged block by
-block. Keys, counts and suffix rows are exactly those of
-:func:`seqlab.ngram._kernels.count_ngrams`, so every later step (adjust, discount,
-interpolate, backoff: the smoothing strategy) gives the same model, byte for byte.
+and the offset of each position in its sentence), then counted order by order, chunk by
+chunk, read from those files (read, not memory-mapped: a mapped file's pages count as
+resident memory). Each chunk is grouped in memory (:func:`seqlab.ngram._kernels.group`);
+when the partial tables reach their share of the budget they are merged and written as one
+sorted *run* (``.npy`` keys, counts and suffix rows). The runs of an order are then k-way
+merged block by block into three flat files per order (keys, counts, suffix rows). Keys,
+counts and suffix rows are exactly those of :func:`seqlab.ngram._kernels.count_ngrams`, so
+every later step (adjust, discount, interpolate, backoff: the smoothing strategy) gives the
+same model, bit for bit.
 
-Memory: the budget bounds the chunk temporaries, the run buffer and the merge blocks. Not
-in it: the interpreter and numpy (~60 MB), the vocabulary's token dict, and the merged
-count tables themselves (24 bytes per distinct n-gram), which the model is built from.
+Only the keys come back into memory: they are a part of the model. The counts and suffix
+rows stay on disk (:class:`TablesOnDisk`) and the smoothing reads them when it gets to an
+order: the interpolated strategies (modified Kneser-Ney, Kneser-Ney, absolute discounting,
+Witten-Bell) one order's counts at a time, and the suffix rows block by block
+(:func:`seqlab.ngram.smoothing._interpolated`); Katz, Lidstone, MLE and stupid backoff read
+one order at a time too, but hold their whole-order temporaries.
+
+What the budget bounds, and what it does not. The budget bounds what counting allocates:
+one chunk's temporaries, the buffered partial tables and the merge of a run, the merge
+blocks. Not in it, and in memory whatever the budget:
+
+- the interpreter, numpy and seqlab: ~31 MiB;
+- the model being built, which is the output and lives in memory as KenLM's ``Model``
+  does: 24 bytes per distinct n-gram (int64 keys, float64 ln p and ln backoff); while
+  counting, only the keys of the orders counted so far (8 bytes per n-gram);
+- during the smoothing, one order's counts as float64 (they become that order's ln p in
+  place), and while they are formed the suffix rows of the order above (at most 8 bytes
+  per n-gram of the two highest orders together), which n-grams start with ``<s>`` (1 byte
+  per n-gram), and one block's temporaries (``smoothing.SMOOTH_BLOCK`` rows, ~70 MiB).
+
+So the peak is the larger of: counting, ~31 MiB + the keys + the budget; smoothing, ~31 MiB
++ the model's arrays + 8 bytes per n-gram of the two highest orders + 1 byte per n-gram +
+~70 MiB. Measured (bench/ngram_memory.py, 10M tokens, order 5, budget 318 MiB, 11.4M
+n-grams, model arrays 262 MiB): counting peaked at 348 MiB
+(31 + 49 MiB of keys + 268 MiB, 0.84 of the budget), the smoothing at 352 MiB, the fitted
+model holds 310 MiB; before these steps the same fit peaked at 1006 MiB. At 100M tokens
+(budget 2290 MiB, 59.9M n-grams, 1371 MiB of model arrays): peak 1718 MiB, in the merge of
+order 5 (the keys of every order, 457 MiB, are in memory by then). The budget does
+not bound the model: a model larger than memory needs the build itself to stream (as
+``lmplz``'s does, writing the ARPA file as it goes).
+
 Temporary files live in one directory under ``temp_dir`` that is removed on success, on
 error and on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -26,6 +57,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 
@@ -36,9 +68,11 @@ from seqlab.ngram import _kernels as K
 MIN_MEMORY = 1 << 20  # 1 MiB: below this the chunks get so small that counting crawls
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+log = logging.getLogger(__name__)  # debug records mark the phases (bench/ngram_memory.py reads them)
 OFFSET = 4  # provisional ids are stored + OFFSET, so 2 and 3 stay <s> and </s>
-BYTES_PER_POSITION = 128  # chunk temporaries (ids, pos, rows, keys, sort, inverse), measured generously
+BYTES_PER_POSITION = 160  # chunk temporaries (ids, pos, rows, keys, sort, inverse) and heap slack, measured
 BYTES_PER_ENTRY = 24  # one table row: key, count, suffix (int64 each)
+SPOOL_TOKENS = 1 << 18  # at most this many tokens (~15 MB of str objects) buffered while spooling
 
 
 def parse_memory(value: int | str) -> int:
@@ -79,6 +113,10 @@ class Budget:
     def merge_rows(self, runs: int) -> int:  # rows read from each run per merge step
         return max(256, self.total // (8 * BYTES_PER_ENTRY * max(runs, 1)))
 
+    @property
+    def spool_tokens(self) -> int:  # tokens per spool flush: their str objects are Python's small-object heap,
+        return min(self.chunk, SPOOL_TOKENS)  # which keeps its pages once they are freed
+
 
 @contextmanager
 def scratch_dir(temp_dir: str | Path | None) -> Iterator[Path]:
@@ -102,6 +140,81 @@ def scratch_dir(temp_dir: str | Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------- files read, not mapped
+class FlatFile:
+    """Rows of a flat binary array on disk (a raw file, or the data of an ``.npy`` file), read on demand.
+
+    Reads copy the rows asked for into a fresh array and keep nothing: pages of a memory-mapped
+    file would count as this process's resident memory for as long as the mapping lives (the
+    whole file once it has been read through), which is what the budget is meant to exclude.
+    Indexing follows numpy for what the merge needs: ``f[i]`` and ``f[lo:hi]``.
+    """
+
+    def __init__(self, path: Path, dtype: type[np.generic] | np.dtype | None = None) -> None:
+        self.path = path
+        with open(path, "rb") as f:
+            if dtype is None:  # an .npy file: its header says the dtype and the size
+                major, _ = np.lib.format.read_magic(f)
+                read_header = np.lib.format.read_array_header_1_0 if major == 1 else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dt = read_header(f)
+                self.dtype, self.offset, self.size = np.dtype(dt), f.tell(), int(np.prod(shape))
+            else:
+                self.dtype, self.offset = np.dtype(dtype), 0
+                self.size = f.seek(0, 2) // self.dtype.itemsize
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo .. hi - 1`` (clipped to the file) as a new array."""
+        lo, hi = max(lo, 0), min(hi, self.size)
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + lo * self.dtype.itemsize)
+            return np.fromfile(f, dtype=self.dtype, count=max(hi - lo, 0))
+
+    def load(self) -> np.ndarray:
+        return self.read(0, self.size)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            if index.step not in (None, 1):
+                raise ValueError("FlatFile reads contiguous rows only")
+            lo, hi, _ = index.indices(self.size)
+            return self.read(lo, hi)
+        i = index + self.size if index < 0 else index
+        return self.read(i, i + 1)[0]
+
+
+class TablesOnDisk(Sequence[np.ndarray]):
+    """One array per order, each in its own file, loaded whole on every access and never cached.
+
+    The smoothing reads each order's counts and suffix rows when it gets to that order; the
+    array is freed when the caller drops it, so the tables of the other orders never take
+    memory. Item ``i`` of ``arrays`` is either a path or an array kept in memory (the unigrams).
+    """
+
+    def __init__(self, items: list[Path | np.ndarray]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self.items[index]
+        return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64).load()
+
+    def read_rows(self, index: int, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo .. hi - 1`` of array ``index``, read alone (:func:`seqlab.ngram._kernels.table_rows`)."""
+        item = self.items[index]
+        return item[lo:hi] if isinstance(item, np.ndarray) else FlatFile(item, np.int64).read(lo, hi)
+
+
 # ---------------------------------------------------------------------- pass 1: ids to disk
 @dataclass
 class Spooled:
@@ -114,11 +227,11 @@ class Spooled:
     tokens: list[str]  # provisional id -> token
     freq: np.ndarray  # (n_types,) int64 occurrences of each provisional id
 
-    def ids(self) -> np.ndarray:
-        return np.memmap(self.dir / "ids.i32", dtype=np.int32, mode="r", shape=(self.n_positions,))
+    def ids(self) -> FlatFile:
+        return FlatFile(self.dir / "ids.i32", np.int32)
 
-    def pos(self) -> np.ndarray:
-        return np.memmap(self.dir / "pos.i32", dtype=np.int32, mode="r", shape=(self.n_positions,))
+    def pos(self) -> FlatFile:
+        return FlatFile(self.dir / "pos.i32", np.int32)
 
 
 def spool(sequences: Iterable[Sequence[str]], directory: Path, chunk_tokens: int,
@@ -170,7 +283,10 @@ def spool(sequences: Iterable[Sequence[str]], directory: Path, chunk_tokens: int
 
 
 # ---------------------------------------------------------------------- pass 2: count by order
-def _write_run(directory: Path, n: int, index: int, table: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Path:
+Table = tuple[np.ndarray, np.ndarray, np.ndarray]  # sorted unique keys, counts, suffix rows (int64 each)
+
+
+def _write_run(directory: Path, n: int, index: int, table: Table) -> Path:
     path = directory / f"run-{n}-{index}"
     path.mkdir()
     for name, arr in zip(("keys", "counts", "suffix"), table, strict=True):
@@ -178,33 +294,31 @@ def _write_run(directory: Path, n: int, index: int, table: tuple[np.ndarray, np.
     return path
 
 
-def _spill(directory: Path, n: int, runs: list[Path], buffered: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-           stats: dict[str, int]) -> None:
+def _spill(directory: Path, n: int, runs: list[Path], buffered: list[Table], stats: dict[str, int]) -> None:
     """Merge the buffered partial tables into one sorted run on disk and empty the buffer."""
     table = K._merge(buffered)
+    buffered.clear()
     runs.append(_write_run(directory, n, len(runs), table))
     stats["runs"] += 1
     stats["run_bytes"] += sum(a.nbytes for a in table)
-    buffered.clear()
+    log.debug("phase: order %d run %d written, %d rows", n, len(runs), table[0].size)
 
 
-def _open_run(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    keys, counts, suffix = (np.load(path / f"{name}.npy", mmap_mode="r") for name in ("keys", "counts", "suffix"))
+def _open_run(path: Path) -> tuple[FlatFile, FlatFile, FlatFile]:
+    keys, counts, suffix = (FlatFile(path / f"{name}.npy") for name in ("keys", "counts", "suffix"))
     return keys, counts, suffix
 
 
-def merge_runs(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], block: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def merge_blocks(runs: Sequence[tuple[Any, Any, Any]], block: int) -> Iterator[Table]:
     """k-way merge of sorted (keys, counts, suffix) runs, ``block`` rows of each run at a time.
 
     Each step takes every key up to the smallest last key of the current blocks (all of
-    those are in memory), sums their counts and appends them: the output is sorted and unique.
+    those are in memory), sums their counts and yields them: the blocks, concatenated, are
+    sorted and unique. A run is anything with ``size`` and numpy's ``[i]``/``[lo:hi]``: an
+    array, or a :class:`FlatFile` that reads only the block asked for.
     """
     live = [r for r in runs if r[0].size]
-    if not live:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
     ptr = [0] * len(live)
-    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     while True:
         active = [i for i, r in enumerate(live) if ptr[i] < r[0].size]
         if not active:
@@ -219,85 +333,131 @@ def merge_runs(runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], block: int
                 lo = ptr[i]
                 parts.append((keys[:take], np.asarray(live[i][1][lo:lo + take]), np.asarray(live[i][2][lo:lo + take])))
                 ptr[i] += take
-        out.append(K._merge(parts))
+        yield K._merge(parts)
+
+
+def merge_runs(runs: Sequence[tuple[Any, Any, Any]], block: int) -> Table:
+    """:func:`merge_blocks`, concatenated into one table."""
+    out = list(merge_blocks(runs, block))
+    if not out:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
     return (np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out]),
             np.concatenate([o[2] for o in out]))
+
+
+def _final_ids(ids_f: FlatFile, remap: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
+    raw = ids_f.read(lo, hi)
+    return remap[raw] if remap is not None else raw.astype(np.int64)
+
+
+def _count_order(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: Budget,
+                 prev_f: FlatFile, stats: dict[str, int]) -> np.ndarray:
+    """Count order ``n`` into sorted runs, merge them into ``keys-n``/``counts-n``/``suffix-n`` files; return the keys.
+
+    ``prev_f`` holds the row of the (n-1)-gram ending at each position. The merged table
+    goes to disk block by block; only its keys (a part of the model) come back in memory.
+    """
+    T, C = sp.n_positions, budget.chunk
+    ids_f, pos_f = sp.ids(), sp.pos()
+    buffered: list[Table] = []
+    rows_buffered = 0
+    runs: list[Path] = []
+    for lo in range(1, max(T, 1), C):
+        hi = min(T, lo + C)
+        where = np.flatnonzero(pos_f.read(lo, hi) >= n - 1)
+        if where.size == 0:
+            continue
+        prev = prev_f.read(lo - 1, hi)  # prev[i + 1] is the row at position lo + i
+        ids = _final_ids(ids_f, remap, lo, hi)
+        uniq, cnt, first, _, _ = K.group_counts(prev[where] * V + ids[where])
+        buffered.append((uniq, cnt, prev[where[first] + 1]))
+        rows_buffered += uniq.size
+        del prev, ids, where, uniq, cnt, first
+        if rows_buffered >= budget.run_rows:
+            _spill(sp.dir, n, runs, buffered, stats)
+            rows_buffered = 0
+        K.trim_heap()
+    log.debug("phase: order %d chunks counted, %d runs", n, len(runs))
+    if runs and buffered:
+        _spill(sp.dir, n, runs, buffered, stats)
+        K.trim_heap()
+    blocks: Iterable[Table] = (merge_blocks([_open_run(r) for r in runs], budget.merge_rows(len(runs))) if runs
+                               else [K._merge(buffered)] if buffered else [])
+    keys: list[np.ndarray] = []
+    with open(sp.dir / f"counts-{n}.i64", "wb") as f_cnt, open(sp.dir / f"suffix-{n}.i64", "wb") as f_suf:
+        for k, c, s in blocks:
+            keys.append(k)
+            c.tofile(f_cnt)
+            s.tofile(f_suf)
+    buffered.clear()
+    for r in runs:
+        shutil.rmtree(r, ignore_errors=True)
+    out = np.concatenate(keys) if keys else np.empty(0, np.int64)
+    del keys
+    K.trim_heap()
+    log.debug("phase: order %d merged, %d n-grams", n, out.size)
+    return out
+
+
+def _write_rows(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: Budget, table: np.ndarray,
+                prev_f: FlatFile) -> FlatFile:
+    """The row of the order-``n`` n-gram ending at each position (``-1``: none), written to ``rows-n.i64``."""
+    T, C = sp.n_positions, budget.chunk
+    ids_f, pos_f = sp.ids(), sp.pos()
+    path = sp.dir / f"rows-{n}.i64"
+    with open(path, "wb") as f:
+        for lo in range(0, T, C):
+            hi = min(T, lo + C)
+            cur = np.full(hi - lo, -1, dtype=np.int64)
+            where = np.flatnonzero(pos_f.read(lo, hi) >= n - 1)
+            where = where[where + lo >= 1]
+            if where.size:
+                base = max(lo - 1, 0)
+                prev = prev_f.read(base, hi)[lo + where - 1 - base]
+                ids = _final_ids(ids_f, remap, lo, hi)[where]
+                cur[where] = K.find_rows(table, prev * V + ids)
+            cur.tofile(f)
+            del cur, where
+            K.trim_heap()
+    return FlatFile(path, np.int64)
 
 
 def count_spooled(sp: Spooled, remap: np.ndarray | None, order: int, vocab_size: int, budget: Budget
                   ) -> tuple[K.NGramCounts, dict[str, int]]:
     """The n-gram tables of a spooled corpus, equal to :func:`seqlab.ngram._kernels.count_ngrams`'s.
 
-    ``remap`` maps stored ids to final ids (None when they are final already). Returns the
-    counts and statistics (``runs`` written, ``run_bytes`` on disk).
+    ``remap`` maps stored ids to final ids (None when they are final already). The keys of
+    every order come back in memory (they are part of the model); the counts and suffix rows
+    of orders >= 2 stay in files under ``sp.dir`` (:class:`TablesOnDisk`), read by the
+    smoothing one order at a time, so they must be used before ``sp.dir`` is removed.
+    Returns the counts and statistics (``runs`` written, ``run_bytes`` on disk).
     """
     V, T, C = vocab_size, sp.n_positions, budget.chunk
-    ids_mm, pos_mm = sp.ids(), sp.pos()
-
-    def final_ids(lo: int, hi: int) -> np.ndarray:
-        raw = np.asarray(ids_mm[lo:hi])
-        return remap[raw] if remap is not None else raw.astype(np.int64)
-
+    ids_f = sp.ids()
     counts1 = np.zeros(V, dtype=np.int64)
     n_sent = 0
-    if order > 1:
-        prev_mm = np.memmap(sp.dir / "rows-1.i64", dtype=np.int64, mode="w+", shape=(max(T, 1),))
-    for lo in range(0, T, C):
-        chunk = final_ids(lo, min(T, lo + C))
-        counts1 += np.bincount(chunk, minlength=V)
-        n_sent += int(np.count_nonzero(chunk == BOS_ID))
-        if order > 1:
-            prev_mm[lo:lo + chunk.size] = chunk
+    with open(sp.dir / "rows-1.i64", "wb") as f_rows:
+        for lo in range(0, T, C):
+            chunk = _final_ids(ids_f, remap, lo, min(T, lo + C))
+            counts1 += np.bincount(chunk, minlength=V)
+            n_sent += int(np.count_nonzero(chunk == BOS_ID))
+            if order > 1:
+                chunk.tofile(f_rows)
+    prev_f = FlatFile(sp.dir / "rows-1.i64", np.int64)
     keys = [np.arange(V, dtype=np.int64)]
-    counts = [counts1]
-    suffix = [np.full(V, -1, dtype=np.int64)]
+    counts: list[Path | np.ndarray] = [counts1]
+    suffix: list[Path | np.ndarray] = [np.full(V, -1, dtype=np.int64)]
     stats = {"runs": 0, "run_bytes": 0}
+    log.debug("phase: order 1 counted")
     for n in range(2, order + 1):
-        buffered: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        rows_buffered = 0
-        runs: list[Path] = []
-        for lo in range(1, max(T, 1), C):
-            hi = min(T, lo + C)
-            pos = np.asarray(pos_mm[lo:hi])
-            where = np.flatnonzero(pos >= n - 1)
-            if where.size == 0:
-                continue
-            prev = np.asarray(prev_mm[lo - 1:hi])  # prev[i + 1] is the row at position lo + i
-            ids = final_ids(lo, hi)
-            uniq, cnt, first, _, _ = K.group_counts(prev[where] * V + ids[where])
-            buffered.append((uniq, cnt, prev[where[first] + 1]))
-            rows_buffered += uniq.size
-            if rows_buffered >= budget.run_rows:
-                _spill(sp.dir, n, runs, buffered, stats)
-                rows_buffered = 0
-        if runs:
-            if buffered:
-                _spill(sp.dir, n, runs, buffered, stats)
-            table = merge_runs([_open_run(r) for r in runs], budget.merge_rows(len(runs)))
-            for r in runs:
-                shutil.rmtree(r, ignore_errors=True)
-        elif buffered:
-            table = K._merge(buffered)
-        else:
-            table = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
-        keys.append(table[0])
-        counts.append(table[1])
-        suffix.append(table[2])
+        keys.append(_count_order(sp, remap, n, V, budget, prev_f, stats))
+        counts.append(sp.dir / f"counts-{n}.i64")
+        suffix.append(sp.dir / f"suffix-{n}.i64")
         if n < order:  # rows of the n-grams at each position, for the next order's keys
-            cur_mm = np.memmap(sp.dir / f"rows-{n}.i64", dtype=np.int64, mode="w+", shape=(max(T, 1),))
-            for lo in range(0, T, C):
-                hi = min(T, lo + C)
-                pos = np.asarray(pos_mm[lo:hi])
-                cur = np.full(hi - lo, -1, dtype=np.int64)
-                where = np.flatnonzero(pos >= n - 1)
-                where = where[where + lo >= 1]
-                if where.size:
-                    prev = np.asarray(prev_mm[lo + where - 1])
-                    ids = final_ids(lo, hi)[where]
-                    cur[where] = K.find_rows(table[0], prev * V + ids)
-                cur_mm[lo:hi] = cur
-            cur_mm.flush()
-            del prev_mm
-            (sp.dir / f"rows-{n - 1}.i64").unlink()
-            prev_mm = cur_mm
-    return K.NGramCounts(V, keys, counts, suffix, n_sent), stats
+            cur_f = _write_rows(sp, remap, n, V, budget, keys[-1], prev_f)
+            prev_f.path.unlink()
+            prev_f = cur_f
+            K.trim_heap()
+            log.debug("phase: order %d rows per position written", n)
+    prev_f.path.unlink()
+    return K.NGramCounts(V, keys, TablesOnDisk(counts), TablesOnDisk(suffix), n_sent), stats

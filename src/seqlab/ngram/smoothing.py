@@ -22,8 +22,10 @@ Strategies: :class:`MLE`, :class:`Laplace`, :class:`Lidstone` (add-k),
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -33,9 +35,13 @@ from seqlab._validation import check_positive
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DegenerateFitWarning, InvalidParameterError
 from seqlab.io import register
-from seqlab.ngram._kernels import NGramCounts
+from seqlab.ngram._kernels import NGramCounts, table_rows, trim_heap
 
 KENLM_FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback defaults
+log = logging.getLogger(__name__)  # debug records mark the phases of an estimate (bench/ngram_memory.py)
+#: rows per step of the interpolation (:func:`_interpolated`): bounds its temporaries to ~70 MiB
+#: whatever the model's size; the result does not depend on it.
+SMOOTH_BLOCK = 1 << 20
 
 
 @dataclass
@@ -85,17 +91,24 @@ def raw_counts(c: NGramCounts, n: int) -> np.ndarray:
 def adjusted_counts(c: NGramCounts, n: int) -> np.ndarray:
     """KenLM's adjusted counts: raw at order N and for n-grams starting with ``<s>``,
     else continuation counts N1+(. w1..wn)."""
+    return _adjusted_ints(c, n).astype(np.float64)
+
+
+def _adjusted_ints(c: NGramCounts, n: int) -> np.ndarray:
+    """:func:`adjusted_counts` as int64 (the same values; the discounts need no float copy)."""
     if n == c.order:
-        return raw_counts(c, n)
-    a = np.where(c.starts_with_bos(n), c.counts[n - 1], c.continuation(n)).astype(np.float64)
+        a = c.counts[n - 1].astype(np.int64)  # a fresh copy: the tables are not written to
+    else:
+        a = c.continuation(n)
+        np.copyto(a, c.counts[n - 1], where=c.starts_with_bos(n))
     if n == 1:
-        a[[PAD_ID, BOS_ID]] = 0.0
+        a[[PAD_ID, BOS_ID]] = 0
     return a
 
 
 def count_of_counts(a: np.ndarray, k: int) -> np.ndarray:
     """``t[j]`` = number of rows with count exactly ``j`` for ``j = 0..k`` (``t[0]`` unused)."""
-    ai = a.astype(np.int64)
+    ai = a.astype(np.int64, copy=False)
     return np.bincount(ai[(ai >= 1) & (ai <= k)], minlength=k + 1)[: k + 1]
 
 
@@ -128,45 +141,91 @@ def _finish(probs: list[np.ndarray], gammas: list[np.ndarray], info: dict[str, A
     return Estimate(log_probs, _log_owned(gammas, done), default_backoff, info or {})
 
 
-def _interpolated(c: NGramCounts, counts: list[np.ndarray], discounts: list[np.ndarray] | None) -> list[np.ndarray]:
+def context_blocks(keys: np.ndarray, vocab_size: int, block: int) -> Iterator[tuple[int, int]]:
+    """Row ranges ``[r0, r1)`` of about ``block`` rows of a sorted table, each holding whole contexts.
+
+    The rows of one context are contiguous (keys are ``context_row * V + word``, sorted), so a
+    range cut where the context changes lets per-context sums be taken range by range with
+    the same additions in the same order as over the whole table. A context longer than
+    ``block`` rows gets a range of its own.
+    """
+    V, total, r0 = vocab_size, keys.size, 0
+    while r0 < total:
+        r1 = min(r0 + block, total)
+        if r1 < total:  # back up to the first row of row r1's context; past r0's context if that is r0
+            r1 = int(np.searchsorted(keys, (int(keys[r1]) // V) * V, side="left"))
+            if r1 <= r0:
+                r1 = int(np.searchsorted(keys, (int(keys[r0]) // V + 1) * V, side="left"))
+        yield r0, r1
+        r0 = r1
+
+
+def _interpolated(c: NGramCounts, counts_of: Callable[[int], np.ndarray],
+                  discounts_of: Callable[[int, np.ndarray], np.ndarray] | None
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Interpolate every order with the next lower one down to the uniform distribution.
 
-    With ``discounts`` (absolute, KN, modified KN): ``u = (a - d) / sum a`` and
+    With ``discounts_of`` (absolute, KN, modified KN): ``u = (a - d) / sum a`` and
     ``gamma = sum d / sum a`` per context. Without (Witten-Bell): ``u = a / (sum a + N1+)``
     and ``gamma = N1+ / (sum a + N1+)``. Then ``p_n = u + gamma(h) p_(n-1)(suffix)``.
 
-    Returns ``[probs per order..., gammas per order...]`` flattened as two lists.
+    Memory: order by order, and within an order :data:`SMOOTH_BLOCK` rows at a time.
+    ``counts_of(n)`` gives a fresh float64 array of order n's counts, which becomes order n's
+    probabilities in place; ``discounts_of(n, a)`` gives the discounts of some of those rows.
+    Only one order's counts, and one block's suffix rows (read alone when the tables are on
+    disk, :func:`~seqlab.ngram._kernels.table_rows`) and temporaries, are alive besides the
+    model's own arrays. Every number comes from the same operations in the same order as
+    the whole-array form ``(a - d) / safe[h] + gamma[h] * p[suffix]`` (per-context sums are
+    taken over ranges of whole contexts, :func:`context_blocks`), so the bits are the same.
+
+    Returns ``(probs per order, gammas per order)``.
     """
-    Vp = _predictable(c.vocab_size)
+    Vp, V = _predictable(c.vocab_size), c.vocab_size
     probs: list[np.ndarray] = []
     gammas: list[np.ndarray] = []
     for n in range(1, c.order + 1):
-        a = counts[n - 1]
-        if discounts is None:
-            kept, mass, extra = a, (a > 0).astype(np.float64), True
-        else:
-            kept, mass, extra = a - discounts[n - 1], discounts[n - 1], False
+        a = counts_of(n)  # (n_n,) float64, overwritten below with p_n
         if n == 1:
-            den = a.sum() + (mass.sum() if extra else 0.0)
-            gamma0 = mass.sum() / den if den > 0 else 1.0
-            probs.append((kept / den if den > 0 else np.zeros_like(kept)) + gamma0 / Vp)
+            if discounts_of is None:
+                kept, mass, extra = a, (a > 0).astype(np.float64), True
+            else:
+                d = discounts_of(n, a)
+                kept, mass, extra = a - d, d, False
+            den1 = a.sum() + (mass.sum() if extra else 0.0)
+            gamma0 = mass.sum() / den1 if den1 > 0 else 1.0
+            probs.append((kept / den1 if den1 > 0 else np.zeros_like(kept)) + gamma0 / Vp)
             continue
-        h = c.prefix(n)
-        H = c.keys[n - 2].size
-        den = np.bincount(h, weights=a, minlength=H)
-        gnum = np.bincount(h, weights=mass, minlength=H)
-        if extra:
-            den = den + gnum
-        safe = np.where(den > 0, den, 1.0)
-        gamma = np.where(den > 0, gnum / safe, 1.0)
+        keys, lower_p = c.keys[n - 1], probs[-1]
+        gamma = np.ones(c.keys[n - 2].size)  # (H,) a context with no extension keeps all its mass: 1
+        for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
+            h = keys[r0:r1] // V  # (b,) context row of each n-gram
+            h0 = int(h[0])
+            h -= h0
+            width = int(h[-1]) + 1
+            ab = a[r0:r1]  # (b,) a view: the block's counts, then its p_n
+            den = np.bincount(h, weights=ab, minlength=width)  # (width,)
+            if discounts_of is None:
+                gnum = np.bincount(h, weights=(ab > 0).astype(np.float64), minlength=width)
+                den += gnum  # den + gnum
+            else:
+                d = discounts_of(n, ab)
+                gnum = np.bincount(h, weights=d, minlength=width)
+                np.subtract(ab, d, out=ab)  # a - d: the kept mass
+                del d
+            safe = np.where(den > 0, den, 1.0)
+            g = np.where(den > 0, gnum / safe, 1.0)
+            gamma[h0:h0 + width] = g
+            ab /= safe[h]  # kept / safe[h]
+            lower = g[h]
+            lower *= lower_p[table_rows(c.suffix, n - 1, r0, r1)]  # gamma[h] * p_(n-1)(suffix)
+            ab += lower
+            del h, den, gnum, safe, g, lower, ab
+        trim_heap()
         gammas.append(gamma)
-        probs.append(kept / safe[h] + gamma[h] * probs[-1][c.suffix[n - 1]])
+        probs.append(a)
+        log.debug("phase: smoothing: order %d interpolated", n)
     gammas.append(np.ones(c.keys[-1].size))
-    return probs + gammas
-
-
-def _split(c: NGramCounts, both: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    return both[: c.order], both[c.order:]
+    return probs, gammas
 
 
 # ---------------------------------------------------------------------- additive
@@ -277,14 +336,12 @@ class AbsoluteDiscount(Smoothing):
     def __post_init__(self) -> None:
         _check_positive(self.discount, "discount", type(self).__name__, upper=1.0)
 
-    def _counts(self, c: NGramCounts) -> list[np.ndarray]:
-        return [raw_counts(c, n) for n in range(1, c.order + 1)]
+    def _count(self, c: NGramCounts, n: int) -> np.ndarray:
+        return raw_counts(c, n)
 
     def estimate(self, counts: NGramCounts) -> Estimate:
-        a = self._counts(counts)
-        d = [np.minimum(x, self.discount) for x in a]
-        probs, gammas = _split(counts, _interpolated(counts, a, d))
-        del a, d
+        probs, gammas = _interpolated(counts, lambda n: self._count(counts, n),
+                                      lambda n, a: np.minimum(a, self.discount))
         return _finish(probs, gammas, {"discount": self.discount})
 
 
@@ -299,8 +356,8 @@ class KneserNey(AbsoluteDiscount):
 
     name: ClassVar[str] = "kneser-ney"
 
-    def _counts(self, c: NGramCounts) -> list[np.ndarray]:
-        return [adjusted_counts(c, n) for n in range(1, c.order + 1)]
+    def _count(self, c: NGramCounts, n: int) -> np.ndarray:
+        return adjusted_counts(c, n)
 
 
 @register
@@ -335,7 +392,7 @@ class ModifiedKneserNey(Smoothing):
         """``(D1, D2, D3+)`` of every order, estimated (or fallen back) as described above."""
         out = []
         for n in range(1, counts.order + 1):
-            t = count_of_counts(adjusted_counts(counts, n), 4).astype(np.float64)
+            t = count_of_counts(_adjusted_ints(counts, n), 4).astype(np.float64)
             ds: tuple[float, float, float] | None = None
             if t[1] > 0 and t[2] > 0 and t[3] > 0:
                 y = t[1] / (t[1] + 2 * t[2])
@@ -353,11 +410,16 @@ class ModifiedKneserNey(Smoothing):
         return out
 
     def estimate(self, counts: NGramCounts) -> Estimate:
-        a = [adjusted_counts(counts, n) for n in range(1, counts.order + 1)]
         ds = self.discounts(counts)
-        d = [np.select([x == 0, x == 1, x == 2], [0.0, D[0], D[1]], D[2]) for x, D in zip(a, ds, strict=False)]
-        probs, gammas = _split(counts, _interpolated(counts, a, d))
-        del a, d  # model-sized: free them before the logs (the fit's memory peak)
+        log.debug("phase: smoothing: discounts")
+
+        def discounts_of(n: int, a: np.ndarray) -> np.ndarray:
+            D = ds[n - 1]
+            out: np.ndarray = np.select([a == 0, a == 1, a == 2], [0.0, D[0], D[1]], D[2])
+            return out
+
+        trim_heap()
+        probs, gammas = _interpolated(counts, lambda n: adjusted_counts(counts, n), discounts_of)
         return _finish(probs, gammas, {"discounts": [list(x) for x in ds]})
 
 
@@ -372,8 +434,7 @@ class WittenBell(Smoothing):
     name: ClassVar[str] = "witten-bell"
 
     def estimate(self, counts: NGramCounts) -> Estimate:
-        a = [raw_counts(counts, n) for n in range(1, counts.order + 1)]
-        probs, gammas = _split(counts, _interpolated(counts, a, None))
+        probs, gammas = _interpolated(counts, lambda n: raw_counts(counts, n), None)
         return _finish(probs, gammas)
 
 
