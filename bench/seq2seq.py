@@ -15,7 +15,13 @@ process CPU seconds so that other users of the machine do not shorten a run):
    Sequitur G2P (the joint-sequence baseline) ramped up one order at a time while its training
    stays under ``--sequitur-cpu`` CPU seconds, each order scored; word error rate (1 - exact
    match, any variant accepted) and phoneme error rate. ``--skip seqlab`` / ``--skip sequitur``
-   run one side (two processes can share the work; the JSON keeps both sides).
+   run one side (two processes can share the work; the JSON keeps both sides). The whole
+   dictionary (key ``g2p_full``)::
+
+       python bench/seq2seq.py --skip dates speed seqlab --g2p-train 1000000 --g2p-test 1000000 \
+           --sequitur-cpu 5400 --sequitur-python /tmp/seqv/bin/python --g2p-key g2p_full
+       python bench/seq2seq.py --skip dates speed sequitur --g2p-train 1000000 --g2p-test 1000000 \
+           --g2p-budget 1800 --g2p-hidden 256 --g2p-schedule cosine --g2p-dropout 0.2 --g2p-key g2p_full
 4. ``vae`` (``--vae``): SequenceVAE vs a NeuralLM of the same size on kjv verses of at most 25 words, the
    same number of epochs over the same batches: KL at the end of training (posterior collapse if
    ~0), the ELBO and importance-weighted perplexity bounds vs the LM's perplexity on the same valid
@@ -452,6 +458,8 @@ def main() -> None:
     ap.add_argument("--g2p-dropout", type=float, default=0.1)
     ap.add_argument("--g2p-model", default="lstm", choices=("lstm", "transformer"),
                     help="BiLSTM encoder + additive attention, or a Transformer (3 layers, d_model = --g2p-hidden)")
+    ap.add_argument("--g2p-key", default="g2p",
+                    help="JSON key of the g2p result: g2p (the 10k-word sample) or g2p_full (the whole dictionary)")
     ap.add_argument("--g2p-ramp", type=int, default=8, help="highest Sequitur model order (ramp-up iterations + 1)")
     ap.add_argument("--sequitur-cpu", type=float, default=600.0,
                     help="CPU seconds of Sequitur training; no further order is started past it")
@@ -476,7 +484,8 @@ def main() -> None:
                                            "torch": torch.__version__, "threads": 1}}
     if args.results.exists():  # keep sections this run skips
         results = {**json.loads(args.results.read_text()), **results}
-    ran = {name for name in ("dates", "speed", "g2p") if name not in args.skip} | \
+    ran = {name for name in ("dates", "speed") if name not in args.skip} | \
+        ({args.g2p_key} if "g2p" not in args.skip else set()) | \
         ({"vae"} if args.vae else set()) | ({"mt"} if args.mt else set())
     if "dates" not in args.skip:
         results["dates"] = bench_dates(args.budget, args.dates_test, args.dates_models)
@@ -484,9 +493,9 @@ def main() -> None:
         results["speed"] = bench_speed(args.speed_steps, args.beam_sources)
         print(results["speed"], file=sys.stderr)
     if "g2p" not in args.skip:
-        results["g2p"] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp, args.sequitur_cpu,
-                                   args.sequitur_python, set(args.skip), args.g2p_hidden, args.g2p_schedule,
-                                   args.g2p_dropout, model=args.g2p_model)
+        results[args.g2p_key] = bench_g2p(args.g2p_budget, args.g2p_train, args.g2p_test, args.g2p_ramp,
+                                          args.sequitur_cpu, args.sequitur_python, set(args.skip), args.g2p_hidden,
+                                          args.g2p_schedule, args.g2p_dropout, model=args.g2p_model)
     if args.vae:
         results["vae"] = bench_vae(args.vae_budget, 300, args.vae_epochs, args.vae_free_bits,
                                   args.vae_word_dropout)
@@ -500,8 +509,8 @@ def main() -> None:
             results["dates"] = merge_rows(latest.get("dates"), results["dates"], ("test_pairs", "budget_cpu_s_each"))
         if "mt" in ran and set(args.mt_models) != set(MT_MODELS):
             results["mt"] = merge_rows(latest.get("mt"), results["mt"], ("test_verses", "budget_cpu_s_each"))
-        if "g2p" in ran and {"seqlab", "sequitur"} & set(args.skip):
-            results["g2p"] = merge_g2p(latest.get("g2p"), results["g2p"])
+        if args.g2p_key in ran and {"seqlab", "sequitur"} & set(args.skip):
+            results[args.g2p_key] = merge_g2p(latest.get(args.g2p_key), results[args.g2p_key])
     args.results.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
