@@ -205,6 +205,8 @@ class Seq2SeqNet(nn.Module):
     and :meth:`decode_all` gives the logits and cross-attention weights of a whole target.
     """
 
+    updates: Tensor  # a registered buffer (see __init__)
+
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
         self.config = c = config
@@ -381,7 +383,7 @@ class Seq2SeqNet(nn.Module):
         encoded = self.encode(source)
         if self.training:
             ratio = self.config.teacher_forcing_at(int(self.updates))
-            self.updates += 1
+            self.updates.add_(1)
             if ratio < 1.0:
                 return self.free_running(encoded, inputs, ratio)
         return self.decode_all(encoded, inputs)[0]

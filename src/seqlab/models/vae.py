@@ -110,6 +110,8 @@ class SequenceVAEConfig:
 class SequenceVAENet(nn.Module):
     """Encoder -> (mu, logvar) -> z -> :class:`ConditionedDecoder`; see the module docstring."""
 
+    updates: Tensor  # a registered buffer (see __init__)
+
     def __init__(self, config: SequenceVAEConfig) -> None:
         super().__init__()
         self.config = c = config
@@ -169,7 +171,7 @@ class NegativeELBO:
         cfg = net.config
         if net.training:
             beta = cfg.beta_at(int(net.updates))
-            net.updates += 1
+            net.updates.add_(1)
             if cfg.free_bits > 0:  # per dimension, batch mean below the floor does not push down
                 kl = torch.clamp(kl.mean(0), min=cfg.free_bits) * kl.size(0)
         else:
@@ -464,6 +466,8 @@ class SeriesVAENet(nn.Module):
     """Numeric windows (N, L, D) -> z -> a recurrent decoder predicting each value from the previous ones
     (Gaussian with unit variance on the standardised scale: the reconstruction loss is half the squared error)."""
 
+    updates: Tensor  # a registered buffer (see __init__)
+
     def __init__(self, config: SeriesVAEConfig) -> None:
         super().__init__()
         self.config = c = config
@@ -521,7 +525,7 @@ class SeriesNegativeELBO:
         beta = 1.0
         if net.training:
             beta = net.config.beta_at(int(net.updates))
-            net.updates += 1
+            net.updates.add_(1)
         return recon + beta * kl.sum(), torch.tensor(batch.targets.numel(), device=mean.device), None
 
 
