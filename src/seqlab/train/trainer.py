@@ -150,10 +150,10 @@ class Trainer:
             loss_sum, count, new_state = self.objective(module, tensors, state)
         return loss_sum.float(), count, new_state
 
-    def _time_fraction(self, budget_start: float) -> float | None:
-        """Share of ``max_time`` used since ``budget_start`` (None without a time budget)."""
+    def _time_fraction(self) -> float | None:
+        """Share of ``max_time`` used so far, resumed runs included (None without a time budget)."""
         max_time = self.config.max_time
-        return None if max_time is None else (self._now() - budget_start) / max_time
+        return None if max_time is None else (self._now() - self._budget_start) / max_time
 
     def _out_of_time(self) -> bool:
         return self._deadline is not None and self._now() >= self._deadline
@@ -208,9 +208,8 @@ class Trainer:
             self._now = time.process_time
         else:
             self._now = time.perf_counter
-        budget_start = self._now() - run.budget_used
-        self._budget_start = budget_start
-        self._deadline = budget_start + cfg.max_time if cfg.max_time is not None else None
+        self._budget_start = self._now() - run.budget_used
+        self._deadline = self._budget_start + cfg.max_time if cfg.max_time is not None else None
         bar = self._bar(total_steps, run.step)
         stopped = "max_epochs"
         batches_seen = run.step * cfg.accumulate_steps
@@ -222,7 +221,7 @@ class Trainer:
                 if self._out_of_time():
                     stopped = "max_time"
                     break
-                lr = cfg.lr_at(run.step, total_steps, self._time_fraction(budget_start))
+                lr = cfg.lr_at(run.step, total_steps, self._time_fraction())
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 optimizer.zero_grad(set_to_none=True)
