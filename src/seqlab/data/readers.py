@@ -47,7 +47,7 @@ def _codec(encoding: str) -> codecs.CodecInfo:
         raise DataError(f"Unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252.") from None
 
 
-def _decode(raw: bytes, encoding: str, path: str | Path, offset: int) -> str:
+def decode_bytes(raw: bytes, encoding: str, path: str | Path, offset: int) -> str:
     """``raw`` (which starts at byte ``offset`` of ``path``) decoded, or a DataError naming the bad byte."""
     try:
         return raw.decode(encoding)
@@ -68,7 +68,7 @@ def read_lines(path: str | Path, *, encoding: str = "utf-8") -> Iterator[str]:
     stream = open_binary(path)
     try:
         for raw in stream:
-            text = _decode(raw, encoding, path, offset)
+            text = decode_bytes(raw, encoding, path, offset)
             offset += len(raw)
             yield text.rstrip("\r\n")
     finally:
@@ -94,7 +94,7 @@ def read_whitespace_sequences(path: str | Path, *, encoding: str = "utf-8", lowe
     try:
         while raw := stream.read(BLOCK_BYTES):
             raw += stream.readline()  # complete the last line, so that a block never cuts one
-            lines = _decode(raw, encoding, path, offset).split("\n")
+            lines = decode_bytes(raw, encoding, path, offset).split("\n")
             offset += len(raw)
             out.extend(filter(None, map(str.split, map(str.lower, lines) if lowercase else lines)))
     finally:

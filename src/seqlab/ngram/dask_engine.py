@@ -68,9 +68,9 @@ def _import_distributed() -> Any:
 # ---------------------------------------------------------------------- reading shards
 def _shard_lines(path: str, start: int, end: int | None, encoding: str) -> Iterator[str]:
     """Lines whose first byte lies in ``[start, end)`` (whole file when ``end`` is None)."""
-    if end is None:
-        from seqlab.data.readers import read_lines
+    from seqlab.data.readers import decode_bytes, read_lines
 
+    if end is None:
         yield from read_lines(path, encoding=encoding)
         return
     with open(path, "rb") as f:
@@ -82,11 +82,7 @@ def _shard_lines(path: str, start: int, end: int | None, encoding: str) -> Itera
             raw = f.readline()
             if not raw:
                 break
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise DataError(f"{path}: byte 0x{raw[exc.start]:02x} at offset {offset + exc.start} is not valid "
-                                f"{encoding}; pass --encoding (e.g. latin-1) or fix the file.") from None
+            text = decode_bytes(raw, encoding, path, offset)
             offset += len(raw)
             yield text.rstrip("\r\n")
 
