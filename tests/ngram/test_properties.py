@@ -245,14 +245,34 @@ def test_read_corpus_refuses_a_str_inside_a_list():
 def test_vocabulary_from_frequencies_equals_the_counter_path(counts, min_count, seed):
     """The vectorised build gives the vocabulary (ids, order, counts) and the remap of the
     one-by-one build, whatever the order of the tokens."""
-    from seqlab.ngram.model import _vocabulary_from_counter, vocabulary_from_frequencies
+    from seqlab.ngram.model import vocabulary_from_frequencies
 
     tokens = list(counts)
     np.random.default_rng(seed).shuffle(tokens)
     freq = np.asarray([counts[t] for t in tokens], dtype=np.int64)
     vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)
-    ref_vocab, ref_remap = _vocabulary_from_counter(tokens, freq, min_count)
+    ref_vocab, ref_remap = _vocabulary_one_by_one(tokens, freq, min_count)
     assert vocab.itos == ref_vocab.itos and vocab.counts == ref_vocab.counts
     assert np.array_equal(remap, ref_remap) and remap.dtype == np.int64
     unsigned, _ = vocabulary_from_frequencies(tokens, freq.astype(np.uint32), min_count)
     assert unsigned.itos == vocab.itos and unsigned.counts == vocab.counts
+
+
+def _vocabulary_one_by_one(tokens, freq, min_count):
+    """The reference: a counter without the specials, ``Vocabulary.from_counter``, one lookup per token."""
+    from seqlab.data.vocab import SPECIALS, UNK_ID, Vocabulary
+
+    counter = {t: int(c) for t, c in zip(tokens, freq, strict=True) if t not in SPECIALS}
+    vocab = Vocabulary.from_counter(counter, min_count=min_count)
+    remap = np.array([vocab.stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in tokens], dtype=np.int64)
+    return vocab, remap
+
+
+def test_vocabulary_from_frequencies_refuses_repeated_tokens():
+    from seqlab.exceptions import InvalidParameterError
+    from seqlab.ngram.model import vocabulary_from_frequencies
+
+    with pytest.raises(InvalidParameterError, match="distinct tokens"):
+        vocabulary_from_frequencies(["a", "b", "a"], np.array([1, 2, 3]), 1)
+    with pytest.raises(InvalidParameterError, match="distinct tokens"):
+        vocabulary_from_frequencies(["a", "b"], np.array([1, 2, 3]), 1)

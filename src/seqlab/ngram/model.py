@@ -453,15 +453,18 @@ def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_cou
 
     ``tokens[i]`` occurred ``freq[i]`` times; the result does not depend on the order of
     ``tokens``, so shards counted apart give the same vocabulary. Literal specials in the
-    text (``<unk>``, ``<s>``, ...) map to ``<unk>``.
+    text (``<unk>``, ``<s>``, ...) map to ``<unk>``. ``tokens`` must be distinct, with one
+    count each (every caller's tokens come from a first-seen table or a summed one).
     """
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     freq = np.asarray(freq)
-    if freq.shape != (len(tokens),) or freq.dtype.kind not in "iu" or len(set(tokens)) != len(tokens):
-        return _vocabulary_from_counter(tokens, freq, min_count)
+    if freq.shape != (len(tokens),) or len(set(tokens)) != len(tokens):
+        raise InvalidParameterError(f"vocabulary_from_frequencies needs distinct tokens with one count each; got "
+                                    f"{len(set(tokens))} distinct of {len(tokens)} tokens and counts of shape "
+                                    f"{freq.shape}.")
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be >= 1, got {min_count}.")
-    freq = freq.astype(np.int64, copy=False)  # negated below: an unsigned count would wrap
+    freq = freq.astype(np.int64, copy=False)  # negated below: an unsigned count would wrap; floats truncate
     keep = freq >= min_count
     for special in SPECIALS:
         if special in tokens:
@@ -473,17 +476,6 @@ def vocabulary_from_frequencies(tokens: Sequence[str], freq: np.ndarray, min_cou
     vocab = Vocabulary(list(map(tokens.__getitem__, order.tolist())), freq[order].tolist())
     remap = np.full(len(tokens), UNK_ID, dtype=np.int64)
     remap[order] = np.arange(len(SPECIALS), len(SPECIALS) + order.size)
-    return vocab, remap
-
-
-def _vocabulary_from_counter(tokens: Sequence[str], freq: np.ndarray, min_count: int
-                             ) -> tuple[Vocabulary, np.ndarray]:
-    """:func:`vocabulary_from_frequencies` one token at a time (repeated tokens: the last count counts)."""
-    counter = {t: int(c) for t, c in zip(tokens, freq, strict=False) if t not in SPECIALS}
-    vocab = Vocabulary.from_counter(counter, min_count=min_count)
-    stoi = vocab.stoi
-    remap = np.fromiter((stoi.get(t, UNK_ID) if t not in SPECIALS else UNK_ID for t in tokens),
-                        dtype=np.int64, count=len(tokens))
     return vocab, remap
 
 
