@@ -235,3 +235,58 @@ def test_merge_runs_read_from_files(tmp_path):
     got = merge_runs([_open_run(p) for p in paths], 64)
     for g, w in zip(got, want, strict=True):
         assert g.dtype == np.int64 and np.array_equal(g, w)
+
+
+@pytest.mark.parametrize("smoothing", [ModifiedKneserNey(), KneserNey(), AbsoluteDiscount(), WittenBell()],
+                         ids=lambda s: s.name)
+def test_build_on_disk_in_tiny_pieces_gives_the_same_bits(corpus, smoothing, tmp_path, monkeypatch):
+    """Tiny smoothing blocks, look-up pieces and continuation windows: every file path of the
+    out-of-core build is taken many times (pieces of 40 rows, blocks of 3), and the model is the
+    in-memory one, bit for bit, with its arrays of orders >= 2 mapped from disk."""
+    from seqlab.ngram import outofcore
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setattr(outofcore.Budget, "piece_rows", property(lambda self: 40))
+        monkeypatch.setattr(outofcore.Budget, "smooth_rows", property(lambda self: 3))
+        ooc = NGramLM(order=4, smoothing=smoothing, memory="1M", temp_dir=str(tmp_path)).fit(corpus[:300])
+        ref = NGramLM(order=4, smoothing=smoothing).fit(corpus[:300])
+    assert_same_model(ref, ooc)
+    for name in ("keys_", "log_probs_", "log_backoffs_"):
+        assert all(isinstance(a, np.memmap) for a in getattr(ooc, name)[1:]), name
+    assert list(tmp_path.iterdir()) == [], "the scratch directory was left behind"
+    rows = ooc.token_log_probs([s for s in corpus[300:400]])[0]
+    assert np.array_equal(rows, ref.token_log_probs([s for s in corpus[300:400]])[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 200), min_size=1, max_size=60, unique=True).map(sorted),
+       st.lists(st.integers(-3, 205), max_size=50), st.integers(1, 9))
+def test_sorted_file_finds_rows_like_find_rows(table, queries, piece):
+    import tempfile
+    from pathlib import Path
+
+    from seqlab.ngram.outofcore import FlatFile, SortedFile
+
+    arr = np.asarray(table, dtype=np.int64)
+    q = np.asarray(queries, dtype=np.int64).clip(0)
+    with tempfile.TemporaryDirectory() as d:
+        arr.tofile(Path(d) / "k.i64")
+        got = SortedFile(FlatFile(Path(d) / "k.i64", np.int64), piece).find_rows(q)
+    assert np.array_equal(got, K.find_rows(arr, q)), (arr, q, piece)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 80), st.lists(st.integers(0, 10_000), max_size=60), st.integers(1, 9))
+def test_gather_reads_values_like_indexing(size, raw_index, piece):
+    import tempfile
+    from pathlib import Path
+
+    from seqlab.ngram.outofcore import FlatFile, gather
+
+    values = np.random.default_rng(size).random(size)
+    index = np.asarray(raw_index, dtype=np.int64) % size
+    with tempfile.TemporaryDirectory() as d:
+        values.tofile(Path(d) / "v.f64")
+        got = gather(FlatFile(Path(d) / "v.f64", np.float64), index, piece)
+    assert got.dtype == np.float64 and np.array_equal(got, values[index])

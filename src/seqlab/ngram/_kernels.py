@@ -155,17 +155,17 @@ class NGramCounts:
     ----------
     vocab_size : int
         ``V``, the number of ids (specials included); keys are ``prefix_row * V + word``.
-    keys : list of ndarray of shape (n_ngrams_n,), int64, sorted
+    keys : sequence of ndarray of shape (n_ngrams_n,), int64, sorted
     counts : sequence of ndarray of shape (n_ngrams_n,), int64 raw counts
     suffix : sequence of ndarray of shape (n_ngrams_n,), int64
         Row of ``w2..wn`` in the order-(n-1) table (``-1`` for unigrams).
-        Both are lists, or (out of core) sequences that read each order from disk on access
+        All three are lists, or (out of core) sequences that read each order from disk on access
         (:class:`seqlab.ngram.outofcore.TablesOnDisk`): read an order once per step and drop it.
     n_sentences : int
     """
 
     vocab_size: int
-    keys: list[np.ndarray]
+    keys: Sequence[np.ndarray]
     counts: Sequence[np.ndarray]
     suffix: Sequence[np.ndarray]
     n_sentences: int = 0

@@ -135,12 +135,13 @@ class NGramLM(LanguageModelMixin, BaseModel):
                         else _fixed_vocabulary(raw, vocabulary))
         ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
         counts = K.count_ngrams(ids, pos, self.order, len(vocab))
-        self._set_estimate(vocab, counts.keys, self.smoothing.estimate(counts))
+        self._set_estimate(vocab, list(counts.keys), self.smoothing.estimate(counts))
         self.n_train_tokens_ = int(raw.ids.size)
         return self
 
     def _fit_out_of_core(self, sequences: Iterable[Sequence[str]], vocabulary: Vocabulary | None) -> Self:
         from seqlab.ngram import outofcore as ooc
+        from seqlab.ngram.ondisk import estimate_on_disk
 
         budget = ooc.Budget(ooc.parse_memory(self.memory))  # type: ignore[arg-type]
         if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
@@ -159,9 +160,8 @@ class NGramLM(LanguageModelMixin, BaseModel):
                                                              list(vocabulary.itos)), vocabulary)
             remap = np.concatenate([np.arange(ooc.OFFSET, dtype=np.int64), remap])
             counts, stats = ooc.count_spooled(sp, remap, self.order, len(vocab), budget)
-            keys = counts.keys
             log.debug("phase: counted")
-            est = self.smoothing.estimate(counts)  # reads each order's counts from disk as it gets to it
+            keys, est = estimate_on_disk(self.smoothing, counts, tmp, budget)  # arrays mapped from tmp's files
             del counts
         K.trim_heap()
         self._set_estimate(vocab, keys, est)

@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)  # debug records mark the phases (bench/ngram_
 OFFSET = 4  # provisional ids are stored + OFFSET, so 2 and 3 stay <s> and </s>
 BYTES_PER_POSITION = 160  # chunk temporaries (ids, pos, rows, keys, sort, inverse) and heap slack, measured
 BYTES_PER_ENTRY = 24  # one table row: key, count, suffix (int64 each)
+BYTES_PER_SMOOTH_ROW = 128  # one row of a smoothing block: its inputs, the looked-up values, temporaries
 SPOOL_TOKENS = 1 << 18  # at most this many tokens (~15 MB of str objects) buffered while spooling
 
 
@@ -112,6 +113,14 @@ class Budget:
 
     def merge_rows(self, runs: int) -> int:  # rows read from each run per merge step
         return max(256, self.total // (8 * BYTES_PER_ENTRY * max(runs, 1)))
+
+    @property
+    def piece_rows(self) -> int:  # rows of a sorted or looked-up table read at once: a quarter of the budget
+        return max(1024, self.total // (4 * 8))
+
+    @property
+    def smooth_rows(self) -> int:  # rows per smoothing block: a quarter of the budget for its temporaries
+        return max(1024, self.total // (4 * BYTES_PER_SMOOTH_ROW))
 
     @property
     def spool_tokens(self) -> int:  # tokens per spool flush: their str objects are Python's small-object heap,
@@ -213,6 +222,68 @@ class TablesOnDisk(Sequence[np.ndarray]):
         """Rows ``lo .. hi - 1`` of array ``index``, read alone (:func:`seqlab.ngram._kernels.table_rows`)."""
         item = self.items[index]
         return item[lo:hi] if isinstance(item, np.ndarray) else FlatFile(item, np.int64).read(lo, hi)
+
+    def rows(self, index: int) -> int:
+        """Number of rows of array ``index``, without reading it."""
+        item = self.items[index]
+        return int(item.size) if isinstance(item, np.ndarray) else FlatFile(item, np.int64).size
+
+
+class SortedFile:
+    """A sorted int64 array on disk searched without holding it: pieces of ``piece`` rows at a time.
+
+    A file of at most ``piece`` rows is read once and kept; a larger one is read through,
+    piece by piece, once per call (queries sorted first, so each piece answers a slice of them).
+    """
+
+    def __init__(self, file: FlatFile, piece: int) -> None:
+        self.file, self.piece = file, piece
+        self._whole = file.load() if file.size <= piece else None
+
+    def find_rows(self, keys: np.ndarray) -> np.ndarray:
+        """Row of each key, or -1 where absent (:func:`seqlab.ngram._kernels.find_rows` on the file)."""
+        if self._whole is not None:
+            return K.find_rows(self._whole, keys)
+        srt, order = K.sort_with_order(keys)
+        rows = np.full(keys.size, -1, dtype=np.int64)
+        found = np.empty(keys.size, dtype=np.int64)
+        done = 0
+        for q0 in range(0, self.file.size, self.piece):
+            if done == srt.size:
+                break
+            table = self.file.read(q0, q0 + self.piece)
+            hi = int(np.searchsorted(srt, table[-1], side="right"))
+            if hi > done:
+                part = srt[done:hi]
+                j = np.searchsorted(table, part)  # < table.size: every key in part is <= table[-1]
+                found[done:hi] = np.where(table[j] == part, q0 + j, -1)
+                done = hi
+        found[done:] = -1
+        rows[order] = found
+        return rows
+
+
+def gather(file: FlatFile, index: np.ndarray, piece: int, whole: np.ndarray | None = None) -> np.ndarray:
+    """``values[index]`` of the array in ``file``, reading at most ``piece`` rows of it at a time.
+
+    ``whole`` is the file's content when the caller holds it already (a small table read once).
+    """
+    if whole is not None:
+        picked: np.ndarray = whole[index]
+        return picked
+    srt, order = K.sort_with_order(index)
+    out = np.empty(index.size, dtype=file.dtype)
+    lo = 0
+    for q0 in range(0, file.size, piece):
+        hi = int(np.searchsorted(srt, q0 + piece, side="left"))
+        if hi > lo:
+            first = int(srt[lo])
+            values = file.read(first, min(q0 + piece, int(srt[hi - 1]) + 1))
+            out[order[lo:hi]] = values[srt[lo:hi] - first]
+            lo = hi
+        if lo == srt.size:
+            break
+    return out
 
 
 # ---------------------------------------------------------------------- pass 1: ids to disk
@@ -351,11 +422,11 @@ def _final_ids(ids_f: FlatFile, remap: np.ndarray | None, lo: int, hi: int) -> n
 
 
 def _count_order(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: Budget,
-                 prev_f: FlatFile, stats: dict[str, int]) -> np.ndarray:
-    """Count order ``n`` into sorted runs, merge them into ``keys-n``/``counts-n``/``suffix-n`` files; return the keys.
+                 prev_f: FlatFile, stats: dict[str, int]) -> FlatFile:
+    """Count order ``n`` into sorted runs, merge them into ``keys-n``/``counts-n``/``suffix-n`` files.
 
     ``prev_f`` holds the row of the (n-1)-gram ending at each position. The merged table
-    goes to disk block by block; only its keys (a part of the model) come back in memory.
+    goes to disk block by block; returns the keys file.
     """
     T, C = sp.n_positions, budget.chunk
     ids_f, pos_f = sp.ids(), sp.pos()
@@ -383,26 +454,26 @@ def _count_order(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: 
         K.trim_heap()
     blocks: Iterable[Table] = (merge_blocks([_open_run(r) for r in runs], budget.merge_rows(len(runs))) if runs
                                else [K._merge(buffered)] if buffered else [])
-    keys: list[np.ndarray] = []
-    with open(sp.dir / f"counts-{n}.i64", "wb") as f_cnt, open(sp.dir / f"suffix-{n}.i64", "wb") as f_suf:
+    with open(sp.dir / f"keys-{n}.i64", "wb") as f_key, open(sp.dir / f"counts-{n}.i64", "wb") as f_cnt, \
+            open(sp.dir / f"suffix-{n}.i64", "wb") as f_suf:
         for k, c, s in blocks:
-            keys.append(k)
+            k.tofile(f_key)
             c.tofile(f_cnt)
             s.tofile(f_suf)
     buffered.clear()
     for r in runs:
         shutil.rmtree(r, ignore_errors=True)
-    out = np.concatenate(keys) if keys else np.empty(0, np.int64)
-    del keys
     K.trim_heap()
-    log.debug("phase: order %d merged, %d n-grams", n, out.size)
-    return out
+    keys_f = FlatFile(sp.dir / f"keys-{n}.i64", np.int64)
+    log.debug("phase: order %d merged, %d n-grams", n, keys_f.size)
+    return keys_f
 
 
-def _write_rows(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: Budget, table: np.ndarray,
+def _write_rows(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: Budget, keys_f: FlatFile,
                 prev_f: FlatFile) -> FlatFile:
     """The row of the order-``n`` n-gram ending at each position (``-1``: none), written to ``rows-n.i64``."""
     T, C = sp.n_positions, budget.chunk
+    table = SortedFile(keys_f, budget.piece_rows)
     ids_f, pos_f = sp.ids(), sp.pos()
     path = sp.dir / f"rows-{n}.i64"
     with open(path, "wb") as f:
@@ -415,7 +486,7 @@ def _write_rows(sp: Spooled, remap: np.ndarray | None, n: int, V: int, budget: B
                 base = max(lo - 1, 0)
                 prev = prev_f.read(base, hi)[lo + where - 1 - base]
                 ids = _final_ids(ids_f, remap, lo, hi)[where]
-                cur[where] = K.find_rows(table, prev * V + ids)
+                cur[where] = table.find_rows(prev * V + ids)
             cur.tofile(f)
             del cur, where
             K.trim_heap()
@@ -444,20 +515,21 @@ def count_spooled(sp: Spooled, remap: np.ndarray | None, order: int, vocab_size:
             if order > 1:
                 chunk.tofile(f_rows)
     prev_f = FlatFile(sp.dir / "rows-1.i64", np.int64)
-    keys = [np.arange(V, dtype=np.int64)]
+    keys: list[Path | np.ndarray] = [np.arange(V, dtype=np.int64)]
     counts: list[Path | np.ndarray] = [counts1]
     suffix: list[Path | np.ndarray] = [np.full(V, -1, dtype=np.int64)]
     stats = {"runs": 0, "run_bytes": 0}
     log.debug("phase: order 1 counted")
     for n in range(2, order + 1):
-        keys.append(_count_order(sp, remap, n, V, budget, prev_f, stats))
+        keys_f = _count_order(sp, remap, n, V, budget, prev_f, stats)
+        keys.append(keys_f.path)
         counts.append(sp.dir / f"counts-{n}.i64")
         suffix.append(sp.dir / f"suffix-{n}.i64")
         if n < order:  # rows of the n-grams at each position, for the next order's keys
-            cur_f = _write_rows(sp, remap, n, V, budget, keys[-1], prev_f)
+            cur_f = _write_rows(sp, remap, n, V, budget, keys_f, prev_f)
             prev_f.path.unlink()
             prev_f = cur_f
             K.trim_heap()
             log.debug("phase: order %d rows per position written", n)
     prev_f.path.unlink()
-    return K.NGramCounts(V, keys, TablesOnDisk(counts), TablesOnDisk(suffix), n_sent), stats
+    return K.NGramCounts(V, TablesOnDisk(keys), TablesOnDisk(counts), TablesOnDisk(suffix), n_sent), stats

@@ -54,15 +54,30 @@ class Estimate:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+DiscountsOf = Callable[[int, np.ndarray], np.ndarray]  # (order n, some of its counts) -> their discounts
+
+
 class Smoothing:
     """Base class of smoothing strategies (frozen dataclasses registered with :mod:`seqlab.io`)."""
 
     normalised: ClassVar[bool] = True
     name: ClassVar[str] = "smoothing"
+    #: interpolated strategies (:func:`_interpolated`) say which counts they interpolate:
+    #: ``"adjusted"`` (Kneser-Ney's continuation counts) or ``"raw"``; None for the others.
+    #: An interpolated strategy's model can be built out of core (:mod:`seqlab.ngram.ondisk`).
+    interpolated_counts: ClassVar[str | None] = None
 
     def estimate(self, counts: NGramCounts) -> Estimate:
         """Turn n-gram counts into log probabilities and backoff weights."""
         raise NotImplementedError
+
+    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
+                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
+        """An interpolated strategy's discounts (None: Witten-Bell's form) and the model's ``info``.
+
+        ``count_of_counts(n, k)`` gives :func:`count_of_counts` of order n's interpolated counts.
+        """
+        raise NotImplementedError(f"{type(self).__name__} is not an interpolated strategy")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -101,6 +116,14 @@ def _adjusted_ints(c: NGramCounts, n: int) -> np.ndarray:
     else:
         a = c.continuation(n)
         np.copyto(a, c.counts[n - 1], where=c.starts_with_bos(n))
+    if n == 1:
+        a[[PAD_ID, BOS_ID]] = 0
+    return a
+
+
+def _raw_ints(c: NGramCounts, n: int) -> np.ndarray:
+    """:func:`raw_counts` as int64."""
+    a = c.counts[n - 1].astype(np.int64)
     if n == 1:
         a[[PAD_ID, BOS_ID]] = 0
     return a
@@ -160,8 +183,52 @@ def context_blocks(keys: np.ndarray, vocab_size: int, block: int) -> Iterator[tu
         r0 = r1
 
 
-def _interpolated(c: NGramCounts, counts_of: Callable[[int], np.ndarray],
-                  discounts_of: Callable[[int, np.ndarray], np.ndarray] | None
+def unigram_level(a: np.ndarray, discounts_of: DiscountsOf | None, vocab_size: int) -> np.ndarray:
+    """Order 1 of :func:`_interpolated`: ``u + gamma0 / Vp`` from the unigram counts ``a`` (float64)."""
+    if discounts_of is None:
+        kept, mass, extra = a, (a > 0).astype(np.float64), True
+    else:
+        d = discounts_of(1, a)
+        kept, mass, extra = a - d, d, False
+    den1 = a.sum() + (mass.sum() if extra else 0.0)
+    gamma0 = mass.sum() / den1 if den1 > 0 else 1.0
+    out: np.ndarray = (kept / den1 if den1 > 0 else np.zeros_like(kept)) + gamma0 / _predictable(vocab_size)
+    return out
+
+
+def interpolate_block(n: int, ab: np.ndarray, keys: np.ndarray, vocab_size: int, discounts_of: DiscountsOf | None,
+                      lower_p: np.ndarray) -> tuple[int, np.ndarray]:
+    """One block of whole contexts of order ``n`` (``n >= 2``), turned into probabilities in place.
+
+    ``ab`` (b,) float64 counts of the block's rows become ``p_n``; ``keys`` (b,) are the rows'
+    keys, ``lower_p`` (b,) ``p_(n-1)`` of each row's suffix. Returns the first context row
+    ``h0`` and ``gamma`` of contexts ``h0 .. h0 + width - 1``. The same operations in the same
+    order whatever the block, so the bits do not depend on how a table is cut.
+    """
+    V = vocab_size
+    h = keys // V  # (b,) context row of each n-gram
+    h0 = int(h[0])
+    h -= h0
+    width = int(h[-1]) + 1
+    den = np.bincount(h, weights=ab, minlength=width)  # (width,)
+    if discounts_of is None:
+        gnum = np.bincount(h, weights=(ab > 0).astype(np.float64), minlength=width)
+        den += gnum  # den + gnum
+    else:
+        d = discounts_of(n, ab)
+        gnum = np.bincount(h, weights=d, minlength=width)
+        np.subtract(ab, d, out=ab)  # a - d: the kept mass
+        del d
+    safe = np.where(den > 0, den, 1.0)
+    g = np.where(den > 0, gnum / safe, 1.0)
+    ab /= safe[h]  # kept / safe[h]
+    lower = g[h]
+    lower *= lower_p  # gamma[h] * p_(n-1)(suffix)
+    ab += lower
+    return h0, g
+
+
+def _interpolated(c: NGramCounts, counts_of: Callable[[int], np.ndarray], discounts_of: DiscountsOf | None
                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Interpolate every order with the next lower one down to the uniform distribution.
 
@@ -174,58 +241,46 @@ def _interpolated(c: NGramCounts, counts_of: Callable[[int], np.ndarray],
     probabilities in place; ``discounts_of(n, a)`` gives the discounts of some of those rows.
     Only one order's counts, and one block's suffix rows (read alone when the tables are on
     disk, :func:`~seqlab.ngram._kernels.table_rows`) and temporaries, are alive besides the
-    model's own arrays. Every number comes from the same operations in the same order as
-    the whole-array form ``(a - d) / safe[h] + gamma[h] * p[suffix]`` (per-context sums are
-    taken over ranges of whole contexts, :func:`context_blocks`), so the bits are the same.
+    model's own arrays. Per-context sums are taken over ranges of whole contexts
+    (:func:`context_blocks`, :func:`interpolate_block`), so the bits are those of the
+    whole-array form ``(a - d) / safe[h] + gamma[h] * p[suffix]``; the out-of-core build
+    (:mod:`seqlab.ngram.ondisk`) runs the same two functions.
 
     Returns ``(probs per order, gammas per order)``.
     """
-    Vp, V = _predictable(c.vocab_size), c.vocab_size
+    V = c.vocab_size
     probs: list[np.ndarray] = []
     gammas: list[np.ndarray] = []
     for n in range(1, c.order + 1):
         a = counts_of(n)  # (n_n,) float64, overwritten below with p_n
         if n == 1:
-            if discounts_of is None:
-                kept, mass, extra = a, (a > 0).astype(np.float64), True
-            else:
-                d = discounts_of(n, a)
-                kept, mass, extra = a - d, d, False
-            den1 = a.sum() + (mass.sum() if extra else 0.0)
-            gamma0 = mass.sum() / den1 if den1 > 0 else 1.0
-            probs.append((kept / den1 if den1 > 0 else np.zeros_like(kept)) + gamma0 / Vp)
+            probs.append(unigram_level(a, discounts_of, V))
             continue
         keys, lower_p = c.keys[n - 1], probs[-1]
         gamma = np.ones(c.keys[n - 2].size)  # (H,) a context with no extension keeps all its mass: 1
         for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
-            h = keys[r0:r1] // V  # (b,) context row of each n-gram
-            h0 = int(h[0])
-            h -= h0
-            width = int(h[-1]) + 1
-            ab = a[r0:r1]  # (b,) a view: the block's counts, then its p_n
-            den = np.bincount(h, weights=ab, minlength=width)  # (width,)
-            if discounts_of is None:
-                gnum = np.bincount(h, weights=(ab > 0).astype(np.float64), minlength=width)
-                den += gnum  # den + gnum
-            else:
-                d = discounts_of(n, ab)
-                gnum = np.bincount(h, weights=d, minlength=width)
-                np.subtract(ab, d, out=ab)  # a - d: the kept mass
-                del d
-            safe = np.where(den > 0, den, 1.0)
-            g = np.where(den > 0, gnum / safe, 1.0)
-            gamma[h0:h0 + width] = g
-            ab /= safe[h]  # kept / safe[h]
-            lower = g[h]
-            lower *= lower_p[table_rows(c.suffix, n - 1, r0, r1)]  # gamma[h] * p_(n-1)(suffix)
-            ab += lower
-            del h, den, gnum, safe, g, lower, ab
+            h0, g = interpolate_block(n, a[r0:r1], keys[r0:r1], V, discounts_of,
+                                      lower_p[table_rows(c.suffix, n - 1, r0, r1)])
+            gamma[h0:h0 + g.size] = g
+            del g
         trim_heap()
         gammas.append(gamma)
         probs.append(a)
         log.debug("phase: smoothing: order %d interpolated", n)
     gammas.append(np.ones(c.keys[-1].size))
     return probs, gammas
+
+
+def _estimate_interpolated(smoothing: Smoothing, c: NGramCounts) -> Estimate:
+    """The in-memory estimate of an interpolated strategy (its out-of-core twin: :mod:`seqlab.ngram.ondisk`)."""
+    adjusted = smoothing.interpolated_counts == "adjusted"
+    ints = _adjusted_ints if adjusted else _raw_ints
+    discounts_of, info = smoothing.interpolation(lambda n, k: count_of_counts(ints(c, n), k), c.order)
+    log.debug("phase: smoothing: discounts")
+    trim_heap()
+    probs, gammas = _interpolated(c, (lambda n: adjusted_counts(c, n)) if adjusted else (lambda n: raw_counts(c, n)),
+                                  discounts_of)
+    return _finish(probs, gammas, info)
 
 
 # ---------------------------------------------------------------------- additive
@@ -336,13 +391,14 @@ class AbsoluteDiscount(Smoothing):
     def __post_init__(self) -> None:
         _check_positive(self.discount, "discount", type(self).__name__, upper=1.0)
 
-    def _count(self, c: NGramCounts, n: int) -> np.ndarray:
-        return raw_counts(c, n)
+    interpolated_counts: ClassVar[str | None] = "raw"
+
+    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
+                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
+        return (lambda n, a: np.minimum(a, self.discount)), {"discount": self.discount}
 
     def estimate(self, counts: NGramCounts) -> Estimate:
-        probs, gammas = _interpolated(counts, lambda n: self._count(counts, n),
-                                      lambda n, a: np.minimum(a, self.discount))
-        return _finish(probs, gammas, {"discount": self.discount})
+        return _estimate_interpolated(self, counts)
 
 
 @register
@@ -355,9 +411,7 @@ class KneserNey(AbsoluteDiscount):
     """
 
     name: ClassVar[str] = "kneser-ney"
-
-    def _count(self, c: NGramCounts, n: int) -> np.ndarray:
-        return adjusted_counts(c, n)
+    interpolated_counts: ClassVar[str | None] = "adjusted"
 
 
 @register
@@ -388,11 +442,17 @@ class ModifiedKneserNey(Smoothing):
                                         f"got {self.fallback!r}.")
         object.__setattr__(self, "fallback", tuple(float(x) for x in fb))
 
+    interpolated_counts: ClassVar[str | None] = "adjusted"
+
     def discounts(self, counts: NGramCounts) -> list[tuple[float, float, float]]:
         """``(D1, D2, D3+)`` of every order, estimated (or fallen back) as described above."""
+        return self._discounts(lambda n, k: count_of_counts(_adjusted_ints(counts, n), k), counts.order)
+
+    def _discounts(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
+                   ) -> list[tuple[float, float, float]]:
         out = []
-        for n in range(1, counts.order + 1):
-            t = count_of_counts(_adjusted_ints(counts, n), 4).astype(np.float64)
+        for n in range(1, order + 1):
+            t = count_of_counts(n, 4).astype(np.float64)
             ds: tuple[float, float, float] | None = None
             if t[1] > 0 and t[2] > 0 and t[3] > 0:
                 y = t[1] / (t[1] + 2 * t[2])
@@ -404,23 +464,24 @@ class ModifiedKneserNey(Smoothing):
                 warnings.warn(
                     f"modified Kneser-Ney discounts of order {n} are undefined or out of range for these counts "
                     f"(count-of-counts t1..t4 = {t[1:].astype(int).tolist()}); using fallback {self.fallback}. "
-                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=4)
+                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=5)
                 ds = self.fallback
             out.append(ds)
         return out
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        ds = self.discounts(counts)
-        log.debug("phase: smoothing: discounts")
+    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
+                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
+        ds = self._discounts(count_of_counts, order)
 
         def discounts_of(n: int, a: np.ndarray) -> np.ndarray:
             D = ds[n - 1]
             out: np.ndarray = np.select([a == 0, a == 1, a == 2], [0.0, D[0], D[1]], D[2])
             return out
 
-        trim_heap()
-        probs, gammas = _interpolated(counts, lambda n: adjusted_counts(counts, n), discounts_of)
-        return _finish(probs, gammas, {"discounts": [list(x) for x in ds]})
+        return discounts_of, {"discounts": [list(x) for x in ds]}
+
+    def estimate(self, counts: NGramCounts) -> Estimate:
+        return _estimate_interpolated(self, counts)
 
 
 @register
@@ -432,10 +493,14 @@ class WittenBell(Smoothing):
     """
 
     name: ClassVar[str] = "witten-bell"
+    interpolated_counts: ClassVar[str | None] = "raw"
+
+    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
+                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
+        return None, {}
 
     def estimate(self, counts: NGramCounts) -> Estimate:
-        probs, gammas = _interpolated(counts, lambda n: raw_counts(counts, n), None)
-        return _finish(probs, gammas)
+        return _estimate_interpolated(self, counts)
 
 
 # ---------------------------------------------------------------------- backoff

@@ -1,0 +1,272 @@
+"""Out-of-core model building: the interpolated strategies write the model block by block to files.
+
+:mod:`seqlab.ngram.outofcore` leaves every order's keys, counts and suffix rows in files.
+Here the interpolated strategies (modified Kneser-Ney, Kneser-Ney, absolute discounting,
+Witten-Bell: :attr:`~seqlab.ngram.smoothing.Smoothing.interpolated_counts`) turn them into
+the model without holding any order whole, in the steps the in-memory path takes:
+
+1. adjust: continuation counts N1+(. w1..wn) of order n are counted in windows of order-n
+   rows, each a pass over the suffix rows of order n + 1 (:func:`_adjusted_file`);
+2. discount: count-of-counts are summed over each order's counts file;
+3. interpolate: order by order, in blocks of whole contexts, by the same functions as in
+   memory (:func:`~seqlab.ngram.smoothing.interpolate_block`); the probabilities of the
+   order below are looked up a piece of its file at a time (:func:`~seqlab.ngram.outofcore.gather`);
+4. backoff form: each block's ``ln p`` and its contexts' ``ln gamma`` are appended to files
+   as they are made.
+
+Same operations in the same order as in memory, so the arrays are equal bit for bit. The
+model's arrays of orders >= 2 (keys, ``ln p``, ``ln b``) are then memory-mapped read-only
+(``np.memmap``, as gensim's ``mmap='r'``): the files' directory entries go with the scratch
+directory, the data lives as long as the model does, and the operating system pages it in
+as scoring touches it. So the build's resident memory is the budget's blocks, whatever the
+size of the model. Katz, Lidstone, MLE and stupid backoff are built in memory from the
+tables on disk (their whole-order arrays are not bounded by the budget).
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from seqlab.data.vocab import BOS_ID, PAD_ID
+from seqlab.ngram import _kernels as K
+from seqlab.ngram.outofcore import Budget, FlatFile, TablesOnDisk, gather
+from seqlab.ngram.smoothing import Estimate, Smoothing, count_of_counts, interpolate_block, unigram_level
+
+log = logging.getLogger(__name__)
+Source = np.ndarray | FlatFile  # an order's array: in memory (order 1) or a flat int64/float64 file
+
+
+def estimate_on_disk(smoothing: Smoothing, counts: K.NGramCounts, directory: Path, budget: Budget
+                     ) -> tuple[list[np.ndarray], Estimate]:
+    """The model's keys and estimate from tables on disk; arrays of orders >= 2 memory-mapped.
+
+    ``directory`` (the scratch directory holding the tables) receives the model's files; they
+    must be mapped (this function does it) before the directory is removed.
+    """
+    c = counts
+    if smoothing.interpolated_counts is None:
+        keys = [c.keys[i] for i in range(c.order)]  # whole orders in memory: not bounded by the budget
+        return keys, smoothing.estimate(K.NGramCounts(c.vocab_size, keys, c.counts, c.suffix, c.n_sentences))
+    return _Build(smoothing, c, directory, budget).run()
+
+
+class _Build:
+    """One out-of-core build of an interpolated strategy (the steps of the module docstring)."""
+
+    def __init__(self, smoothing: Smoothing, c: K.NGramCounts, directory: Path, budget: Budget) -> None:
+        self.smoothing, self.c, self.dir, self.budget = smoothing, c, directory, budget
+        self.N, self.V = c.order, c.vocab_size
+        self.bos = _bos_ranges(c)
+
+    def file(self, table: Any, n: int) -> Source:
+        """Order ``n`` of ``counts``/``keys``/``suffix``: an array (kept in memory) or its file."""
+        item = table.items[n - 1] if isinstance(table, TablesOnDisk) else table[n - 1]
+        return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
+
+    def run(self) -> tuple[list[np.ndarray], Estimate]:
+        adjusted = self.smoothing.interpolated_counts == "adjusted"
+        sources = [self.counts_source(n, adjusted) for n in range(1, self.N + 1)]
+        discounts_of, info = self.smoothing.interpolation(
+            lambda n, k: _count_of_counts(sources[n - 1], k, self.budget.piece_rows), self.N)
+        log.debug("phase: smoothing: discounts")
+        p1 = unigram_level(_rows(sources[0], 0, self.V).astype(np.float64), discounts_of, self.V)
+        with np.errstate(divide="ignore"):
+            lnp1 = np.log(p1)
+        lnp1[[PAD_ID, BOS_ID]] = -np.inf
+        log_probs: list[np.ndarray] = [lnp1]
+        log_backoffs: list[np.ndarray] = []
+        lower: Source = p1
+        for n in range(2, self.N + 1):
+            lower = self.interpolate(n, sources[n - 1], lower, discounts_of)
+            log_backoffs.append(_mapped(self.dir / f"lnb-{n - 1}.f64", np.float64))
+            log_probs.append(_mapped(self.dir / f"lnp-{n}.f64", np.float64))
+            log.debug("phase: smoothing: order %d interpolated", n)
+        top = self.dir / f"lnb-{self.N}.f64"
+        with open(top, "wb") as f:
+            _fill(f, 0.0, _size(self.file(self.c.keys, self.N)), self.budget.piece_rows)  # ln 1: no context above
+        log_backoffs.append(_mapped(top, np.float64) if self.N > 1 else np.zeros(self.V))
+        keys = [np.asarray(self.c.keys.items[0] if isinstance(self.c.keys, TablesOnDisk) else self.c.keys[0])]
+        keys += [_mapped(self.file(self.c.keys, n).path, np.int64) for n in range(2, self.N + 1)]  # type: ignore[union-attr]
+        return keys, Estimate(log_probs, log_backoffs, 0.0, info)
+
+    # ------------------------------------------------------------------ 1. adjust
+    def counts_source(self, n: int, adjusted: bool) -> Source:
+        """Order ``n``'s interpolated counts (int64): raw, or continuation counts below the top order."""
+        raw = self.file(self.c.counts, n)
+        if not adjusted or n == self.N:
+            if n == 1:
+                a = np.array(raw, dtype=np.int64)
+                a[[PAD_ID, BOS_ID]] = 0
+                return a
+            return raw
+        if n == 1:
+            a = _continuation(self.file(self.c.suffix, 2), 0, self.V, self.budget.piece_rows)
+            lo, hi = self.bos[0]
+            a[lo:hi] = _rows(raw, lo, hi)
+            a[[PAD_ID, BOS_ID]] = 0
+            return a
+        return self.adjusted_file(n, raw)
+
+    def adjusted_file(self, n: int, raw: Source) -> FlatFile:
+        """Continuation counts of order ``n`` (raw counts for n-grams starting with ``<s>``), in a file."""
+        rows, window = _size(raw), self.budget.piece_rows
+        suffix_above = self.file(self.c.suffix, n + 1)
+        lo, hi = self.bos[n - 1]
+        path = self.dir / f"adjusted-{n}.i64"
+        with open(path, "wb") as f:
+            for w0 in range(0, rows, window):
+                w1 = min(rows, w0 + window)
+                a = _continuation(suffix_above, w0, w1, self.budget.piece_rows)
+                b0, b1 = max(lo, w0), min(hi, w1)
+                if b1 > b0:
+                    a[b0 - w0:b1 - w0] = _rows(raw, b0, b1)
+                a.tofile(f)
+                del a
+        log.debug("phase: smoothing: order %d adjusted", n)
+        return FlatFile(path, np.int64)
+
+    # ------------------------------------------------------------------ 3 and 4. interpolate, backoff form
+    def interpolate(self, n: int, source: Source, lower: Source, discounts_of: Any) -> Source:
+        """Order ``n``'s ``ln p`` (file ``lnp-n``) and its contexts' ``ln gamma`` (``lnb-(n-1)``).
+
+        Returns order n's probabilities (file ``p-n``) for the order above; order n-1's are deleted.
+        """
+        V, budget = self.V, self.budget
+        keys_f = self.file(self.c.keys, n)
+        suffix = self.file(self.c.suffix, n)
+        assert isinstance(keys_f, FlatFile) and isinstance(suffix, FlatFile)
+        lower_whole = lower if isinstance(lower, np.ndarray) else (
+            lower.load() if lower.size <= budget.piece_rows else None)
+        contexts = _size(self.file(self.c.keys, n - 1))
+        keep_p = n < self.N
+        done = 0  # contexts whose ln gamma is written
+        with open(self.dir / f"lnp-{n}.f64", "wb") as f_lnp, open(self.dir / f"lnb-{n - 1}.f64", "wb") as f_lnb, \
+                open(self.dir / f"p-{n}.f64", "wb") as f_p:
+            for r0, r1, kb in _context_blocks(keys_f, V, budget.smooth_rows):
+                ab = _rows(source, r0, r1).astype(np.float64)  # (b,) counts, then p_n
+                srows = suffix.read(r0, r1)
+                lower_p = gather(lower, srows, budget.piece_rows, lower_whole)  # type: ignore[arg-type]
+                h0, g = interpolate_block(n, ab, kb, V, discounts_of, lower_p)
+                del srows, lower_p, kb
+                _fill(f_lnb, 0.0, h0 - done, budget.piece_rows)  # contexts without extension: gamma 1
+                _log(g).tofile(f_lnb)
+                done = h0 + g.size
+                if keep_p:
+                    ab.tofile(f_p)
+                _log(ab).tofile(f_lnp)
+                del ab, g
+            _fill(f_lnb, 0.0, contexts - done, budget.piece_rows)
+        K.trim_heap()
+        if isinstance(lower, FlatFile):
+            lower.path.unlink()
+        return FlatFile(self.dir / f"p-{n}.f64", np.float64)
+
+
+# ---------------------------------------------------------------------- helpers
+def _size(a: Source) -> int:
+    return int(a.size)
+
+
+def _rows(a: Source, lo: int, hi: int) -> np.ndarray:
+    return a[lo:hi] if isinstance(a, np.ndarray) else a.read(lo, hi)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        out: np.ndarray = np.log(x)
+    return out
+
+
+def _fill(f: IO[bytes], value: float, count: int, piece: int) -> None:
+    """Append ``count`` float64 ``value`` to ``f``, at most ``piece`` at a time."""
+    for lo in range(0, max(count, 0), piece):
+        np.full(min(piece, count - lo), value, dtype=np.float64).tofile(f)
+
+
+def _count_of_counts(a: Source, k: int, piece: int) -> np.ndarray:
+    """:func:`~seqlab.ngram.smoothing.count_of_counts` of an array or a file, a piece at a time."""
+    total = np.zeros(k + 1, dtype=np.int64)
+    for lo in range(0, _size(a), piece):
+        total += count_of_counts(_rows(a, lo, lo + piece), k)
+    return total
+
+
+def _continuation(suffix_above: Source, w0: int, w1: int, piece: int) -> np.ndarray:
+    """N1+(. w) for rows ``w0 .. w1 - 1``: how many rows of the order above have each as suffix."""
+    out = np.zeros(w1 - w0, dtype=np.int64)
+    for lo in range(0, _size(suffix_above), piece):
+        s = _rows(suffix_above, lo, lo + piece)
+        s = s[(s >= w0) & (s < w1)]
+        s -= w0
+        out += np.bincount(s, minlength=w1 - w0)
+    return out
+
+
+def _bos_ranges(c: K.NGramCounts) -> list[tuple[int, int]]:
+    """Rows ``[lo, hi)`` of each order whose n-gram starts with ``<s>`` (one range: keys sort by prefix)."""
+    out = [(BOS_ID, BOS_ID + 1)]
+    V = c.vocab_size
+    for n in range(2, c.order + 1):
+        item = c.keys.items[n - 1] if isinstance(c.keys, TablesOnDisk) else c.keys[n - 1]
+        keys = item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
+        lo, hi = out[-1]
+        out.append((_searchsorted(keys, lo * V), _searchsorted(keys, hi * V)))
+    return out
+
+
+def _searchsorted(keys: Source, value: int) -> int:
+    """First row whose key is >= ``value`` (binary search reading one key per step)."""
+    if isinstance(keys, np.ndarray):
+        return int(np.searchsorted(keys, value, side="left"))
+    lo, hi = 0, keys.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if int(keys[mid]) < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _context_blocks(keys: FlatFile, vocab_size: int, block: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(r0, r1, keys[r0:r1])`` of about ``block`` rows each, holding whole contexts, read from the file.
+
+    The file twin of :func:`seqlab.ngram.smoothing.context_blocks`: a context longer than the
+    block is read whole on its own.
+    """
+    V, total, r0 = vocab_size, keys.size, 0
+    while r0 < total:
+        size = block
+        kb = keys.read(r0, r0 + size)
+        while r0 + kb.size < total:
+            cut = int(np.searchsorted(kb, (int(kb[-1]) // V) * V, side="left"))  # first row of the last context
+            if cut > 0:
+                kb = kb[:cut]
+                break
+            size *= 2  # one context fills the block: read on to its end
+            kb = keys.read(r0, r0 + size)
+        yield r0, r0 + kb.size, kb
+        r0 += kb.size
+
+
+def _mapped(path: Path, dtype: type[np.generic]) -> np.ndarray:
+    """The file as a read-only array mapped from disk (an empty file: an empty array)."""
+    if path.stat().st_size == 0:
+        return np.empty(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Drop the pages of a memory-mapped array from this process's resident memory (a no-op otherwise).
+
+    The data stays in the file (the mapping is read-only and shared); later reads page it in again.
+    """
+    mm = getattr(array, "_mmap", None)  # np.memmap keeps its mmap object here
+    if isinstance(mm, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        mm.madvise(mmap.MADV_DONTNEED)
