@@ -381,16 +381,66 @@ def write_model_files(model: Any, directory: str | Path) -> None:
     The one writer of model files: :func:`save`, training checkpoints and every command use it
     (through :func:`save` or a checkpoint's ``write_model``), so the format is written in one place.
     """
-    from safetensors.numpy import save_file
-
     if hasattr(model, "_check_fitted"):
         model._check_fitted()
     meta, arrays = model._to_state()
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     manifest = make_manifest(model, meta, arrays)
     directory = Path(directory)
-    save_file(arrays, str(directory / ARRAYS))
+    write_safetensors(arrays, directory / ARRAYS)
     write_json(directory / MANIFEST, manifest)
+
+
+WRITE_CHUNK_BYTES = 16 << 20
+
+
+def write_safetensors(arrays: dict[str, np.ndarray], file: Path) -> None:
+    """Write ``arrays`` as a safetensors file, each array a chunk at a time.
+
+    The format is a little-endian u64 header length, a JSON header (dtype, shape and byte
+    range of each array) and the arrays' bytes back to back. Writing them in chunks copies
+    at most :data:`WRITE_CHUNK_BYTES` at a time (the safetensors package's own writer copies
+    every array into one bytes object first); pages of memory-mapped arrays (out-of-core
+    n-gram models) are released from resident memory after each chunk.
+    """
+    header: dict[str, Any] = {}
+    offset = 0
+    items = []
+    for name in sorted(arrays):
+        arr = np.asarray(arrays[name])
+        code = {name: code for code, name in _SAFETENSORS_DTYPES.items()}.get(arr.dtype.name)
+        if code is None:
+            raise FormatError(f"array {name!r} has dtype {arr.dtype}, which safetensors cannot store; "
+                              "convert it to a numeric type.")
+        header[name] = {"dtype": code, "shape": list(arr.shape), "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+        items.append(arr)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
+    with open(file, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for arr in items:
+            flat = arr.reshape(-1)  # (size,) a view where arr is contiguous
+            step = max(1, WRITE_CHUNK_BYTES // max(arr.itemsize, 1))
+            for lo in range(0, flat.size, step):
+                chunk = np.ascontiguousarray(flat[lo:lo + step], dtype=arr.dtype.newbyteorder("<"))
+                f.write(chunk.data)
+                _release_pages(flat)
+
+
+def _release_pages(array: np.ndarray) -> None:
+    """Drop the pages of a read-only memory-mapped array from resident memory (no-op for others).
+
+    The data stays in the file; a later read pages it in again. Writing a model mapped from
+    disk would otherwise leave the whole model resident.
+    """
+    import mmap
+
+    base: Any = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "_mmap", None) or getattr(base, "base", None)
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def save(model: Any, path: str | Path, *, extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:

@@ -26,7 +26,6 @@ tables on disk (their whole-order arrays are not bounded by the budget).
 from __future__ import annotations
 
 import logging
-import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -261,12 +260,3 @@ def _mapped(path: Path, dtype: type[np.generic]) -> np.ndarray:
         return np.empty(0, dtype=dtype)
     return np.memmap(path, dtype=dtype, mode="r")
 
-
-def release_pages(array: np.ndarray) -> None:
-    """Drop the pages of a memory-mapped array from this process's resident memory (a no-op otherwise).
-
-    The data stays in the file (the mapping is read-only and shared); later reads page it in again.
-    """
-    mm = getattr(array, "_mmap", None)  # np.memmap keeps its mmap object here
-    if isinstance(mm, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        mm.madvise(mmap.MADV_DONTNEED)
