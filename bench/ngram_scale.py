@@ -13,6 +13,9 @@ For each size (``--sizes``, in tokens), order 5, each fit in a fresh child proce
   ``ru_maxrss`` would carry the parent's peak over fork + exec on Linux), CPU s;
 - out of core: the same with ``memory=`` 25 % of that peak -> peak RSS, CPU s, runs written;
   the ARPA of both is compared byte for byte;
+- out of core with one fixed budget for every size (``--fixed-budget``, default 256M): the peak
+  should stay at the budget plus a constant however large the corpus;
+- each child also saves its model (``peak_rss_after_save_bytes``: the peak including the save);
 - ``lmplz -o 5 -S <same bytes>`` when the binary is found (PATH or ``--lmplz``).
 Then the Dask count phase with 1 and 2 local worker processes on a ``--dask-tokens`` corpus
 (sampled the same way, or ``--corpus FILE``, which is sampled once and then reused), against
@@ -33,7 +36,7 @@ otherwise refuses; seqlab reads it as ``<unk>``). Where it aborts at the budget,
 reuses them; ``--merge`` updates the existing JSON (rows of the sizes run are replaced, every
 other key, e.g. ``dask``, is kept).
 
-The size figures in the docs: ``nice -n 10 python bench/ngram_scale.py --sizes 1e6 3e6 1e7 3e7 1e8
+The size figures in the docs: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7 3e7 1e8
 --corpus-dir /work/runs/ngram_scale --work-dir /work/runs --no-dask --merge``.
 """
 
@@ -57,16 +60,23 @@ RESULTS = Path(__file__).parent / "results" / "ngram_scale.json"
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 CHILD = r"""
-import json, sys, time
+import json, shutil, sys, time
 from seqlab.data.readers import read_sequences
 from seqlab.ngram import NGramLM
 path, memory, arpa = sys.argv[1], (None if sys.argv[2] == "-" else sys.argv[2]), sys.argv[3]
+def peak():
+    return next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
 c = time.process_time(); w = time.perf_counter()
 lm = NGramLM(order=5, memory=memory).fit(read_sequences(path))
 cpu, wall = time.process_time() - c, time.perf_counter() - w
-rss = next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
+rss = peak()
+c = time.process_time()
+saved = lm.save(arpa + ".model")
+save_cpu, rss_saved = time.process_time() - c, peak()
+shutil.rmtree(saved)
 lm.to_arpa(arpa)
 print(json.dumps({"cpu_s": cpu, "wall_s": wall, "peak_rss_bytes": rss, "ngrams": lm.ngram_counts_,
+                  "save_cpu_s": save_cpu, "peak_rss_after_save_bytes": rss_saved,
                   "tokens": lm.n_train_tokens_, "runs": getattr(lm, "count_stats_", {}).get("runs")}))
 """
 
@@ -404,6 +414,13 @@ def lmplz_entry(lmplz: str, path: Path, budget: int, tmp: Path, retries: list[fl
     return failed
 
 
+def parse_size(text: str) -> int:
+    """Bytes of a budget written like ``256M`` (seqlab's own parser, imported late: ``sys.path`` is set in main)."""
+    from seqlab.ngram.outofcore import parse_memory
+
+    return parse_memory(text)
+
+
 def measure(path: Path, meta: dict, n: int, tmp: Path, args: argparse.Namespace) -> dict:
     """One size: in memory, out of core at 25% of that peak, ``lmplz -S`` at the same budget."""
     entry: dict = {"tokens_requested": n, **meta}
@@ -415,8 +432,14 @@ def measure(path: Path, meta: dict, n: int, tmp: Path, args: argparse.Namespace)
     entry["in_memory"] = mem
     entry["out_of_core"] = {"memory_budget_bytes": budget, **ooc}
     entry["same_arpa_bytes"] = _same_file(tmp / "mem.arpa", tmp / "ooc.arpa")
-    for name in ("mem.arpa", "ooc.arpa"):
-        (tmp / name).unlink()
+    (tmp / "ooc.arpa").unlink()
+    if args.fixed_budget:  # one budget for every size: the peak should not grow with the corpus
+        fixed = child(path, args.fixed_budget, tmp / "ooc.arpa")
+        print(json.dumps({"tokens": n, "out_of_core_fixed": fixed}), flush=True)
+        entry["out_of_core_fixed"] = {"memory_budget_bytes": parse_size(args.fixed_budget), **fixed}
+        entry["same_arpa_bytes_fixed"] = _same_file(tmp / "mem.arpa", tmp / "ooc.arpa")
+        (tmp / "ooc.arpa").unlink()
+    (tmp / "mem.arpa").unlink()
     if args.lmplz:
         entry["lmplz"] = lmplz_entry(args.lmplz, path, budget, tmp, args.lmplz_retry)
         (tmp / "lmplz.arpa").unlink(missing_ok=True)
@@ -449,6 +472,8 @@ def main() -> None:
     ap.add_argument("--lmplz", default=shutil.which("lmplz"))
     ap.add_argument("--lmplz-retry", type=float, nargs="*", default=[2.0, 4.0],
                     help="where lmplz aborts at the budget, retry with these multiples of it")
+    ap.add_argument("--fixed-budget", default="256M",
+                    help="also fit out of core with this one budget at every size ('' to skip)")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the JSON alone")
     ap.add_argument("--corpus-dir", type=Path, default=None,
