@@ -237,8 +237,7 @@ def test_merge_runs_read_from_files(tmp_path):
         assert g.dtype == np.int64 and np.array_equal(g, w)
 
 
-@pytest.mark.parametrize("smoothing", [ModifiedKneserNey(), KneserNey(), AbsoluteDiscount(), WittenBell()],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize("smoothing", SMOOTHINGS, ids=lambda s: s.name)
 def test_build_on_disk_in_tiny_pieces_gives_the_same_bits(corpus, smoothing, tmp_path, monkeypatch):
     """Tiny smoothing blocks, look-up pieces and continuation windows: every file path of the
     out-of-core build is taken many times (pieces of 40 rows, blocks of 3), and the model is the

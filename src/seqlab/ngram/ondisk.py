@@ -1,26 +1,26 @@
-"""Out-of-core model building: the interpolated strategies write the model block by block to files.
+"""Out-of-core model building: every smoothing strategy writes the model block by block to files.
 
 :mod:`seqlab.ngram.outofcore` leaves every order's keys, counts and suffix rows in files.
-Here the interpolated strategies (modified Kneser-Ney, Kneser-Ney, absolute discounting,
-Witten-Bell: :attr:`~seqlab.ngram.smoothing.Smoothing.interpolated_counts`) turn them into
-the model without holding any order whole, in the steps the in-memory path takes:
+Here a strategy's :class:`~seqlab.ngram.smoothing.BlockForm` turns them into the model
+without holding any order whole, in the steps the in-memory path takes:
 
-1. adjust: continuation counts N1+(. w1..wn) of order n are counted in windows of order-n
-   rows, each a pass over the suffix rows of order n + 1 (:func:`_adjusted_file`);
+1. adjust (Kneser-Ney strategies): continuation counts N1+(. w1..wn) of order n are counted
+   in windows of order-n rows, each a pass over the suffix rows of order n + 1
+   (:meth:`_Build.adjusted_file`);
 2. discount: count-of-counts are summed over each order's counts file;
-3. interpolate: order by order, in blocks of whole contexts, by the same functions as in
-   memory (:func:`~seqlab.ngram.smoothing.interpolate_block`); the probabilities of the
-   order below are looked up a piece of its file at a time (:func:`~seqlab.ngram.outofcore.gather`);
-4. backoff form: each block's ``ln p`` and its contexts' ``ln gamma`` are appended to files
-   as they are made.
+3. estimate: order by order, in blocks of whole contexts, by the strategy's block function
+   (the one the in-memory build runs); where a block needs the order below's probabilities
+   (interpolation, Katz), they are looked up a piece of its file at a time
+   (:func:`~seqlab.ngram.outofcore.gather`);
+4. backoff form: each block's ``ln p`` and its contexts' ``ln b`` are appended to files as
+   they are made.
 
 Same operations in the same order as in memory, so the arrays are equal bit for bit. The
 model's arrays of orders >= 2 (keys, ``ln p``, ``ln b``) are then memory-mapped read-only
 (``np.memmap``, as gensim's ``mmap='r'``): the files' directory entries go with the scratch
 directory, the data lives as long as the model does, and the operating system pages it in
-as scoring touches it. So the build's resident memory is the budget's blocks, whatever the
-size of the model. Katz, Lidstone, MLE and stupid backoff are built in memory from the
-tables on disk (their whole-order arrays are not bounded by the budget).
+as scoring touches it. So the build's resident memory is the budget's blocks (plus the
+vocabulary and the unigram arrays), whatever the size of the model.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.ngram import _kernels as K
 from seqlab.ngram.outofcore import Budget, FlatFile, TablesOnDisk, gather
-from seqlab.ngram.smoothing import Estimate, Smoothing, count_of_counts, interpolate_block, unigram_level
+from seqlab.ngram.smoothing import BlockForm, Estimate, Smoothing, count_of_counts
 
 log = logging.getLogger(__name__)
 Source = np.ndarray | FlatFile  # an order's array: in memory (order 1) or a flat int64/float64 file
@@ -46,22 +46,18 @@ def estimate_on_disk(smoothing: Smoothing, counts: K.NGramCounts, directory: Pat
     """The model's keys and estimate from tables on disk; arrays of orders >= 2 memory-mapped.
 
     ``directory`` (the scratch directory holding the tables) receives the model's files; they
-    must be mapped (this function does it) before the directory is removed.
+    are mapped before this returns, so the directory may then be removed.
     """
-    c = counts
-    if smoothing.interpolated_counts is None:
-        keys = [c.keys[i] for i in range(c.order)]  # whole orders in memory: not bounded by the budget
-        return keys, smoothing.estimate(K.NGramCounts(c.vocab_size, keys, c.counts, c.suffix, c.n_sentences))
-    return _Build(smoothing, c, directory, budget).run()
+    return _Build(smoothing, counts, directory, budget).run()
 
 
 class _Build:
-    """One out-of-core build of an interpolated strategy (the steps of the module docstring)."""
+    """One out-of-core build (the steps of the module docstring)."""
 
     def __init__(self, smoothing: Smoothing, c: K.NGramCounts, directory: Path, budget: Budget) -> None:
         self.smoothing, self.c, self.dir, self.budget = smoothing, c, directory, budget
         self.N, self.V = c.order, c.vocab_size
-        self.bos = _bos_ranges(c)
+        self.bos = _bos_ranges([self.file(c.keys, n) for n in range(1, self.N + 1)], self.V)
 
     def file(self, table: Any, n: int) -> Source:
         """Order ``n`` of ``counts``/``keys``/``suffix``: an array (kept in memory) or its file."""
@@ -69,34 +65,33 @@ class _Build:
         return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
 
     def run(self) -> tuple[list[np.ndarray], Estimate]:
-        adjusted = self.smoothing.interpolated_counts == "adjusted"
+        adjusted = self.smoothing.adjusted
         sources = [self.counts_source(n, adjusted) for n in range(1, self.N + 1)]
-        discounts_of, info = self.smoothing.interpolation(
-            lambda n, k: _count_of_counts(sources[n - 1], k, self.budget.piece_rows), self.N)
+        form = self.smoothing.block_form(
+            lambda n, k: _count_of_counts(sources[n - 1], k, self.budget.piece_rows), self.N, self.V)
         log.debug("phase: smoothing: discounts")
-        p1 = unigram_level(_rows(sources[0], 0, self.V).astype(np.float64), discounts_of, self.V)
-        with np.errstate(divide="ignore"):
-            lnp1 = np.log(p1)
+        p1 = form.unigrams(_rows(sources[0], 0, self.V).astype(np.float64))
+        lnp1 = _log(p1)
         lnp1[[PAD_ID, BOS_ID]] = -np.inf
         log_probs: list[np.ndarray] = [lnp1]
         log_backoffs: list[np.ndarray] = []
         lower: Source = p1
         for n in range(2, self.N + 1):
-            lower = self.interpolate(n, sources[n - 1], lower, discounts_of)
+            lower = self.estimate_order(n, sources[n - 1], lower, form)
             log_backoffs.append(_mapped(self.dir / f"lnb-{n - 1}.f64", np.float64))
             log_probs.append(_mapped(self.dir / f"lnp-{n}.f64", np.float64))
-            log.debug("phase: smoothing: order %d interpolated", n)
+            log.debug("phase: smoothing: order %d estimated", n)
         top = self.dir / f"lnb-{self.N}.f64"
-        with open(top, "wb") as f:
-            _fill(f, 0.0, _size(self.file(self.c.keys, self.N)), self.budget.piece_rows)  # ln 1: no context above
-        log_backoffs.append(_mapped(top, np.float64) if self.N > 1 else np.zeros(self.V))
-        keys = [np.asarray(self.c.keys.items[0] if isinstance(self.c.keys, TablesOnDisk) else self.c.keys[0])]
+        with open(top, "wb") as f:  # the highest order is no context: its ln b is the fill's
+            _fill_log(f, form.gamma_fill, _size(self.file(self.c.keys, self.N)), self.budget.piece_rows)
+        log_backoffs.append(_mapped(top, np.float64) if self.N > 1 else np.fromfile(top, dtype=np.float64))
+        keys: list[np.ndarray] = [np.asarray(self.file(self.c.keys, 1))]
         keys += [_mapped(self.file(self.c.keys, n).path, np.int64) for n in range(2, self.N + 1)]  # type: ignore[union-attr]
-        return keys, Estimate(log_probs, log_backoffs, 0.0, info)
+        return keys, Estimate(log_probs, log_backoffs, form.default_backoff, form.info)
 
     # ------------------------------------------------------------------ 1. adjust
     def counts_source(self, n: int, adjusted: bool) -> Source:
-        """Order ``n``'s interpolated counts (int64): raw, or continuation counts below the top order."""
+        """Order ``n``'s counts as the strategy uses them (int64): raw, or continuation counts below the top."""
         raw = self.file(self.c.counts, n)
         if not adjusted or n == self.N:
             if n == 1:
@@ -130,37 +125,41 @@ class _Build:
         log.debug("phase: smoothing: order %d adjusted", n)
         return FlatFile(path, np.int64)
 
-    # ------------------------------------------------------------------ 3 and 4. interpolate, backoff form
-    def interpolate(self, n: int, source: Source, lower: Source, discounts_of: Any) -> Source:
-        """Order ``n``'s ``ln p`` (file ``lnp-n``) and its contexts' ``ln gamma`` (``lnb-(n-1)``).
+    # ------------------------------------------------------------------ 3 and 4. estimate, backoff form
+    def estimate_order(self, n: int, source: Source, lower: Source, form: BlockForm) -> Source:
+        """Order ``n``'s ``ln p`` (file ``lnp-n``) and its contexts' ``ln b`` (``lnb-(n-1)``).
 
-        Returns order n's probabilities (file ``p-n``) for the order above; order n-1's are deleted.
+        Returns order n's probabilities (file ``p-n``, written where the order above needs
+        them) for the next order; order n-1's file is deleted.
         """
         V, budget = self.V, self.budget
-        keys_f = self.file(self.c.keys, n)
-        suffix = self.file(self.c.suffix, n)
+        keys_f, suffix = self.file(self.c.keys, n), self.file(self.c.suffix, n)
         assert isinstance(keys_f, FlatFile) and isinstance(suffix, FlatFile)
-        lower_whole = lower if isinstance(lower, np.ndarray) else (
-            lower.load() if lower.size <= budget.piece_rows else None)
+        lower_whole = None
+        if form.needs_lower:
+            lower_whole = lower if isinstance(lower, np.ndarray) else (
+                lower.load() if lower.size <= budget.piece_rows else None)
         contexts = _size(self.file(self.c.keys, n - 1))
-        keep_p = n < self.N
-        done = 0  # contexts whose ln gamma is written
+        (b_lo, b_hi), (c_lo, c_hi) = self.bos[n - 1], self.bos[n - 2]
+        keep_p = form.needs_lower and n < self.N
+        done = 0  # contexts whose ln b is written
         with open(self.dir / f"lnp-{n}.f64", "wb") as f_lnp, open(self.dir / f"lnb-{n - 1}.f64", "wb") as f_lnb, \
                 open(self.dir / f"p-{n}.f64", "wb") as f_p:
             for r0, r1, kb in _context_blocks(keys_f, V, budget.smooth_rows):
-                ab = _rows(source, r0, r1).astype(np.float64)  # (b,) counts, then p_n
-                srows = suffix.read(r0, r1)
-                lower_p = gather(lower, srows, budget.piece_rows, lower_whole)  # type: ignore[arg-type]
-                h0, g = interpolate_block(n, ab, kb, V, discounts_of, lower_p)
-                del srows, lower_p, kb
-                _fill(f_lnb, 0.0, h0 - done, budget.piece_rows)  # contexts without extension: gamma 1
+                h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
+                lower_p = (gather(lower, suffix.read(r0, r1), budget.piece_rows, lower_whole)  # type: ignore[arg-type]
+                           if form.needs_lower else None)
+                p, g = form.block(n, _rows(source, r0, r1).astype(np.float64), kb, lower_p,
+                                  _in_range(r0, r1, b_lo, b_hi), _in_range(h0, h1, c_lo, c_hi))
+                del lower_p, kb
+                _fill_log(f_lnb, form.gamma_fill, h0 - done, budget.piece_rows)  # contexts without extension
                 _log(g).tofile(f_lnb)
-                done = h0 + g.size
+                done = h1
                 if keep_p:
-                    ab.tofile(f_p)
-                _log(ab).tofile(f_lnp)
-                del ab, g
-            _fill(f_lnb, 0.0, contexts - done, budget.piece_rows)
+                    p.tofile(f_p)
+                _log(p).tofile(f_lnp)
+                del p, g
+            _fill_log(f_lnb, form.gamma_fill, contexts - done, budget.piece_rows)
         K.trim_heap()
         if isinstance(lower, FlatFile):
             lower.path.unlink()
@@ -182,10 +181,20 @@ def _log(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fill(f: IO[bytes], value: float, count: int, piece: int) -> None:
-    """Append ``count`` float64 ``value`` to ``f``, at most ``piece`` at a time."""
+def _fill_log(f: IO[bytes], value: float, count: int, piece: int) -> None:
+    """Append ``count`` copies of ``ln value`` (float64) to ``f``, at most ``piece`` at a time.
+
+    The log is numpy's, of an array of ``value``, as the in-memory build takes it.
+    """
     for lo in range(0, max(count, 0), piece):
-        np.full(min(piece, count - lo), value, dtype=np.float64).tofile(f)
+        _log(np.full(min(piece, count - lo), value, dtype=np.float64)).tofile(f)
+
+
+def _in_range(lo: int, hi: int, r_lo: int, r_hi: int) -> np.ndarray:
+    """Which of rows ``lo .. hi - 1`` lie in ``[r_lo, r_hi)`` (bool, shape (hi - lo,))."""
+    rows = np.arange(lo, hi)
+    out: np.ndarray = (rows >= r_lo) & (rows < r_hi)
+    return out
 
 
 def _count_of_counts(a: Source, k: int, piece: int) -> np.ndarray:
@@ -207,15 +216,12 @@ def _continuation(suffix_above: Source, w0: int, w1: int, piece: int) -> np.ndar
     return out
 
 
-def _bos_ranges(c: K.NGramCounts) -> list[tuple[int, int]]:
+def _bos_ranges(keys: list[Source], vocab_size: int) -> list[tuple[int, int]]:
     """Rows ``[lo, hi)`` of each order whose n-gram starts with ``<s>`` (one range: keys sort by prefix)."""
     out = [(BOS_ID, BOS_ID + 1)]
-    V = c.vocab_size
-    for n in range(2, c.order + 1):
-        item = c.keys.items[n - 1] if isinstance(c.keys, TablesOnDisk) else c.keys[n - 1]
-        keys = item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
+    for table in keys[1:]:
         lo, hi = out[-1]
-        out.append((_searchsorted(keys, lo * V), _searchsorted(keys, hi * V)))
+        out.append((_searchsorted(table, lo * vocab_size), _searchsorted(table, hi * vocab_size)))
     return out
 
 

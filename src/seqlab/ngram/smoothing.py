@@ -1,9 +1,12 @@
 """Smoothing strategies: counts in, a backoff-form model out (NLTK's strategy design).
 
-Every strategy is a small frozen dataclass with one method, ``estimate(counts)``, that turns
-the n-gram tables of :mod:`seqlab.ngram._kernels` into, for every order n and every n-gram
-row, a natural-log probability ``ln P(w1..wn)`` and a natural-log backoff weight ``ln b(w1..wn)``
-(used when ``w1..wn`` is the context). Scoring is then the same for all of them (ARPA
+Every strategy is a small frozen dataclass whose ``estimate(counts)`` turns the n-gram
+tables of :mod:`seqlab.ngram._kernels` into, for every order n and every n-gram row, a
+natural-log probability ``ln P(w1..wn)`` and a natural-log backoff weight ``ln b(w1..wn)``
+(used when ``w1..wn`` is the context). A strategy states its estimate once, as functions over
+blocks of whole contexts (:meth:`Smoothing.block_form`, :class:`BlockForm`); the in-memory
+build (:func:`estimate_in_memory`) and the out-of-core one (:mod:`seqlab.ngram.ondisk`) run
+those same functions, so they give the same bits. Scoring is then the same for all of them (ARPA
 semantics): the longest n-gram in the model, plus the backoffs of the longer contexts.
 Interpolated estimators fit this form exactly: ``b(h) = gamma(h)`` and ``P(h w)`` is the
 interpolated probability (Chen & Goodman 1998, section 4; KenLM does the same).
@@ -39,7 +42,7 @@ from seqlab.ngram._kernels import NGramCounts, table_rows, trim_heap
 
 KENLM_FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback defaults
 log = logging.getLogger(__name__)  # debug records mark the phases of an estimate (bench/ngram_memory.py)
-#: rows per step of the interpolation (:func:`_interpolated`): bounds its temporaries to ~70 MiB
+#: rows per block of the in-memory build (:func:`estimate_in_memory`): bounds its temporaries to ~70 MiB
 #: whatever the model's size; the result does not depend on it.
 SMOOTH_BLOCK = 1 << 20
 
@@ -55,29 +58,58 @@ class Estimate:
 
 
 DiscountsOf = Callable[[int, np.ndarray], np.ndarray]  # (order n, some of its counts) -> their discounts
+CountOfCounts = Callable[[int, int], np.ndarray]  # (order n, k) -> count_of_counts of order n's counts
+#: one block of whole contexts of order n >= 2 -> (p of its rows, gamma of its contexts); see BlockForm
+BlockFn = Callable[[int, np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray],
+                   tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class BlockForm:
+    """A strategy's estimate as functions over blocks of whole contexts: what both builds run.
+
+    The in-memory build (:func:`estimate_in_memory`) and the out-of-core one
+    (:mod:`seqlab.ngram.ondisk`) cut each order's sorted table into blocks of whole contexts
+    and call the same functions on them, so the two give the same bits.
+
+    ``unigrams(a)``: order 1's probabilities from its counts (float64, ``<pad>`` and ``<s>`` 0).
+    ``block(n, a, keys, lower_p, bos, ctx_bos)`` for order n >= 2: ``a`` (b,) float64 counts of
+    the block's rows (may be overwritten), ``keys`` (b,) their keys, ``lower_p`` (b,) the order
+    below's probability of each row's suffix (None unless ``needs_lower``), ``bos`` (b,) which
+    rows start with ``<s>``, ``ctx_bos`` (width,) which of the contexts ``h0 .. h1 - 1`` do;
+    returns ``p`` (b,) and ``gamma`` (width,) of those contexts (``h0 = keys[0] // V``,
+    ``h1 = keys[-1] // V + 1``).
+    """
+
+    adjusted: bool  # continuation counts below the top order (Kneser-Ney), else raw counts
+    unigrams: Callable[[np.ndarray], np.ndarray]
+    block: BlockFn
+    needs_lower: bool
+    info: dict[str, Any]
+    gamma_fill: float = 1.0  # gamma of a context without extensions, and of the highest order's rows
+    default_backoff: float = 0.0
 
 
 class Smoothing:
-    """Base class of smoothing strategies (frozen dataclasses registered with :mod:`seqlab.io`)."""
+    """Base class of smoothing strategies (frozen dataclasses registered with :mod:`seqlab.io`).
+
+    A strategy states its estimate as a :class:`BlockForm` (:meth:`block_form`); ``estimate``
+    runs it in memory, :mod:`seqlab.ngram.ondisk` out of core.
+    """
 
     normalised: ClassVar[bool] = True
     name: ClassVar[str] = "smoothing"
-    #: interpolated strategies (:func:`_interpolated`) say which counts they interpolate:
-    #: ``"adjusted"`` (Kneser-Ney's continuation counts) or ``"raw"``; None for the others.
-    #: An interpolated strategy's model can be built out of core (:mod:`seqlab.ngram.ondisk`).
-    interpolated_counts: ClassVar[str | None] = None
+    #: whether the strategy interpolates Kneser-Ney's continuation counts below the top order
+    #: (its count-of-counts are then those of the continuation counts)
+    adjusted: ClassVar[bool] = False
 
     def estimate(self, counts: NGramCounts) -> Estimate:
         """Turn n-gram counts into log probabilities and backoff weights."""
+        return estimate_in_memory(self, counts)
+
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        """The estimate as block functions, given the count-of-counts of each order's counts."""
         raise NotImplementedError
-
-    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
-                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
-        """An interpolated strategy's discounts (None: Witten-Bell's form) and the model's ``info``.
-
-        ``count_of_counts(n, k)`` gives :func:`count_of_counts` of order n's interpolated counts.
-        """
-        raise NotImplementedError(f"{type(self).__name__} is not an interpolated strategy")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -183,8 +215,53 @@ def context_blocks(keys: np.ndarray, vocab_size: int, block: int) -> Iterator[tu
         r0 = r1
 
 
+def estimate_in_memory(smoothing: Smoothing, c: NGramCounts) -> Estimate:
+    """Run ``smoothing``'s :class:`BlockForm` over tables in memory, order by order.
+
+    Memory: one order's counts at a time (they become its probabilities in place), and within
+    an order :data:`SMOOTH_BLOCK` rows of temporaries; suffix rows are read a block at a time
+    (:func:`~seqlab.ngram._kernels.table_rows`). Per-context sums are taken over ranges of whole
+    contexts (:func:`context_blocks`), so the bits do not depend on the block size.
+    """
+    V, N = c.vocab_size, c.order
+    ints = _adjusted_ints if smoothing.adjusted else _raw_ints
+    form = smoothing.block_form(lambda n, k: count_of_counts(ints(c, n), k), N, V)
+    log.debug("phase: smoothing: discounts")
+    trim_heap()
+    count = adjusted_counts if form.adjusted else raw_counts
+    probs: list[np.ndarray] = [form.unigrams(count(c, 1))]
+    gammas: list[np.ndarray] = []
+    for n in range(2, N + 1):
+        a = count(c, n)  # (n_n,) float64, overwritten below with p_n
+        keys, lower = c.keys[n - 1], probs[-1]
+        bos, ctx_bos = c.starts_with_bos(n), c.starts_with_bos(n - 1)
+        gamma = np.full(c.keys[n - 2].size, form.gamma_fill)  # (H,) contexts without extension keep the fill
+        for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
+            kb = keys[r0:r1]
+            h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
+            lower_p = lower[table_rows(c.suffix, n - 1, r0, r1)] if form.needs_lower else None
+            p, g = form.block(n, a[r0:r1], kb, lower_p, bos[r0:r1], ctx_bos[h0:h1])
+            a[r0:r1] = p
+            gamma[h0:h1] = g
+            del p, g, lower_p
+        trim_heap()
+        gammas.append(gamma)
+        probs.append(a)
+        log.debug("phase: smoothing: order %d estimated", n)
+    gammas.append(np.full(c.keys[-1].size, form.gamma_fill))
+    return _finish(probs, gammas, form.info, form.default_backoff)
+
+
+def _local_contexts(keys: np.ndarray, vocab_size: int) -> tuple[np.ndarray, int]:
+    """Context of each row of a block counted from the block's first context, and how many contexts it spans."""
+    h = keys // vocab_size  # (b,)
+    h -= h[0]
+    return h, int(h[-1]) + 1
+
+
+# ---------------------------------------------------------------------- interpolated
 def unigram_level(a: np.ndarray, discounts_of: DiscountsOf | None, vocab_size: int) -> np.ndarray:
-    """Order 1 of :func:`_interpolated`: ``u + gamma0 / Vp`` from the unigram counts ``a`` (float64)."""
+    """Order 1 of the interpolated strategies: ``u + gamma0 / Vp`` from the unigram counts ``a`` (float64)."""
     if discounts_of is None:
         kept, mass, extra = a, (a > 0).astype(np.float64), True
     else:
@@ -196,91 +273,38 @@ def unigram_level(a: np.ndarray, discounts_of: DiscountsOf | None, vocab_size: i
     return out
 
 
-def interpolate_block(n: int, ab: np.ndarray, keys: np.ndarray, vocab_size: int, discounts_of: DiscountsOf | None,
-                      lower_p: np.ndarray) -> tuple[int, np.ndarray]:
-    """One block of whole contexts of order ``n`` (``n >= 2``), turned into probabilities in place.
-
-    ``ab`` (b,) float64 counts of the block's rows become ``p_n``; ``keys`` (b,) are the rows'
-    keys, ``lower_p`` (b,) ``p_(n-1)`` of each row's suffix. Returns the first context row
-    ``h0`` and ``gamma`` of contexts ``h0 .. h0 + width - 1``. The same operations in the same
-    order whatever the block, so the bits do not depend on how a table is cut.
-    """
-    V = vocab_size
-    h = keys // V  # (b,) context row of each n-gram
-    h0 = int(h[0])
-    h -= h0
-    width = int(h[-1]) + 1
-    den = np.bincount(h, weights=ab, minlength=width)  # (width,)
-    if discounts_of is None:
-        gnum = np.bincount(h, weights=(ab > 0).astype(np.float64), minlength=width)
-        den += gnum  # den + gnum
-    else:
-        d = discounts_of(n, ab)
-        gnum = np.bincount(h, weights=d, minlength=width)
-        np.subtract(ab, d, out=ab)  # a - d: the kept mass
-        del d
-    safe = np.where(den > 0, den, 1.0)
-    g = np.where(den > 0, gnum / safe, 1.0)
-    ab /= safe[h]  # kept / safe[h]
-    lower = g[h]
-    lower *= lower_p  # gamma[h] * p_(n-1)(suffix)
-    ab += lower
-    return h0, g
-
-
-def _interpolated(c: NGramCounts, counts_of: Callable[[int], np.ndarray], discounts_of: DiscountsOf | None
-                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def interpolated_form(adjusted: bool, discounts_of: DiscountsOf | None, vocab_size: int,
+                      info: dict[str, Any]) -> BlockForm:
     """Interpolate every order with the next lower one down to the uniform distribution.
 
     With ``discounts_of`` (absolute, KN, modified KN): ``u = (a - d) / sum a`` and
     ``gamma = sum d / sum a`` per context. Without (Witten-Bell): ``u = a / (sum a + N1+)``
-    and ``gamma = N1+ / (sum a + N1+)``. Then ``p_n = u + gamma(h) p_(n-1)(suffix)``.
-
-    Memory: order by order, and within an order :data:`SMOOTH_BLOCK` rows at a time.
-    ``counts_of(n)`` gives a fresh float64 array of order n's counts, which becomes order n's
-    probabilities in place; ``discounts_of(n, a)`` gives the discounts of some of those rows.
-    Only one order's counts, and one block's suffix rows (read alone when the tables are on
-    disk, :func:`~seqlab.ngram._kernels.table_rows`) and temporaries, are alive besides the
-    model's own arrays. Per-context sums are taken over ranges of whole contexts
-    (:func:`context_blocks`, :func:`interpolate_block`), so the bits are those of the
-    whole-array form ``(a - d) / safe[h] + gamma[h] * p[suffix]``; the out-of-core build
-    (:mod:`seqlab.ngram.ondisk`) runs the same two functions.
-
-    Returns ``(probs per order, gammas per order)``.
+    and ``gamma = N1+ / (sum a + N1+)``. Then ``p_n = u + gamma(h) p_(n-1)(suffix)``, the
+    counts becoming the probabilities in place.
     """
-    V = c.vocab_size
-    probs: list[np.ndarray] = []
-    gammas: list[np.ndarray] = []
-    for n in range(1, c.order + 1):
-        a = counts_of(n)  # (n_n,) float64, overwritten below with p_n
-        if n == 1:
-            probs.append(unigram_level(a, discounts_of, V))
-            continue
-        keys, lower_p = c.keys[n - 1], probs[-1]
-        gamma = np.ones(c.keys[n - 2].size)  # (H,) a context with no extension keeps all its mass: 1
-        for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
-            h0, g = interpolate_block(n, a[r0:r1], keys[r0:r1], V, discounts_of,
-                                      lower_p[table_rows(c.suffix, n - 1, r0, r1)])
-            gamma[h0:h0 + g.size] = g
-            del g
-        trim_heap()
-        gammas.append(gamma)
-        probs.append(a)
-        log.debug("phase: smoothing: order %d interpolated", n)
-    gammas.append(np.ones(c.keys[-1].size))
-    return probs, gammas
+    V = vocab_size
 
+    def block(n: int, ab: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
+              ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, width = _local_contexts(keys, V)
+        den = np.bincount(h, weights=ab, minlength=width)  # (width,)
+        if discounts_of is None:
+            gnum = np.bincount(h, weights=(ab > 0).astype(np.float64), minlength=width)
+            den += gnum  # den + gnum
+        else:
+            d = discounts_of(n, ab)
+            gnum = np.bincount(h, weights=d, minlength=width)
+            np.subtract(ab, d, out=ab)  # a - d: the kept mass
+            del d
+        safe = np.where(den > 0, den, 1.0)
+        g = np.where(den > 0, gnum / safe, 1.0)
+        ab /= safe[h]  # kept / safe[h]
+        lower = g[h]
+        lower *= lower_p  # gamma[h] * p_(n-1)(suffix)
+        ab += lower
+        return ab, g
 
-def _estimate_interpolated(smoothing: Smoothing, c: NGramCounts) -> Estimate:
-    """The in-memory estimate of an interpolated strategy (its out-of-core twin: :mod:`seqlab.ngram.ondisk`)."""
-    adjusted = smoothing.interpolated_counts == "adjusted"
-    ints = _adjusted_ints if adjusted else _raw_ints
-    discounts_of, info = smoothing.interpolation(lambda n, k: count_of_counts(ints(c, n), k), c.order)
-    log.debug("phase: smoothing: discounts")
-    trim_heap()
-    probs, gammas = _interpolated(c, (lambda n: adjusted_counts(c, n)) if adjusted else (lambda n: raw_counts(c, n)),
-                                  discounts_of)
-    return _finish(probs, gammas, info)
+    return BlockForm(adjusted, lambda a: unigram_level(a, discounts_of, V), block, True, info)
 
 
 # ---------------------------------------------------------------------- additive
@@ -309,29 +333,30 @@ class Lidstone(Smoothing):
     def _k(self) -> float:
         return float(self.alpha)
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        c, k = counts, self._k
-        N, Vp = c.order, _predictable(c.vocab_size)
-        probs: list[np.ndarray] = []
-        gammas: list[np.ndarray] = []
-        for n in range(1, N + 1):
-            a = raw_counts(c, n)
-            if n == 1:
-                p = (a + k) / (a.sum() + k * Vp) if N == 1 else np.full(a.size, 1.0 / Vp)
-                probs.append(p)
-                continue
-            full = c.starts_with_bos(n) | (n == N)
-            h = c.prefix(n)
-            H = c.keys[n - 2].size
-            den = np.bincount(h[full], weights=a[full], minlength=H)
+    def _info(self) -> dict[str, Any]:
+        return {"alpha": self._k}
+
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        k, N, V = self._k, order, vocab_size
+        Vp = _predictable(V)
+
+        def unigrams(a: np.ndarray) -> np.ndarray:
+            out: np.ndarray = (a + k) / (a.sum() + k * Vp) if N == 1 else np.full(a.size, 1.0 / Vp)
+            return out
+
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
+                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            h, width = _local_contexts(keys, V)
+            full = bos | (n == N)
+            den = np.bincount(h[full], weights=a[full], minlength=width)
             norm = den[h] + k * Vp
-            probs.append(np.where(full, (a + k) / np.where(norm > 0, norm, 1.0), 1.0 / Vp))
-            ctx_full = c.starts_with_bos(n - 1) | (n == N)
+            p = np.where(full, (a + k) / np.where(norm > 0, norm, 1.0), 1.0 / Vp)
+            ctx_full = ctx_bos | (n == N)
             with np.errstate(divide="ignore", invalid="ignore"):
                 bo = np.where(ctx_full & (den > 0), k * Vp / (den + k * Vp), 1.0)
-            gammas.append(bo)
-        gammas.append(np.ones(c.keys[-1].size))
-        return _finish(probs, gammas, {"alpha": k})
+            return p, bo
+
+        return BlockForm(False, unigrams, block, False, self._info())
 
 
 @register
@@ -357,10 +382,8 @@ class MLE(Smoothing):
 
     name: ClassVar[str] = "mle"
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        est = _AddZero().estimate(counts)
-        est.info = {}
-        return est
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        return _AddZero().block_form(count_of_counts, order, vocab_size)
 
 
 @dataclass(frozen=True)
@@ -369,6 +392,9 @@ class _AddZero(Lidstone):
 
     def __post_init__(self) -> None:
         pass
+
+    def _info(self) -> dict[str, Any]:
+        return {}
 
 
 # ---------------------------------------------------------------------- discounting
@@ -391,14 +417,9 @@ class AbsoluteDiscount(Smoothing):
     def __post_init__(self) -> None:
         _check_positive(self.discount, "discount", type(self).__name__, upper=1.0)
 
-    interpolated_counts: ClassVar[str | None] = "raw"
-
-    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
-                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
-        return (lambda n, a: np.minimum(a, self.discount)), {"discount": self.discount}
-
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        return _estimate_interpolated(self, counts)
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        return interpolated_form(self.adjusted, lambda n, a: np.minimum(a, self.discount), vocab_size,
+                                 {"discount": self.discount})
 
 
 @register
@@ -411,7 +432,7 @@ class KneserNey(AbsoluteDiscount):
     """
 
     name: ClassVar[str] = "kneser-ney"
-    interpolated_counts: ClassVar[str | None] = "adjusted"
+    adjusted: ClassVar[bool] = True
 
 
 @register
@@ -433,6 +454,7 @@ class ModifiedKneserNey(Smoothing):
 
     fallback: tuple[float, float, float] = KENLM_FALLBACK
     name: ClassVar[str] = "modified-kneser-ney"
+    adjusted: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         fb = tuple(self.fallback) if isinstance(self.fallback, list | tuple) else None
@@ -442,14 +464,11 @@ class ModifiedKneserNey(Smoothing):
                                         f"got {self.fallback!r}.")
         object.__setattr__(self, "fallback", tuple(float(x) for x in fb))
 
-    interpolated_counts: ClassVar[str | None] = "adjusted"
-
     def discounts(self, counts: NGramCounts) -> list[tuple[float, float, float]]:
         """``(D1, D2, D3+)`` of every order, estimated (or fallen back) as described above."""
         return self._discounts(lambda n, k: count_of_counts(_adjusted_ints(counts, n), k), counts.order)
 
-    def _discounts(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
-                   ) -> list[tuple[float, float, float]]:
+    def _discounts(self, count_of_counts: CountOfCounts, order: int) -> list[tuple[float, float, float]]:
         out = []
         for n in range(1, order + 1):
             t = count_of_counts(n, 4).astype(np.float64)
@@ -464,13 +483,12 @@ class ModifiedKneserNey(Smoothing):
                 warnings.warn(
                     f"modified Kneser-Ney discounts of order {n} are undefined or out of range for these counts "
                     f"(count-of-counts t1..t4 = {t[1:].astype(int).tolist()}); using fallback {self.fallback}. "
-                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=5)
+                    "The corpus is probably too small for this order.", DegenerateFitWarning, stacklevel=6)
                 ds = self.fallback
             out.append(ds)
         return out
 
-    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
-                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
         ds = self._discounts(count_of_counts, order)
 
         def discounts_of(n: int, a: np.ndarray) -> np.ndarray:
@@ -478,10 +496,7 @@ class ModifiedKneserNey(Smoothing):
             out: np.ndarray = np.select([a == 0, a == 1, a == 2], [0.0, D[0], D[1]], D[2])
             return out
 
-        return discounts_of, {"discounts": [list(x) for x in ds]}
-
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        return _estimate_interpolated(self, counts)
+        return interpolated_form(True, discounts_of, vocab_size, {"discounts": [list(x) for x in ds]})
 
 
 @register
@@ -493,14 +508,9 @@ class WittenBell(Smoothing):
     """
 
     name: ClassVar[str] = "witten-bell"
-    interpolated_counts: ClassVar[str | None] = "raw"
 
-    def interpolation(self, count_of_counts: Callable[[int, int], np.ndarray], order: int
-                      ) -> tuple[DiscountsOf | None, dict[str, Any]]:
-        return None, {}
-
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        return _estimate_interpolated(self, counts)
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        return interpolated_form(False, None, vocab_size, {})
 
 
 # ---------------------------------------------------------------------- backoff
@@ -531,9 +541,10 @@ class Katz(Smoothing):
         if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or self.cutoff < 1:
             raise InvalidParameterError(f"Katz: cutoff must be an int >= 1, got {self.cutoff!r}.")
 
-    def _ratios(self, a: np.ndarray, n: int) -> np.ndarray:
+    def _discount_ratios(self, t: np.ndarray, n: int) -> np.ndarray:
+        """``d_c`` for ``c = 1..cutoff`` from the count-of-counts ``t`` of order n (or the 0.5 fallback)."""
         K = self.cutoff
-        t = count_of_counts(a, K + 1).astype(np.float64)
+        t = t.astype(np.float64)
         c = np.arange(1, K + 1, dtype=np.float64)
         ok = bool((t[1:] > 0).all())
         if ok:
@@ -542,34 +553,39 @@ class Katz(Smoothing):
             ok = bool(A < 1 and ((d > 0) & (d <= 1)).all())
         if not ok:
             warnings.warn(f"Good-Turing discounts of order {n} are undefined for these counts; "
-                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=4)
+                          "using absolute discounting by 0.5 there.", DegenerateFitWarning, stacklevel=6)
             d = (c - 0.5) / c
-        ratio = np.ones(a.size)
-        small = (a >= 1) & (a <= K)
-        ratio[small] = d[a[small].astype(np.int64) - 1]
-        return ratio
+        return d
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        c = counts
-        Vp = _predictable(c.vocab_size)
-        probs: list[np.ndarray] = []
-        gammas: list[np.ndarray] = []
-        for n in range(1, c.order + 1):
-            a = raw_counts(c, n)
-            disc = a * self._ratios(a, n)
-            if n == 1:
-                total = a.sum()
-                if disc.sum() >= total * (1 - 1e-12):  # every count above the cutoff: free 0.5 in total
-                    disc = disc * (1 - 0.5 / total)
-                probs.append(disc / total + (1 - disc.sum() / total) / Vp)
-                continue
-            h = c.prefix(n)
-            H = c.keys[n - 2].size
-            den = np.bincount(h, weights=a, minlength=H)
+    def _discounted(self, a: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``a`` times ``d_c`` where ``1 <= a <= cutoff`` (counts above it are kept)."""
+        ratio = np.ones(a.size)
+        small = (a >= 1) & (a <= self.cutoff)
+        ratio[small] = d[a[small].astype(np.int64) - 1]
+        out: np.ndarray = a * ratio
+        return out
+
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        V, Vp = vocab_size, _predictable(vocab_size)
+        ratios = [self._discount_ratios(count_of_counts(n, self.cutoff + 1), n) for n in range(1, order + 1)]
+
+        def unigrams(a: np.ndarray) -> np.ndarray:
+            disc = self._discounted(a, ratios[0])
+            total = a.sum()
+            if disc.sum() >= total * (1 - 1e-12):  # every count above the cutoff: free 0.5 in total
+                disc = disc * (1 - 0.5 / total)
+            out: np.ndarray = disc / total + (1 - disc.sum() / total) / Vp
+            return out
+
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
+                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            h, width = _local_contexts(keys, V)
+            disc = self._discounted(a, ratios[n - 1])
+            den = np.bincount(h, weights=a, minlength=width)
             safe = np.where(den > 0, den, 1.0)
             p = disc / safe[h]
-            left = 1.0 - np.bincount(h, weights=p, minlength=H)
-            lower = 1.0 - np.bincount(h, weights=probs[-1][c.suffix[n - 1]], minlength=H)
+            left = 1.0 - np.bincount(h, weights=p, minlength=width)
+            lower = 1.0 - np.bincount(h, weights=lower_p, minlength=width)
             full = (den > 0) & (lower <= 1e-12)  # every word seen after h: renormalise instead
             p = np.where(full[h], p / np.where(full, 1 - left, 1.0)[h], p)
             # Contexts whose counts all exceed the cutoff keep no mass for unseen words; give
@@ -578,10 +594,9 @@ class Katz(Smoothing):
             p = np.where(stuck[h], p * (1 - 0.5 / safe)[h], p)
             left = np.where(stuck, 0.5 / safe, left)
             alpha = np.where((den > 0) & ~full, left / np.where(lower > 1e-12, lower, 1.0), 1.0)
-            gammas.append(np.maximum(alpha, 0.0))
-            probs.append(p)
-        gammas.append(np.ones(c.keys[-1].size))
-        return _finish(probs, gammas, {"cutoff": self.cutoff})
+            return p, np.maximum(alpha, 0.0)
+
+        return BlockForm(False, unigrams, block, True, {"cutoff": self.cutoff})
 
 
 @register
@@ -607,20 +622,21 @@ class StupidBackoff(Smoothing):
     def __post_init__(self) -> None:
         _check_positive(self.alpha, "alpha", type(self).__name__, upper=1.0)
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
-        c = counts
-        Vp = _predictable(c.vocab_size)
-        probs: list[np.ndarray] = []
-        for n in range(1, c.order + 1):
-            a = raw_counts(c, n)
-            if n == 1:
-                probs.append((a + 1) / (a.sum() + Vp))
-                continue
-            h = c.prefix(n)
-            den = np.bincount(h, weights=a, minlength=c.keys[n - 2].size)
-            probs.append(a / den[h])
-        gammas = [np.full(k.size, self.alpha) for k in c.keys]
-        return _finish(probs, gammas, {"alpha": self.alpha}, default_backoff=math.log(self.alpha))
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
+        V, Vp, alpha = vocab_size, _predictable(vocab_size), self.alpha
+
+        def unigrams(a: np.ndarray) -> np.ndarray:
+            out: np.ndarray = (a + 1) / (a.sum() + Vp)
+            return out
+
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
+                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            h, width = _local_contexts(keys, V)
+            den = np.bincount(h, weights=a, minlength=width)
+            return a / den[h], np.full(width, alpha)
+
+        return BlockForm(False, unigrams, block, False, {"alpha": alpha}, gamma_fill=alpha,
+                         default_backoff=math.log(alpha))
 
 
 # ---------------------------------------------------------------------- by name
