@@ -11,39 +11,25 @@ counts and suffix rows are exactly those of :func:`seqlab.ngram._kernels.count_n
 every later step (adjust, discount, interpolate, backoff: the smoothing strategy) gives the
 same model, bit for bit.
 
-Only the keys come back into memory: they are a part of the model. The counts and suffix
-rows stay on disk (:class:`TablesOnDisk`) and the smoothing reads them when it gets to an
-order: the interpolated strategies (modified Kneser-Ney, Kneser-Ney, absolute discounting,
-Witten-Bell) one order's counts at a time, and the suffix rows block by block
-(:func:`seqlab.ngram.smoothing._interpolated`); Katz, Lidstone, MLE and stupid backoff read
-one order at a time too, but hold their whole-order temporaries.
+Nothing of the tables comes back into memory: keys, counts and suffix rows stay on disk
+(:class:`TablesOnDisk`), and the model is built from them block by block into files by
+:mod:`seqlab.ngram.ondisk`, then memory-mapped.
 
-What the budget bounds, and what it does not. The budget bounds what counting allocates:
-one chunk's temporaries, the buffered partial tables and the merge of a run, the merge
-blocks. Not in it, and in memory whatever the budget:
-
-- the interpreter, numpy and seqlab: ~31 MiB;
-- the model being built, which is the output and lives in memory as KenLM's ``Model``
-  does: 24 bytes per distinct n-gram (int64 keys, float64 ln p and ln backoff); while
-  counting, only the keys of the orders counted so far (8 bytes per n-gram);
-- during the smoothing, one order's counts as float64 (they become that order's ln p in
-  place), and while they are formed the suffix rows of the order above (at most 8 bytes
-  per n-gram of the two highest orders together), which n-grams start with ``<s>`` (1 byte
-  per n-gram), and one block's temporaries (``smoothing.SMOOTH_BLOCK`` rows, ~70 MiB).
-
-So the peak is the larger of: counting, ~31 MiB + the keys + the budget; smoothing, ~31 MiB
-+ the model's arrays + 8 bytes per n-gram of the two highest orders + 1 byte per n-gram +
-~70 MiB. Measured (bench/ngram_memory.py, 10M tokens, order 5, budget 318 MiB, 11.4M
-n-grams, model arrays 262 MiB): counting peaked at 348 MiB
-(31 + 49 MiB of keys + 268 MiB, 0.84 of the budget), the smoothing at 352 MiB, the fitted
-model holds 310 MiB; before these steps the same fit peaked at 1006 MiB. At 100M tokens
-(budget 2290 MiB, 59.9M n-grams, 1371 MiB of model arrays): peak 1718 MiB, in the merge of
-order 5 (the keys of every order, 457 MiB, are in memory by then). The budget does
-not bound the model: a model larger than memory needs the build itself to stream (as
-``lmplz``'s does, writing the ARPA file as it goes).
+What the budget bounds: everything whose size grows with the corpus. Counting: one chunk's
+temporaries (half the budget), the buffered partial tables and the merge of a run (a quarter),
+the merge blocks, the search of an order's keys for the next order's prefixes (a piece of a
+quarter at a time, :class:`SortedFile`). Building: a block of whole contexts and its
+temporaries (a quarter, :attr:`Budget.smooth_rows`), the order below's probabilities read a
+piece at a time (a quarter, :func:`gather`), the windows of continuation counts. A block grows
+past its share only for a context with more extensions than that, which is at most the
+vocabulary's size. Outside the budget, whatever the corpus size: the interpreter, numpy and
+seqlab (~31 MiB), and the vocabulary (its strings, the token -> id map and the unigram arrays),
+which grows with the distinct tokens, not with the corpus. Measured (bench/ngram_scale.py): a
+budget of 256 MiB peaks at 251-266 MiB for corpora of 3M to 100M tokens (5.2M to 59.9M n-grams).
 
 Temporary files live in one directory under ``temp_dir`` that is removed on success, on
-error and on Ctrl-C.
+error and on Ctrl-C. The fitted model's own files are in it too: removing the directory
+unlinks them, but they stay mapped, and their disk space is freed when the model is.
 """
 
 from __future__ import annotations
