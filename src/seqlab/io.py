@@ -335,8 +335,8 @@ def write_directory(path: str | Path, fill: Callable[[Path], None]) -> Path:
             _sync_dir(parent)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            if type(exc).__name__ == "SafetensorError":  # e.g. a full disk while writing the arrays
-                reason = str(exc).splitlines()[0] if str(exc) else "write failed"
+            if isinstance(exc, ArraysNotWritten):  # e.g. a full disk while writing the arrays
+                reason = exc.strerror or (str(exc).splitlines()[0] if str(exc) else "write failed")
                 was = "the previous model there is unchanged" if path.exists() else "nothing was written"
                 raise SeqlabError(f"could not write {path} ({reason}); {was}.") from None
             raise
@@ -416,16 +416,28 @@ def write_safetensors(arrays: dict[str, np.ndarray], file: Path) -> None:
         items.append(arr)
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned, as the safetensors writer does
-    with open(file, "wb") as f:
-        f.write(len(text).to_bytes(8, "little"))
-        f.write(text)
-        for arr in items:
-            flat = arr.reshape(-1)  # (size,) a view where arr is contiguous
-            step = max(1, WRITE_CHUNK_BYTES // max(arr.itemsize, 1))
-            for lo in range(0, flat.size, step):
-                chunk = np.ascontiguousarray(flat[lo:lo + step], dtype=arr.dtype.newbyteorder("<"))
-                f.write(chunk.data)
-                _release_pages(flat)
+    try:
+        with open(file, "wb") as f:
+            f.write(len(text).to_bytes(8, "little"))
+            f.write(text)
+            for arr in items:
+                _write_array(f, arr)
+    except OSError as exc:
+        raise ArraysNotWritten(exc.errno, exc.strerror or str(exc)) from exc
+
+
+class ArraysNotWritten(OSError):
+    """Writing a model's arrays failed (e.g. a full disk): :func:`write_directory` says so in one line."""
+
+
+def _write_array(f: IO[bytes], arr: np.ndarray) -> None:
+    """Append ``arr``'s bytes, row-major and little-endian, :data:`WRITE_CHUNK_BYTES` at a time."""
+    flat = arr.reshape(-1)  # (size,) a view where arr is contiguous
+    step = max(1, WRITE_CHUNK_BYTES // max(arr.itemsize, 1))
+    for lo in range(0, flat.size, step):
+        chunk = np.ascontiguousarray(flat[lo:lo + step], dtype=arr.dtype.newbyteorder("<"))
+        f.write(chunk.data)
+        _release_pages(flat)
 
 
 def _release_pages(array: np.ndarray) -> None:
