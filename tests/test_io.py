@@ -151,3 +151,31 @@ def test_atomic_file_replaces_whole_files_with_ordinary_permissions(tmp_path):
     os.umask(umask)
     assert target.read_text() == "new\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask, "not the temporary file's private 0o600"
+
+
+def test_safetensors_writer_is_read_back_by_the_safetensors_package(tmp_path, monkeypatch):
+    """Chunked writing (chunks of 24 bytes here), every stored dtype, non-native layouts and a
+    memory-mapped array: the safetensors package reads back the same arrays."""
+    from safetensors.numpy import load_file
+
+    monkeypatch.setattr(io, "WRITE_CHUNK_BYTES", 24)
+    rng = np.random.default_rng(0)
+    mapped = tmp_path / "mapped.f64"
+    rng.random(100).tofile(mapped)
+    arrays = {
+        "f64": rng.random((7, 5)), "f32": rng.random(9).astype(np.float32), "f16": rng.random(3).astype(np.float16),
+        "i64": np.arange(-5, 40, dtype=np.int64), "i32": np.arange(11, dtype=np.int32),
+        "u8": np.arange(6, dtype=np.uint8),
+        "bool": np.array([True, False, True]), "empty": np.zeros((0, 4)), "scalar": np.float64(2.5),
+        "big_endian": np.arange(13, dtype=">i4"), "fortran": np.asfortranarray(rng.random((4, 6))),
+        "mapped": np.memmap(mapped, dtype=np.float64, mode="r"),
+    }
+    io.write_safetensors(arrays, tmp_path / "a.safetensors")
+    back = load_file(str(tmp_path / "a.safetensors"))
+    assert set(back) == set(arrays)
+    for name, want in arrays.items():
+        got = back[name]
+        assert got.shape == np.shape(want) and got.dtype == np.asarray(want).dtype.newbyteorder("="), name
+        assert np.array_equal(got, want), name
+    with pytest.raises(FormatError, match="'text'"):
+        io.write_safetensors({"text": np.array(["a"])}, tmp_path / "b.safetensors")
