@@ -289,3 +289,12 @@ def test_gather_reads_values_like_indexing(size, raw_index, piece):
         values.tofile(Path(d) / "v.f64")
         got = gather(FlatFile(Path(d) / "v.f64", np.float64), index, piece)
     assert got.dtype == np.float64 and np.array_equal(got, values[index])
+
+
+@pytest.mark.parametrize("memory", [None, "1M"])
+def test_a_model_read_from_arpa_cannot_be_refitted_in_memory_or_out_of_core(memory, tmp_path):
+    from seqlab.ngram.smoothing import FromARPA
+
+    with pytest.raises(InvalidParameterError, match="cannot be refitted"):
+        NGramLM(order=2, smoothing=FromARPA(), memory=memory, temp_dir=str(tmp_path)).fit([["a", "b"], ["b"]])
+    assert list(tmp_path.iterdir()) == []

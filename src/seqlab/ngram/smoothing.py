@@ -647,7 +647,7 @@ class FromARPA(Smoothing):
 
     name: ClassVar[str] = "arpa"
 
-    def estimate(self, counts: NGramCounts) -> Estimate:
+    def block_form(self, count_of_counts: CountOfCounts, order: int, vocab_size: int) -> BlockForm:
         raise InvalidParameterError("A model read from an ARPA file cannot be refitted; choose a smoothing strategy.")
 
 
