@@ -25,7 +25,7 @@ past its share only for a context with more extensions than that, which is at mo
 vocabulary's size. Outside the budget, whatever the corpus size: the interpreter, numpy and
 seqlab (~31 MiB), and the vocabulary (its strings, the token -> id map and the unigram arrays),
 which grows with the distinct tokens, not with the corpus. Measured (bench/ngram_scale.py): a
-budget of 256 MiB peaks at 251-266 MiB for corpora of 3M to 100M tokens (5.2M to 59.9M n-grams).
+budget of 256 MiB peaks at 238-266 MiB for corpora of 3M to 100M tokens (5.2M to 59.9M n-grams).
 
 Temporary files live in one directory under ``temp_dir`` that is removed on success, on
 error and on Ctrl-C. The fitted model's own files are in it too: removing the directory
