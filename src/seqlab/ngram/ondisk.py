@@ -135,20 +135,17 @@ class _Build:
         V, budget = self.V, self.budget
         keys_f, suffix = self.file(self.c.keys, n), self.file(self.c.suffix, n)
         assert isinstance(keys_f, FlatFile) and isinstance(suffix, FlatFile)
-        lower_whole = None
-        if form.needs_lower:
-            lower_whole = lower if isinstance(lower, np.ndarray) else (
-                lower.load() if lower.size <= budget.piece_rows else None)
+        if form.needs_lower and isinstance(lower, FlatFile) and lower.size <= budget.piece_rows:
+            lower = lower.load()  # small enough to look up in memory: read once for every block
         contexts = _size(self.file(self.c.keys, n - 1))
         (b_lo, b_hi), (c_lo, c_hi) = self.bos[n - 1], self.bos[n - 2]
-        keep_p = form.needs_lower and n < self.N
+        keep_p = form.needs_lower and n < self.N  # the order above looks these probabilities up
         done = 0  # contexts whose ln b is written
         with open(self.dir / f"lnp-{n}.f64", "wb") as f_lnp, open(self.dir / f"lnb-{n - 1}.f64", "wb") as f_lnb, \
                 open(self.dir / f"p-{n}.f64", "wb") as f_p:
             for r0, r1, kb in _context_blocks(keys_f, V, budget.smooth_rows):
                 h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
-                lower_p = (gather(lower, suffix.read(r0, r1), budget.piece_rows, lower_whole)  # type: ignore[arg-type]
-                           if form.needs_lower else None)
+                lower_p = gather(lower, suffix.read(r0, r1), budget.piece_rows) if form.needs_lower else None
                 p, g = form.block(n, _rows(source, r0, r1).astype(np.float64), kb, lower_p,
                                   _in_range(r0, r1, b_lo, b_hi), _in_range(h0, h1, c_lo, c_hi))
                 del lower_p, kb
@@ -161,8 +158,7 @@ class _Build:
                 del p, g
             _fill_log(f_lnb, form.gamma_fill, contexts - done, budget.piece_rows)
         K.trim_heap()
-        if isinstance(lower, FlatFile):
-            lower.path.unlink()
+        (self.dir / f"p-{n - 1}.f64").unlink(missing_ok=True)
         return FlatFile(self.dir / f"p-{n}.f64", np.float64)
 
 

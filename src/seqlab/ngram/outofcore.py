@@ -209,11 +209,6 @@ class TablesOnDisk(Sequence[np.ndarray]):
         item = self.items[index]
         return item[lo:hi] if isinstance(item, np.ndarray) else FlatFile(item, np.int64).read(lo, hi)
 
-    def rows(self, index: int) -> int:
-        """Number of rows of array ``index``, without reading it."""
-        item = self.items[index]
-        return int(item.size) if isinstance(item, np.ndarray) else FlatFile(item, np.int64).size
-
 
 class SortedFile:
     """A sorted int64 array on disk searched without holding it: pieces of ``piece`` rows at a time.
@@ -249,14 +244,15 @@ class SortedFile:
         return rows
 
 
-def gather(file: FlatFile, index: np.ndarray, piece: int, whole: np.ndarray | None = None) -> np.ndarray:
-    """``values[index]`` of the array in ``file``, reading at most ``piece`` rows of it at a time.
+def gather(values: FlatFile | np.ndarray, index: np.ndarray, piece: int) -> np.ndarray:
+    """``values[index]``, where ``values`` is in memory or in a file read at most ``piece`` rows at a time.
 
-    ``whole`` is the file's content when the caller holds it already (a small table read once).
+    From a file, the indices are sorted first, so each piece answers a slice of them.
     """
-    if whole is not None:
-        picked: np.ndarray = whole[index]
+    if isinstance(values, np.ndarray):
+        picked: np.ndarray = values[index]
         return picked
+    file = values
     srt, order = K.sort_with_order(index)
     out = np.empty(index.size, dtype=file.dtype)
     lo = 0
