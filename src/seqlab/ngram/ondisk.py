@@ -146,8 +146,8 @@ class _Build:
             for r0, r1, kb in _context_blocks(keys_f, V, budget.smooth_rows):
                 h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
                 lower_p = gather(lower, suffix.read(r0, r1), budget.piece_rows) if form.needs_lower else None
-                p, g = form.block(n, _rows(source, r0, r1).astype(np.float64), kb, lower_p,
-                                  _in_range(r0, r1, b_lo, b_hi), _in_range(h0, h1, c_lo, c_hi))
+                bos = (_in_range(r0, r1, b_lo, b_hi), _in_range(h0, h1, c_lo, c_hi)) if form.needs_bos else (None, None)
+                p, g = form.block(n, _rows(source, r0, r1).astype(np.float64), kb, lower_p, *bos)
                 del lower_p, kb
                 _fill_log(f_lnb, form.gamma_fill, h0 - done, budget.piece_rows)  # contexts without extension
                 _log(g).tofile(f_lnb)

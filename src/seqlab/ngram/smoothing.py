@@ -60,7 +60,7 @@ class Estimate:
 DiscountsOf = Callable[[int, np.ndarray], np.ndarray]  # (order n, some of its counts) -> their discounts
 CountOfCounts = Callable[[int, int], np.ndarray]  # (order n, k) -> count_of_counts of order n's counts
 #: one block of whole contexts of order n >= 2 -> (p of its rows, gamma of its contexts); see BlockForm
-BlockFn = Callable[[int, np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray],
+BlockFn = Callable[[int, np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None", "np.ndarray | None"],
                    tuple[np.ndarray, np.ndarray]]
 
 
@@ -76,7 +76,8 @@ class BlockForm:
     ``block(n, a, keys, lower_p, bos, ctx_bos)`` for order n >= 2: ``a`` (b,) float64 counts of
     the block's rows (may be overwritten), ``keys`` (b,) their keys, ``lower_p`` (b,) the order
     below's probability of each row's suffix (None unless ``needs_lower``), ``bos`` (b,) which
-    rows start with ``<s>``, ``ctx_bos`` (width,) which of the contexts ``h0 .. h1 - 1`` do;
+    rows start with ``<s>``, ``ctx_bos`` (width,) which of the contexts ``h0 .. h1 - 1`` do
+    (both None unless ``needs_bos``);
     returns ``p`` (b,) and ``gamma`` (width,) of those contexts (``h0 = keys[0] // V``,
     ``h1 = keys[-1] // V + 1``).
     """
@@ -88,6 +89,7 @@ class BlockForm:
     info: dict[str, Any]
     gamma_fill: float = 1.0  # gamma of a context without extensions, and of the highest order's rows
     default_backoff: float = 0.0
+    needs_bos: bool = False
 
 
 class Smoothing:
@@ -234,14 +236,17 @@ def estimate_in_memory(smoothing: Smoothing, c: NGramCounts) -> Estimate:
     for n in range(2, N + 1):
         a = count(c, n)  # (n_n,) float64, overwritten below with p_n
         keys, lower = c.keys[n - 1], probs[-1]
-        bos, ctx_bos = c.starts_with_bos(n), c.starts_with_bos(n - 1)
+        bos, ctx_bos = (c.starts_with_bos(n), c.starts_with_bos(n - 1)) if form.needs_bos else (None, None)
         gamma = np.full(c.keys[n - 2].size, form.gamma_fill)  # (H,) contexts without extension keep the fill
         for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
             kb = keys[r0:r1]
             h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
             lower_p = lower[table_rows(c.suffix, n - 1, r0, r1)] if form.needs_lower else None
-            p, g = form.block(n, a[r0:r1], kb, lower_p, bos[r0:r1], ctx_bos[h0:h1])
-            a[r0:r1] = p
+            view = a[r0:r1]
+            p, g = form.block(n, view, kb, lower_p, None if bos is None else bos[r0:r1],
+                              None if ctx_bos is None else ctx_bos[h0:h1])
+            if p is not view:  # the interpolated strategies work in place
+                view[...] = p
             gamma[h0:h1] = g
             del p, g, lower_p
         trim_heap()
@@ -284,8 +289,8 @@ def interpolated_form(adjusted: bool, discounts_of: DiscountsOf | None, vocab_si
     """
     V = vocab_size
 
-    def block(n: int, ab: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
-              ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def block(n: int, ab: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray | None,
+              ctx_bos: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         h, width = _local_contexts(keys, V)
         den = np.bincount(h, weights=ab, minlength=width)  # (width,)
         if discounts_of is None:
@@ -344,8 +349,9 @@ class Lidstone(Smoothing):
             out: np.ndarray = (a + k) / (a.sum() + k * Vp) if N == 1 else np.full(a.size, 1.0 / Vp)
             return out
 
-        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
-                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray | None,
+                  ctx_bos: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            assert bos is not None and ctx_bos is not None  # needs_bos
             h, width = _local_contexts(keys, V)
             full = bos | (n == N)
             den = np.bincount(h[full], weights=a[full], minlength=width)
@@ -356,7 +362,7 @@ class Lidstone(Smoothing):
                 bo = np.where(ctx_full & (den > 0), k * Vp / (den + k * Vp), 1.0)
             return p, bo
 
-        return BlockForm(False, unigrams, block, False, self._info())
+        return BlockForm(False, unigrams, block, False, self._info(), needs_bos=True)
 
 
 @register
@@ -577,8 +583,8 @@ class Katz(Smoothing):
             out: np.ndarray = disc / total + (1 - disc.sum() / total) / Vp
             return out
 
-        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
-                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray | None,
+                  ctx_bos: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
             h, width = _local_contexts(keys, V)
             disc = self._discounted(a, ratios[n - 1])
             den = np.bincount(h, weights=a, minlength=width)
@@ -629,8 +635,8 @@ class StupidBackoff(Smoothing):
             out: np.ndarray = (a + 1) / (a.sum() + Vp)
             return out
 
-        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray,
-                  ctx_bos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def block(n: int, a: np.ndarray, keys: np.ndarray, lower_p: np.ndarray | None, bos: np.ndarray | None,
+                  ctx_bos: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
             h, width = _local_contexts(keys, V)
             den = np.bincount(h, weights=a, minlength=width)
             return a / den[h], np.full(width, alpha)
