@@ -165,7 +165,7 @@ def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-d
     raws = [D.read_shard((str(path), a, min(size, a + step)), opts) for a in range(0, size, step)]
     totals = D.sum_frequencies(*map(D.shard_frequencies, raws))
     vocab, remap = vocabulary_from_frequencies(totals[0], totals[1], 1)
-    stoi = D.token_ids(totals, remap)
+    stoi = D.token_ids(D.token_table(totals, remap))
     local = [D.count_shard(r, stoi, order, len(vocab)) for r in raws]
     tables, rows, sizes, merged_rows = [], [[] for _ in local], [], []
     for n in range(2, order + 1):
