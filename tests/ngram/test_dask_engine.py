@@ -239,11 +239,24 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     big = np.array([1, 2, 1 << 40], dtype=np.int64)  # a count past int32 stays int64
     (small_piece,) = D.split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
     (big_piece,) = D.split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
-    assert small_piece[1].dtype == np.int32 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
+    assert small_piece[1].dtype == np.uint8 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
     (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
-    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int64
+    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int32  # the table travels to the client narrow
     assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
-    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]]
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]] and rows[0].dtype == np.uint8
+    (_, mcounts, msuffix), _, _ = D.merge_partition(small_piece, small_piece)
+    assert mcounts.dtype == np.uint8 and mcounts.tolist() == [2, 2, 2]
+
+
+@pytest.mark.parametrize(("values", "dtype"), [([0, 255], np.uint8), ([1, 256], np.uint16), ([0, 1 << 16], np.uint32),
+                                               ([0, 1 << 32], np.int64), ([-1, 7], np.int32),
+                                               ([-(1 << 31) - 1, 0], np.int64), ([], np.uint8)])
+def test_narrow_takes_the_smallest_dtype_that_holds_every_value(values, dtype):
+    from seqlab.ngram import dask_engine as D
+
+    a = np.array(values, dtype=np.int64)
+    out = D._narrow(a)
+    assert out.dtype == dtype and np.array_equal(out.astype(np.int64), a)
 
 
 def test_empty_shards_count_nothing(client, tmp_path):

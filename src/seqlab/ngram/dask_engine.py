@@ -216,9 +216,23 @@ def choose_bounds(parts: int, samples: Sequence[tuple[int, np.ndarray]]) -> np.n
     return bounds
 
 
+_NARROW = (np.uint8, np.uint16, np.uint32)  # for values >= 0: counts, suffix rows, row numbers
+
+
 def _narrow(a: np.ndarray) -> np.ndarray:
-    """``a`` as int32 when every value fits (a third less to send between workers), else unchanged."""
-    if a.size == 0 or (int(a.min()) >= -(1 << 31) and int(a.max()) < (1 << 31)):
+    """``a`` in the smallest integer dtype that holds every value (what travels between processes), else unchanged.
+
+    Non-negative arrays (counts, rows) take uint8/16/32 (order-5 counts are mostly 1: a byte
+    each instead of eight); others int32 when they fit. Receivers widen to int64.
+    """
+    if a.size == 0:
+        return a.astype(np.uint8)
+    lo, hi = int(a.min()), int(a.max())
+    if lo >= 0:
+        for dtype in _NARROW:
+            if hi <= np.iinfo(dtype).max:
+                return a.astype(dtype)
+    elif lo >= -(1 << 31) and hi < (1 << 31):
         return a.astype(np.int32)
     return a
 
@@ -226,7 +240,7 @@ def _narrow(a: np.ndarray) -> np.ndarray:
 def split_table(table: Table, bounds: np.ndarray) -> tuple[Table, ...]:
     """Cut a sorted table into one piece per partition: piece p holds keys in ``[bounds[p-1], bounds[p])``.
 
-    Counts and suffix rows travel as int32 when they fit; the merge sums and stores int64.
+    Counts and suffix rows travel in their smallest dtype (:func:`_narrow`); the merge sums and stores int64.
     """
     keys, counts, suffix = table[0], _narrow(table[1]), _narrow(table[2])
     edges = [0, *np.searchsorted(keys, bounds).tolist(), keys.size]
@@ -236,9 +250,13 @@ def split_table(table: Table, bounds: np.ndarray) -> tuple[Table, ...]:
 def merge_partition(*pieces: Table) -> Merged:
     """Reduce step of one partition: its merged table, each piece's rows in it, and the bytes merged.
 
+    The table's counts and suffix rows are narrowed (:func:`_narrow`) for the trip to the
+    client, which widens them to int64 as it concatenates the partitions.
+
     The pieces are sorted runs, which a stable sort (timsort) merges in O(N log pieces); the
-    rank of each key among the distinct keys is its row. Counts are summed exactly (int64);
-    the suffix row is a function of the n-gram, so every piece holding it agrees.
+    rank of each key among the distinct keys is its row. Counts are summed exactly (int64,
+    one ``add.reduceat`` over the sorted runs of equal keys); the suffix row is a function of
+    the n-gram, so every piece holding it agrees and the first one is kept.
     """
     keys = np.concatenate([p[0] for p in pieces])
     order = np.argsort(keys, kind="stable")
@@ -249,13 +267,13 @@ def merge_partition(*pieces: Table) -> Merged:
     rows = np.empty(srt.size, dtype=np.int64)
     rows[order] = np.cumsum(new) - 1  # (sum of piece rows,) row of each piece entry in the merged table
     merged = srt[new]
-    counts = np.zeros(merged.size, dtype=np.int64)
-    np.add.at(counts, rows, np.concatenate([p[1] for p in pieces]))
-    suffix = np.empty(merged.size, dtype=np.int64)
-    suffix[rows] = np.concatenate([p[2] for p in pieces])
+    starts = np.flatnonzero(new)  # (merged rows,) first sorted entry of each distinct key
+    counts = np.concatenate([p[1] for p in pieces], dtype=np.int64)[order]
+    counts = np.add.reduceat(counts, starts) if counts.size else counts
+    suffix = np.concatenate([p[2] for p in pieces], dtype=np.int64)[order[starts]]
     edges = np.cumsum([0, *(p[0].size for p in pieces)])
-    rows = _narrow(rows)  # rows go back to the shards: int32 when the partition allows
-    return ((merged, counts, suffix), [rows[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)],
+    rows = _narrow(rows)  # rows go back to the shards in their smallest dtype
+    return ((merged, _narrow(counts), _narrow(suffix)), [rows[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)],
             int(sum(a.nbytes for p in pieces for a in p)))
 
 
@@ -271,9 +289,9 @@ def _size_of(merged: Merged) -> int:
     return int(merged[0][0].size)
 
 
-def _traffic_of(merged: Merged) -> tuple[int, int]:
-    """(bytes of the pieces merged, bytes of the rows sent back) of one partition."""
-    return merged[2], int(sum(r.nbytes for r in merged[1]))
+def _traffic_of(merged: Merged) -> tuple[int, int, int]:
+    """(bytes of the pieces merged, of the rows sent back, of the table sent to the client) of one partition."""
+    return merged[2], int(sum(r.nbytes for r in merged[1])), int(sum(a.nbytes for a in merged[0]))
 
 
 def _piece(pieces: tuple[Table, ...], p: int) -> Table:
@@ -438,8 +456,7 @@ class DaskEngine:
         traffic = c.gather(traffic_f)
         stats: dict[str, Any] = {
             "shards": len(shards), "partitions": len(workers),
-            "bytes_to_client": token_bytes + sum(int(a.nbytes) for table in (counts.keys[1:], counts.counts,
-                                                                             counts.suffix[1:]) for a in table),
+            "bytes_to_client": token_bytes + int(uni.nbytes) + sum(t[2] for t in traffic),
             "bytes_broadcast": token_bytes * len(workers),
             "bytes_reduced": sum(t[0] for t in traffic), "bytes_rows": sum(t[1] for t in traffic)}
         return vocab, counts, n_tokens, stats
@@ -469,7 +486,7 @@ class DaskEngine:
             parts = self.client.gather(parts_f)
             parts_f.clear()  # release the partitions on the workers
             for out, i in ((keys, 0), (counts, 1), (suffix, 2)):
-                out.append(np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i])
+                out.append(_concat_int64([p[i] for p in parts]))
             self._report(f"order {n}")
         return K.NGramCounts(V, keys, counts, suffix, int(uni[BOS_ID]))
 
@@ -500,6 +517,13 @@ class DaskEngine:
                 rows = [[c.submit(_rows_of, m, s, pure=False) for m in merged] for s in range(len(locals_))]
                 sizes = [c.submit(_size_of, m, pure=False) for m in merged]
         return tables, traffic
+
+
+def _concat_int64(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays end to end as int64, in one pass (no copy for a single int64 array)."""
+    if len(arrays) == 1:
+        return arrays[0].astype(np.int64, copy=False)
+    return np.concatenate(arrays, dtype=np.int64)
 
 
 def _on(worker: str) -> dict[str, Any]:
