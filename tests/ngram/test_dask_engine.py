@@ -216,7 +216,7 @@ def test_default_shards_give_every_worker_work(client, tmp_path):
     from seqlab.ngram import dask_engine as D
 
     path = tmp_path / "c.txt"
-    path.write_bytes(b"a b c d\n" * (8 * D.MIN_SHARD_BYTES // 8))  # 8 MiB: 4 shards of 2 MiB for 2 workers
+    path.write_bytes(b"a b c d\n" * (8 * D.MIN_SHARD_BYTES // 8))  # 8 MiB: SHARDS_PER_WORKER shards per worker
     shards = DaskEngine(client).shards([path])
     assert len(shards) == D.SHARDS_PER_WORKER * 2
     assert shards[0][1] == 0 and shards[-1][2] == path.stat().st_size
