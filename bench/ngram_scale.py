@@ -259,7 +259,7 @@ def _worker_counters(dask_worker) -> dict:  # type: ignore[no-untyped-def]
 
 
 def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) -> dict:
-    """One Dask count phase on a fresh LocalCluster of ``workers`` processes, with its CPU and bytes.
+    """One Dask count phase on a fresh LocalCluster of ``workers`` processes (as ``--workers N``): CPU and bytes.
 
     ``client_cpu_s`` is this process's CPU during the count: the client and, for a LocalCluster,
     the scheduler (it runs in this process). ``worker_cpu_s`` is each worker process's CPU
@@ -270,12 +270,10 @@ def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) ->
 
     import distributed
 
-    from seqlab.ngram.dask_engine import DaskEngine
+    from seqlab.ngram.dask_engine import DaskEngine, local_cluster
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client:
+    with local_cluster(workers) as cluster, distributed.Client(cluster, set_as_default=False) as client:
         engine = DaskEngine(client, shard_bytes=shard_bytes)
         before = client.run(_worker_counters)
         c, w = time.process_time(), time.perf_counter()

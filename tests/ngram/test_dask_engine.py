@@ -142,6 +142,14 @@ def test_missing_dask_names_the_extra(monkeypatch):
         pass
 
 
+def test_started_cluster_runs_its_workers_without_the_profiler():
+    import dask
+
+    with DaskEngine.from_options(workers=1) as engine:  # what --workers N starts
+        flags = engine.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(flags.values()) == [False]
+
+
 def test_cli_engine_dask(cli, corpus_file, tmp_path):
     res = cli("lm", "train", "--data", corpus_file, "-o", tmp_path / "d", "--order", "3", "--engine", "dask",
               "--workers", "2")
