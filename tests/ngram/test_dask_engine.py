@@ -251,9 +251,12 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
     assert mcounts.dtype == np.int64 and msuffix.dtype == np.int32  # the table travels to the client narrow
     assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
-    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]] and rows[0].dtype == np.uint8
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]] and rows[0].dtype == np.uint32
     (_, mcounts, msuffix), _, _ = D.merge_partition(small_piece, small_piece)
     assert mcounts.dtype == np.uint8 and mcounts.tolist() == [2, 2, 2]
+    (many,) = D.split_table((keys, np.full(3, 200, np.int64), np.zeros(3, np.int64)), np.empty(0, np.int64))
+    (_, mcounts, _), _, _ = D.merge_partition(many, many)  # uint8 pieces whose sums need uint16
+    assert many[1].dtype == np.uint8 and mcounts.dtype == np.uint16 and mcounts.tolist() == [400, 400, 400]
 
 
 @pytest.mark.parametrize(("values", "dtype"), [([0, 255], np.uint8), ([1, 256], np.uint16), ([0, 1 << 16], np.uint32),
