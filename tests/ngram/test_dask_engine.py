@@ -230,6 +230,17 @@ def test_default_shards_give_every_worker_work(client, tmp_path):
     assert shards[0][1] == 0 and shards[-1][2] == path.stat().st_size
 
 
+@pytest.mark.parametrize(("workers", "total", "shards"), [(2, 8 << 20, 2), (2, 139_000_000, 4), (1, 139_000_000, 3),
+                                                        (3, 200 << 20, 6), (2, 100_000, 1)])
+def test_default_shards_come_in_whole_rounds_of_at_most_64_mib(client, workers, total, shards):
+    from seqlab.ngram import dask_engine as D
+
+    engine = DaskEngine(client)
+    engine._workers = lambda: [f"w{i}" for i in range(workers)]  # type: ignore[method-assign]
+    size = engine._shard_size(total)
+    assert -(-total // size) == shards and size <= D.DEFAULT_SHARD_BYTES
+
+
 def test_both_workers_count_and_merge(client, corpus_file):
     with distributed.get_task_stream(client=client) as stream:
         _, _, _, stats = DaskEngine(client, shard_bytes=40_000).count([corpus_file], order=3)

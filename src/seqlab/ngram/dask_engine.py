@@ -337,8 +337,8 @@ class DaskEngine:
     lowercase : bool, default=False
     shard_bytes : int, optional
         Largest byte range of a file that one task reads. Default: the text is cut into
-        ``SHARDS_PER_WORKER`` (1) shard per worker, so every worker gets work, or more when
-        that would exceed 64 MiB a shard; no shard is cut smaller than 1 MiB.
+        ``SHARDS_PER_WORKER`` (1) shard per worker, so every worker gets work, or into 2, 3, ...
+        per worker when that would exceed 64 MiB a shard; no shard is cut smaller than 1 MiB.
     progress : callable, optional
         Called with the name of each finished phase (``"vocabulary"``, ``"encoded"`` (the
         shards' local tables are counted), ``"order 2"``, ...).
@@ -403,11 +403,12 @@ class DaskEngine:
         return workers
 
     def _shard_size(self, total_bytes: int) -> int:
-        """``shard_bytes``, or SHARDS_PER_WORKER shards per worker (more past 64 MiB each, none below 1 MiB)."""
+        """``shard_bytes``, or even shards, a whole number of them per worker, of 1 to 64 MiB."""
         if self.shard_bytes is not None:
             return self.shard_bytes
-        even = -(-total_bytes // (SHARDS_PER_WORKER * len(self._workers())))
-        return min(DEFAULT_SHARD_BYTES, max(MIN_SHARD_BYTES, even))
+        per_round = SHARDS_PER_WORKER * len(self._workers())  # shards come in rounds of one per worker ...
+        rounds = max(1, -(-total_bytes // (per_round * DEFAULT_SHARD_BYTES)))  # ... so every worker reads as much
+        return max(MIN_SHARD_BYTES, -(-total_bytes // (per_round * rounds)))
 
     def shards(self, sources: Sequence[str | os.PathLike[str]]) -> list[Shard]:
         """``(path, start, end)`` byte ranges of every source file (``end`` None: the whole file)."""
