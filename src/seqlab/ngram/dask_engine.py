@@ -210,9 +210,15 @@ def globalize(local: K.NGramCounts, n: int, rows: Sequence[np.ndarray], sizes: S
     V = local.vocab_size
     keys, counts, suffix = local.keys[n - 1], local.counts[n - 1], local.suffix[n - 1]
     if rows:
-        offsets = np.cumsum([0, *sizes[:-1]])
-        glob = np.concatenate([r + np.int64(offsets[p]) for p, r in enumerate(rows)])  # (rows_{n-1},) global rows
-        keys = glob[keys // V] * V + keys % V  # a monotone map of the prefix: the keys stay sorted
+        glob = np.concatenate(rows, dtype=np.int64)  # (rows_{n-1},) global rows, once the offsets are added
+        start, offset = 0, 0
+        for r, size in zip(rows, sizes, strict=True):
+            glob[start:start + r.size] += offset
+            start, offset = start + r.size, offset + size
+        prefix, word = np.divmod(keys, V)
+        keys = glob[prefix]  # a monotone map of the prefix: the keys stay sorted
+        keys *= V
+        keys += word
         suffix = glob[suffix]
     return keys, counts, suffix
 
