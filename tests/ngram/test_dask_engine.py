@@ -142,12 +142,16 @@ def test_missing_dask_names_the_extra(monkeypatch):
         pass
 
 
-def test_started_cluster_runs_its_workers_without_the_profiler():
+def test_started_cluster_runs_its_workers_with_the_quiet_settings():
     import dask
 
+    from seqlab.ngram.dask_engine import LOCAL_CLUSTER_CONFIG
+
     with DaskEngine.from_options(workers=1) as engine:  # what --workers N starts
-        flags = engine.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
-    assert list(flags.values()) == [False]
+        seen = engine.client.run(lambda: {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG})
+        ticks = engine.client.run(lambda dask_worker: dask_worker._tick_interval)
+    assert list(seen.values()) == [LOCAL_CLUSTER_CONFIG] and list(ticks.values()) == [1.0]
+    assert dask.config.get("distributed.admin.tick.interval") != "1s"  # the caller's own config is left alone
 
 
 def test_cli_engine_dask(cli, corpus_file, tmp_path):

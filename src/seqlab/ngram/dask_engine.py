@@ -67,10 +67,16 @@ def _import_distributed() -> Any:
     return distributed
 
 
-# Settings of the LocalCluster that ``--workers N`` starts (a cluster joined with ``--scheduler`` keeps its own):
-# the workers' statistical profiler samples every thread's stack every 10 ms for the dashboard; off, each
-# worker spends ~0.1 CPU-s less outside its tasks at 12M tokens (0.25 CPU-s for 2 workers).
-LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False}
+# Settings of the LocalCluster that ``--workers N`` starts (a cluster joined with ``--scheduler`` keeps its own).
+# All three only feed Dask's dashboard and logs; on this 2-core machine they cost CPU that the counting needs:
+# - the workers' statistical profiler samples every thread's stack every 10 ms: off, 2 workers spend
+#   0.25 CPU-s less outside their tasks at 12M tokens;
+# - every server (scheduler, nannies, workers) checks its event loop's latency every 20 ms and samples
+#   CPU, memory and network every 500 ms: an idle 2-worker cluster burnt 0.09 CPU-s a second, 0.03 at
+#   1 s and 2 s. The workers still check their memory limit at its own interval (100 ms).
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.tick.interval": "1s",
+                        "distributed.admin.system-monitor.interval": "2s"}
 
 
 def local_cluster(workers: int) -> Any:
