@@ -8,8 +8,9 @@ reads its own, once. Then, as tasks over the shards:
    memory and reports its ``(token, count)`` list; the lists are summed on the workers, and
    the client decides the vocabulary from the totals exactly as on one machine (most
    frequent first, ties by token);
-2. local count: each shard maps its provisional ids to vocabulary ids (a token -> id table
-   built once on a worker and fetched once by each worker) and counts every order with the
+2. local count: each shard maps its provisional ids to vocabulary ids (the token list and
+   its ids, paired once on a worker and fetched once by each worker, which builds its own
+   dict: Dask would serialise a dict item by item) and counts every order with the
    in-memory kernel (:func:`seqlab.ngram._kernels.count_ngrams`). The local tables stay on
    the worker; their keys use the shard's own rows of the order below;
 3. merge, order by order, partitioned by key range (one partition per worker): with the
