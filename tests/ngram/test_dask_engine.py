@@ -274,6 +274,18 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     assert many[1].dtype == np.uint8 and mcounts.dtype == np.uint16 and mcounts.tolist() == [400, 400, 400]
 
 
+def test_dask_is_told_the_size_of_shards_and_tables(corpus_file):
+    from dask.sizeof import sizeof
+
+    from seqlab.ngram import dask_engine as D
+
+    opts = {"tokenizer": "whitespace", "encoding": "utf-8", "lowercase": False}
+    raw = D.read_shard((str(corpus_file), 0, None), opts)  # registers the sizes in this process
+    local = K.count_ngrams(*K.with_boundaries(raw.ids, raw.lengths), 3, len(raw.tokens))
+    assert sizeof(raw) >= raw.ids.nbytes + raw.lengths.nbytes + sum(map(len, raw.tokens))
+    assert sizeof(local) == sum(a.nbytes for t in (local.keys, local.counts, local.suffix) for a in t)
+
+
 @pytest.mark.parametrize(("values", "dtype"), [([0, 255], np.uint8), ([1, 256], np.uint16), ([0, 1 << 16], np.uint32),
                                                ([0, 1 << 32], np.int64), ([-1, 7], np.int32),
                                                ([-(1 << 31) - 1, 0], np.int64), ([], np.uint8)])

@@ -35,10 +35,11 @@ by Dask from their lineage.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -127,6 +128,14 @@ def _shard_sequences(shard: Shard, opts: dict[str, Any]) -> Iterator[list[str]]:
             yield tokens
 
 
+def _raw_nbytes(raw: K.RawCorpus) -> int:
+    return int(raw.ids.nbytes + raw.lengths.nbytes) + sys.getsizeof(raw.tokens) + sum(map(sys.getsizeof, raw.tokens))
+
+
+def _tables_nbytes(counts: K.NGramCounts) -> int:
+    return sum(int(a.nbytes) for table in (counts.keys, counts.counts, counts.suffix) for a in table)
+
+
 def _register_sizes() -> None:
     """Tell Dask the size of a shard's corpus and tables (its default, ``sys.getsizeof``, sees ~50 bytes).
 
@@ -137,14 +146,9 @@ def _register_sizes() -> None:
         return
     from dask.sizeof import sizeof
 
-    @sizeof.register(K.RawCorpus)
-    def _raw(raw: K.RawCorpus) -> int:
-        return int(raw.ids.nbytes + raw.lengths.nbytes) + int(sizeof(raw.tokens))
-
-    @sizeof.register(K.NGramCounts)
-    def _tables(counts: K.NGramCounts) -> int:
-        return sum(int(a.nbytes) for table in (counts.keys, counts.counts, counts.suffix) for a in table)
-
+    register: Any = cast(Any, sizeof).register  # dask's dispatch is untyped
+    register(K.RawCorpus)(_raw_nbytes)
+    register(K.NGramCounts)(_tables_nbytes)
     _SIZES_REGISTERED.append(True)
 
 
@@ -302,7 +306,7 @@ def merge_partition(*pieces: Table) -> Merged:
     np.not_equal(srt[1:], srt[:-1], out=new[1:])
     row_dtype = np.uint32 if srt.size < (1 << 32) else np.int64
     ranks = np.cumsum(new, dtype=row_dtype)  # (sum of piece rows,) 1 + row of each sorted entry
-    ranks -= 1
+    np.subtract(ranks, 1, out=ranks)
     rows = np.empty(srt.size, dtype=row_dtype)
     rows[order] = ranks  # row of each piece entry in the merged table, in piece order
     merged = srt[new]
