@@ -185,10 +185,14 @@ def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-d
         assert all(np.all(np.diff(g[0]) > 0) for g in glob), "global keys of a shard must stay sorted and unique"
         bounds = D.choose_bounds(parts, [D.sample_keys(g) for g in glob])
         splits = [D.split_table(g, bounds) for g in glob]
-        merged = [D.merge_partition(*[sp[p] for sp in splits]) for p in range(parts)]
-        tables.append([np.concatenate([m[0][i] for m in merged]) for i in range(3)])
-        rows = [[m[1][s] for m in merged] for s in range(len(local))]
-        sizes = [m[0][0].size for m in merged]
+        assert all(np.array_equal(a, b) for g, sp in zip(glob, splits, strict=True) for p in range(parts)
+                   for a, b in zip(D.split_piece(g, bounds, p), sp[p], strict=True))
+        merged = [D.merge_partition(*[sp[p] for sp in splits], rows=n < order) for p in range(parts)]
+        assert n < order or all(m[1] == [] for m in merged), "the last order's merges carry no rows"
+        tables.append([np.concatenate([D._as_table(m)[i] for m in merged]) for i in range(3)])
+        if n < order:
+            rows = [[m[1][s] for m in merged] for s in range(len(local))]
+            sizes = [m[0][0].size for m in merged]
         merged_rows.append([m[2] for m in merged])
     return vocab, tables, merged_rows
 
