@@ -25,7 +25,8 @@ Sizes not run are not extrapolated: the JSON lists exactly the sizes measured.
 
 Writes ``bench/results/ngram_scale.json``. Run: ``python bench/ngram_scale.py --sizes 1e6 3e6 1e7``;
 the Dask section alone (rewrites only the ``"dask"`` key, prints a one-line summary):
-``python bench/ngram_scale.py --only dask --dask-tokens 1.2e7 --corpus /tmp/corpus-12M.txt``.
+``python bench/ngram_scale.py --only dask --dask-tokens 1.2e7 --corpus /tmp/corpus-12M.txt``
+(``--dask-key dask_30M`` keeps a second corpus size under its own key).
 
 ``lmplz`` runs with ``--discount_fallback`` (seqlab's behaviour: the sampled corpora of 30M
 tokens and more give a modified Kneser-Ney discount outside [0, k] at some order, where lmplz
@@ -269,7 +270,7 @@ def _worker_counters(dask_worker) -> dict:  # type: ignore[no-untyped-def]
 
 
 def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) -> dict:
-    """One Dask count phase on a fresh LocalCluster of ``workers`` processes, with its CPU and bytes.
+    """One Dask count phase on a fresh LocalCluster of ``workers`` processes (as ``--workers N``): CPU and bytes.
 
     ``client_cpu_s`` is this process's CPU during the count: the client and, for a LocalCluster,
     the scheduler (it runs in this process). ``worker_cpu_s`` is each worker process's CPU
@@ -280,12 +281,10 @@ def dask_count(path: Path, workers: int, order: int, shard_bytes: int | None) ->
 
     import distributed
 
-    from seqlab.ngram.dask_engine import DaskEngine
+    from seqlab.ngram.dask_engine import DaskEngine, local_cluster
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.WARNING) as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client:
+    with local_cluster(workers) as cluster, distributed.Client(cluster, set_as_default=False) as client:
         engine = DaskEngine(client, shard_bytes=shard_bytes)
         before = client.run(_worker_counters)
         c, w = time.process_time(), time.perf_counter()
@@ -374,12 +373,12 @@ def dask_corpus(args: argparse.Namespace, itos: list[str] | None, counts: object
     return path
 
 
-def write_result(result: dict, only_dask: bool) -> None:
-    """Write the JSON; with ``--only dask`` replace its ``"dask"`` entry and keep the rest as it was."""
+def write_result(result: dict, only_dask: bool, key: str = "dask") -> None:
+    """Write the JSON; with ``--only dask`` replace its ``key`` entry (default ``"dask"``) and keep the rest."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     if only_dask:
         old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"benchmark": "ngram_scale"}
-        old["dask"] = result["dask"]
+        old[key] = result[key]
         result = old
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
@@ -462,6 +461,8 @@ def rerun_lmplz(args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 1e7])
+    ap.add_argument("--dask-key", default="dask",
+                    help="JSON key of the Dask section (e.g. dask_30M for a second corpus size); default: dask")
     ap.add_argument("--only", choices=("all", "dask"), default="all",
                     help="dask: run only the Dask section and rewrite only the 'dask' key of the JSON")
     ap.add_argument("--dask-tokens", "--dask-size", type=float, default=1.2e7,
@@ -514,16 +515,16 @@ def main() -> None:
                 path.unlink()
         if not args.no_dask:
             path = dask_corpus(args, itos, counts, tmp)
-            result["dask"] = {"corpus": args.corpus or "sampled as above",
-                              **dask_scaling(path, 5, args.shard_bytes, args.repeat)}
-            print(json.dumps(result["dask"]), flush=True)
-            print(dask_summary(result["dask"]), flush=True)
+            result[args.dask_key] = {"corpus": args.corpus or "sampled as above",
+                                     **dask_scaling(path, 5, args.shard_bytes, args.repeat)}
+            print(json.dumps(result[args.dask_key]), flush=True)
+            print(dask_summary(result[args.dask_key]), flush=True)
     result["environment"] = {"python": sys.version.split()[0], "numpy": np.__version__, "cpus": os.cpu_count(),
                              "machine": platform.machine(),
                              "note": "shared machine (other jobs running): wall times vary; CPU seconds and RSS "
                                      "are the primary figures"}
-    if not args.no_write and (not only_dask or "dask" in result):
-        write_result(result, only_dask)
+    if not args.no_write and (not only_dask or args.dask_key in result):
+        write_result(result, only_dask, args.dask_key)
 
 
 if __name__ == "__main__":

@@ -142,6 +142,18 @@ def test_missing_dask_names_the_extra(monkeypatch):
         pass
 
 
+def test_started_cluster_runs_its_workers_with_the_quiet_settings():
+    import dask
+
+    from seqlab.ngram.dask_engine import LOCAL_CLUSTER_CONFIG
+
+    with DaskEngine.from_options(workers=1) as engine:  # what --workers N starts
+        seen = engine.client.run(lambda: {key: dask.config.get(key) for key in LOCAL_CLUSTER_CONFIG})
+        ticks = engine.client.run(lambda dask_worker: dask_worker._tick_interval)
+    assert list(seen.values()) == [LOCAL_CLUSTER_CONFIG] and list(ticks.values()) == [1.0]
+    assert dask.config.get("distributed.admin.tick.interval") != "1s"  # the caller's own config is left alone
+
+
 def test_cli_engine_dask(cli, corpus_file, tmp_path):
     res = cli("lm", "train", "--data", corpus_file, "-o", tmp_path / "d", "--order", "3", "--engine", "dask",
               "--workers", "2")
@@ -165,7 +177,7 @@ def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-d
     raws = [D.read_shard((str(path), a, min(size, a + step)), opts) for a in range(0, size, step)]
     totals = D.sum_frequencies(*map(D.shard_frequencies, raws))
     vocab, remap = vocabulary_from_frequencies(totals[0], totals[1], 1)
-    stoi = D.token_ids(totals, remap)
+    stoi = D.token_ids(D.token_table(totals, remap))
     local = [D.count_shard(r, stoi, order, len(vocab)) for r in raws]
     tables, rows, sizes, merged_rows = [], [[] for _ in local], [], []
     for n in range(2, order + 1):
@@ -173,10 +185,14 @@ def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-d
         assert all(np.all(np.diff(g[0]) > 0) for g in glob), "global keys of a shard must stay sorted and unique"
         bounds = D.choose_bounds(parts, [D.sample_keys(g) for g in glob])
         splits = [D.split_table(g, bounds) for g in glob]
-        merged = [D.merge_partition(*[sp[p] for sp in splits]) for p in range(parts)]
-        tables.append([np.concatenate([m[0][i] for m in merged]) for i in range(3)])
-        rows = [[m[1][s] for m in merged] for s in range(len(local))]
-        sizes = [m[0][0].size for m in merged]
+        assert all(np.array_equal(a, b) for g, sp in zip(glob, splits, strict=True) for p in range(parts)
+                   for a, b in zip(D.split_piece(g, bounds, p), sp[p], strict=True))
+        merged = [D.merge_partition(*[sp[p] for sp in splits], rows=n < order) for p in range(parts)]
+        assert n < order or all(m[1] == [] for m in merged), "the last order's merges carry no rows"
+        tables.append([np.concatenate([D._as_table(m)[i] for m in merged]) for i in range(3)])
+        if n < order:
+            rows = [[m[1][s] for m in merged] for s in range(len(local))]
+            sizes = [m[0][0].size for m in merged]
         merged_rows.append([m[2] for m in merged])
     return vocab, tables, merged_rows
 
@@ -216,10 +232,21 @@ def test_default_shards_give_every_worker_work(client, tmp_path):
     from seqlab.ngram import dask_engine as D
 
     path = tmp_path / "c.txt"
-    path.write_bytes(b"a b c d\n" * (8 * D.MIN_SHARD_BYTES // 8))  # 8 MiB: 4 shards of 2 MiB for 2 workers
+    path.write_bytes(b"a b c d\n" * (8 * D.MIN_SHARD_BYTES // 8))  # 8 MiB: SHARDS_PER_WORKER shards per worker
     shards = DaskEngine(client).shards([path])
     assert len(shards) == D.SHARDS_PER_WORKER * 2
     assert shards[0][1] == 0 and shards[-1][2] == path.stat().st_size
+
+
+@pytest.mark.parametrize(("workers", "total", "shards"), [(2, 8 << 20, 2), (2, 139_000_000, 4), (1, 139_000_000, 3),
+                                                        (3, 200 << 20, 6), (2, 100_000, 1)])
+def test_default_shards_come_in_whole_rounds_of_at_most_64_mib(client, workers, total, shards):
+    from seqlab.ngram import dask_engine as D
+
+    engine = DaskEngine(client)
+    engine._workers = lambda: [f"w{i}" for i in range(workers)]  # type: ignore[method-assign]
+    size = engine._shard_size(total)
+    assert -(-total // size) == shards and size <= D.DEFAULT_SHARD_BYTES
 
 
 def test_both_workers_count_and_merge(client, corpus_file):
@@ -239,11 +266,39 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     big = np.array([1, 2, 1 << 40], dtype=np.int64)  # a count past int32 stays int64
     (small_piece,) = D.split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
     (big_piece,) = D.split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
-    assert small_piece[1].dtype == np.int32 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
+    assert small_piece[1].dtype == np.uint8 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
     (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
-    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int64
+    assert mcounts.dtype == np.int64 and msuffix.dtype == np.int32  # the table travels to the client narrow
     assert mcounts.tolist() == [2, 3, (1 << 40) + 1] and msuffix.tolist() == [-1, 0, 7]
-    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]]
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]] and rows[0].dtype == np.uint32
+    (_, mcounts, msuffix), _, _ = D.merge_partition(small_piece, small_piece)
+    assert mcounts.dtype == np.uint8 and mcounts.tolist() == [2, 2, 2]
+    (many,) = D.split_table((keys, np.full(3, 200, np.int64), np.zeros(3, np.int64)), np.empty(0, np.int64))
+    (_, mcounts, _), _, _ = D.merge_partition(many, many)  # uint8 pieces whose sums need uint16
+    assert many[1].dtype == np.uint8 and mcounts.dtype == np.uint16 and mcounts.tolist() == [400, 400, 400]
+
+
+def test_dask_is_told_the_size_of_shards_and_tables(corpus_file):
+    from dask.sizeof import sizeof
+
+    from seqlab.ngram import dask_engine as D
+
+    opts = {"tokenizer": "whitespace", "encoding": "utf-8", "lowercase": False}
+    raw = D.read_shard((str(corpus_file), 0, None), opts)  # registers the sizes in this process
+    local = K.count_ngrams(*K.with_boundaries(raw.ids, raw.lengths), 3, len(raw.tokens))
+    assert sizeof(raw) >= raw.ids.nbytes + raw.lengths.nbytes + sum(map(len, raw.tokens))
+    assert sizeof(local) == sum(a.nbytes for t in (local.keys, local.counts, local.suffix) for a in t)
+
+
+@pytest.mark.parametrize(("values", "dtype"), [([0, 255], np.uint8), ([1, 256], np.uint16), ([0, 1 << 16], np.uint32),
+                                               ([0, 1 << 32], np.int64), ([-1, 7], np.int32),
+                                               ([-(1 << 31) - 1, 0], np.int64), ([], np.uint8)])
+def test_narrow_takes_the_smallest_dtype_that_holds_every_value(values, dtype):
+    from seqlab.ngram import dask_engine as D
+
+    a = np.array(values, dtype=np.int64)
+    out = D._narrow(a)
+    assert out.dtype == dtype and np.array_equal(out.astype(np.int64), a)
 
 
 def test_empty_shards_count_nothing(client, tmp_path):

@@ -8,8 +8,9 @@ reads its own, once. Then, as tasks over the shards:
    memory and reports its ``(token, count)`` list; the lists are summed on the workers, and
    the client decides the vocabulary from the totals exactly as on one machine (most
    frequent first, ties by token);
-2. local count: each shard maps its provisional ids to vocabulary ids (a token -> id table
-   built once on a worker and fetched once by each worker) and counts every order with the
+2. local count: each shard maps its provisional ids to vocabulary ids (the token list and
+   its ids, paired once on a worker and fetched once by each worker, which builds its own
+   dict: Dask would serialise a dict item by item) and counts every order with the
    in-memory kernel (:func:`seqlab.ngram._kernels.count_ngrams`). The local tables stay on
    the worker; their keys use the shard's own rows of the order below;
 3. merge, order by order, partitioned by key range (one partition per worker): with the
@@ -34,10 +35,11 @@ by Dask from their lineage.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -47,7 +49,9 @@ from seqlab.ngram import _kernels as K
 
 DEFAULT_SHARD_BYTES = 64 << 20
 MIN_SHARD_BYTES = 1 << 20  # the default never cuts a file finer than this
-SHARDS_PER_WORKER = 2  # the default cuts a file into at least this many shards per worker
+SHARDS_PER_WORKER = 1  # the default cuts a file into this many shards per worker (fewer when they would be < 1 MiB):
+# one shard per worker counts each n-gram once per worker, not once per shard, so the merges get
+# fewer duplicate rows to move and sum (2 per worker cost ~0.5 CPU-s more at 12M tokens)
 COMPRESSED = (".gz", ".xz", ".bz2")
 BALANCE_SAMPLES = 1024  # keys of each shard's table of one order used to place the partition bounds
 
@@ -63,6 +67,32 @@ def _import_distributed() -> Any:
         raise InvalidParameterError("--engine dask needs dask.distributed; install it with "
                                     "pip install 'seqlab[dask]'.") from None
     return distributed
+
+
+# Settings of the LocalCluster that ``--workers N`` starts (a cluster joined with ``--scheduler`` keeps its own).
+# All three only feed Dask's dashboard and logs; on this 2-core machine they cost CPU that the counting needs:
+# - the workers' statistical profiler samples every thread's stack every 10 ms: off, 2 workers spend
+#   0.25 CPU-s less outside their tasks at 12M tokens;
+# - every server (scheduler, nannies, workers) checks its event loop's latency every 20 ms and samples
+#   CPU, memory and network every 500 ms: an idle 2-worker cluster burnt 0.09 CPU-s a second, 0.03 at
+#   1 s and 2 s. The workers still check their memory limit at its own interval (100 ms).
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.tick.interval": "1s",
+                        "distributed.admin.system-monitor.interval": "2s"}
+
+
+def local_cluster(workers: int) -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` processes with one thread each, as ``--workers N`` starts it."""
+    import logging
+
+    distributed = _import_distributed()  # first: without the extra, the one-line error naming it
+    import dask
+
+    for name in ("distributed", "bokeh", "tornado"):  # the cluster's start/stop chatter
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to every worker process they start
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=":0", silence_logs=logging.WARNING)
 
 
 # ---------------------------------------------------------------------- reading shards
@@ -98,8 +128,36 @@ def _shard_sequences(shard: Shard, opts: dict[str, Any]) -> Iterator[list[str]]:
             yield tokens
 
 
+def _raw_nbytes(raw: K.RawCorpus) -> int:
+    return int(raw.ids.nbytes + raw.lengths.nbytes) + sys.getsizeof(raw.tokens) + sum(map(sys.getsizeof, raw.tokens))
+
+
+def _tables_nbytes(counts: K.NGramCounts) -> int:
+    return sum(int(a.nbytes) for table in (counts.keys, counts.counts, counts.suffix) for a in table)
+
+
+def _register_sizes() -> None:
+    """Tell Dask the size of a shard's corpus and tables (its default, ``sys.getsizeof``, sees ~50 bytes).
+
+    The scheduler weighs a move by the bytes it believes it costs: with the true size it no
+    longer moves a 24 MB shard to another worker to save a millisecond of waiting.
+    """
+    if _SIZES_REGISTERED:
+        return
+    from dask.sizeof import sizeof
+
+    register: Any = cast(Any, sizeof).register  # dask's dispatch is untyped
+    register(K.RawCorpus)(_raw_nbytes)
+    register(K.NGramCounts)(_tables_nbytes)
+    _SIZES_REGISTERED.append(True)
+
+
+_SIZES_REGISTERED: list[bool] = []
+
+
 def read_shard(shard: Shard, opts: dict[str, Any]) -> K.RawCorpus:
     """Read and tokenise one shard, once: provisional ids (first-seen order) and its token list."""
+    _register_sizes()  # in the worker process, before Dask measures the result
     return K.read_corpus(_shard_sequences(shard, opts))
 
 
@@ -118,13 +176,23 @@ def sum_frequencies(*parts: tuple[list[str], np.ndarray, int]) -> tuple[list[str
     return list(index), total, sum(n for _, _, n in parts)
 
 
-def token_ids(totals: tuple[list[str], np.ndarray, int], ids: np.ndarray) -> dict[str, int]:
-    """The token -> vocabulary id table (rare tokens and literal specials -> ``<unk>``), built on a worker."""
-    return dict(zip(totals[0], ids.tolist(), strict=True))
+def token_table(totals: tuple[list[str], np.ndarray, int], ids: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``(tokens, vocabulary id of each (tokens,) int64)``: the token -> id map in the form that moves between workers.
+
+    Dask serialises a dict item by item (~0.5 s for 35k tokens); a list of str and an array
+    go as two pickled frames in milliseconds, so the dict is built where it is used.
+    """
+    return totals[0], np.asarray(ids, dtype=np.int64)
+
+
+def token_ids(table: tuple[list[str], np.ndarray]) -> dict[str, int]:
+    """The token -> vocabulary id dict (rare tokens and literal specials -> ``<unk>``), built on each worker."""
+    return dict(zip(table[0], table[1].tolist(), strict=True))
 
 
 def count_shard(raw: K.RawCorpus, stoi: dict[str, int], order: int, vocab_size: int) -> K.NGramCounts:
     """Every order's local sorted table of one shard (keys over the shard's own rows of the order below)."""
+    _register_sizes()  # a worker that joined after the reads (a replacement) measures the tables too
     remap = np.fromiter(map(stoi.__getitem__, raw.tokens), dtype=np.int64, count=len(raw.tokens))
     ids, pos = K.with_boundaries(remap[raw.ids], raw.lengths)
     chunk = min(max(K.CHUNK, ids.size), 4 * K.CHUNK)  # one chunk (no merge within the shard) up to ~16M positions
@@ -153,9 +221,15 @@ def globalize(local: K.NGramCounts, n: int, rows: Sequence[np.ndarray], sizes: S
     V = local.vocab_size
     keys, counts, suffix = local.keys[n - 1], local.counts[n - 1], local.suffix[n - 1]
     if rows:
-        offsets = np.cumsum([0, *sizes[:-1]])
-        glob = np.concatenate([r + np.int64(offsets[p]) for p, r in enumerate(rows)])  # (rows_{n-1},) global rows
-        keys = glob[keys // V] * V + keys % V  # a monotone map of the prefix: the keys stay sorted
+        glob = np.concatenate(rows, dtype=np.int64)  # (rows_{n-1},) global rows, once the offsets are added
+        start, offset = 0, 0
+        for r, size in zip(rows, sizes, strict=True):
+            glob[start:start + r.size] += offset
+            start, offset = start + r.size, offset + size
+        prefix, word = np.divmod(keys, V)
+        keys = glob[prefix]  # a monotone map of the prefix: the keys stay sorted
+        keys *= V
+        keys += word
         suffix = glob[suffix]
     return keys, counts, suffix
 
@@ -181,29 +255,57 @@ def choose_bounds(parts: int, samples: Sequence[tuple[int, np.ndarray]]) -> np.n
     return bounds
 
 
+_NARROW = (np.uint8, np.uint16, np.uint32)  # for values >= 0: counts, suffix rows, row numbers
+
+
 def _narrow(a: np.ndarray) -> np.ndarray:
-    """``a`` as int32 when every value fits (a third less to send between workers), else unchanged."""
-    if a.size == 0 or (int(a.min()) >= -(1 << 31) and int(a.max()) < (1 << 31)):
+    """``a`` in the smallest integer dtype that holds every value (what travels between processes), else unchanged.
+
+    Non-negative arrays (counts, rows) take uint8/16/32 (order-5 counts are mostly 1: a byte
+    each instead of eight); others int32 when they fit. Receivers widen to int64.
+    """
+    if a.size == 0:
+        return a.astype(np.uint8)
+    lo, hi = int(a.min()), int(a.max())
+    if lo >= 0:
+        for dtype in _NARROW:
+            if hi <= np.iinfo(dtype).max:
+                return a.astype(dtype)
+    elif lo >= -(1 << 31) and hi < (1 << 31):
         return a.astype(np.int32)
     return a
 
 
-def split_table(table: Table, bounds: np.ndarray) -> tuple[Table, ...]:
-    """Cut a sorted table into one piece per partition: piece p holds keys in ``[bounds[p-1], bounds[p])``.
+def split_piece(table: Table, bounds: np.ndarray, p: int) -> Table:
+    """Piece p of a sorted table, for partition p: its keys in ``[bounds[p-1], bounds[p])``.
 
-    Counts and suffix rows travel as int32 when they fit; the merge sums and stores int64.
+    One task per piece (no tuple of pieces to pick from: one scheduler hop less per order).
+    Counts and suffix rows travel in their smallest dtype (:func:`_narrow`); the merge sums and stores int64.
     """
-    keys, counts, suffix = table[0], _narrow(table[1]), _narrow(table[2])
-    edges = [0, *np.searchsorted(keys, bounds).tolist(), keys.size]
-    return tuple((keys[a:b], counts[a:b], suffix[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True))
+    keys = table[0]
+    a = 0 if p == 0 else int(np.searchsorted(keys, bounds[p - 1]))
+    b = keys.size if p == len(bounds) else int(np.searchsorted(keys, bounds[p]))
+    return keys[a:b], _narrow(table[1][a:b]), _narrow(table[2][a:b])
 
 
-def merge_partition(*pieces: Table) -> Merged:
+def split_table(table: Table, bounds: np.ndarray) -> tuple[Table, ...]:
+    """Every piece of a sorted table (:func:`split_piece` for each partition)."""
+    return tuple(split_piece(table, bounds, p) for p in range(len(bounds) + 1))
+
+
+def merge_partition(*pieces: Table, rows: bool = True) -> Merged:
     """Reduce step of one partition: its merged table, each piece's rows in it, and the bytes merged.
 
+    ``rows=False`` (the last order: no next order needs them) skips the rows and returns none.
+
     The pieces are sorted runs, which a stable sort (timsort) merges in O(N log pieces); the
-    rank of each key among the distinct keys is its row. Counts are summed exactly (int64);
-    the suffix row is a function of the n-gram, so every piece holding it agrees.
+    rank of each key among the distinct keys is its row. Counts are summed exactly (int64,
+    one ``add.reduceat`` over the sorted runs of equal keys); the suffix row is a function of
+    the n-gram, so every piece holding it agrees and the first one is kept. Counts, suffix
+    rows and the rows sent back are gathered in the narrow dtypes they travel in (uint32 rows
+    while the partition has fewer than 2**32 entries): a quarter to a half of the bytes an
+    int64 gather moves. The table's counts and suffix rows are narrowed (:func:`_narrow`) for
+    the trip to the client, which widens them to int64 as it concatenates the partitions.
     """
     keys = np.concatenate([p[0] for p in pieces])
     order = np.argsort(keys, kind="stable")
@@ -211,17 +313,22 @@ def merge_partition(*pieces: Table) -> Merged:
     new = np.empty(srt.size, dtype=bool)
     new[:1] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])
-    rows = np.empty(srt.size, dtype=np.int64)
-    rows[order] = np.cumsum(new) - 1  # (sum of piece rows,) row of each piece entry in the merged table
     merged = srt[new]
-    counts = np.zeros(merged.size, dtype=np.int64)
-    np.add.at(counts, rows, np.concatenate([p[1] for p in pieces]))
-    suffix = np.empty(merged.size, dtype=np.int64)
-    suffix[rows] = np.concatenate([p[2] for p in pieces])
+    starts = np.flatnonzero(new)  # (merged rows,) first sorted entry of each distinct key
+    counts = np.concatenate([p[1] for p in pieces])[order]
+    counts = np.add.reduceat(counts, starts, dtype=np.int64) if counts.size else counts.astype(np.int64)
+    suffix = np.concatenate([p[2] for p in pieces])[order[starts]]
+    table = (merged, _narrow(counts), _narrow(suffix))
+    nbytes = int(sum(a.nbytes for p in pieces for a in p))
+    if not rows:
+        return table, [], nbytes
+    row_dtype = np.uint32 if srt.size < (1 << 32) else np.int64
+    ranks = np.cumsum(new, dtype=row_dtype)  # (sum of piece rows,) 1 + row of each sorted entry
+    np.subtract(ranks, 1, out=ranks)
+    at = np.empty(srt.size, dtype=row_dtype)
+    at[order] = ranks  # row of each piece entry in the merged table, in piece order
     edges = np.cumsum([0, *(p[0].size for p in pieces)])
-    rows = _narrow(rows)  # rows go back to the shards: int32 when the partition allows
-    return ((merged, counts, suffix), [rows[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)],
-            int(sum(a.nbytes for p in pieces for a in p)))
+    return table, [at[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)], nbytes
 
 
 def _table_of(merged: Merged) -> Table:
@@ -236,13 +343,16 @@ def _size_of(merged: Merged) -> int:
     return int(merged[0][0].size)
 
 
-def _traffic_of(merged: Merged) -> tuple[int, int]:
-    """(bytes of the pieces merged, bytes of the rows sent back) of one partition."""
-    return merged[2], int(sum(r.nbytes for r in merged[1]))
+def _traffic_of(merged: Merged) -> tuple[int, int, int]:
+    """(bytes of the pieces merged, of the rows sent back, of the table sent to the client) of one partition."""
+    return merged[2], int(sum(r.nbytes for r in merged[1])), int(sum(a.nbytes for a in merged[0]))
 
 
-def _piece(pieces: tuple[Table, ...], p: int) -> Table:
-    return pieces[p]
+def _as_table(part: Table | Merged) -> Table:
+    """A partition's table from what the client gathered: the table, or (last order) the merge's whole result."""
+    if isinstance(part[1], list):
+        return part[0]
+    return part
 
 
 # ---------------------------------------------------------------------- the engine
@@ -258,9 +368,9 @@ class DaskEngine:
     encoding : str, default="utf-8"
     lowercase : bool, default=False
     shard_bytes : int, optional
-        Largest byte range of a file that one task reads. Default: a file is cut into at
-        least ``SHARDS_PER_WORKER`` shards per worker (so every worker gets work), of at most
-        64 MiB and at least 1 MiB each.
+        Largest byte range of a file that one task reads. Default: the text is cut into
+        ``SHARDS_PER_WORKER`` (1) shard per worker, so every worker gets work, or into 2, 3, ...
+        per worker when that would exceed 64 MiB a shard; no shard is cut smaller than 1 MiB.
     progress : callable, optional
         Called with the name of each finished phase (``"vocabulary"``, ``"encoded"`` (the
         shards' local tables are counted), ``"order 2"``, ...).
@@ -305,12 +415,7 @@ class DaskEngine:
                                       f"({type(exc).__name__}); start one with 'dask scheduler' or use --workers N."
                                       ) from None
             else:
-                import logging
-
-                for name in ("distributed", "bokeh", "tornado"):  # the cluster's start/stop chatter
-                    logging.getLogger(name).setLevel(logging.WARNING)
-                cluster = distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                                   dashboard_address=":0", silence_logs=logging.WARNING)
+                cluster = local_cluster(workers or 2)
                 client = distributed.Client(cluster, set_as_default=False)
             try:
                 yield cls(client, **kwargs)
@@ -330,11 +435,12 @@ class DaskEngine:
         return workers
 
     def _shard_size(self, total_bytes: int) -> int:
-        """``shard_bytes``, or by default at least SHARDS_PER_WORKER shards per worker, 1 to 64 MiB each."""
+        """``shard_bytes``, or even shards, a whole number of them per worker, of 1 to 64 MiB."""
         if self.shard_bytes is not None:
             return self.shard_bytes
-        even = -(-total_bytes // (SHARDS_PER_WORKER * len(self._workers())))
-        return min(DEFAULT_SHARD_BYTES, max(MIN_SHARD_BYTES, even))
+        per_round = SHARDS_PER_WORKER * len(self._workers())  # shards come in rounds of one per worker ...
+        rounds = max(1, -(-total_bytes // (per_round * DEFAULT_SHARD_BYTES)))  # ... so every worker reads as much
+        return max(MIN_SHARD_BYTES, -(-total_bytes // (per_round * rounds)))
 
     def shards(self, sources: Sequence[str | os.PathLike[str]]) -> list[Shard]:
         """``(path, start, end)`` byte ranges of every source file (``end`` None: the whole file)."""
@@ -388,10 +494,12 @@ class DaskEngine:
         workers = self._workers()
         home = [_on(workers[i % len(workers)]) for i in range(len(shards))]  # shard i's tasks stay on one worker
         raws = [c.submit(read_shard, s, self.opts, pure=False, **h) for s, h in zip(shards, home, strict=True)]
-        vocab, stoi_f, n_tokens, token_bytes = self._vocabulary(raws, home, min_count, sources)
+        vocab, table_f, n_tokens, token_bytes = self._vocabulary(raws, home, min_count, sources)
         V = len(vocab)
-        locals_ = [c.submit(count_shard, r, stoi_f, order, V, pure=False, **h) for r, h in zip(raws, home, strict=True)]
-        del raws, stoi_f  # the workers free them once the local counts are done
+        stoi = {w: c.submit(token_ids, table_f, pure=False, **_on(w)) for w in workers}  # one dict per worker
+        locals_ = [c.submit(count_shard, r, stoi[h["workers"][0]], order, V, pure=False, **h)
+                   for r, h in zip(raws, home, strict=True)]
+        del raws, table_f, stoi  # the workers free them once the local counts are done
         uni_f = self._tree([c.submit(shard_unigrams, loc, pure=False) for loc in locals_], _add_arrays)
         tables_f, traffic_f = self._submit_merges(locals_, home, order, workers)
         del locals_
@@ -401,15 +509,14 @@ class DaskEngine:
         traffic = c.gather(traffic_f)
         stats: dict[str, Any] = {
             "shards": len(shards), "partitions": len(workers),
-            "bytes_to_client": token_bytes + sum(int(a.nbytes) for table in (counts.keys[1:], counts.counts,
-                                                                             counts.suffix[1:]) for a in table),
+            "bytes_to_client": token_bytes + int(uni.nbytes) + sum(t[2] for t in traffic),
             "bytes_broadcast": token_bytes * len(workers),
             "bytes_reduced": sum(t[0] for t in traffic), "bytes_rows": sum(t[1] for t in traffic)}
         return vocab, counts, n_tokens, stats
 
     def _vocabulary(self, raws: list[Any], home: list[dict[str, Any]], min_count: int,
                     sources: Sequence[str | os.PathLike[str]]) -> tuple[Vocabulary, Any, int, int]:
-        """The vocabulary pass: ``(vocabulary, future of the token -> id table, n_tokens, bytes of the totals)``."""
+        """The vocabulary pass: ``(vocabulary, future of the token table, n_tokens, bytes of the totals)``."""
         from seqlab.ngram.model import vocabulary_from_frequencies
 
         c = self.client
@@ -420,9 +527,9 @@ class DaskEngine:
             raise DataError(f"the training corpus holds no tokens ({', '.join(map(str, sources))}); "
                             "give at least one non-empty line.")
         vocab, remap = vocabulary_from_frequencies(tokens, freq, min_count)  # literal specials, rare -> <unk>
-        stoi_f = c.submit(token_ids, totals_f, remap, pure=False)  # a task, not scattered data: recomputable
+        table_f = c.submit(token_table, totals_f, remap, pure=False)  # a task, not scattered data: recomputable
         self._report("vocabulary")
-        return vocab, stoi_f, int(n_tokens), sum(len(t.encode()) + 8 for t in tokens)
+        return vocab, table_f, int(n_tokens), sum(len(t.encode()) + 8 for t in tokens)
 
     def _gather_tables(self, uni: np.ndarray, tables_f: list[list[Any]]) -> K.NGramCounts:
         """The global tables: unigrams, then every order's merged partitions, concatenated in key order."""
@@ -431,8 +538,9 @@ class DaskEngine:
         for n, parts_f in enumerate(tables_f, start=2):
             parts = self.client.gather(parts_f)
             parts_f.clear()  # release the partitions on the workers
+            tables = [_as_table(p) for p in parts]
             for out, i in ((keys, 0), (counts, 1), (suffix, 2)):
-                out.append(np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i])
+                out.append(_concat_int64([t[i] for t in tables]))
             self._report(f"order {n}")
         return K.NGramCounts(V, keys, counts, suffix, int(uni[BOS_ID]))
 
@@ -454,15 +562,23 @@ class DaskEngine:
                     for loc, r, h in zip(locals_, rows, home, strict=True)]
             bounds = c.submit(choose_bounds, P, [c.submit(sample_keys, g, pure=False, **h)
                                                  for g, h in zip(glob, home, strict=True)], pure=False)
-            splits = [c.submit(split_table, g, bounds, pure=False, **h) for g, h in zip(glob, home, strict=True)]
-            merged = [c.submit(merge_partition, *[c.submit(_piece, sp, p, pure=False) for sp in splits],
-                               pure=False, **_on(workers[p])) for p in range(P)]
-            tables.append([c.submit(_table_of, m, pure=False) for m in merged])
+            merged = [c.submit(merge_partition, *[c.submit(split_piece, g, bounds, p, pure=False, **h)
+                                                  for g, h in zip(glob, home, strict=True)],
+                               rows=n < order, pure=False, **_on(workers[p])) for p in range(P)]
+            # the last order's merges carry no rows: the client takes them whole, without one more task
+            tables.append([c.submit(_table_of, m, pure=False) for m in merged] if n < order else merged)
             traffic += [c.submit(_traffic_of, m, pure=False) for m in merged]
             if n < order:
                 rows = [[c.submit(_rows_of, m, s, pure=False) for m in merged] for s in range(len(locals_))]
                 sizes = [c.submit(_size_of, m, pure=False) for m in merged]
         return tables, traffic
+
+
+def _concat_int64(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays end to end as int64, in one pass (no copy for a single int64 array)."""
+    if len(arrays) == 1:
+        return arrays[0].astype(np.int64, copy=False)
+    return np.concatenate(arrays, dtype=np.int64)
 
 
 def _on(worker: str) -> dict[str, Any]:
