@@ -152,6 +152,21 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(corpus, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == [] and not out.exists()
 
 
+def test_full_disk_while_the_model_is_built_is_a_clear_error_and_leaves_nothing(corpus, tmp_path, monkeypatch):
+    import errno
+
+    from seqlab.ngram import ondisk
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(ondisk, "_fill_log", full)  # the first append of ln b of an order
+    with pytest.raises(DataError, match="No space left on device") as err:
+        NGramLM(order=3, memory="1M", temp_dir=str(tmp_path)).fit(corpus)
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_temp_dir_and_empty_corpus(tmp_path):
     with pytest.raises(DataError, match="writable directory"):
         NGramLM(order=2, memory="1M", temp_dir=str(tmp_path / "nope")).fit([["a"]])
