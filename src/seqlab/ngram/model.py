@@ -50,6 +50,14 @@ class NGramLM(LanguageModelMixin, BaseModel):
         Strategy turning counts into probabilities (:mod:`seqlab.ngram.smoothing`).
     min_count : int, default=1
         Training tokens seen fewer times become ``<unk>``.
+    memory : int or str, optional
+        A memory budget (``"4G"``, ``"512M"`` or bytes) for fitting out of core
+        (:mod:`seqlab.ngram.outofcore`): the peak stays within it plus a constant whatever
+        the corpus size, and the fitted arrays of orders >= 2 are memory-mapped read-only
+        from files under ``temp_dir`` (removed from the directory at once; their disk space
+        is freed with the model). Same model as in memory, bit for bit.
+    temp_dir : str, optional
+        Where the out-of-core fit writes its files (default: the system's temporary directory).
 
     Attributes
     ----------
