@@ -18,9 +18,14 @@ True
 The default smoothing is interpolated modified Kneser-Ney (KenLM's ``lmplz``); models
 save with :func:`seqlab.io.save` / ``lm.save(DIR)`` and export with ``lm.to_arpa(PATH)``.
 
+A smoothing strategy is a :class:`Smoothing` whose ``block_form`` states its estimate as
+functions over blocks of whole contexts (a :class:`BlockForm`); every build runs those.
+
 Large corpora: ``NGramLM(memory="4G", temp_dir=...)`` counts out of core (sorted runs on
-disk, merged: :mod:`seqlab.ngram.outofcore`); ``fit(files, engine=DaskEngine(client))``
-counts on a Dask cluster (:mod:`seqlab.ngram.dask_engine`). Both give the in-memory model.
+disk, merged: :mod:`seqlab.ngram.outofcore`) and builds the model block by block into files
+that it memory-maps (:mod:`seqlab.ngram.ondisk`), in the budget plus a constant;
+``fit(files, engine=DaskEngine(client))`` counts on a Dask cluster
+(:mod:`seqlab.ngram.dask_engine`). Both give the in-memory model.
 """
 
 from seqlab.ngram.arpa import read_arpa, write_arpa
@@ -30,6 +35,7 @@ from seqlab.ngram.smoothing import (
     MLE,
     SMOOTHING,
     AbsoluteDiscount,
+    BlockForm,
     FromARPA,
     Katz,
     KneserNey,
@@ -43,7 +49,7 @@ from seqlab.ngram.smoothing import (
 )
 
 __all__ = [
-    "MLE", "SMOOTHING", "AbsoluteDiscount", "DaskEngine", "FromARPA", "Katz", "KneserNey", "Laplace", "Lidstone",
-    "ModifiedKneserNey", "NGramLM", "Smoothing", "StupidBackoff", "WittenBell", "make_smoothing",
+    "MLE", "SMOOTHING", "AbsoluteDiscount", "BlockForm", "DaskEngine", "FromARPA", "Katz", "KneserNey", "Laplace",
+    "Lidstone", "ModifiedKneserNey", "NGramLM", "Smoothing", "StupidBackoff", "WittenBell", "make_smoothing",
     "read_arpa", "write_arpa",
 ]
