@@ -204,11 +204,18 @@ def test_smoothing_in_blocks_gives_the_same_bits(corpus, smoothing, tmp_path, mo
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 6)), min_size=0, max_size=80, unique=True),
        st.integers(1, 9))
 def test_context_blocks_cover_the_table_with_whole_contexts(pairs, block):
+    import tempfile
+    from pathlib import Path
+
+    from seqlab.ngram.outofcore import FlatFile
     from seqlab.ngram.smoothing import context_blocks
 
     V = 7
     keys = np.unique(np.asarray([h * V + w for h, w in pairs], dtype=np.int64))
     ranges = list(context_blocks(keys, V, block))
+    with tempfile.TemporaryDirectory() as d:  # the out-of-core build cuts a file of keys the same way
+        keys.tofile(Path(d) / "k.i64")
+        assert list(context_blocks(FlatFile(Path(d) / "k.i64", np.int64), V, block)) == ranges
     assert [r0 for r0, _ in ranges] == ([0] if ranges else []) + [r1 for _, r1 in ranges[:-1]], ranges
     assert (ranges[-1][1] if ranges else 0) == keys.size
     for r0, r1 in ranges:
@@ -232,9 +239,9 @@ def test_flat_files_read_rows_like_numpy(tmp_path):
         assert np.array_equal(f.load(), arr)
     tables = TablesOnDisk([arr[:5].copy(), tmp_path / "a.i64"])
     assert len(tables) == 2 and np.array_equal(tables[1], arr) and np.array_equal(tables[-2], arr[:5])
-    assert np.array_equal(tables.read_rows(1, 3, 9), arr[3:9]) and np.array_equal(tables.read_rows(0, 1, 3), arr[1:3])
-    assert np.array_equal(K.table_rows(tables, 1, 7, 11), arr[7:11])
-    assert np.array_equal(K.table_rows([arr], 0, 7, 11), arr[7:11])
+    assert isinstance(tables.file(1), FlatFile) and tables.file(0) is tables.items[0]
+    assert np.array_equal(tables.file(1)[3:9], arr[3:9]) and np.array_equal(tables.file(0)[1:3], arr[1:3])
+    assert np.array_equal(tables.file(1)[7:11], arr[7:11])
 
 
 def test_merge_runs_read_from_files(tmp_path):

@@ -198,13 +198,6 @@ class NGramCounts:
         return np.bincount(self.suffix[n], minlength=self.keys[n - 1].size).astype(np.int64, copy=False)
 
 
-def table_rows(tables: Sequence[np.ndarray], index: int, lo: int, hi: int) -> np.ndarray:
-    """Rows ``lo .. hi - 1`` of ``tables[index]``; tables kept on disk read only those rows."""
-    read = getattr(tables, "read_rows", None)
-    out: np.ndarray = read(index, lo, hi) if read is not None else tables[index][lo:hi]
-    return out
-
-
 def sort_with_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(sorted keys, permutation)`` of non-negative int64 keys.
 

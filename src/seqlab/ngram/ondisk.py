@@ -25,8 +25,8 @@ vocabulary and the unigram arrays), whatever the size of the model.
 
 from __future__ import annotations
 
+import bisect
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +35,7 @@ import numpy as np
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.ngram import _kernels as K
 from seqlab.ngram.outofcore import Budget, FlatFile, TablesOnDisk, gather
-from seqlab.ngram.smoothing import BlockForm, Estimate, Smoothing, count_of_counts
+from seqlab.ngram.smoothing import BlockForm, Estimate, Smoothing, context_blocks, count_of_counts, log_or_ninf
 
 log = logging.getLogger(__name__)
 Source = np.ndarray | FlatFile  # an order's array: in memory (order 1) or a flat int64/float64 file
@@ -59,10 +59,11 @@ class _Build:
         self.N, self.V = c.order, c.vocab_size
         self.bos = _bos_ranges([self.file(c.keys, n) for n in range(1, self.N + 1)], self.V)
 
-    def file(self, table: Any, n: int) -> Source:
-        """Order ``n`` of ``counts``/``keys``/``suffix``: an array (kept in memory) or its file."""
-        item = table.items[n - 1] if isinstance(table, TablesOnDisk) else table[n - 1]
-        return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
+    @staticmethod
+    def file(table: Any, n: int) -> Source:
+        """Order ``n`` of ``counts``/``keys``/``suffix`` (a :class:`TablesOnDisk`): an array or its file."""
+        assert isinstance(table, TablesOnDisk), "the out-of-core build reads the tables of count_spooled"
+        return table.file(n - 1)
 
     def run(self) -> tuple[list[np.ndarray], Estimate]:
         adjusted = self.smoothing.adjusted
@@ -70,8 +71,8 @@ class _Build:
         form = self.smoothing.block_form(
             lambda n, k: _count_of_counts(sources[n - 1], k, self.budget.piece_rows), self.N, self.V)
         log.debug("phase: smoothing: discounts")
-        p1 = form.unigrams(_rows(sources[0], 0, self.V).astype(np.float64))
-        lnp1 = _log(p1)
+        p1 = form.unigrams(sources[0][:self.V].astype(np.float64))
+        lnp1 = log_or_ninf(p1)
         lnp1[[PAD_ID, BOS_ID]] = -np.inf
         log_probs: list[np.ndarray] = [lnp1]
         log_backoffs: list[np.ndarray] = []
@@ -83,7 +84,7 @@ class _Build:
             log.debug("phase: smoothing: order %d estimated", n)
         top = self.dir / f"lnb-{self.N}.f64"
         with open(top, "wb") as f:  # the highest order is no context: its ln b is the fill's
-            _fill_log(f, form.gamma_fill, _size(self.file(self.c.keys, self.N)), self.budget.piece_rows)
+            _fill_log(f, form.gamma_fill, self.file(self.c.keys, self.N).size, self.budget.piece_rows)
         log_backoffs.append(_mapped(top, np.float64) if self.N > 1 else np.fromfile(top, dtype=np.float64))
         keys: list[np.ndarray] = [np.asarray(self.file(self.c.keys, 1))]
         keys += [_mapped(self.file(self.c.keys, n).path, np.int64) for n in range(2, self.N + 1)]  # type: ignore[union-attr]
@@ -102,14 +103,14 @@ class _Build:
         if n == 1:
             a = _continuation(self.file(self.c.suffix, 2), 0, self.V, self.budget.piece_rows)
             lo, hi = self.bos[0]
-            a[lo:hi] = _rows(raw, lo, hi)
+            a[lo:hi] = raw[lo:hi]
             a[[PAD_ID, BOS_ID]] = 0
             return a
         return self.adjusted_file(n, raw)
 
     def adjusted_file(self, n: int, raw: Source) -> FlatFile:
         """Continuation counts of order ``n`` (raw counts for n-grams starting with ``<s>``), in a file."""
-        rows, window = _size(raw), self.budget.piece_rows
+        rows, window = raw.size, self.budget.piece_rows
         suffix_above = self.file(self.c.suffix, n + 1)
         lo, hi = self.bos[n - 1]
         path = self.dir / f"adjusted-{n}.i64"
@@ -119,7 +120,7 @@ class _Build:
                 a = _continuation(suffix_above, w0, w1, self.budget.piece_rows)
                 b0, b1 = max(lo, w0), min(hi, w1)
                 if b1 > b0:
-                    a[b0 - w0:b1 - w0] = _rows(raw, b0, b1)
+                    a[b0 - w0:b1 - w0] = raw[b0:b1]
                 a.tofile(f)
                 del a
         log.debug("phase: smoothing: order %d adjusted", n)
@@ -137,24 +138,25 @@ class _Build:
         assert isinstance(keys_f, FlatFile) and isinstance(suffix, FlatFile)
         if form.needs_lower and isinstance(lower, FlatFile) and lower.size <= budget.piece_rows:
             lower = lower.load()  # small enough to look up in memory: read once for every block
-        contexts = _size(self.file(self.c.keys, n - 1))
+        contexts = self.file(self.c.keys, n - 1).size
         (b_lo, b_hi), (c_lo, c_hi) = self.bos[n - 1], self.bos[n - 2]
         keep_p = form.needs_lower and n < self.N  # the order above looks these probabilities up
         done = 0  # contexts whose ln b is written
         with open(self.dir / f"lnp-{n}.f64", "wb") as f_lnp, open(self.dir / f"lnb-{n - 1}.f64", "wb") as f_lnb, \
                 open(self.dir / f"p-{n}.f64", "wb") as f_p:
-            for r0, r1, kb in _context_blocks(keys_f, V, budget.smooth_rows):
+            for r0, r1 in context_blocks(keys_f, V, budget.smooth_rows):
+                kb = keys_f.read(r0, r1)
                 h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
                 lower_p = gather(lower, suffix.read(r0, r1), budget.piece_rows) if form.needs_lower else None
                 bos = (_in_range(r0, r1, b_lo, b_hi), _in_range(h0, h1, c_lo, c_hi)) if form.needs_bos else (None, None)
-                p, g = form.block(n, _rows(source, r0, r1).astype(np.float64), kb, lower_p, *bos)
+                p, g = form.block(n, source[r0:r1].astype(np.float64), kb, lower_p, *bos)
                 del lower_p, kb
                 _fill_log(f_lnb, form.gamma_fill, h0 - done, budget.piece_rows)  # contexts without extension
-                _log(g).tofile(f_lnb)
+                log_or_ninf(g).tofile(f_lnb)
                 done = h1
                 if keep_p:
                     p.tofile(f_p)
-                _log(p).tofile(f_lnp)
+                log_or_ninf(p).tofile(f_lnp)
                 del p, g
             _fill_log(f_lnb, form.gamma_fill, contexts - done, budget.piece_rows)
         K.trim_heap()
@@ -163,27 +165,13 @@ class _Build:
 
 
 # ---------------------------------------------------------------------- helpers
-def _size(a: Source) -> int:
-    return int(a.size)
-
-
-def _rows(a: Source, lo: int, hi: int) -> np.ndarray:
-    return a[lo:hi] if isinstance(a, np.ndarray) else a.read(lo, hi)
-
-
-def _log(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        out: np.ndarray = np.log(x)
-    return out
-
-
 def _fill_log(f: IO[bytes], value: float, count: int, piece: int) -> None:
     """Append ``count`` copies of ``ln value`` (float64) to ``f``, at most ``piece`` at a time.
 
     The log is numpy's, of an array of ``value``, as the in-memory build takes it.
     """
     for lo in range(0, max(count, 0), piece):
-        _log(np.full(min(piece, count - lo), value, dtype=np.float64)).tofile(f)
+        log_or_ninf(np.full(min(piece, count - lo), value, dtype=np.float64)).tofile(f)
 
 
 def _in_range(lo: int, hi: int, r_lo: int, r_hi: int) -> np.ndarray:
@@ -196,16 +184,16 @@ def _in_range(lo: int, hi: int, r_lo: int, r_hi: int) -> np.ndarray:
 def _count_of_counts(a: Source, k: int, piece: int) -> np.ndarray:
     """:func:`~seqlab.ngram.smoothing.count_of_counts` of an array or a file, a piece at a time."""
     total = np.zeros(k + 1, dtype=np.int64)
-    for lo in range(0, _size(a), piece):
-        total += count_of_counts(_rows(a, lo, lo + piece), k)
+    for lo in range(0, a.size, piece):
+        total += count_of_counts(a[lo:lo + piece], k)
     return total
 
 
 def _continuation(suffix_above: Source, w0: int, w1: int, piece: int) -> np.ndarray:
     """N1+(. w) for rows ``w0 .. w1 - 1``: how many rows of the order above have each as suffix."""
     out = np.zeros(w1 - w0, dtype=np.int64)
-    for lo in range(0, _size(suffix_above), piece):
-        s = _rows(suffix_above, lo, lo + piece)
+    for lo in range(0, suffix_above.size, piece):
+        s = suffix_above[lo:lo + piece]
         s = s[(s >= w0) & (s < w1)]
         s -= w0
         out += np.bincount(s, minlength=w1 - w0)
@@ -217,43 +205,9 @@ def _bos_ranges(keys: list[Source], vocab_size: int) -> list[tuple[int, int]]:
     out = [(BOS_ID, BOS_ID + 1)]
     for table in keys[1:]:
         lo, hi = out[-1]
-        out.append((_searchsorted(table, lo * vocab_size), _searchsorted(table, hi * vocab_size)))
+        out.append((bisect.bisect_left(table, lo * vocab_size, 0, table.size),
+                    bisect.bisect_left(table, hi * vocab_size, 0, table.size)))
     return out
-
-
-def _searchsorted(keys: Source, value: int) -> int:
-    """First row whose key is >= ``value`` (binary search reading one key per step)."""
-    if isinstance(keys, np.ndarray):
-        return int(np.searchsorted(keys, value, side="left"))
-    lo, hi = 0, keys.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if int(keys[mid]) < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-def _context_blocks(keys: FlatFile, vocab_size: int, block: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(r0, r1, keys[r0:r1])`` of about ``block`` rows each, holding whole contexts, read from the file.
-
-    The file twin of :func:`seqlab.ngram.smoothing.context_blocks`: a context longer than the
-    block is read whole on its own.
-    """
-    V, total, r0 = vocab_size, keys.size, 0
-    while r0 < total:
-        size = block
-        kb = keys.read(r0, r0 + size)
-        while r0 + kb.size < total:
-            cut = int(np.searchsorted(kb, (int(kb[-1]) // V) * V, side="left"))  # first row of the last context
-            if cut > 0:
-                kb = kb[:cut]
-                break
-            size *= 2  # one context fills the block: read on to its end
-            kb = keys.read(r0, r0 + size)
-        yield r0, r0 + kb.size, kb
-        r0 += kb.size
 
 
 def _mapped(path: Path, dtype: type[np.generic]) -> np.ndarray:

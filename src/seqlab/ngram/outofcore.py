@@ -179,11 +179,10 @@ class FlatFile:
 
 
 class TablesOnDisk(Sequence[np.ndarray]):
-    """One array per order, each in its own file, loaded whole on every access and never cached.
+    """One array per order, each in its own file: item ``i`` is a path, or an array kept in memory (the unigrams).
 
-    The smoothing reads each order's counts and suffix rows when it gets to that order; the
-    array is freed when the caller drops it, so the tables of the other orders never take
-    memory. Item ``i`` of ``arrays`` is either a path or an array kept in memory (the unigrams).
+    The out-of-core build reads each file a piece at a time (:meth:`file`); indexing loads an
+    order whole and keeps nothing, for code that wants whole arrays.
     """
 
     def __init__(self, items: list[Path | np.ndarray]) -> None:
@@ -201,13 +200,13 @@ class TablesOnDisk(Sequence[np.ndarray]):
     def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        item = self.items[index]
-        return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64).load()
+        item = self.file(index)
+        return item if isinstance(item, np.ndarray) else item.load()
 
-    def read_rows(self, index: int, lo: int, hi: int) -> np.ndarray:
-        """Rows ``lo .. hi - 1`` of array ``index``, read alone (:func:`seqlab.ngram._kernels.table_rows`)."""
+    def file(self, index: int) -> np.ndarray | FlatFile:
+        """Array ``index`` without loading it: the array kept in memory, or its file (read on demand)."""
         item = self.items[index]
-        return item[lo:hi] if isinstance(item, np.ndarray) else FlatFile(item, np.int64).read(lo, hi)
+        return item if isinstance(item, np.ndarray) else FlatFile(item, np.int64)
 
 
 class SortedFile:

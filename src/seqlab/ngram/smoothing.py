@@ -25,6 +25,7 @@ Strategies: :class:`MLE`, :class:`Laplace`, :class:`Lidstone` (add-k),
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import warnings
@@ -38,7 +39,7 @@ from seqlab._validation import check_positive
 from seqlab.data.vocab import BOS_ID, PAD_ID
 from seqlab.exceptions import DegenerateFitWarning, InvalidParameterError
 from seqlab.io import register
-from seqlab.ngram._kernels import NGramCounts, table_rows, trim_heap
+from seqlab.ngram._kernels import NGramCounts, trim_heap
 
 KENLM_FALLBACK = (0.5, 1.0, 1.5)  # lmplz --discount_fallback defaults
 log = logging.getLogger(__name__)  # debug records mark the phases of an estimate (bench/ngram_memory.py)
@@ -115,7 +116,8 @@ class Smoothing:
 
 
 # ---------------------------------------------------------------------- helpers
-def _log(x: np.ndarray) -> np.ndarray:
+def log_or_ninf(x: np.ndarray) -> np.ndarray:
+    """``np.log(x)``, with ``log(0) = -inf`` and no warning."""
     with np.errstate(divide="ignore"):
         out: np.ndarray = np.log(x)
     return out
@@ -130,11 +132,7 @@ def _predictable(V: int) -> int:
 
 def raw_counts(c: NGramCounts, n: int) -> np.ndarray:
     """Raw counts of order n; at order 1 ``<pad>`` and ``<s>`` (never predicted) count 0."""
-    a = c.counts[n - 1].astype(np.float64)
-    if n == 1:
-        a = a.copy()
-        a[[PAD_ID, BOS_ID]] = 0.0
-    return a
+    return _raw_ints(c, n).astype(np.float64)
 
 
 def adjusted_counts(c: NGramCounts, n: int) -> np.ndarray:
@@ -156,8 +154,8 @@ def _adjusted_ints(c: NGramCounts, n: int) -> np.ndarray:
 
 
 def _raw_ints(c: NGramCounts, n: int) -> np.ndarray:
-    """:func:`raw_counts` as int64."""
-    a = c.counts[n - 1].astype(np.int64)
+    """:func:`raw_counts` as int64 (order n's own table above order 1: read it, do not write it)."""
+    a = c.counts[n - 1].astype(np.int64, copy=n == 1)
     if n == 1:
         a[[PAD_ID, BOS_ID]] = 0
     return a
@@ -186,7 +184,7 @@ def _log_owned(arrays: list[np.ndarray], done: set[int]) -> list[np.ndarray]:
             done.add(id(x))
             out.append(x)
         else:
-            out.append(_log(x))
+            out.append(log_or_ninf(x))
     return out
 
 
@@ -198,21 +196,22 @@ def _finish(probs: list[np.ndarray], gammas: list[np.ndarray], info: dict[str, A
     return Estimate(log_probs, _log_owned(gammas, done), default_backoff, info or {})
 
 
-def context_blocks(keys: np.ndarray, vocab_size: int, block: int) -> Iterator[tuple[int, int]]:
+def context_blocks(keys: Any, vocab_size: int, block: int) -> Iterator[tuple[int, int]]:
     """Row ranges ``[r0, r1)`` of about ``block`` rows of a sorted table, each holding whole contexts.
 
     The rows of one context are contiguous (keys are ``context_row * V + word``, sorted), so a
     range cut where the context changes lets per-context sums be taken range by range with
     the same additions in the same order as over the whole table. A context longer than
-    ``block`` rows gets a range of its own.
+    ``block`` rows gets a range of its own. ``keys`` is an array or a file of keys
+    (:class:`~seqlab.ngram.outofcore.FlatFile`): only the rows at the cuts are read.
     """
-    V, total, r0 = vocab_size, keys.size, 0
+    V, total, r0 = vocab_size, int(keys.size), 0
     while r0 < total:
         r1 = min(r0 + block, total)
         if r1 < total:  # back up to the first row of row r1's context; past r0's context if that is r0
-            r1 = int(np.searchsorted(keys, (int(keys[r1]) // V) * V, side="left"))
+            r1 = bisect.bisect_left(keys, (int(keys[r1]) // V) * V, r0, r1)
             if r1 <= r0:
-                r1 = int(np.searchsorted(keys, (int(keys[r0]) // V + 1) * V, side="left"))
+                r1 = bisect.bisect_left(keys, (int(keys[r0]) // V + 1) * V, r0, total)
         yield r0, r1
         r0 = r1
 
@@ -221,9 +220,8 @@ def estimate_in_memory(smoothing: Smoothing, c: NGramCounts) -> Estimate:
     """Run ``smoothing``'s :class:`BlockForm` over tables in memory, order by order.
 
     Memory: one order's counts at a time (they become its probabilities in place), and within
-    an order :data:`SMOOTH_BLOCK` rows of temporaries; suffix rows are read a block at a time
-    (:func:`~seqlab.ngram._kernels.table_rows`). Per-context sums are taken over ranges of whole
-    contexts (:func:`context_blocks`), so the bits do not depend on the block size.
+    an order :data:`SMOOTH_BLOCK` rows of temporaries. Per-context sums are taken over ranges
+    of whole contexts (:func:`context_blocks`), so the bits do not depend on the block size.
     """
     V, N = c.vocab_size, c.order
     ints = _adjusted_ints if smoothing.adjusted else _raw_ints
@@ -235,13 +233,13 @@ def estimate_in_memory(smoothing: Smoothing, c: NGramCounts) -> Estimate:
     gammas: list[np.ndarray] = []
     for n in range(2, N + 1):
         a = count(c, n)  # (n_n,) float64, overwritten below with p_n
-        keys, lower = c.keys[n - 1], probs[-1]
+        keys, suffix, lower = c.keys[n - 1], c.suffix[n - 1], probs[-1]
         bos, ctx_bos = (c.starts_with_bos(n), c.starts_with_bos(n - 1)) if form.needs_bos else (None, None)
         gamma = np.full(c.keys[n - 2].size, form.gamma_fill)  # (H,) contexts without extension keep the fill
         for r0, r1 in context_blocks(keys, V, SMOOTH_BLOCK):
             kb = keys[r0:r1]
             h0, h1 = int(kb[0]) // V, int(kb[-1]) // V + 1
-            lower_p = lower[table_rows(c.suffix, n - 1, r0, r1)] if form.needs_lower else None
+            lower_p = lower[suffix[r0:r1]] if form.needs_lower else None
             view = a[r0:r1]
             p, g = form.block(n, view, kb, lower_p, None if bos is None else bos[r0:r1],
                               None if ctx_bos is None else ctx_bos[h0:h1])
