@@ -20,6 +20,7 @@ import glob
 import importlib
 import json
 import math
+import mmap
 import os
 import shutil
 import sys
@@ -402,12 +403,13 @@ def write_safetensors(arrays: dict[str, np.ndarray], file: Path) -> None:
     every array into one bytes object first); pages of memory-mapped arrays (out-of-core
     n-gram models) are released from resident memory after each chunk.
     """
+    code_of = {dtype: code for code, dtype in _SAFETENSORS_DTYPES.items()}
     header: dict[str, Any] = {}
     offset = 0
     items = []
     for name in sorted(arrays):
         arr = np.asarray(arrays[name])
-        code = {name: code for code, name in _SAFETENSORS_DTYPES.items()}.get(arr.dtype.name)
+        code = code_of.get(arr.dtype.name)
         if code is None:
             raise FormatError(f"array {name!r} has dtype {arr.dtype}, which safetensors cannot store; "
                               "convert it to a numeric type.")
@@ -434,25 +436,23 @@ def _write_array(f: IO[bytes], arr: np.ndarray) -> None:
     """Append ``arr``'s bytes, row-major and little-endian, :data:`WRITE_CHUNK_BYTES` at a time."""
     flat = arr.reshape(-1)  # (size,) a view where arr is contiguous
     step = max(1, WRITE_CHUNK_BYTES // max(arr.itemsize, 1))
+    mapping = _mapping_of(arr)
     for lo in range(0, flat.size, step):
         chunk = np.ascontiguousarray(flat[lo:lo + step], dtype=arr.dtype.newbyteorder("<"))
         f.write(chunk.data)
-        _release_pages(flat)
+        if mapping is not None:  # drop the pages just read; the data stays in the file
+            mapping.madvise(mmap.MADV_DONTNEED)
 
 
-def _release_pages(array: np.ndarray) -> None:
-    """Drop the pages of a read-only memory-mapped array from resident memory (no-op for others).
+def _mapping_of(array: np.ndarray) -> mmap.mmap | None:
+    """The read-only file mapping under a memory-mapped array (None for others, or without madvise).
 
-    The data stays in the file; a later read pages it in again. Writing a model mapped from
-    disk would otherwise leave the whole model resident.
+    Writing a model mapped from disk would otherwise leave the whole model resident.
     """
-    import mmap
-
     base: Any = array
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "_mmap", None) or getattr(base, "base", None)
-    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        base.madvise(mmap.MADV_DONTNEED)
+    return base if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") else None
 
 
 def save(model: Any, path: str | Path, *, extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
