@@ -25,6 +25,13 @@ distributed = pytest.importorskip("distributed")
 from seqlab.ngram.dask_engine import DaskEngine  # noqa: E402
 
 
+def split_table(table, bounds):
+    """Every piece of a sorted table, one per partition (the engine submits one split_piece task each)."""
+    from seqlab.ngram import dask_engine as D
+
+    return tuple(D.split_piece(table, bounds, p) for p in range(len(bounds) + 1))
+
+
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory, fixtures_dir):  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("dask") / "train.txt"
@@ -184,9 +191,12 @@ def count_in_process(path, order, n_shards, parts):  # type: ignore[no-untyped-d
         glob = [D.globalize(loc, n, r, sizes) for loc, r in zip(local, rows, strict=True)]
         assert all(np.all(np.diff(g[0]) > 0) for g in glob), "global keys of a shard must stay sorted and unique"
         bounds = D.choose_bounds(parts, [D.sample_keys(g) for g in glob])
-        splits = [D.split_table(g, bounds) for g in glob]
-        assert all(np.array_equal(a, b) for g, sp in zip(glob, splits, strict=True) for p in range(parts)
-                   for a, b in zip(D.split_piece(g, bounds, p), sp[p], strict=True))
+        splits = [split_table(g, bounds) for g in glob]
+        for g, sp in zip(glob, splits, strict=True):  # the pieces cut the table at the bounds, nothing lost
+            for i in range(3):
+                assert np.array_equal(np.concatenate([piece[i].astype(np.int64) for piece in sp]), g[i])
+            edges = [-np.inf, *bounds.tolist(), np.inf]
+            assert all(((piece[0] >= edges[p]) & (piece[0] < edges[p + 1])).all() for p, piece in enumerate(sp))
         merged = [D.merge_partition(*[sp[p] for sp in splits], rows=n < order) for p in range(parts)]
         assert n < order or all(m[1] == [] for m in merged), "the last order's merges carry no rows"
         tables.append([np.concatenate([D._as_table(m)[i] for m in merged]) for i in range(3)])
@@ -224,7 +234,7 @@ def test_choose_bounds_splits_by_weight_and_handles_empty_tables():
     assert bounds.shape == (1,) and 500 <= bounds[0] <= 600  # 1100 keys: the split falls near the 550th
     empty = np.empty(0, np.int64)
     assert D.choose_bounds(3, [D.sample_keys((empty, empty, empty))]).tolist() == [0, 0]
-    pieces = D.split_table((dense, dense, dense), np.array([0, 0, 400]))
+    pieces = split_table((dense, dense, dense), np.array([0, 0, 400]))
     assert [p[0].size for p in pieces] == [0, 0, 400, 600]
 
 
@@ -264,8 +274,8 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
 
     keys = np.array([3, 5, 9], dtype=np.int64)
     big = np.array([1, 2, 1 << 40], dtype=np.int64)  # a count past int32 stays int64
-    (small_piece,) = D.split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
-    (big_piece,) = D.split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
+    (small_piece,) = split_table((keys, np.ones(3, np.int64), np.array([-1, 0, 7])), np.empty(0, np.int64))
+    (big_piece,) = split_table((keys, big, np.array([-1, 0, 7])), np.empty(0, np.int64))
     assert small_piece[1].dtype == np.uint8 and small_piece[2].dtype == np.int32 and big_piece[1].dtype == np.int64
     (mkeys, mcounts, msuffix), rows, _ = D.merge_partition(small_piece, big_piece)
     assert mcounts.dtype == np.int64 and msuffix.dtype == np.int32  # the table travels to the client narrow
@@ -273,7 +283,7 @@ def test_pieces_travel_narrow_and_merge_back_to_int64():
     assert [r.tolist() for r in rows] == [[0, 1, 2], [0, 1, 2]] and rows[0].dtype == np.uint32
     (_, mcounts, msuffix), _, _ = D.merge_partition(small_piece, small_piece)
     assert mcounts.dtype == np.uint8 and mcounts.tolist() == [2, 2, 2]
-    (many,) = D.split_table((keys, np.full(3, 200, np.int64), np.zeros(3, np.int64)), np.empty(0, np.int64))
+    (many,) = split_table((keys, np.full(3, 200, np.int64), np.zeros(3, np.int64)), np.empty(0, np.int64))
     (_, mcounts, _), _, _ = D.merge_partition(many, many)  # uint8 pieces whose sums need uint16
     assert many[1].dtype == np.uint8 and mcounts.dtype == np.uint16 and mcounts.tolist() == [400, 400, 400]
 
