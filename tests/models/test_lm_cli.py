@@ -118,3 +118,20 @@ def test_train_json_schema_model_is_the_class_output_the_directory(cli, corpus, 
     result = json.loads(r.out)
     assert result["model"] == ("NGramLM" if model == "ngram" else "NeuralLM")
     assert result["output"] == str(out) and result["architecture"] == model
+
+
+def test_neural_flags_are_added_to_every_new_parser_once():
+    """Whether a parser has the neural flags is read from the parser: a registry of parser ids
+    skipped new parsers that got the address of a freed one (flaky 'unrecognized arguments')."""
+    import argparse
+    import gc
+
+    from seqlab.cli import _neural
+
+    for _ in range(50):  # freed and rebuilt parsers: CPython hands the same address out again
+        p = argparse.ArgumentParser()
+        _neural.add_options(p)
+        _neural.add_options(p)  # a second call adds nothing (argparse would refuse a repeated flag)
+        assert p.parse_args(["--layers", "1", "--heads", "2"]).n_layers == 1
+        del p
+        gc.collect()

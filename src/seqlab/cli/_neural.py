@@ -20,7 +20,6 @@ from typing import Any
 from seqlab.cli._options import add_param_options, dataclass_params, init_params, values_from_args
 from seqlab.exceptions import InvalidParameterError
 
-_added: set[int] = set()
 #: Most torch threads a command may ask for (torch's own limit is a C int; more is never useful).
 MAX_THREADS = 4096
 
@@ -122,9 +121,8 @@ def estimator_kwargs(cls: type, args: argparse.Namespace, *, skip: tuple[str, ..
 
 def add_options(p: argparse.ArgumentParser) -> None:
     """The neural flags of ``lm train`` (one set of argument groups shared by every neural ``--model``)."""
-    if id(p) in _added:
+    if any(a.dest == "valid" for a in p._actions):  # added already (the last group below holds --valid)
         return
-    _added.add(id(p))
     from seqlab.models import LM_ARCHITECTURES, NeuralLM
 
     add_estimator_options(p, NeuralLM, title="neural options (--model " + "|".join(LM_ARCHITECTURES) + ")")
